@@ -1,0 +1,99 @@
+"""The one piece every emulator shares: a threaded HTTP server on loopback.
+
+Each emulator subclasses `Handler`, implements `handle_request(method, path, query, headers, body)`
+and returns a `Reply`. Faults that are not an answer (a reset connection, a hang) are raised as
+`Reset` / `Hang` and acted out here, over the real socket.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: object = None  # dict/list -> JSON; str -> text/plain
+    headers: dict = field(default_factory=dict)
+
+    def encode(self) -> tuple[bytes, str]:
+        if isinstance(self.body, (dict, list)):
+            return json.dumps(self.body).encode(), "application/json;charset=utf-8"
+        return (self.body or "").encode(), "text/plain; charset=utf-8"
+
+
+class Reset(Exception):
+    """Close the connection without an answer (the client sees a reset)."""
+
+
+class Hang(Exception):
+    """Answer nothing for `seconds` (longer than any sane client timeout), then close."""
+
+    def __init__(self, seconds: float = 600.0):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's pooled sessions expect
+    server: "LoopbackServer"
+
+    def log_message(self, format, *args):  # noqa: A002 - quiet: tests read recordings, not logs
+        pass
+
+    def _dispatch(self):
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            reply = self.server.app.handle_request(self.command, parts.path, query, headers, body, parts.query)
+        except Reset:
+            # SO_LINGER 0 turns close() into a TCP RST, which is what a client sees from a dropped connection.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        except Hang as hang:
+            self.server.stopping.wait(hang.seconds)
+            self.close_connection = True
+            return
+        data, content_type = reply.encode()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _dispatch
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+        self.app = app
+        self.stopping = threading.Event()
+        super().__init__((host, port), Handler)
+        self._thread = threading.Thread(target=self.serve_forever, name=type(app).__name__, daemon=True)
+
+    @property
+    def address(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> "LoopbackServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()  # releases hung answers
+        self.shutdown()
+        self.server_close()
