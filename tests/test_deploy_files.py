@@ -1,0 +1,257 @@
+"""s.yaml, events/ and deploy/ram-policy.json: valid, consistent with the contract, no secret.
+
+Each check is a function returning a list of problems, run on the real file and on a broken
+copy, so every check is shown to be able to fail.
+"""
+import copy
+import json
+import os
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared() -> Path:
+    # shared/ sits beside the repository root (locally /work/shared, in CI a copy beside the clone)
+    for cand in (os.environ.get("SHARED_DIR"), REPO.parent / "shared", REPO / "shared"):
+        if cand and (Path(cand) / "CONTRACT.md").is_file():
+            return Path(cand)
+    raise FileNotFoundError(f"shared/ (CONTRACT.md, ecosystem/) not found beside {REPO}")
+
+
+SHARED = _shared()
+SCHEMA = json.loads((SHARED / "ecosystem" / "fc3-props.schema.json").read_text())
+SETTINGS = re.findall(r"^\| `([A-Z_]+)` \|", (SHARED / "CONTRACT.md").read_text(), re.M)
+RAW = yaml.safe_load((REPO / "s.yaml").read_text())
+
+EXPR = re.compile(r"\$\{([^}]*)\}")
+ENV = re.compile(r"""^env\(\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*(?:,\s*'([^']*)'\s*)?\)$""")
+DUMMIES = {"FC_ROLE_ARN": "acs:ram::123456789:role/redis-backup-report",
+           "INSTANCE_TAGS": "backup-report=daily"}
+SECRET_WORDS = ("WEBHOOK", "SECRET", "TOKEN", "KEY", "MOBILES")
+POLICY_ACTIONS = {"kvstore:DescribeInstances", "kvstore:DescribeBackups",
+                  "kvstore:DescribeBackupPolicy"}
+
+
+def resolve(node, variables):
+    """Replace every ${...} the way Serverless Devs would, with defaults or plausible dummies."""
+    if isinstance(node, dict):
+        return {k: resolve(v, variables) for k, v in node.items()}
+    if isinstance(node, list):
+        return [resolve(v, variables) for v in node]
+    if not isinstance(node, str):
+        return node
+
+    def one(m):
+        expr = m.group(1).strip()
+        env = ENV.match(expr)
+        if env:
+            name, default = env.groups()
+            return default if default is not None else DUMMIES.get(name, "dummy")
+        if expr.startswith("vars."):
+            return str(variables[expr[5:]])
+        raise AssertionError(f"unexpected expression ${{{expr}}}")
+
+    return EXPR.sub(one, node)
+
+
+def resolved(doc):
+    variables = resolve(doc.get("vars") or {}, {})
+    return resolve(doc, variables)
+
+
+def schema_problems(doc):
+    validator = jsonschema.Draft7Validator(SCHEMA)
+    # triggerConfig is an anyOf of every trigger type, loose enough to accept a broken timer
+    # config; so a timer trigger's config is checked against ITimerTriggerConfig as well.
+    timer = jsonschema.Draft7Validator({**SCHEMA["definitions"]["ITimerTriggerConfig"],
+                                        "definitions": SCHEMA["definitions"]})
+    out = []
+    for name, res in resolved(doc)["resources"].items():
+        out += [f"{name}: {e.message}" for e in validator.iter_errors(res["props"])]
+        for t in res["props"].get("triggers") or []:
+            if t.get("triggerType") == "timer":
+                out += [f"{name}/{t.get('triggerName')}: {e.message}"
+                        for e in timer.iter_errors(t.get("triggerConfig"))]
+    return out
+
+
+def props_problems(doc):
+    """Contract-level facts about the function resource (on the unresolved file)."""
+    out = []
+    (name, res), = doc["resources"].items()
+    p = res["props"]
+    if res.get("component") != "fc3":
+        out.append("component is not fc3")
+    if p.get("runtime") != "python3.10":
+        out.append("runtime is not python3.10")
+    if p.get("handler") != "index.handler":
+        out.append("handler is not index.handler")
+    if not re.fullmatch(r"\$\{env\('[A-Z_]+'\)\}", str(p.get("role"))):
+        out.append("role is not taken from the environment")
+    if p.get("logConfig") != "auto":
+        out.append("logConfig is not auto")
+    envs = p.get("environmentVariables") or {}
+    if sorted(envs) != sorted(SETTINGS):
+        out.append(f"environmentVariables {sorted(envs)} != contract settings {sorted(SETTINGS)}")
+    for key, value in envs.items():
+        if any(w in key for w in SECRET_WORDS):
+            m = ENV.match(EXPR.fullmatch(str(value)).group(1)) if EXPR.fullmatch(str(value)) else None
+            if not m or m.group(2):  # must be env('NAME') or env('NAME', '')
+                out.append(f"{key} is inline or has a non-empty default: {value!r}")
+    timers = [t for t in p.get("triggers") or [] if t.get("triggerType") == "timer"]
+    if not timers:
+        out.append("no timer trigger")
+    for t in timers:
+        problem = payload_problem(t.get("triggerConfig", {}).get("payload"))
+        if problem:
+            out.append(f"trigger {t.get('triggerName')}: {problem}")
+    aic = p.get("asyncInvokeConfig")
+    if not isinstance(aic, dict) or "maxAsyncRetryAttempts" not in aic:
+        out.append("asyncInvokeConfig with maxAsyncRetryAttempts missing")
+    return out
+
+
+def payload_problem(payload):
+    if not isinstance(payload, str):
+        return f"payload is not a string: {payload!r}"
+    try:
+        obj = json.loads(payload)
+    except ValueError as exc:
+        return f"payload is not JSON: {exc}"
+    if not isinstance(obj, dict):
+        return "payload is not a JSON object"
+    unknown = set(obj) - {s.lower() for s in SETTINGS}
+    return f"payload keys not in the contract: {sorted(unknown)}" if unknown else None
+
+
+def event_problems(event):
+    out = []
+    if not isinstance(event, dict):
+        return ["event is not a JSON object"]
+    if "triggerTime" in event or "payload" in event:
+        if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(event.get("triggerTime"))):
+            out.append(f"triggerTime not yyyy-MM-ddTHH:mm:ssZ: {event.get('triggerTime')!r}")
+        if not isinstance(event.get("triggerName"), str):
+            out.append("triggerName missing")
+        problem = payload_problem(event.get("payload"))
+        if problem:
+            out.append(problem)
+    return out
+
+
+def policy_problems(policy):
+    out = []
+    if policy.get("Version") != "1":
+        out.append("Version is not '1'")
+    granted = set()
+    for st in policy.get("Statement", []):
+        if st.get("Effect") != "Allow":
+            continue
+        actions = st.get("Action")
+        granted |= {actions} if isinstance(actions, str) else set(actions)
+        resources = st.get("Resource")
+        for r in [resources] if isinstance(resources, str) else resources:
+            if r != "*" and not re.fullmatch(r"acs:kvstore:[^:]+:[^:]+:instance/[^:]+", r):
+                out.append(f"resource {r!r} is not a kvstore instance")
+    if granted != POLICY_ACTIONS:
+        out.append(f"actions {sorted(granted)} != {sorted(POLICY_ACTIONS)}")
+    return out
+
+
+# --- s.yaml -----------------------------------------------------------------------------------
+
+def test_contract_settings_found():
+    assert "INSTANCE_TAGS" in SETTINGS and "SLACK_WEBHOOK" in SETTINGS, SETTINGS
+
+
+def test_syaml_header():
+    assert RAW["edition"] == "3.0.0" and RAW["name"] == "redis-backup-report"
+    assert len(RAW["resources"]) == 1
+
+
+def test_syaml_props_validate_against_fc3_schema():
+    assert schema_problems(RAW) == []
+
+
+def test_schema_check_can_fail():
+    bad = copy.deepcopy(RAW)
+    props = next(iter(bad["resources"].values()))["props"]
+    props["memorySize"] = 300                       # not a multiple of 64
+    props["triggers"][0]["triggerConfig"]["enable"] = "yes"
+    props["environmentVariables"]["LOOKBACK_HOURS"] = 24
+    bad["vars"]["region"] = "mars-north-1"
+    assert len(schema_problems(bad)) >= 4
+
+
+def test_syaml_props_follow_the_contract():
+    assert props_problems(RAW) == []
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda p: p["environmentVariables"].update(SLACK_WEBHOOK="https://hooks.example/T0/B0/x"),
+    lambda p: p["environmentVariables"].update(DINGTALK_SECRET="${env('DINGTALK_SECRET', 'SEC1')}"),
+    lambda p: p.update(role="acs:ram::123456789:role/redis-backup-report"),
+    lambda p: p.update(runtime="python3.9"),
+    lambda p: p.update(logConfig={"project": "p", "logstore": "l"}),
+    lambda p: p["environmentVariables"].pop("TIMEZONE"),
+    lambda p: p["triggers"][0]["triggerConfig"].update(payload="team=b"),
+    lambda p: p["triggers"][0]["triggerConfig"].update(payload='{"team": "b"}'),
+    lambda p: p.pop("asyncInvokeConfig"),
+])
+def test_props_check_can_fail(mutate):
+    bad = copy.deepcopy(RAW)
+    mutate(next(iter(bad["resources"].values()))["props"])
+    assert props_problems(bad)
+
+
+def test_no_secret_shaped_text_in_syaml():
+    text = (REPO / "s.yaml").read_text()
+    for pattern in (r"access_token=\w", r"hooks\.slack\.com/services/\w", r"\bSEC[0-9a-f]{16,}",
+                    r"\bLTAI\w{8,}", r"AccessKey(Id|Secret)\s*:"):
+        assert not re.search(pattern, text), pattern
+
+
+# --- events/ ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["timer.json", "timer-payload.json", "manual.json"])
+def test_event_files(name):
+    event = json.loads((REPO / "events" / name).read_text())
+    assert event_problems(event) == []
+    if name.startswith("timer"):
+        assert "triggerTime" in event and "payload" in event
+
+
+def test_payload_event_overrides_something():
+    event = json.loads((REPO / "events" / "timer-payload.json").read_text())
+    assert json.loads(event["payload"]).get("instance_tags")
+
+
+@pytest.mark.parametrize("bad", [
+    {"triggerTime": "2026-11-28 01:00:00", "triggerName": "daily", "payload": "{}"},
+    {"triggerTime": "2026-11-28T01:00:00Z", "triggerName": "daily", "payload": {}},
+    {"triggerTime": "2026-11-28T01:00:00Z", "triggerName": "daily", "payload": '{"INSTANCE_TAGS": "a"}'},
+    [],
+])
+def test_event_check_can_fail(bad):
+    assert event_problems(bad)
+
+
+# --- deploy/ram-policy.json -------------------------------------------------------------------
+
+def test_ram_policy_is_least_privilege():
+    policy = json.loads((REPO / "deploy" / "ram-policy.json").read_text())
+    assert policy_problems(policy) == []
+
+
+@pytest.mark.parametrize("extra", ["kvstore:*", "kvstore:Describe*", "kvstore:ModifyBackupPolicy",
+                                   "*"])
+def test_policy_check_can_fail(extra):
+    policy = json.loads((REPO / "deploy" / "ram-policy.json").read_text())
+    policy["Statement"][0]["Action"].append(extra)
+    assert policy_problems(policy)
