@@ -1,0 +1,111 @@
+"""What FC hands the handler: the event bytes and the context, read into plain values."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping
+
+from .settings import SettingsError
+from .window import parse_api_time
+
+# FC's default timeout when the context does not say; a local run has no deadline of its own.
+DEFAULT_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class TimerEvent:
+    trigger_time: datetime | None = None
+    trigger_name: str = ""
+    payload: Mapping[str, object] = field(default_factory=dict)
+
+
+def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
+    """The timer trigger's JSON, `{}`, or any JSON object from a manual `s invoke`."""
+    if isinstance(event, (bytes, bytearray)):
+        event = event.decode("utf-8", errors="replace")
+    if isinstance(event, str):
+        text = event.strip()
+        try:
+            event = json.loads(text) if text else {}
+        except json.JSONDecodeError:
+            raise SettingsError(["event: not JSON; expected the timer trigger's JSON object or {}"]) from None
+    event = event or {}
+    if not isinstance(event, Mapping):
+        raise SettingsError(["event: expected a JSON object like "
+                             '{"triggerTime": "2026-11-28T01:00:00Z", "payload": "{}"}'])
+    problems: list[str] = []
+    trigger_time = None
+    if event.get("triggerTime"):
+        trigger_time = parse_api_time(str(event["triggerTime"]))
+        if trigger_time is None:
+            problems.append(f"event triggerTime {event['triggerTime']!r}: expected UTC like 2026-11-28T01:00:00Z")
+    payload = _payload(event.get("payload"), problems)
+    if problems:
+        raise SettingsError(problems)
+    return TimerEvent(trigger_time, str(event.get("triggerName") or ""), payload)
+
+
+def _payload(value: object, problems: list[str]) -> Mapping[str, object]:
+    # The timer trigger delivers `payload` as a string; a manual invoke may send the object itself.
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            problems.append('event payload: not JSON; expected a JSON object of settings like {"regions": "cn-shanghai"}')
+            return {}
+    if not isinstance(value, Mapping):
+        problems.append('event payload: expected a JSON object of settings like {"regions": "cn-shanghai"}')
+        return {}
+    return value
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str = field(repr=False)
+    access_key_secret: str = field(repr=False)
+    security_token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    request_id: str
+    region: str
+    timeout_seconds: float
+    credentials: Credentials | None
+
+
+def read_context(context: object, environ: Mapping[str, str] = os.environ) -> Invocation:
+    """FC's context: request ID, the role's STS credentials, region, function timeout."""
+    creds = _context_credentials(getattr(context, "credentials", None)) or _env_credentials(environ)
+    function = getattr(context, "function", None)
+    timeout = getattr(function, "timeout", None) or environ.get("FC_FUNCTION_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS
+    region = getattr(context, "region", "") or environ.get("FC_REGION") or environ.get("ALIBABA_CLOUD_REGION_ID", "")
+    return Invocation(
+        request_id=str(getattr(context, "request_id", "") or "local"),
+        region=str(region),
+        timeout_seconds=float(timeout),
+        credentials=creds,
+    )
+
+
+def _context_credentials(creds: object) -> Credentials | None:
+    if creds is None:
+        return None
+    key = getattr(creds, "access_key_id", None) or getattr(creds, "accessKeyId", None)
+    secret = getattr(creds, "access_key_secret", None) or getattr(creds, "accessKeySecret", None)
+    token = getattr(creds, "security_token", None) or getattr(creds, "securityToken", None)
+    if not key or not secret:
+        return None
+    return Credentials(str(key), str(secret), str(token or ""))
+
+
+def _env_credentials(environ: Mapping[str, str]) -> Credentials | None:
+    key = environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
+    secret = environ.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "")
+    if not key or not secret:
+        return None
+    return Credentials(key, secret, environ.get("ALIBABA_CLOUD_SECURITY_TOKEN", ""))

@@ -1,0 +1,63 @@
+"""The backup schedule of `DescribeBackupPolicy`: which slot was due last, which comes next.
+
+`PreferredBackupTime` is `HH:mmZ-HH:mmZ` in UTC; `PreferredBackupPeriod` names weekdays. The
+weekdays are taken as those of the slot's start in UTC, like the times.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+
+from .model import BackupPolicy
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_SLOT = re.compile(r"^(\d{2}):(\d{2})Z-(\d{2}):(\d{2})Z$")
+# Far enough back for a weekly schedule plus the longest grace.
+_SEARCH_DAYS = 9
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+
+
+def parse_policy(period: object, slot: object) -> BackupPolicy:
+    """Raises ValueError naming the field when the API's policy cannot be read."""
+    names = [p.strip() for p in period.split(",")] if isinstance(period, str) else []
+    if not names or any(n not in WEEKDAYS for n in names):
+        raise ValueError(f"PreferredBackupPeriod {period!r} is not a list of weekdays")
+    match = _SLOT.match(slot.strip()) if isinstance(slot, str) else None
+    minutes = [int(g) for g in match.groups()] if match else []
+    if not match or minutes[0] > 23 or minutes[2] > 23 or minutes[1] > 59 or minutes[3] > 59:
+        raise ValueError(f"PreferredBackupTime {slot!r} is not HH:mmZ-HH:mmZ")
+    return BackupPolicy(
+        weekdays=frozenset(WEEKDAYS.index(n) for n in names),
+        slot_start_minute=minutes[0] * 60 + minutes[1],
+        slot_end_minute=minutes[2] * 60 + minutes[3],
+    )
+
+
+def _slots_around(policy: BackupPolicy, moment: datetime, days_back: int, days_ahead: int) -> list[Slot]:
+    # A slot like 23:00Z-01:00Z ends the next day; equal ends mean a whole day.
+    length = (policy.slot_end_minute - policy.slot_start_minute) % 1440 or 1440
+    today = moment.astimezone(timezone.utc).date()
+    slots = []
+    for offset in range(-days_back, days_ahead + 1):
+        day = today + timedelta(days=offset)
+        if day.weekday() in policy.weekdays:
+            start = datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(minutes=policy.slot_start_minute)
+            slots.append(Slot(start, start + timedelta(minutes=length)))
+    return slots
+
+
+def last_due_slot(policy: BackupPolicy, now: datetime, grace: timedelta) -> Slot | None:
+    """The newest slot whose window, plus the grace for the backup to finish, ended by `now`."""
+    due = [s for s in _slots_around(policy, now, _SEARCH_DAYS, 0) if s.end + grace <= now]
+    return max(due, key=lambda s: s.start, default=None)
+
+
+def next_slot(policy: BackupPolicy, after: datetime) -> Slot | None:
+    ahead = [s for s in _slots_around(policy, after, 0, 8) if s.start > after]
+    return min(ahead, key=lambda s: s.start, default=None)

@@ -1,0 +1,251 @@
+"""Settings: read once from the environment and the trigger payload, checked together, then frozen.
+
+Every problem is collected, so one failed run names all of them; each message names the setting
+and shows the accepted form. A key in the payload that is not a setting is an error too.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+INSTANCE_TAGS = "INSTANCE_TAGS"
+REGIONS = "REGIONS"
+LOOKBACK_HOURS = "LOOKBACK_HOURS"
+NOTIFY_ON = "NOTIFY_ON"
+DINGTALK_WEBHOOK = "DINGTALK_WEBHOOK"
+DINGTALK_SECRET = "DINGTALK_SECRET"
+DINGTALK_AT_MOBILES = "DINGTALK_AT_MOBILES"
+SLACK_WEBHOOK = "SLACK_WEBHOOK"
+TIMEZONE = "TIMEZONE"
+SIZE_DROP_PERCENT = "SIZE_DROP_PERCENT"
+HISTORY_DAYS = "HISTORY_DAYS"
+BACKUP_GRACE_MINUTES = "BACKUP_GRACE_MINUTES"
+MAX_CONCURRENCY = "MAX_CONCURRENCY"
+API_QPS = "API_QPS"
+KVSTORE_ENDPOINT = "KVSTORE_ENDPOINT"
+KVSTORE_PROTOCOL = "KVSTORE_PROTOCOL"
+
+NAMES = (
+    INSTANCE_TAGS, REGIONS, LOOKBACK_HOURS, NOTIFY_ON, DINGTALK_WEBHOOK, DINGTALK_SECRET,
+    DINGTALK_AT_MOBILES, SLACK_WEBHOOK, TIMEZONE, SIZE_DROP_PERCENT, HISTORY_DAYS,
+    BACKUP_GRACE_MINUTES, MAX_CONCURRENCY, API_QPS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL,
+)
+
+MAX_TAGS = 5  # DescribeInstances takes Tag.1 … Tag.5
+REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
+MOBILE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
+HOST_PORT = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class SettingsError(ValueError):
+    """Invalid configuration: the run stops before any API call."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid settings:\n- " + "\n- ".join(problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_tags: tuple[tuple[str, str | None], ...]
+    regions: tuple[str, ...]
+    lookback_hours: int = 24
+    notify_on: str = "always"
+    # Secrets are kept out of repr so that a logged or printed Settings never shows them.
+    dingtalk_webhook: str = field(default="", repr=False)
+    dingtalk_secret: str = field(default="", repr=False)
+    dingtalk_at_mobiles: tuple[str, ...] = ()
+    slack_webhook: str = field(default="", repr=False)
+    timezone: str = "UTC"
+    size_drop_percent: int = 50
+    history_days: int = 7
+    backup_grace_minutes: int = 60
+    max_concurrency: int = 8
+    api_qps: float = 20.0
+    kvstore_endpoint: str = ""
+    kvstore_protocol: str = "https"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | None = None,
+                  default_region: str = "") -> Settings:
+    """Environment first, then the payload's lower-case keys win. Raises SettingsError."""
+    problems: list[str] = []
+    raw: dict[str, str] = {name: environ[name] for name in NAMES if environ.get(name, "") != ""}
+    for key, value in (payload or {}).items():
+        name = str(key).upper()
+        if name not in NAMES or key != name.lower():
+            problems.append(f"payload key {key!r} is not a setting; accepted keys: "
+                            + ", ".join(n.lower() for n in NAMES))
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            problems.append(f"{name} (payload key {key!r}) must be a string or a number, "
+                            f"not {type(value).__name__}")
+        else:
+            raw[name] = str(value)
+
+    def get(name: str, parse: Callable[[str], object], default: object) -> object:
+        text = raw.get(name, "").strip()
+        if not text:
+            return default
+        try:
+            return parse(text)
+        except ValueError as exc:
+            problems.append(f"{name}={_shown(name, text)!r} is invalid: {exc}")
+            return default
+
+    given = {name for name, text in raw.items() if text.strip()}  # empty means unset, as s.yaml leaves it
+    tags = get(INSTANCE_TAGS, parse_tags, ())
+    if INSTANCE_TAGS not in given:
+        problems.append(f"{INSTANCE_TAGS} is required: key=value[,key=value…] (at most {MAX_TAGS} pairs)")
+    regions = get(REGIONS, parse_regions, (default_region,) if default_region else ())
+    if not regions:
+        problems.append(f"{REGIONS} is required here (the function's own region is unknown): "
+                        "comma-separated region IDs like cn-hangzhou,cn-shanghai")
+    values = dict(
+        instance_tags=tags,
+        regions=regions,
+        lookback_hours=get(LOOKBACK_HOURS, int_in(1, 168), 24),
+        notify_on=get(NOTIFY_ON, one_of("always", "failure"), "always"),
+        dingtalk_webhook=get(DINGTALK_WEBHOOK, parse_dingtalk_webhook, ""),
+        dingtalk_secret=get(DINGTALK_SECRET, parse_dingtalk_secret, ""),
+        dingtalk_at_mobiles=get(DINGTALK_AT_MOBILES, parse_mobiles, ()),
+        slack_webhook=get(SLACK_WEBHOOK, parse_slack_webhook, ""),
+        timezone=get(TIMEZONE, parse_timezone, "UTC"),
+        size_drop_percent=get(SIZE_DROP_PERCENT, int_in(0, 99), 50),
+        history_days=get(HISTORY_DAYS, int_in(1, 30), 7),
+        backup_grace_minutes=get(BACKUP_GRACE_MINUTES, int_in(0, 1440), 60),
+        max_concurrency=get(MAX_CONCURRENCY, int_in(1, 64), 8),
+        api_qps=get(API_QPS, number_in(0.1, 1000), 20.0),
+        kvstore_endpoint=get(KVSTORE_ENDPOINT, parse_endpoint, ""),
+        kvstore_protocol=get(KVSTORE_PROTOCOL, one_of("https", "http"), "https"),
+    )
+    if not given & {DINGTALK_WEBHOOK, SLACK_WEBHOOK}:
+        problems.append(f"no channel: set {DINGTALK_WEBHOOK} and/or {SLACK_WEBHOOK}")
+    if (values["dingtalk_secret"] or values["dingtalk_at_mobiles"]) and DINGTALK_WEBHOOK not in given:
+        problems.append(f"{DINGTALK_SECRET} / {DINGTALK_AT_MOBILES} are set but {DINGTALK_WEBHOOK} is not")
+    if problems:
+        raise SettingsError(problems)
+    return Settings(**values)
+
+
+def _shown(name: str, text: str) -> str:
+    """What an error may quote of a value: never a webhook's token or a secret."""
+    if name in (DINGTALK_SECRET,):
+        return "***"
+    if name in (DINGTALK_WEBHOOK, SLACK_WEBHOOK):
+        parts = urlsplit(text)
+        return f"{parts.scheme}://{parts.hostname or ''}/…" if parts.scheme else "…"
+    return text
+
+
+def parse_tags(text: str) -> tuple[tuple[str, str | None], ...]:
+    pairs: list[tuple[str, str | None]] = []
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not key:
+            raise ValueError("each pair needs a key: key=value[,key=value…], or key alone to match any value")
+        if sep and not value:
+            raise ValueError(f"tag {key!r} has '=' but no value: write {key}=value, or {key} to match any value")
+        if len(key) > 128 or len(value) > 128:
+            raise ValueError("tag keys and values are at most 128 characters")
+        if any(k == key for k, _ in pairs):
+            raise ValueError(f"tag key {key!r} appears twice")
+        pairs.append((key, value if sep else None))
+    if len(pairs) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} key=value pairs (DescribeInstances filters on 5 tags)")
+    return tuple(pairs)
+
+
+def parse_regions(text: str) -> tuple[str, ...]:
+    regions = tuple(dict.fromkeys(r.strip() for r in text.split(",") if r.strip()))
+    bad = [r for r in regions if not REGION_ID.match(r)]
+    if bad or not regions:
+        raise ValueError(f"{', '.join(bad) or 'nothing'}: region IDs look like cn-hangzhou, ap-southeast-1")
+    return regions
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]+", text) or not low <= int(text) <= high:
+            raise ValueError(f"a whole number from {low} to {high}")
+        return int(text)
+    return parse
+
+
+def number_in(low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:  # also refuses nan
+            raise ValueError(f"a number from {low:g} to {high:g}")
+        return value
+    return parse
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError("one of " + ", ".join(choices))
+        return text
+    return parse
+
+
+def _https_url(text: str, example: str) -> "object":
+    parts = urlsplit(text)
+    loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+    if parts.scheme != "https" and not loopback or not parts.hostname:
+        raise ValueError(f"an https URL like {example} (http only for a loopback test server)")
+    return parts
+
+
+def parse_dingtalk_webhook(text: str) -> str:
+    parts = _https_url(text, "https://oapi.dingtalk.com/robot/send?access_token=…")
+    if not parse_qs(parts.query).get("access_token", [""])[0]:
+        raise ValueError("the robot URL needs its access_token: https://oapi.dingtalk.com/robot/send?access_token=…")
+    return text
+
+
+def parse_slack_webhook(text: str) -> str:
+    parts = _https_url(text, "https://hooks.slack.com/services/T…/B…/…")
+    if not parts.path.strip("/"):
+        raise ValueError("the incoming-webhook URL has a path: https://hooks.slack.com/services/T…/B…/…")
+    return text
+
+
+def parse_dingtalk_secret(text: str) -> str:
+    if not text.startswith("SEC") or len(text) < 8 or any(c.isspace() for c in text):
+        raise ValueError("the robot's signing secret as DingTalk shows it, starting with SEC")
+    return text
+
+
+def parse_mobiles(text: str) -> tuple[str, ...]:
+    mobiles = tuple(m.strip() for m in text.split(",") if m.strip())
+    bad = [m for m in mobiles if not MOBILE.match(m)]
+    if bad:
+        raise ValueError(f"{', '.join(bad)}: comma-separated mobile numbers like 13800000000,+86-13900000000")
+    return mobiles
+
+
+def parse_timezone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("an IANA time zone name like UTC or Asia/Shanghai") from None
+    return text
+
+
+def parse_endpoint(text: str) -> str:
+    if "://" in text or not HOST_PORT.match(text):
+        raise ValueError("host[:port] without a scheme, like r-kvstore-vpc.cn-hangzhou.aliyuncs.com "
+                         "(the scheme is KVSTORE_PROTOCOL)")
+    return text

@@ -1,0 +1,48 @@
+"""The window a run looks at, and the API's time formats."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from .model import Window
+
+# DescribeBackups takes yyyy-MM-ddTHH:mmZ and nothing else (InvalidStartTime.Malformed otherwise).
+API_MINUTE = "%Y-%m-%dT%H:%MZ"
+_API_TIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def window_for(trigger_time: datetime | None, lookback_hours: int, now: datetime) -> Window:
+    """end = the trigger time (or now) truncated to the minute, in UTC; start = end - lookback."""
+    end = (trigger_time or now).astimezone(timezone.utc).replace(second=0, microsecond=0)
+    return Window(start=end - timedelta(hours=lookback_hours), end=end)
+
+
+def api_minute(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(API_MINUTE)
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_api_time(text: object) -> datetime | None:
+    """The API's UTC times (`…T…Z`, with or without seconds); None when unreadable or zoneless.
+
+    A regex, not datetime.fromisoformat: Python 3.10 (the FC runtime) accepts fewer forms than 3.11.
+    """
+    if not isinstance(text, str):
+        return None
+    match = _API_TIME.match(text.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                          int((fraction or "0").ljust(6, "0")), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    if zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    return moment
