@@ -1,0 +1,108 @@
+"""Slack incoming webhook emulator: `POST /services/T…/B…/X…` with a JSON body.
+
+Answers are short text/plain strings, as the real webhooks send them (Slack's "Handling errors"
+table for incoming webhooks and its 2016-05-17 changelog), checked in this order:
+- 404 `no_service` for a path of another shape; then 404 `no_team` / 404 `no_service` /
+  403 `invalid_token` when the team (T…), the webhook (B…) or the secret last segment differs;
+- 400 `invalid_payload` for a body that is not a JSON object or has none of `text`, `blocks`,
+  `attachments`;
+- 400 `invalid_blocks_format` when `blocks` is not a list;
+- 400 `invalid_blocks` when the blocks break Block Kit rules: more than 50 blocks, an unknown block
+  type, or a block the `slack_sdk` models refuse (`Block.parse` then `validate_json`: e.g. a
+  section text over 3,000 characters, a header over 150) or cannot even build; plus the rules
+  those models let through: a header's text must be `plain_text`, a section's `plain_text` or
+  `mrkdwn`;
+- then a staged scenario fault (see `staged.py`) instead of success: `{status: 429, retry_after: S}`
+  answers `rate_limited` with `Retry-After: S`; `{status: N[, error: e]}` answers `e` (default by
+  status: `no_service`, `rollup_error`, `service_unavailable`, …); `{kind: reset}` drops the
+  connection;
+- else 200 `ok`, and the parsed body is appended to `.messages`.
+"""
+from __future__ import annotations
+
+import json
+import threading
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
+from sandbox.httpserver import Reply
+from sandbox.staged import Staged
+
+MAX_BLOCKS = 50
+CONTENT_KEYS = ("text", "blocks", "attachments")
+TEXT_TYPES = {"header": {"plain_text"}, "section": {"plain_text", "mrkdwn"}}
+FAULT_ERRORS = {
+    403: "invalid_token",
+    404: "no_service",
+    410: "channel_is_archived",
+    429: "rate_limited",
+    500: "rollup_error",
+    503: "service_unavailable",
+}
+
+
+def _blocks_error(blocks) -> str | None:
+    if not isinstance(blocks, list):
+        return "invalid_blocks_format"
+    if len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for raw in blocks:
+        try:
+            block = Block.parse(raw)
+            if block is None:  # an unknown type (or not a block at all)
+                return "invalid_blocks"
+            block.validate_json()
+        except (SlackObjectFormationError, TypeError, ValueError, AttributeError, KeyError):
+            return "invalid_blocks"  # refused by the model, or too malformed to build one
+        text = raw.get("text")
+        allowed = TEXT_TYPES.get(raw["type"])
+        if allowed and isinstance(text, dict) and text.get("type") not in allowed:
+            return "invalid_blocks"
+    return None
+
+
+class SlackWebhook:
+    def __init__(self, path: str, faults=()):
+        self.path = path.strip("/")
+        self._team, self._service, self._token = self.path.split("/")  # a malformed path fails here
+        self.messages: list[dict] = []
+        self.attempts = 0
+        self._faults = Staged(faults)
+        self._lock = threading.Lock()
+
+    def handle_request(self, method, path, query, headers, body, raw_query):
+        with self._lock:
+            self.attempts += 1
+            refusal = self._refusal(method, path, body)
+            if refusal:
+                return refusal
+            fault = self._faults.take()
+            if fault:
+                status = int(fault.get("status", 500))
+                retry = {"Retry-After": str(fault.get("retry_after", 1))} if status == 429 else {}
+                return Reply(status, fault.get("error") or FAULT_ERRORS.get(status, "rollup_error"), retry)
+            self.messages.append(json.loads(body))
+            return Reply(200, "ok")
+
+    def _refusal(self, method, path, body) -> Reply | None:
+        given = path.removeprefix("/services/").split("/") if path.startswith("/services/") else []
+        if method != "POST" or len(given) != 3:
+            return Reply(404, "no_service")
+        if given[0] != self._team:
+            return Reply(404, "no_team")
+        if given[1] != self._service:
+            return Reply(404, "no_service")
+        if given[2] != self._token:
+            return Reply(403, "invalid_token")
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or not any(payload.get(k) for k in CONTENT_KEYS):
+            return Reply(400, "invalid_payload")
+        if "blocks" in payload:
+            error = _blocks_error(payload["blocks"])
+            if error:
+                return Reply(400, error)
+        return None
