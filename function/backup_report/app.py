@@ -1,0 +1,114 @@
+"""One run, from FC's event and context to the result JSON. `index.handler` calls `run`.
+
+Delivery and retries: the run raises only when it had something to report and *no* channel
+accepted it. FC's async retry then re-runs it, and since no channel had accepted, nothing is
+posted twice. When one channel accepted and another failed, the run returns normally (the failure
+is in `deliveries` and the log) so a retry can never repeat the accepted post.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Mapping
+
+from . import digest, redact, render_dingtalk, render_slack
+from .channels.dingtalk import DingTalk
+from .channels.slack import Slack
+from .channels.transport import Transport
+from .invocation import read_context, parse_event
+from .kvstore import KVStore
+from .model import Delivery
+from .ratelimit import RateLimiter
+from .report import Budget, collect
+from .settings import Settings, SettingsError, load_settings
+from .verdicts import Rules
+from .window import iso_utc, window_for
+
+log = logging.getLogger("backup_report")
+
+# Kept back from FC's timeout for posting the digest: one API call still in flight (connect +
+# read timeout) plus two channels' posts with a retry.
+RESERVE_SECONDS = 45.0
+
+
+class DeliveryError(RuntimeError):
+    """Nothing could be delivered: FC records a failed invocation, so its retry/destination apply."""
+
+
+def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime | None = None) -> str:
+    started = time.monotonic()
+    invocation = read_context(context, environ)
+    timer = parse_event(event)
+    settings = load_settings(environ, timer.payload, default_region=invocation.region)
+    if invocation.credentials is None:
+        raise SettingsError(["credentials: none found; give the function a role (context.credentials) or set "
+                             "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"])
+    creds = invocation.credentials
+    scrubber = redact.install(redact.secrets_of([
+        settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
+        creds.access_key_id, creds.access_key_secret, creds.security_token]))
+    for noisy in ("urllib3", "darabonba", "alibabacloud_credentials"):
+        logging.getLogger(noisy).setLevel(max(logging.getLogger(noisy).level, logging.INFO))
+
+    window = window_for(timer.trigger_time, settings.lookback_hours, now or datetime.now(timezone.utc))
+    budget = Budget(started + invocation.timeout_seconds - RESERVE_SECONDS)
+    rules = Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
+                  history_days=settings.history_days, tz=settings.tz)
+    cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
+                    limiter=RateLimiter(settings.api_qps), remaining=budget.remaining,
+                    pool_size=settings.max_concurrency)
+    findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
+                       settings.max_concurrency)
+    dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings), invocation.request_id)
+
+    post_budget = Budget(started + invocation.timeout_seconds - 5.0)
+    deliveries = deliver(dg, settings, Transport(remaining=post_budget.remaining))
+    result = {
+        "status": dg.status,
+        "window": {"start": iso_utc(window.start), "end": iso_utc(window.end)},
+        "counts": digest.counts(findings),
+        "instances": [{"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region,
+                       "verdict": c.verdict.kind.value, "detail": scrubber.scrub(c.verdict.detail)}
+                      for c in findings.checked],
+        "unchecked_regions": [{"region": f.region, "error": str(f.error)} for f in findings.region_failures],
+        "deliveries": [_delivery_json(d) for d in deliveries],
+    }
+    log.info(json.dumps({
+        "event": "backup_report", "request_id": invocation.request_id, "status": dg.status,
+        "counts": {k: v for k, v in result["counts"].items() if v}, "instances": len(findings.checked),
+        "unchecked_regions": len(findings.region_failures), "deliveries": result["deliveries"],
+        "duration_ms": int((time.monotonic() - started) * 1000)}, ensure_ascii=False))
+    posted = [d for d in deliveries if not d.skipped]
+    if posted and not any(d.ok for d in posted):
+        raise DeliveryError("no channel accepted the digest: " + "; ".join(f"{d.channel}: {d.error}" for d in posted))
+    return json.dumps(result, ensure_ascii=False)
+
+
+def deliver(dg: digest.Digest, settings: Settings, transport: Transport) -> list[Delivery]:
+    channels = []
+    if settings.dingtalk_webhook:
+        channels.append(("dingtalk", lambda: DingTalk(settings.dingtalk_webhook, settings.dingtalk_secret, transport)
+                         .send(render_dingtalk.render(dg, settings.dingtalk_at_mobiles))))
+    if settings.slack_webhook:
+        channels.append(("slack", lambda: Slack(settings.slack_webhook, transport).send(render_slack.render(dg))))
+    if settings.notify_on == "failure" and not dg.needs_post:
+        return [Delivery(name, True, skipped=True) for name, _ in channels]
+    # One channel's failure never blocks the other: each send returns a Delivery, never raises.
+    return [send() for _, send in channels]
+
+
+def _delivery_json(d: Delivery) -> dict:
+    out: dict = {"channel": d.channel, "ok": d.ok}
+    if d.skipped:
+        out["skipped"] = "nothing needs attention (NOTIFY_ON=failure)"
+    if d.error:
+        out["error"] = d.error
+    return out
+
+
+def _scope(settings: Settings) -> str:
+    tags = ",".join(k if v is None else f"{k}={v}" for k, v in settings.instance_tags)
+    return f"tags {tags} in {', '.join(settings.regions)}"

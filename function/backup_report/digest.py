@@ -1,0 +1,122 @@
+"""What a run says, before it is dressed for a channel: the outcome, counts, who needs what.
+
+Pure: built from the Findings and the settings. The renderers (`render_dingtalk`,
+`render_slack`) only lay it out within their channel's limits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from . import humanize
+from .model import Checked, Findings, Kind, RegionFailure, Severity
+
+EMOJI = {"alert": "🔴", "warning": "🟠", "ok": "🟢"}
+KIND_EMOJI = {
+    Kind.ERROR: "⛔", Kind.FAILED: "❌", Kind.MISSING: "🕳️", Kind.INCOMPLETE: "🧩",
+    Kind.INACTIVE: "⏸️", Kind.SHRUNK: "📉", Kind.RECOVERED: "♻️",
+}
+KIND_TITLE = {
+    Kind.ERROR: "could not be checked", Kind.FAILED: "backup failed", Kind.MISSING: "backup missing",
+    Kind.INCOMPLETE: "shards not backed up", Kind.INACTIVE: "not in service", Kind.SHRUNK: "backup shrank",
+    Kind.RECOVERED: "failed, then recovered",
+}
+
+
+@dataclass(frozen=True)
+class Group:
+    kind: Kind
+    items: tuple[Checked, ...]
+
+    @property
+    def heading(self) -> str:
+        return f"{KIND_EMOJI[self.kind]} {self.kind.value}: {KIND_TITLE[self.kind]} ({len(self.items)})"
+
+
+@dataclass(frozen=True)
+class Digest:
+    status: str  # "ok" | "warning" | "alert"
+    headline: str
+    groups: tuple[Group, ...]  # alerts first, then warnings; worst first
+    unchecked_regions: tuple[RegionFailure, ...]
+    fine_line: str
+    window_line: str
+    scope_line: str
+    request_id: str
+
+    @property
+    def needs_post(self) -> bool:
+        return self.status != "ok"
+
+
+def run_status(findings: Findings) -> str:
+    severities = {c.verdict.severity for c in findings.checked}
+    if findings.region_failures or Severity.ALERT in severities:
+        return "alert"
+    if not findings.checked:
+        return "warning"  # nothing matched the tags: most likely a setting, and nothing is watched
+    return "warning" if Severity.WARNING in severities else "ok"
+
+
+def counts(findings: Findings) -> dict[str, int]:
+    tally = {kind.value: 0 for kind in Kind}
+    for c in findings.checked:
+        tally[c.verdict.kind.value] += 1
+    return tally
+
+
+def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: str) -> Digest:
+    status = run_status(findings)
+    by_kind: dict[Kind, list[Checked]] = {}
+    for c in findings.checked:
+        by_kind.setdefault(c.verdict.kind, []).append(c)
+    groups = tuple(
+        Group(kind, tuple(sorted(by_kind[kind], key=lambda c: (c.instance.region, c.instance.name))))
+        for kind in Kind if kind in by_kind and kind.severity is not Severity.FINE)
+    alerts = sum(len(g.items) for g in groups if g.kind.severity is Severity.ALERT) + len(findings.region_failures)
+    warnings = sum(len(g.items) for g in groups if g.kind.severity is Severity.WARNING)
+    fine = [c for c in findings.checked if c.verdict.severity is Severity.FINE]
+    parts = []
+    if alerts:
+        parts.append(f"{alerts} need{'s' if alerts == 1 else ''} attention")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    parts.append(f"{len(fine)} fine")
+    if not findings.checked and not findings.region_failures:
+        parts = [f"no instance found ({scope})"]
+    window = findings.window
+    return Digest(
+        status=status,
+        headline=f"{EMOJI[status]} Redis backups: " + " · ".join(parts),
+        groups=groups,
+        unchecked_regions=tuple(findings.region_failures),
+        fine_line=_fine_line(fine),
+        window_line=(f"Backups from {humanize.at(window.start, tz)} to {humanize.at(window.end, tz)} "
+                     f"({tz_name})"),
+        scope_line=scope,
+        request_id=request_id,
+    )
+
+
+def _fine_line(fine: list[Checked]) -> str:
+    tally = {kind: 0 for kind in (Kind.OK, Kind.NOT_DUE, Kind.NEW)}
+    for c in fine:
+        tally[c.verdict.kind] += 1
+    words = {Kind.OK: "ok", Kind.NOT_DUE: "not due", Kind.NEW: "new"}
+    shown = [f"{n} {words[k]}" for k, n in tally.items() if n]
+    return "✅ " + (" · ".join(shown) if shown else "none fine")
+
+
+def flat(groups: tuple[Group, ...]) -> list[tuple[Group, Checked]]:
+    """The items in the order they are shown, so a cut list keeps the most urgent."""
+    return [(g, c) for g in groups for c in g.items]
+
+
+def item_line(c: Checked) -> str:
+    """One instance that needs a look: name, ID, region, and the one fact behind the verdict."""
+    i = c.instance
+    return f"{i.name} ({i.instance_id}, {i.region}): {c.verdict.detail}"
+
+
+def region_line(failure: RegionFailure) -> str:
+    return f"region {failure.region} not checked: {failure.error}"

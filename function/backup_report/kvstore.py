@@ -1,0 +1,170 @@
+"""The cloud edge: R-KVStore through the official Tea SDK, turned into plain model objects.
+
+One SDK client per region (the SDK keeps a pooled HTTP session per endpoint, so connections are
+reused). Every call has connect/read timeouts, passes the shared rate limiter, and is retried by
+`retry.call`. What leaves this module is model data or an `ApiFailure`; never an SDK exception,
+never a download URL.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Iterable, TypeVar
+
+from alibabacloud_r_kvstore20150101 import models
+from alibabacloud_r_kvstore20150101.client import Client
+from alibabacloud_tea_openapi import models as openapi
+from darabonba.runtime import RuntimeOptions
+
+from . import retry
+from .invocation import Credentials
+from .model import ApiError, Backup, BackupPolicy, Instance
+from .ratelimit import RateLimiter
+from .schedule import parse_policy
+from .window import api_minute, parse_api_time
+
+T = TypeVar("T")
+
+INSTANCES_PAGE = 50  # DescribeInstances' largest page
+BACKUPS_PAGE = 300  # DescribeBackups' largest page: fewest calls for a cluster's history
+MAX_PAGES = 1000  # a guard against an API that never returns a short page
+
+
+class KVStore:
+    def __init__(self, credentials: Credentials, *, endpoint: str = "", protocol: str = "https",
+                 limiter: RateLimiter, remaining: Callable[[], float],
+                 connect_timeout: float = 5.0, read_timeout: float = 10.0, pool_size: int = 8,
+                 backoff: retry.Backoff = retry.Backoff()):
+        self._credentials = credentials
+        self._endpoint, self._protocol = endpoint or None, protocol
+        self._limiter, self._remaining, self._backoff = limiter, remaining, backoff
+        self._timeouts = (int(connect_timeout * 1000), int(read_timeout * 1000))
+        self._clients: dict[str, Client] = {}
+        self._lock = threading.Lock()
+        self._pool_size = pool_size
+
+    def instances(self, region: str, tags: Iterable[tuple[str, str | None]]) -> list[Instance]:
+        """Every page of DescribeInstances filtered by the tags (the API ANDs them)."""
+        tag_filter = [models.DescribeInstancesRequestTag(key=k, value=v) for k, v in tags]
+        found: list[Instance] = []
+        for page in range(1, MAX_PAGES + 1):
+            request = models.DescribeInstancesRequest(region_id=region, tag=tag_filter,
+                                                      page_size=INSTANCES_PAGE, page_number=page)
+            body = self._call(region, "DescribeInstances", lambda c, o: c.describe_instances_with_options(request, o))
+            items = (body.instances.kvstore_instance if body.instances else None) or []
+            found += [_instance(item, region) for item in items]
+            if len(items) < INSTANCES_PAGE or len(found) >= (body.total_count or 0):
+                break
+        # Tags are ANDed by the API; checking again keeps a lax endpoint from widening the report.
+        return [i for i, item in found if _has_tags(item, tags)]
+
+    def policy(self, instance: Instance) -> BackupPolicy:
+        request = models.DescribeBackupPolicyRequest(instance_id=instance.instance_id)
+        body = self._call(instance.region, "DescribeBackupPolicy",
+                          lambda c, o: c.describe_backup_policy_with_options(request, o))
+        try:
+            return parse_policy(body.preferred_backup_period, body.preferred_backup_time)
+        except ValueError as exc:
+            raise retry.ApiFailure(ApiError("UnreadablePolicy", str(exc), "DescribeBackupPolicy")) from None
+
+    def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]:
+        """Every page of DescribeBackups in [start, end]; returns the records and any anomalies."""
+        records: list[Backup] = []
+        total = 0
+        for page in range(1, MAX_PAGES + 1):
+            request = models.DescribeBackupsRequest(
+                instance_id=instance.instance_id, start_time=api_minute(start), end_time=api_minute(end),
+                page_size=BACKUPS_PAGE, page_number=page)
+            body = self._call(instance.region, "DescribeBackups",
+                              lambda c, o: c.describe_backups_with_options(request, o))
+            items = (body.backups.backup if body.backups else None) or []
+            records += [_backup(item) for item in items]
+            total = body.total_count if isinstance(body.total_count, int) else -1
+            # A short page ends the list whatever TotalCount says; the count is checked after.
+            if len(items) < BACKUPS_PAGE:
+                break
+        anomalies = []
+        if total != len(records):
+            anomalies.append(f"DescribeBackups listed {len(records)} records but its TotalCount says {total}")
+        return records, anomalies
+
+    def _client(self, region: str) -> Client:
+        with self._lock:
+            if region not in self._clients:
+                config = openapi.Config(
+                    access_key_id=self._credentials.access_key_id,
+                    access_key_secret=self._credentials.access_key_secret,
+                    security_token=self._credentials.security_token or None,
+                    region_id=region, endpoint=self._endpoint, protocol=self._protocol)
+                self._clients[region] = Client(config)
+            return self._clients[region]
+
+    def _call(self, region: str, action: str, send: Callable[[Client, RuntimeOptions], T]):
+        client = self._client(region)
+
+        def attempt():
+            self._limiter.acquire()
+            connect, read = self._timeouts
+            # The SDK retries nothing unless told to: retries are ours (jitter, bounded by the time
+            # budget). One pooled connection per worker.
+            options = RuntimeOptions(connect_timeout=connect, read_timeout=read, max_idle_conns=self._pool_size)
+            try:
+                response = send(client, options)
+            except Exception as exc:  # the SDK raises many types; all become an ApiFailure here
+                raise _failure(exc, action) from None
+            self._limiter.succeeded()
+            return response.body
+
+        return retry.call(attempt, self._backoff, self._remaining, on_throttle=self._limiter.throttled)
+
+
+def _failure(exc: Exception, action: str) -> retry.ApiFailure:
+    code = getattr(exc, "code", None)
+    status = getattr(exc, "status_code", None)
+    if code and code != "None":
+        data = getattr(exc, "data", None)
+        message = data.get("Message") if isinstance(data, dict) else None
+        text = str(message or "")[:300]
+        return retry.ApiFailure(ApiError(str(code), text, action), retry.is_transient(str(code), status))
+    # No answer: a reset, a refused connection or a timeout. The exception text is not repeated: it
+    # names URLs and hosts, and says nothing a reader of the report can act on.
+    inner = getattr(exc, "inner_exception", exc)
+    text = str(getattr(inner, "message", "") or inner).lower()
+    if "timed out" in text or "timeout" in text:
+        return retry.ApiFailure(ApiError("Timeout", "no answer in time", action), True)
+    if "reset" in text or "aborted" in text or "refused" in text or "connection" in text:
+        return retry.ApiFailure(ApiError("ConnectionError", "the connection failed", action), True)
+    return retry.ApiFailure(ApiError("UnexpectedResponse", type(inner).__name__, action), True)
+
+
+def _instance(item, region: str) -> tuple[Instance, object]:
+    shards = item.shard_count if isinstance(item.shard_count, int) and item.shard_count > 0 else 1
+    instance = Instance(
+        instance_id=str(item.instance_id or "?"),
+        name=str(item.instance_name or item.instance_id or "?"),
+        region=str(item.region_id or region),
+        status=str(item.instance_status or "Unknown"),
+        architecture=str(item.architecture_type or "standard"),
+        shard_count=shards,
+        created=parse_api_time(item.create_time),
+    )
+    return instance, item
+
+
+def _has_tags(item, tags: Iterable[tuple[str, str | None]]) -> bool:
+    carried = {(t.key, t.value) for t in ((item.tags.tag if item.tags else None) or [])}
+    keys = {k for k, _ in carried}
+    return all((k in keys) if v is None else ((k, v) in carried) for k, v in tags)
+
+
+def _backup(item) -> Backup:
+    size = item.backup_size
+    return Backup(
+        backup_id=str(item.backup_id if item.backup_id is not None else "?"),
+        node=str(item.node_instance_id or ""),
+        status=str(item.backup_status) if item.backup_status else "unknown",
+        start=parse_api_time(item.backup_start_time),
+        end=parse_api_time(item.backup_end_time),
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        backup_type=str(item.backup_type or "FullBackup"),
+        mode=str(item.backup_mode or ""),
+    )

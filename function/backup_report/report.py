@@ -1,0 +1,73 @@
+"""A run's checking: discover the tagged instances per region, then judge each one, concurrently.
+
+Faults stay where they hit: a region whose discovery fails is reported as not checked, an instance
+whose calls fail gets an `error` verdict, and the rest of the run goes on. Work that would start
+after the time budget is spent is not started; those instances are reported as not checked.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from .model import ApiError, Backup, BackupPolicy, Checked, Findings, Instance, Kind, RegionFailure, Verdict, Window
+from .retry import ApiFailure
+from .verdicts import Rules, decide, read_from
+
+
+class Cloud(Protocol):
+    def instances(self, region: str, tags) -> list[Instance]: ...
+    def policy(self, instance: Instance) -> BackupPolicy: ...
+    def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]: ...
+
+
+@dataclass
+class Budget:
+    """Seconds left for starting work: FC's deadline minus what posting the digest needs."""
+
+    deadline: float  # time.monotonic() value
+    clock: Callable[[], float] = time.monotonic
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+
+OUT_OF_TIME = Verdict(Kind.ERROR, "not checked: the run ran out of time (raise the function's timeout "
+                                  "or MAX_CONCURRENCY)")
+
+
+def collect(cloud: Cloud, regions: tuple[str, ...], tags, window: Window, rules: Rules,
+            budget: Budget, concurrency: int) -> Findings:
+    findings = Findings(window=window)
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(regions)))) as pool:
+        discovered = list(zip(regions, pool.map(lambda r: _discover(cloud, r, tags), regions)))
+    instances: list[Instance] = []
+    for region, outcome in discovered:
+        if isinstance(outcome, ApiError):
+            findings.region_failures.append(RegionFailure(region, outcome))
+        else:
+            instances += outcome
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        verdicts = pool.map(lambda i: _check(cloud, i, window, rules, budget), instances)
+        findings.checked = [Checked(i, v) for i, v in zip(instances, verdicts)]
+    findings.checked.sort(key=lambda c: (c.verdict.kind.rank, c.instance.region, c.instance.name))
+    return findings
+
+
+def _discover(cloud: Cloud, region: str, tags) -> list[Instance] | ApiError:
+    try:
+        return cloud.instances(region, tags)
+    except ApiFailure as failure:
+        return failure.error
+
+
+def _check(cloud: Cloud, instance: Instance, window: Window, rules: Rules, budget: Budget) -> Verdict:
+    if budget.remaining() <= 0:
+        return OUT_OF_TIME
+    try:
+        policy = cloud.policy(instance)
+        backups, anomalies = cloud.backups(instance, read_from(policy, window, rules), window.end)
+    except ApiFailure as failure:
+        return Verdict(Kind.ERROR, f"{failure.error.action or 'API'} failed: {failure.error}")
+    return decide(instance, policy, backups, window, rules, anomalies)

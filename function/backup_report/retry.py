@@ -1,0 +1,62 @@
+"""When an R-KVStore call is worth trying again, and how long to wait: one small policy object.
+
+Retried: throttling, 5xx / ServiceUnavailable, resets and timeouts. Not retried: permissions,
+unknown instances, signature and parameter errors; they become `error` verdicts at once.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+from .model import ApiError
+
+T = TypeVar("T")
+
+TRANSIENT_CODES = ("Throttling", "ServiceUnavailable", "InternalError", "UnknownError", "Timeout")
+
+
+class ApiFailure(Exception):
+    """An API call that failed for good: carries the ApiError that the report shows."""
+
+    def __init__(self, error: ApiError, transient: bool = False):
+        super().__init__(str(error))
+        self.error = error
+        self.transient = transient
+
+    @property
+    def throttled(self) -> bool:
+        return self.error.code.startswith("Throttling")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    attempts: int = 6
+    base: float = 0.2
+    cap: float = 8.0
+
+    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+        # "Full jitter": spreads the retries of many concurrent workers instead of syncing them.
+        return rand() * min(self.cap, self.base * 2 ** attempt)
+
+
+def call(fn: Callable[[], T], backoff: Backoff, remaining: Callable[[], float],
+         on_throttle: Callable[[], None] = lambda: None, sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run `fn`, retrying transient ApiFailures while attempts and the time budget last."""
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except ApiFailure as failure:
+            if failure.throttled:
+                on_throttle()
+            attempt += 1
+            wait = backoff.delay(attempt)
+            if not failure.transient or attempt >= backoff.attempts or wait >= remaining():
+                raise
+            sleep(wait)
+
+
+def is_transient(code: str, status: int | None) -> bool:
+    return code.startswith(TRANSIENT_CODES) or (status is not None and status >= 500)
