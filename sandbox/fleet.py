@@ -1,0 +1,126 @@
+"""The scenario as data: a fleet, its backups and the faults to stage, all times absolute UTC."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class Policy:
+    period: tuple[str, ...]  # weekday names, taken on the UTC date of the slot like the times
+    time: str  # "HH:mmZ-HH:mmZ"
+    retention: int = 7
+    backup_log: int = 0
+
+    @property
+    def start(self) -> time:
+        return time(int(self.time[0:2]), int(self.time[3:5]))
+
+    def runs_on(self, day: date) -> bool:
+        return WEEKDAYS[day.weekday()] in self.period
+
+    def next_after(self, moment: datetime) -> datetime:
+        for offset in range(8):
+            day = moment.date() + timedelta(days=offset)
+            slot = datetime.combine(day, self.start, tzinfo=timezone.utc)
+            if slot > moment and self.runs_on(day):
+                return slot
+        raise AssertionError("a policy runs at least once a week")
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    name: str
+    region: str
+    tags: dict
+    architecture: str
+    shards: int
+    status: str
+    created: datetime
+    engine: str
+    type: str
+    policy: Policy
+    total_count_offset: int = 0
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """`NodeInstanceId`s: the instance itself, or `<id>-db-<i>` for each shard of a cluster."""
+        if self.architecture == "cluster":
+            return tuple(f"{self.id}-db-{i}" for i in range(self.shards))
+        return (self.id,)
+
+
+@dataclass(frozen=True)
+class Backup:
+    backup_id: int
+    instance_id: str
+    node_id: str
+    start: datetime
+    end: datetime
+    status: str
+    size: int
+    type: str = "FullBackup"
+    mode: str = "Automated"
+    method: str = "Physical"
+    raw: dict = field(default_factory=dict)  # answer fields that win over the ones above
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    action: str | None = None
+    instance: str | None = None
+    region: str | None = None
+    first: int | None = None
+    ms: int = 0  # latency
+    qps: float = 0.0  # quota
+    seconds: float = 600.0  # hang
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    security_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class DingTalkConfig:
+    token: str = field(repr=False)
+    secret: str = field(repr=False)  # "" is an unsigned robot
+    keywords: tuple[str, ...] = ()
+    faults: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    path: str = field(repr=False)  # "T.../B.../secret"
+    faults: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    anchor: datetime
+    seed: int
+    instances: tuple[Instance, ...]
+    backups: tuple[Backup, ...]
+    faults: tuple[Fault, ...]
+    credentials: Credentials
+    dingtalk: DingTalkConfig
+    slack: SlackConfig
+    regions: tuple[str, ...]  # what the function is told to scan (REGIONS)
+
+    @property
+    def fleet_regions(self) -> tuple[str, ...]:
+        return tuple(sorted({i.region for i in self.instances}))
+
+    def instance(self, instance_id: str) -> Instance | None:
+        return next((i for i in self.instances if i.id == instance_id), None)
+
+    def backups_of(self, instance_id: str) -> tuple[Backup, ...]:
+        return tuple(b for b in self.backups if b.instance_id == instance_id)

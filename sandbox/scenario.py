@@ -1,0 +1,157 @@
+"""Scenarios: a fleet, its backups and the faults to stage, read into plain dataclasses.
+
+`load(source, anchor)` takes a shipped scenario's name (`scenarios/<name>.yaml`), a path to a YAML
+or JSON file, or a dict, and resolves every relative time against the anchor, so the emulators only
+ever see absolute UTC datetimes. The format is described in `README.md`.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Mapping
+
+import yaml
+
+from .fleet import WEEKDAYS, Credentials, DingTalkConfig, Fault, Instance, Policy, Scenario, SlackConfig
+from .history import expand
+from .spec import ScenarioError, Section, parse_anchor
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+ARCHITECTURES = ("standard", "cluster", "rwsplit")
+FAULT_KINDS = ("latency", "throttle", "quota", "unavailable", "forbidden", "not_found", "reset", "hang")
+_TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "instances", "faults")
+_INSTANCE = ("id", "name", "region", "tags", "architecture", "shards", "status", "created", "engine",
+             "type", "policy", "history", "latest", "backups", "total_count_offset")
+
+
+def names() -> list[str]:
+    """The shipped scenarios."""
+    return sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+
+
+def read(source: str | Path | Mapping) -> tuple[str, Mapping]:
+    """(name, raw data) of a scenario given by name, path or dict."""
+    if isinstance(source, Mapping):
+        return "<dict>", source
+    path = Path(source)
+    if not path.suffix and (SCENARIOS / f"{source}.yaml").exists():
+        path = SCENARIOS / f"{source}.yaml"
+    if not path.is_file():
+        raise ScenarioError(f"no scenario {str(source)!r} (shipped: {', '.join(names())})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{path.stem}: not valid YAML/JSON: {error}") from None
+    return path.stem, data or {}
+
+
+def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = None) -> Scenario:
+    name, data = read(source)
+    try:
+        when = parse_anchor(anchor)
+    except ValueError as error:
+        raise ScenarioError(f"{name}: anchor: {error}") from None
+    top = Section(data, name, _TOP)
+    seed = top.whole("seed", 0)
+    specs = [Section(raw, f"{name}.instances[{n}]", _INSTANCE) for n, raw in enumerate(top.items("instances"))]
+    instances = tuple(_instance(spec, when) for spec in specs)
+    duplicates = {i.id for i in instances if sum(j.id == i.id for j in instances) > 1}
+    if duplicates:
+        raise top.fail("instances", f"instance id {sorted(duplicates)[0]!r} appears twice")
+    regions = tuple(str(r) for r in top.items("regions")) or tuple(sorted({i.region for i in instances}))
+    return Scenario(
+        name=name,
+        description=top.text("description", ""),
+        anchor=when,
+        seed=seed,
+        instances=instances,
+        backups=expand(list(zip(instances, specs)), when, seed),
+        faults=tuple(_fault(Section(raw, f"{name}.faults[{n}]", tuple(Fault.__dataclass_fields__)))
+                     for n, raw in enumerate(top.items("faults"))),
+        credentials=_credentials(top.section("credentials", tuple(Credentials.__dataclass_fields__))),
+        dingtalk=_dingtalk(top.section("dingtalk", tuple(DingTalkConfig.__dataclass_fields__))),
+        slack=_slack(top.section("slack", tuple(SlackConfig.__dataclass_fields__))),
+        regions=regions,
+    )
+
+
+def _instance(spec: Section, anchor: datetime) -> Instance:
+    architecture = spec.text("architecture", "standard")
+    if architecture not in ARCHITECTURES:
+        raise spec.fail("architecture", f"{architecture!r} is not one of {', '.join(ARCHITECTURES)}")
+    shards = spec.whole("shards", 1, minimum=1)
+    if architecture != "cluster" and shards != 1:
+        raise spec.fail("shards", "only a cluster has more than one shard")
+    tags = spec.data.get("tags") or {}
+    if not isinstance(tags, Mapping) or len(tags) > 20:
+        raise spec.fail("tags", "expected a mapping of at most 20 key: value pairs")
+    return Instance(
+        id=spec.required("id"),
+        name=spec.text("name", ""),
+        region=spec.required("region"),
+        tags={str(k): "" if v is None else str(v) for k, v in tags.items()},
+        architecture=architecture,
+        shards=shards,
+        status=spec.text("status", "Normal"),
+        created=spec.time("created", anchor, anchor - timedelta(days=365)),
+        engine=spec.text("engine", "7.0"),
+        type=spec.text("type", "Redis"),
+        policy=_policy(spec.section("policy", ("period", "time", "retention", "backup_log"))),
+        total_count_offset=spec.whole("total_count_offset", 0, minimum=-10**6),
+    )
+
+
+def _policy(spec: Section) -> Policy:
+    raw = spec.data.get("period", ",".join(WEEKDAYS))
+    period = tuple(d.strip() for d in (raw.split(",") if isinstance(raw, str) else raw or ()))
+    if not period or any(d not in WEEKDAYS for d in period):
+        raise spec.fail("period", f"{raw!r} is not a comma-separated list of {', '.join(WEEKDAYS)}")
+    slot = spec.text("time", "18:00Z-19:00Z")
+    parts = slot.replace("Z", "").split("-")
+    try:
+        [time.fromisoformat(p) for p in parts]
+    except ValueError:
+        parts = []
+    if len(parts) != 2 or any(len(p) != 5 for p in parts) or not slot.endswith("Z"):
+        raise spec.fail("time", f"{slot!r} is not HH:mmZ-HH:mmZ (UTC), e.g. 18:00Z-19:00Z")
+    return Policy(period, slot, spec.whole("retention", 7, minimum=1), spec.whole("backup_log", 0))
+
+
+def _fault(spec: Section) -> Fault:
+    kind = spec.required("kind")
+    if kind not in FAULT_KINDS:
+        raise spec.fail("kind", f"{kind!r} is not one of {', '.join(FAULT_KINDS)}")
+    if kind == "quota" and not spec.number("qps", 0):
+        raise spec.fail("qps", "a quota needs qps > 0")
+    first = spec.whole("first", 0, minimum=1) if spec.has("first") else None
+    return Fault(kind, spec.text("action"), spec.text("instance"), spec.text("region"), first,
+                 spec.whole("ms", 0), spec.number("qps", 0), spec.number("seconds", 600))
+
+
+def _credentials(spec: Section) -> Credentials:
+    # Random unless given, and never shaped like a real `LTAI…` AccessKey ID.
+    if not spec.data:
+        return Credentials(f"sandbox-ak-{secrets.token_hex(8)}", secrets.token_hex(16),
+                           f"sandbox-sts-{secrets.token_hex(24)}")
+    return Credentials(spec.required("access_key_id"), spec.required("access_key_secret"),
+                       spec.text("security_token"))
+
+
+def _faults(spec: Section) -> tuple[dict, ...]:
+    items = spec.items("faults")
+    if not all(isinstance(f, Mapping) for f in items):
+        raise spec.fail("faults", "expected a list of mappings")
+    return tuple(dict(f) for f in items)
+
+
+def _dingtalk(spec: Section) -> DingTalkConfig:
+    keywords = spec.items("keywords")
+    return DingTalkConfig(spec.text("token", secrets.token_hex(32)),
+                          spec.text("secret", f"SEC{secrets.token_hex(32)}"),
+                          tuple(str(k) for k in keywords), _faults(spec))
+
+
+def _slack(spec: Section) -> SlackConfig:
+    default = f"T{secrets.token_hex(4).upper()}/B{secrets.token_hex(4).upper()}/{secrets.token_hex(12)}"
+    return SlackConfig(spec.text("path", default).strip("/"), _faults(spec))
