@@ -1,0 +1,172 @@
+"""The R-KVStore (2015-01-01) actions the function calls, answered from a scenario.
+
+Each action takes the request's parameters (strings, as sent) and returns the answer's body
+without `RequestId`, or raises `ApiError`. Validation follows the public API reference; the
+DescribeBackups rules are those of `../shared/seed/DescribeBackups-api.txt`.
+"""
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime, timedelta, timezone
+
+from .apierror import ApiError, invalid, missing
+from .fleet import Backup, Instance, Scenario
+
+# LocalName and zones as DescribeRegions answers them; other regions get a plausible default.
+REGIONS = {
+    "cn-hangzhou": ("华东1（杭州）", "cn-hangzhou-h,cn-hangzhou-i,cn-hangzhou-j,cn-hangzhou-k"),
+    "cn-shanghai": ("华东2（上海）", "cn-shanghai-e,cn-shanghai-f,cn-shanghai-g,cn-shanghai-l"),
+    "cn-beijing": ("华北2（北京）", "cn-beijing-g,cn-beijing-h,cn-beijing-i,cn-beijing-k"),
+    "cn-shenzhen": ("华南1（深圳）", "cn-shenzhen-c,cn-shenzhen-d,cn-shenzhen-e"),
+}
+MINUTE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z")
+BACKUP_PAGE_SIZES = (30, 50, 100, 200, 300)
+MAX_TAGS = 5
+
+
+def _utc(moment: datetime, seconds: bool = True) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ" if seconds else "%Y-%m-%dT%H:%MZ")
+
+
+def _required(params: dict, name: str) -> str:
+    if not params.get(name):
+        raise missing(name)
+    return params[name]
+
+
+def _number(params: dict, name: str, default: int) -> int:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if not re.fullmatch(r"-?\d{1,9}", value):
+        raise invalid(name, "It must be an integer.")
+    return int(value)
+
+
+def _page(params: dict, sizes, default_size: int) -> tuple[int, int]:
+    size, number = _number(params, "PageSize", default_size), _number(params, "PageNumber", 1)
+    if size not in sizes:
+        raise invalid("PageSize", f"Valid values: {sizes[0]}..{sizes[-1]}." if isinstance(sizes, range)
+                      else f"Valid values: {', '.join(map(str, sizes))}.")
+    if number < 1:
+        raise invalid("PageNumber", "It must be larger than 0.")
+    return size, number
+
+
+def _minute(params: dict, name: str) -> datetime:
+    value = _required(params, name)
+    try:
+        if not MINUTE.fullmatch(value):
+            raise ValueError(value)
+        return datetime.strptime(value, "%Y-%m-%dT%H:%MZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise ApiError(400, f"Invalid{name}.Malformed", f"The Specified parameter {name} is not valid.") from None
+
+
+class Actions:
+    def __init__(self, scenario: Scenario, download_signature: str):
+        self.scenario = scenario
+        self.download_signature = download_signature
+        self._order = {i.id: self._shuffled(i) for i in scenario.instances}
+        self.table = {
+            "DescribeRegions": self.describe_regions,
+            "DescribeInstances": self.describe_instances,
+            "DescribeBackupPolicy": self.describe_backup_policy,
+            "DescribeBackups": self.describe_backups,
+        }
+
+    def _shuffled(self, instance: Instance) -> list[Backup]:
+        # The API promises no order; a seeded shuffle (never newest-first) keeps callers honest.
+        records = sorted(self.scenario.backups_of(instance.id), key=lambda b: b.backup_id)
+        random.Random(f"{self.scenario.seed}:{instance.id}").shuffle(records)
+        if len(records) > 1 and records == sorted(records, key=lambda b: b.start, reverse=True):
+            records.reverse()
+        return records
+
+    def instance(self, params: dict) -> Instance:
+        """The `InstanceId` parameter's instance (in `RegionId` when given), else 404."""
+        found = self.scenario.instance(_required(params, "InstanceId"))
+        if found is None or params.get("RegionId") not in (None, "", found.region):
+            raise ApiError(404, "InvalidInstanceId.NotFound", "The specified instance is not found.")
+        return found
+
+    def describe_regions(self, params: dict) -> dict:
+        regions = []
+        for region in self.scenario.fleet_regions:
+            name, zones = REGIONS.get(region, (region, f"{region}-a,{region}-b"))
+            regions.append({"RegionId": region, "LocalName": name, "RegionEndpoint": "r-kvstore.aliyuncs.com",
+                            "ZoneIds": zones, "ZoneIdList": {"ZoneId": zones.split(",")}})
+        return {"RegionIds": {"KVStoreRegion": regions}}
+
+    def describe_instances(self, params: dict) -> dict:
+        region = _required(params, "RegionId")
+        size, number = _page(params, range(1, 51), 30)
+        wanted_tags = self._tags(params)
+        ids = {i.strip() for i in params.get("InstanceIds", "").split(",") if i.strip()}
+        status = params.get("InstanceStatus")
+        found = [i for i in self.scenario.instances
+                 if i.region == region and (not ids or i.id in ids) and (not status or i.status == status)
+                 and all(key in i.tags and value in (None, i.tags[key]) for key, value in wanted_tags)]
+        page = found[(number - 1) * size:number * size]
+        return {"Instances": {"KVStoreInstance": [self._instance(i) for i in page]},
+                "TotalCount": len(found), "PageNumber": number, "PageSize": size}
+
+    @staticmethod
+    def _tags(params: dict) -> list[tuple[str, str | None]]:
+        numbers = sorted({int(m[1]) for k in params if (m := re.fullmatch(r"Tag\.(\d+)\.(?:Key|Value)", k))})
+        if numbers and (numbers[-1] > MAX_TAGS or numbers[0] < 1):
+            raise invalid("Tag", f"At most {MAX_TAGS} tags, numbered Tag.1 to Tag.{MAX_TAGS}.")
+        tags = []
+        for n in numbers:
+            key = params.get(f"Tag.{n}.Key")
+            if not key:
+                raise missing(f"Tag.{n}.Key")
+            tags.append((key, params.get(f"Tag.{n}.Value")))  # no Value: any value of that key
+        return tags
+
+    @staticmethod
+    def _instance(i: Instance) -> dict:
+        zone = REGIONS.get(i.region, ("", f"{i.region}-a"))[1].split(",")[0]
+        return {"InstanceId": i.id, "InstanceName": i.name, "RegionId": i.region, "ZoneId": zone,
+                "ArchitectureType": i.architecture, "ShardCount": i.shards, "InstanceStatus": i.status,
+                "CreateTime": _utc(i.created), "EngineVersion": i.engine, "InstanceType": i.type,
+                "ChargeType": "PrePaid", "NetworkType": "VPC",
+                "Tags": {"Tag": [{"Key": k, "Value": v} for k, v in i.tags.items()]}}
+
+    def describe_backup_policy(self, params: dict) -> dict:
+        policy = self.instance(params).policy
+        return {"PreferredBackupPeriod": ",".join(policy.period), "PreferredBackupTime": policy.time,
+                "PreferredNextBackupTime": _utc(policy.next_after(self.scenario.anchor), seconds=False),
+                "BackupRetentionPeriod": str(policy.retention), "EnableBackupLog": policy.backup_log}
+
+    def describe_backups(self, params: dict) -> dict:
+        _required(params, "InstanceId")
+        start, end = _minute(params, "StartTime"), _minute(params, "EndTime")
+        if end <= start:
+            raise invalid("EndTime", "The end time must be later than the start time.")
+        size, number = _page(params, BACKUP_PAGE_SIZES, 30)
+        backup_id = _number(params, "BackupId", 0) or None
+        instance = self.instance(params)
+        found = [b for b in self._order[instance.id]
+                 if start <= b.start <= end and backup_id in (None, b.backup_id)]
+        page = found[(number - 1) * size:number * size]
+        return {"TotalCount": len(found) + instance.total_count_offset, "PageNumber": number, "PageSize": size,
+                "Backups": {"Backup": [self._backup(b, instance) for b in page]}}
+
+    def _backup(self, b: Backup, instance: Instance) -> dict:
+        # OSS-style presigned URLs: the Signature is this sandbox's secret, never to be repeated.
+        name = f"{b.node_id}/hins{b.backup_id}_data_{b.start:%Y%m%d%H%M%S}.rdb"
+        query = (f"Expires={int((self.scenario.anchor + timedelta(hours=1)).timestamp())}"
+                 f"&OSSAccessKeyId=sandbox-oss&Signature={self.download_signature}")
+        host = f"rdsbak-{instance.region}-v3.oss-{instance.region}"
+        answer = {
+            "BackupDBNames": "all", "BackupId": b.backup_id, "NodeInstanceId": b.node_id,
+            "BackupDownloadURL": f"http://{host}.aliyuncs.com/{name}?{query}",
+            "BackupIntranetDownloadURL": f"http://{host}-internal.aliyuncs.com/{name}?{query}",
+            "BackupStartTime": _utc(b.start), "BackupEndTime": _utc(b.end), "BackupStatus": b.status,
+            "BackupSize": b.size, "BackupType": b.type, "BackupMode": b.mode, "BackupMethod": b.method,
+            "EngineVersion": instance.engine,
+        }
+        answer.update(b.raw)
+        return answer
