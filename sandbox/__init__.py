@@ -1,0 +1,115 @@
+"""The sandbox: R-KVStore, DingTalk and Slack emulators on loopback, driven by a scenario.
+
+    with sandbox.start("demo", anchor="2026-11-28T01:00Z") as sb:
+        os.environ.update(sb.env())   # point the function at the emulators
+        ...
+        sb.kvstore.calls, sb.dingtalk.messages, sb.slack.messages
+
+See README.md for the scenario format.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Mapping
+
+from .dingtalk import DingTalkRobot
+from .fleet import Credentials, Scenario
+from .httpserver import LoopbackServer
+from .kvstore import KVStore
+from .scenario import load
+from .slack import SlackWebhook
+
+__all__ = ["Sandbox", "start", "load"]
+
+
+class Sandbox:
+    """The three emulators of one scenario, each on its own loopback port; a context manager."""
+
+    def __init__(self, scenario: Scenario, host: str = "127.0.0.1",
+                 kvstore_port: int = 0, dingtalk_port: int = 0, slack_port: int = 0):
+        self.scenario = scenario
+        robot, hook = scenario.dingtalk, scenario.slack
+        self.kvstore = KVStore(scenario)
+        self.dingtalk = DingTalkRobot(robot.token, robot.secret, keywords=robot.keywords, faults=robot.faults)
+        self.slack = SlackWebhook(hook.path, faults=hook.faults)
+        self._servers: list[LoopbackServer] = []
+        try:
+            for app, port in ((self.kvstore, kvstore_port), (self.dingtalk, dingtalk_port), (self.slack, slack_port)):
+                self._servers.append(LoopbackServer(app, host, port))
+        except OSError:  # a port in use: free the ones already bound
+            for server in self._servers:
+                server.server_close()
+            raise
+
+    def start(self) -> "Sandbox":
+        for server in self._servers:
+            server.start()
+        return self
+
+    def stop(self) -> None:
+        # In parallel: each stop waits out its server's poll interval (0.5 s).
+        threads = [threading.Thread(target=server.stop) for server in self._servers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def anchor(self) -> datetime:
+        return self.scenario.anchor
+
+    @property
+    def credentials(self) -> Credentials:
+        return self.scenario.credentials
+
+    @property
+    def kvstore_endpoint(self) -> str:
+        return self._servers[0].address
+
+    @property
+    def dingtalk_webhook(self) -> str:
+        return f"http://{self._servers[1].address}/robot/send?access_token={self.scenario.dingtalk.token}"
+
+    @property
+    def dingtalk_secret(self) -> str:
+        return self.scenario.dingtalk.secret
+
+    @property
+    def slack_webhook(self) -> str:
+        return f"http://{self._servers[2].address}/services/{self.scenario.slack.path}"
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(sorted(self.scenario.regions))
+
+    def env(self) -> dict[str, str]:
+        """The function's settings that point it at this sandbox."""
+        return {
+            "KVSTORE_ENDPOINT": self.kvstore_endpoint,
+            "KVSTORE_PROTOCOL": "http",
+            "DINGTALK_WEBHOOK": self.dingtalk_webhook,
+            "DINGTALK_SECRET": self.dingtalk_secret,
+            "SLACK_WEBHOOK": self.slack_webhook,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": self.credentials.access_key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.credentials.access_key_secret,
+            "ALIBABA_CLOUD_SECURITY_TOKEN": self.credentials.security_token or "",
+            "REGIONS": ",".join(self.regions),
+        }
+
+
+def start(scenario: str | Path | Mapping | Scenario = "demo", anchor: datetime | str | None = None,
+          **options) -> Sandbox:
+    """Load `scenario` (name, path, dict, or an already loaded one) and start its emulators.
+
+    `options`: `host`, `kvstore_port`, `dingtalk_port`, `slack_port` (0 = an ephemeral port).
+    """
+    loaded = scenario if isinstance(scenario, Scenario) else load(scenario, anchor)
+    return Sandbox(loaded, **options).start()
