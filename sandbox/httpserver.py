@@ -82,7 +82,9 @@ class LoopbackServer(ThreadingHTTPServer):
         self.app = app
         self.stopping = threading.Event()
         super().__init__((host, port), Handler)
-        self._thread = threading.Thread(target=self.serve_forever, name=type(app).__name__, daemon=True)
+        # A short poll keeps stop() quick: tests start and stop many servers.
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=type(app).__name__, daemon=True)
 
     @property
     def address(self) -> str:
