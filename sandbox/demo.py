@@ -46,7 +46,7 @@ def show_slack(message: dict) -> str:
     lines = [f"(fallback text: {message.get('text', '')})", ""]
     for block in message.get("blocks", []):
         if block["type"] == "header":
-            lines += [block["text"]["text"].upper(), ""]
+            lines += [block["text"]["text"], "═" * len(block["text"]["text"]), ""]
         elif block["type"] == "section":
             lines += [block["text"]["text"], ""]
         elif block["type"] == "context":

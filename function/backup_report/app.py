@@ -22,17 +22,12 @@ from .invocation import read_context, parse_event
 from .kvstore import KVStore
 from .model import Delivery
 from .ratelimit import RateLimiter
-from .report import Budget, collect
+from .report import Budget, Timing, collect
 from .settings import Settings, SettingsError, load_settings
 from .verdicts import Rules
 from .window import iso_utc, window_for
 
 log = logging.getLogger("backup_report")
-
-# Kept back from FC's timeout for posting the digest: one API call still in flight (connect +
-# read timeout) plus two channels' posts with a retry.
-RESERVE_SECONDS = 45.0
-
 
 class DeliveryError(RuntimeError):
     """Nothing could be delivered: FC records a failed invocation, so its retry/destination apply."""
@@ -54,18 +49,21 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         logging.getLogger(noisy).setLevel(max(logging.getLogger(noisy).level, logging.INFO))
 
     window = window_for(timer.trigger_time, settings.lookback_hours, now or datetime.now(timezone.utc))
-    budget = Budget(started + invocation.timeout_seconds - RESERVE_SECONDS)
+    timing = Timing.for_timeout(invocation.timeout_seconds)
+    budget = Budget(started + invocation.timeout_seconds - timing.reserve)
     rules = Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
                   history_days=settings.history_days, tz=settings.tz)
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
                     limiter=RateLimiter(settings.api_qps), remaining=budget.remaining,
+                    connect_timeout=timing.api_connect, read_timeout=timing.api_read,
                     pool_size=settings.max_concurrency)
     findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
                        settings.max_concurrency)
     dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings), invocation.request_id)
 
-    post_budget = Budget(started + invocation.timeout_seconds - 5.0)
-    deliveries = deliver(dg, settings, Transport(remaining=post_budget.remaining))
+    post_budget = Budget(started + invocation.timeout_seconds - timing.post_timeout)
+    transport = Transport(timeout=(min(3.0, timing.post_timeout), timing.post_timeout), remaining=post_budget.remaining)
+    deliveries = deliver(dg, settings, transport)
     result = {
         "status": dg.status,
         "window": {"start": iso_utc(window.start), "end": iso_utc(window.end)},

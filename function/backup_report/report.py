@@ -33,6 +33,23 @@ class Budget:
         return self.deadline - self.clock()
 
 
+@dataclass(frozen=True)
+class Timing:
+    """Timeouts scaled to FC's function timeout, so even a short timeout leaves room to post."""
+
+    api_connect: float
+    api_read: float
+    post_timeout: float
+    reserve: float  # kept back from the deadline: one API call in flight, then both posts
+
+    @classmethod
+    def for_timeout(cls, seconds: float) -> "Timing":
+        api_read = min(10.0, max(1.0, seconds / 10))
+        api_connect = min(3.0, api_read)
+        post = min(10.0, max(1.0, seconds / 10))
+        return cls(api_connect, api_read, post, api_connect + api_read + 2 * (post + 2.0))
+
+
 OUT_OF_TIME = Verdict(Kind.ERROR, "not checked: the run ran out of time (raise the function's timeout "
                                   "or MAX_CONCURRENCY)")
 

@@ -95,10 +95,10 @@ def _judge(instance: Instance, policy: BackupPolicy, records: list[Backup], wind
         if is_new:
             return Verdict(Kind.NEW, _new_detail(instance, policy, slot, now, tz))
         return Verdict(Kind.MISSING, _missing_detail(records, slot, scope_from, policy, now, tz, rules))
-    if len(covered) < expected:
-        return Verdict(Kind.INCOMPLETE, _incomplete_detail(instance, nodes, covered, failed, expected, tz))
-    # Shrinkage compares against the whole history read, not only the slot's scope.
+    # The whole history read names shards that went quiet, and is what shrinkage compares against.
     history = _by_node(instance, records)
+    if len(covered) < expected:
+        return Verdict(Kind.INCOMPLETE, _incomplete_detail(history, covered, failed, expected, tz))
     shrunk = [s for s in (_shrunk(rs, rules, instance.is_cluster) for rs in history.values()) if s]
     return _fine(nodes, shrunk, window, policy, rules)
 
@@ -162,7 +162,7 @@ def _missing_detail(records: list[Backup], slot: Slot, scope_from: datetime, pol
     return text + f"; no successful backup in the last {humanize.span(now - earliest)}"
 
 
-def _incomplete_detail(instance: Instance, nodes, covered: set[str], failed: list[Backup],
+def _incomplete_detail(nodes: dict[str, list[Backup]], covered: set[str], failed: list[Backup],
                        expected: int, tz) -> str:
     parts = [f"{min(len(covered), expected)}/{expected} shards backed up"]
     parts += [f"{b.node or '?'} failed (backup {b.backup_id} at {humanize.at(b.start, tz)})" for b in failed]

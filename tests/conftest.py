@@ -1,0 +1,142 @@
+"""Runs of the real handler against the sandbox, and what a person would read of them.
+
+Every run through the `report` fixture is also scanned for the secrets it used (access keys, STS
+token, webhook tokens, the robot's secret, backup download URLs): in both messages, the result,
+the exception text and every log line at DEBUG, third-party libraries included.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+
+import pytest
+
+import index
+import sandbox
+from backup_report.settings import NAMES
+from sandbox.demo import fc_context
+
+ANCHOR = "2026-11-28T01:00:00Z"  # Saturday 09:00 in Shanghai; daily slots 18:00Z-19:00Z
+TAG = {"backup-report": "daily"}
+DAILY = {"period": "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday", "time": "18:00Z-19:00Z"}
+
+
+def instance(instance_id: str, **spec) -> dict:
+    """A tagged, healthy instance in cn-hangzhou with 8 days of daily backups, unless told otherwise."""
+    base = {"id": instance_id, "name": instance_id.replace("r-", "") + "-cache", "region": "cn-hangzhou",
+            "tags": dict(TAG), "created": "-400d", "policy": dict(DAILY),
+            "history": {"days": 8, "at": "18:10", "size": "2GB"}}
+    base.update(spec)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def fleet(*instances: dict, **extra) -> dict:
+    return {"instances": list(instances), **extra}
+
+
+@dataclass
+class Run:
+    sandbox: sandbox.Sandbox
+    result: dict | None
+    error: BaseException | None
+    logs: str
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def dingtalk(self) -> list[dict]:
+        return self.sandbox.dingtalk.messages
+
+    @property
+    def slack(self) -> list[dict]:
+        return self.sandbox.slack.messages
+
+    @property
+    def dingtalk_text(self) -> str:
+        return "\n".join(m["markdown"]["text"] for m in self.dingtalk)
+
+    @property
+    def slack_text(self) -> str:
+        texts = []
+        for m in self.slack:
+            for block in m["blocks"]:
+                texts += [block["text"]["text"]] if "text" in block else [e["text"] for e in block["elements"]]
+        return "\n".join(texts)
+
+    def verdict(self, instance_id: str) -> str:
+        return self.entry(instance_id)["verdict"]
+
+    def detail(self, instance_id: str) -> str:
+        return self.entry(instance_id)["detail"]
+
+    def entry(self, instance_id: str) -> dict:
+        found = [i for i in self.result["instances"] if i["instance_id"] == instance_id]
+        assert found, f"{instance_id} is not in the result"
+        return found[0]
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        return {i["instance_id"]: i["verdict"] for i in self.result["instances"]}
+
+    def calls(self, action: str | None = None) -> list:
+        return [c for c in self.sandbox.kvstore.calls if action is None or c.action == action]
+
+
+def secrets_of(sb: sandbox.Sandbox, settings: dict) -> list[str]:
+    creds = sb.credentials
+    found = [creds.access_key_id, creds.access_key_secret, creds.security_token or "",
+             sb.scenario.dingtalk.token, sb.dingtalk_secret or "", sb.scenario.slack.path.split("/")[-1],
+             sb.kvstore.download_signature]
+    found += [v for k, v in settings.items() if v and ("SECRET" in k or "WEBHOOK" in k)]
+    return [s for s in found if s and len(s) >= 6]
+
+
+def leaks(texts: list[str], secrets: list[str]) -> list[str]:
+    return [s for s in secrets for t in texts if s in t]
+
+
+@pytest.fixture
+def report(monkeypatch, caplog):
+    """`report(scenario, **settings)` runs index.handler once and returns a Run (sandbox stopped)."""
+
+    def run(scenario, settings: dict | None = None, payload=None, event: dict | None = None,
+            anchor: str = ANCHOR, timeout: int = 300, context_credentials: bool = True) -> Run:
+        caplog.set_level(logging.DEBUG)
+        for name in list(os.environ):
+            if name in NAMES or name.startswith("ALIBABA_CLOUD_"):
+                monkeypatch.delenv(name)
+        with sandbox.start(scenario, anchor=anchor) as sb:
+            env = {**sb.env(), "INSTANCE_TAGS": "backup-report=daily", **(settings or {})}
+            if context_credentials:
+                for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                             "ALIBABA_CLOUD_SECURITY_TOKEN"):
+                    env.pop(name)
+            for name, value in env.items():
+                if value is not None:
+                    monkeypatch.setenv(name, str(value))
+            if event is None:
+                body = {"triggerTime": anchor, "triggerName": "daily",
+                        "payload": payload if isinstance(payload, str) else json.dumps(payload or {})}
+            else:
+                body = event
+            context = fc_context(sb.credentials, region="cn-hangzhou", timeout=timeout) if context_credentials \
+                else fc_context(_NoCredentials, region="cn-hangzhou", timeout=timeout)
+            result, error = None, None
+            try:
+                result = json.loads(index.handler(json.dumps(body).encode(), context))
+            except Exception as exc:  # the test decides whether an error was expected
+                error = exc
+            outcome = Run(sb, result, error, caplog.text, secrets_of(sb, env))
+        texts = [json.dumps(m, ensure_ascii=False) for m in outcome.dingtalk + outcome.slack]
+        texts += [json.dumps(result or {}, ensure_ascii=False), str(error or ""), repr(error), caplog.text]
+        texts += [r.getMessage() for r in caplog.records]
+        leaked = leaks(texts, outcome.secrets)
+        assert not leaked, f"a secret leaked into a message, the result, an error or a log line: {leaked}"
+        return outcome
+
+    return run
+
+
+class _NoCredentials:
+    access_key_id = access_key_secret = security_token = ""
