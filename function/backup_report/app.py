@@ -28,12 +28,15 @@ from .verdicts import Rules
 from .window import iso_utc, window_for
 
 log = logging.getLogger("backup_report")
+SKIPPED = "nothing needs attention (NOTIFY_ON=failure)"
 
 class DeliveryError(RuntimeError):
     """Nothing could be delivered: FC records a failed invocation, so its retry/destination apply."""
 
 
-def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime | None = None) -> str:
+def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime | None = None,
+        dry_run: bool = False) -> str:
+    """`dry_run`: render the messages into the result's `deliveries` instead of posting them."""
     started = time.monotonic()
     invocation = read_context(context, environ)
     timer = parse_event(event)
@@ -63,7 +66,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
 
     post_budget = Budget(started + invocation.timeout_seconds - timing.post_timeout)
     transport = Transport(timeout=(min(3.0, timing.post_timeout), timing.post_timeout), remaining=post_budget.remaining)
-    deliveries = deliver(dg, settings, transport)
+    deliveries = deliver(dg, settings, transport, dry_run)
     result = {
         "status": dg.status,
         "window": {"start": iso_utc(window.start), "end": iso_utc(window.end)},
@@ -85,25 +88,30 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
     return json.dumps(result, ensure_ascii=False)
 
 
-def deliver(dg: digest.Digest, settings: Settings, transport: Transport) -> list[Delivery]:
+def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run: bool = False) -> list[Delivery]:
     channels = []
     if settings.dingtalk_webhook:
-        channels.append(("dingtalk", lambda: DingTalk(settings.dingtalk_webhook, settings.dingtalk_secret, transport)
-                         .send(render_dingtalk.render(dg, settings.dingtalk_at_mobiles))))
+        channels.append((DingTalk(settings.dingtalk_webhook, settings.dingtalk_secret, transport),
+                         render_dingtalk.render(dg, settings.dingtalk_at_mobiles)))
     if settings.slack_webhook:
-        channels.append(("slack", lambda: Slack(settings.slack_webhook, transport).send(render_slack.render(dg))))
+        channels.append((Slack(settings.slack_webhook, transport), render_slack.render(dg)))
     if settings.notify_on == "failure" and not dg.needs_post:
-        return [Delivery(name, True, skipped=True) for name, _ in channels]
+        return [Delivery(channel.name, True, skipped=SKIPPED) for channel, _ in channels]
+    if dry_run:
+        return [Delivery(channel.name, True, skipped="dry run: not posted", message=message)
+                for channel, message in channels]
     # One channel's failure never blocks the other: each send returns a Delivery, never raises.
-    return [send() for _, send in channels]
+    return [channel.send(message) for channel, message in channels]
 
 
 def _delivery_json(d: Delivery) -> dict:
     out: dict = {"channel": d.channel, "ok": d.ok}
     if d.skipped:
-        out["skipped"] = "nothing needs attention (NOTIFY_ON=failure)"
+        out["skipped"] = d.skipped
     if d.error:
         out["error"] = d.error
+    if d.message is not None:
+        out["message"] = d.message
     return out
 
 

@@ -138,7 +138,8 @@ class Delivery:
     channel: str
     ok: bool
     error: str = ""
-    skipped: bool = False
+    skipped: str = ""  # why nothing was posted, when nothing was
+    message: dict | None = None  # the rendered message, kept only for a dry run
 
 
 @dataclass

@@ -60,6 +60,8 @@ def interpret(response: requests.Response) -> None:
 
 
 class DingTalk:
+    name = NAME
+
     def __init__(self, webhook: str, secret: str, transport: Transport, clock: Callable[[], float] = time.time):
         self._webhook, self._secret, self._transport, self._clock = webhook, secret, transport, clock
 

@@ -42,6 +42,8 @@ def _seconds(value: str | None) -> float:
 
 
 class Slack:
+    name = NAME
+
     def __init__(self, webhook: str, transport: Transport):
         self._webhook, self._transport = webhook, transport
 
