@@ -10,6 +10,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -88,7 +89,12 @@ def secrets_of(sb: sandbox.Sandbox, settings: dict) -> list[str]:
     found = [creds.access_key_id, creds.access_key_secret, creds.security_token or "",
              sb.scenario.dingtalk.token, sb.dingtalk_secret or "", sb.scenario.slack.path.split("/")[-1],
              sb.kvstore.download_signature]
-    found += [v for k, v in settings.items() if v and ("SECRET" in k or "WEBHOOK" in k)]
+    found += [v for k, v in settings.items() if v and "SECRET" in k]
+    for k, v in settings.items():
+        if v and "WEBHOOK" in k:  # a webhook's secret parts: its query values and its last path segment
+            parts = urlsplit(v)
+            found += [value for values in parse_qs(parts.query).values() for value in values]
+            found.append(parts.path.rstrip("/").rsplit("/", 1)[-1])
     return [s for s in found if s and len(s) >= 6]
 
 

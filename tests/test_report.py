@@ -1,0 +1,266 @@
+"""The report end to end: index.handler against the sandbox, asserting what people read."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from conftest import ANCHOR, fleet, instance
+
+HEALTHY = instance("r-healthy01")
+FAILED = instance("r-failed01", latest={"status": "Failed"})
+
+
+def test_a_healthy_fleet_gets_a_green_summary_on_both_channels(report):
+    run = report(fleet(HEALTHY, instance("r-healthy02")))
+    assert run.result["status"] == "ok"
+    assert run.verdicts == {"r-healthy01": "ok", "r-healthy02": "ok"}
+    assert run.dingtalk[0]["markdown"]["title"] == "🟢 Redis backups: 2 fine"
+    assert run.slack[0]["blocks"][0]["text"]["text"] == "🟢 Redis backups: 2 fine"
+    assert "✅ 2 ok" in run.dingtalk_text and "✅ 2 ok" in run.slack_text
+    assert run.result["deliveries"] == [{"channel": "dingtalk", "ok": True}, {"channel": "slack", "ok": True}]
+
+
+def test_a_failed_backup_is_an_alert_naming_the_instance_and_the_backup(report):
+    run = report(fleet(HEALTHY, FAILED))
+    assert run.result["status"] == "alert"
+    assert run.verdict("r-failed01") == "failed"
+    detail = run.detail("r-failed01")
+    assert "failed at 2026-11-27 18:10" in detail and "last success 2026-11-26 18:10" in detail
+    for text in (run.dingtalk_text, run.slack_text):
+        assert "failed01-cache (r-failed01, cn-hangzhou): backup" in text
+        assert "1 needs attention · 1 fine" in text
+
+
+def test_no_backup_in_the_window_is_missing(report):
+    run = report(fleet(instance("r-quiet01", history={"days": 8, "at": "18:10"}, latest={"status": "Absent"})))
+    assert run.verdict("r-quiet01") == "missing"
+    assert "no backup for the slot of 2026-11-27 18:00; last success 2026-11-26 18:10" in run.detail("r-quiet01")
+
+
+def test_an_instance_that_never_had_a_backup_is_missing_with_how_far_back_it_looked(report):
+    run = report(fleet(instance("r-never01", history=None)))
+    assert run.verdict("r-never01") == "missing"
+    assert "no successful backup in the last" in run.detail("r-never01")
+
+
+def test_an_api_refusal_is_an_error_verdict_with_its_code_never_fine(report):
+    run = report(fleet(HEALTHY, instance("r-denied01"), faults=[{"kind": "forbidden", "instance": "r-denied01"}]))
+    assert run.verdict("r-denied01") == "error"
+    assert "Forbidden.RAM" in run.detail("r-denied01")
+    assert run.result["status"] == "alert"
+    assert "Forbidden.RAM" in run.dingtalk_text
+
+
+def test_untagged_and_other_region_instances_never_appear(report):
+    run = report(fleet(
+        HEALTHY,
+        instance("r-untagged", tags={"team": "x"}),
+        instance("r-weekly", tags={"backup-report": "weekly"}),
+        instance("r-beijing", region="cn-beijing", latest={"status": "Failed"}),
+        regions=["cn-hangzhou"]), settings={"REGIONS": "cn-hangzhou"})
+    assert set(run.verdicts) == {"r-healthy01"}
+    everything = json.dumps(run.result) + run.dingtalk_text + run.slack_text
+    for hidden in ("r-untagged", "r-weekly", "r-beijing"):
+        assert hidden not in everything
+    assert {c.params.get("RegionId") for c in run.calls("DescribeInstances")} == {"cn-hangzhou"}
+
+
+def test_every_configured_region_is_scanned(report):
+    run = report(fleet(HEALTHY, instance("r-shanghai1", region="cn-shanghai", latest={"status": "Failed"})),
+                 settings={"REGIONS": "cn-hangzhou,cn-shanghai"})
+    assert run.verdicts == {"r-healthy01": "ok", "r-shanghai1": "failed"}
+    assert "r-shanghai1, cn-shanghai" in run.dingtalk_text
+
+
+def test_a_key_only_tag_matches_any_value(report):
+    run = report(fleet(HEALTHY, instance("r-other", tags={"backup-report": "weekly"})),
+                 settings={"INSTANCE_TAGS": "backup-report"})
+    assert set(run.verdicts) == {"r-healthy01", "r-other"}
+
+
+def test_all_tags_must_match(report):
+    run = report(fleet(instance("r-both", tags={"backup-report": "daily", "team": "a"}),
+                       instance("r-one", tags={"backup-report": "daily", "team": "b"})),
+                 settings={"INSTANCE_TAGS": "backup-report=daily,team=a"})
+    assert set(run.verdicts) == {"r-both"}
+
+
+def test_a_64_shard_cluster_is_read_over_several_pages_and_judged_whole(report):
+    big = instance("r-cluster64", architecture="cluster", shards=64, history={"days": 8, "at": "18:10"})
+    run = report(fleet(big))
+    pages = run.calls("DescribeBackups")
+    assert len(pages) >= 2, "512 records must take more than one page of 300"
+    assert {c.params["PageSize"] for c in pages} == {"300"}
+    assert run.verdict("r-cluster64") == "ok"
+    assert "on all 64 shards" in run.detail("r-cluster64")
+
+
+def test_a_64_shard_cluster_with_one_failed_shard_is_incomplete(report):
+    big = instance("r-cluster64", architecture="cluster", shards=64, latest={"status": "Failed", "nodes": [17]})
+    run = report(fleet(big))
+    assert run.verdict("r-cluster64") == "incomplete"
+    assert run.detail("r-cluster64").startswith("63/64 shards backed up; r-cluster64-db-17 failed")
+
+
+def test_the_window_is_the_trigger_time_truncated_minus_the_lookback(report):
+    run = report(fleet(HEALTHY), event={"triggerTime": "2026-11-28T01:00:42Z", "payload": "{}"},
+                 settings={"LOOKBACK_HOURS": "48"})
+    assert run.result["window"] == {"start": "2026-11-26T01:00:00Z", "end": "2026-11-28T01:00:00Z"}
+    call = run.calls("DescribeBackups")[0]
+    assert call.params["EndTime"] == "2026-11-28T01:00Z"
+    assert call.params["StartTime"] <= "2026-11-26T01:00Z"
+
+
+def test_a_payload_overrides_the_environment_for_that_run(report):
+    fleet_ = fleet(HEALTHY, instance("r-teamb", tags={"backup-report": "daily", "team": "b"}, region="cn-shanghai"))
+    run = report(fleet_, settings={"REGIONS": "cn-hangzhou"},
+                 payload={"instance_tags": "team=b", "regions": "cn-shanghai", "timezone": "Asia/Shanghai"})
+    assert set(run.verdicts) == {"r-teamb"}
+    assert "(Asia/Shanghai)" in run.dingtalk_text
+
+
+def test_an_empty_event_and_a_manual_invoke_work(report):
+    for event in ({}, {"note": "manual"}):
+        run = report(fleet(HEALTHY), event=event)
+        assert run.error is None and run.result["status"] in ("ok", "alert")
+
+
+def test_the_dingtalk_post_is_signed_with_the_robots_secret(report):
+    run = report(fleet(HEALTHY))
+    assert run.sandbox.dingtalk_secret.startswith("SEC")
+    assert len(run.dingtalk) == 1, "the robot accepts only correctly signed posts"
+
+
+def test_an_unsigned_robot_gets_unsigned_posts(report):
+    run = report(fleet(HEALTHY, dingtalk={"secret": ""}), settings={"DINGTALK_SECRET": None})
+    assert len(run.dingtalk) == 1
+    assert run.result["deliveries"][0] == {"channel": "dingtalk", "ok": True}
+
+
+def test_a_wrong_secret_is_a_failed_delivery_with_its_meaning_and_slack_still_gets_it(report):
+    run = report(fleet(HEALTHY), settings={"DINGTALK_SECRET": "SECnot-the-robots-secret"})
+    assert run.dingtalk == [] and len(run.slack) == 1
+    dingtalk = run.result["deliveries"][0]
+    assert dingtalk["ok"] is False and "errcode 310000" in dingtalk["error"] and "signature" in dingtalk["error"]
+
+
+def test_alerts_mention_the_on_call_mobiles_and_summaries_do_not(report):
+    alert = report(fleet(FAILED), settings={"DINGTALK_AT_MOBILES": "13800000000,13900000000"})
+    message = alert.dingtalk[0]
+    assert message["at"]["atMobiles"] == ["13800000000", "13900000000"]
+    assert message["markdown"]["text"].endswith("@13800000000 @13900000000")
+    green = report(fleet(HEALTHY), settings={"DINGTALK_AT_MOBILES": "13800000000"})
+    assert green.dingtalk[0]["at"]["atMobiles"] == [] and "@138" not in green.dingtalk_text
+
+
+def test_notify_on_failure_posts_nothing_when_all_is_fine(report):
+    run = report(fleet(HEALTHY), settings={"NOTIFY_ON": "failure"})
+    assert run.dingtalk == [] and run.slack == []
+    assert all(d["ok"] and d["skipped"] for d in run.result["deliveries"])
+
+
+def test_notify_on_failure_still_posts_alerts(report):
+    run = report(fleet(HEALTHY, FAILED), settings={"NOTIFY_ON": "failure"})
+    assert len(run.dingtalk) == 1 and len(run.slack) == 1
+
+
+def test_the_result_is_the_contracts_json(report):
+    run = report(fleet(HEALTHY, FAILED))
+    result = run.result
+    assert set(result) >= {"status", "window", "counts", "instances", "deliveries"}
+    assert result["counts"]["ok"] == 1 and result["counts"]["failed"] == 1 and sum(result["counts"].values()) == 2
+    assert set(result["counts"]) == {"ok", "failed", "missing", "incomplete", "error", "not_due", "new",
+                                     "recovered", "shrunk", "inactive"}
+    assert result["instances"][0] == {"instance_id": "r-failed01", "name": "failed01-cache", "region": "cn-hangzhou",
+                                      "verdict": "failed", "detail": run.detail("r-failed01")}
+
+
+def test_one_structured_log_line_per_run(report):
+    run = report(fleet(HEALTHY, FAILED))
+    lines = [json.loads(line[line.index("{"):]) for line in run.logs.splitlines()
+             if line.startswith("INFO") and '"event": "backup_report"' in line]
+    assert len(lines) == 1
+    assert lines[0]["counts"] == {"ok": 1, "failed": 1} and lines[0]["request_id"] == "demo-request-0001"
+    assert lines[0]["duration_ms"] >= 0
+
+
+def test_credentials_come_from_the_environment_when_the_context_has_none(report):
+    run = report(fleet(HEALTHY), context_credentials=False)
+    assert run.verdict("r-healthy01") == "ok"
+
+
+def test_no_credentials_at_all_is_a_clear_error(report, monkeypatch):
+    run = report(fleet(HEALTHY), context_credentials=False,
+                 settings={"ALIBABA_CLOUD_ACCESS_KEY_ID": None, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": None})
+    assert run.error is not None and "ALIBABA_CLOUD_ACCESS_KEY_ID" in str(run.error)
+    assert run.calls() == []
+
+
+def test_sign_matches_dingtalks_documented_algorithm():
+    from backup_report.channels.dingtalk import signed_url
+    url = signed_url("https://oapi.dingtalk.com/robot/send?access_token=abc", "SECsecret", clock=lambda: 1700000000.0)
+    query = parse_qs(urlsplit(url).query)
+    expected = base64.b64encode(hmac.new(b"SECsecret", b"1700000000000\nSECsecret", hashlib.sha256).digest()).decode()
+    assert query["timestamp"] == ["1700000000000"] and query["sign"] == [expected]
+
+
+@pytest.mark.parametrize("name,value,named", [
+    ("INSTANCE_TAGS", "", "INSTANCE_TAGS is required"),
+    ("INSTANCE_TAGS", "a=1,b=2,c=3,d=4,e=5,f=6", "at most 5"),
+    ("INSTANCE_TAGS", "=x", "INSTANCE_TAGS"),
+    ("INSTANCE_TAGS", "a=", "INSTANCE_TAGS"),
+    ("INSTANCE_TAGS", "a=1,a=2", "appears twice"),
+    ("REGIONS", "hangzhou", "REGIONS"),
+    ("REGIONS", "cn-hangzhou,,CN_SHANGHAI", "REGIONS"),
+    ("LOOKBACK_HOURS", "0", "LOOKBACK_HOURS"),
+    ("LOOKBACK_HOURS", "169", "LOOKBACK_HOURS"),
+    ("LOOKBACK_HOURS", "24h", "LOOKBACK_HOURS"),
+    ("NOTIFY_ON", "sometimes", "NOTIFY_ON"),
+    ("DINGTALK_WEBHOOK", "http://example.com/robot/send?access_token=abc", "DINGTALK_WEBHOOK"),
+    ("DINGTALK_WEBHOOK", "https://oapi.dingtalk.com/robot/send", "access_token"),
+    ("DINGTALK_SECRET", "notasecret", "DINGTALK_SECRET"),
+    ("DINGTALK_AT_MOBILES", "13800000000,call-me", "DINGTALK_AT_MOBILES"),
+    ("SLACK_WEBHOOK", "ftp://hooks.slack.com/services/T/B/X", "SLACK_WEBHOOK"),
+    ("TIMEZONE", "Mars/Olympus", "TIMEZONE"),
+    ("SIZE_DROP_PERCENT", "100", "SIZE_DROP_PERCENT"),
+    ("HISTORY_DAYS", "0", "HISTORY_DAYS"),
+    ("BACKUP_GRACE_MINUTES", "-5", "BACKUP_GRACE_MINUTES"),
+    ("MAX_CONCURRENCY", "0", "MAX_CONCURRENCY"),
+    ("API_QPS", "fast", "API_QPS"),
+    ("KVSTORE_ENDPOINT", "https://r-kvstore.aliyuncs.com", "KVSTORE_ENDPOINT"),
+    ("KVSTORE_PROTOCOL", "ftp", "KVSTORE_PROTOCOL"),
+])
+def test_a_bad_setting_stops_the_run_before_any_call_naming_the_setting(report, name, value, named):
+    run = report(fleet(HEALTHY), settings={name: value})
+    assert run.error is not None and named in str(run.error)
+    assert run.calls() == [] and run.dingtalk == [] and run.slack == []
+
+
+def test_no_channel_at_all_is_refused(report):
+    run = report(fleet(HEALTHY), settings={"DINGTALK_WEBHOOK": None, "SLACK_WEBHOOK": None, "DINGTALK_SECRET": None})
+    assert "no channel" in str(run.error)
+
+
+def test_several_bad_settings_are_reported_together_and_unknown_payload_keys_too(report):
+    run = report(fleet(HEALTHY), settings={"LOOKBACK_HOURS": "0", "NOTIFY_ON": "x"}, payload={"regoins": "cn-hangzhou"})
+    text = str(run.error)
+    assert "LOOKBACK_HOURS" in text and "NOTIFY_ON" in text and "'regoins' is not a setting" in text
+
+
+def test_a_payload_that_is_not_a_json_object_is_refused(report):
+    run = report(fleet(HEALTHY), payload="team=b")
+    assert "payload" in str(run.error) and run.calls() == []
+
+
+def test_the_demo_fleet_shows_every_verdict_and_leaves_out_the_others(report):
+    run = report("demo", settings={"REGIONS": "cn-hangzhou,cn-shanghai"})
+    kinds = set(run.verdicts.values())
+    assert kinds >= {"ok", "failed", "missing", "incomplete", "not_due", "new", "recovered", "shrunk"}
+    assert len(run.verdicts) == 13
+    assert run.result["status"] == "alert"
+    assert ANCHOR == run.result["window"]["end"]
