@@ -162,7 +162,8 @@ def test_the_message_leads_with_the_outcome_then_the_worst_first(report):
                        instance("r-missing", latest={"status": "Absent"})))
     text = run.dingtalk[0]["markdown"]["text"]
     assert text.startswith("#### 🔴 Redis backups: 2 need attention · 1 warning · 1 fine")
-    assert text.index("failed:") < text.index("missing:") < text.index("shrunk:") < text.index("✅ 1 ok")
+    assert text.index("Backup failed (1)") < text.index("Backup missing (1)") < text.index("Backup shrank (1)") \
+        < text.index("✅ 1 ok")
 
 
 def test_five_hundred_problems_stay_within_both_channels_limits_with_exact_counts(report):

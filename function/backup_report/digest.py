@@ -17,9 +17,9 @@ KIND_EMOJI = {
     Kind.INACTIVE: "⏸️", Kind.SHRUNK: "📉", Kind.RECOVERED: "♻️",
 }
 KIND_TITLE = {
-    Kind.ERROR: "could not be checked", Kind.FAILED: "backup failed", Kind.MISSING: "backup missing",
-    Kind.INCOMPLETE: "shards not backed up", Kind.INACTIVE: "not in service", Kind.SHRUNK: "backup shrank",
-    Kind.RECOVERED: "failed, then recovered",
+    Kind.ERROR: "Could not be checked", Kind.FAILED: "Backup failed", Kind.MISSING: "Backup missing",
+    Kind.INCOMPLETE: "Shards not backed up", Kind.INACTIVE: "Not in service", Kind.SHRUNK: "Backup shrank",
+    Kind.RECOVERED: "Failed, then recovered",
 }
 
 
@@ -30,7 +30,7 @@ class Group:
 
     @property
     def heading(self) -> str:
-        return f"{KIND_EMOJI[self.kind]} {self.kind.value}: {KIND_TITLE[self.kind]} ({len(self.items)})"
+        return f"{KIND_EMOJI[self.kind]} {KIND_TITLE[self.kind]} ({len(self.items)})"
 
 
 @dataclass(frozen=True)
