@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv build clean
 
 venv: $(STAMP)
 
@@ -18,6 +18,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# dist/code (s.yaml's code path) and dist/redis-backup-report.zip, built for FC's python3.10.
+build: $(STAMP)
+	$(PY) scripts/build.py --out dist
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache

@@ -1,0 +1,206 @@
+"""`make build`'s package: what s.yaml deploys must run on FC's python3.10 (Linux x86_64).
+
+The build runs once for the module (it downloads wheels from PyPI). Each check is a function that
+returns the problems it finds, run on the real package and on a deliberately broken tree, so every
+check is shown to be able to fail.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+REPO = Path(__file__).resolve().parents[1]
+PY310 = Path.home() / ".pyenv" / "versions" / "3.10.13" / "bin" / "python3.10"
+CP310 = ".cpython-310-x86_64-linux-gnu.so"
+FC_PY310 = {"python_version": "3.10", "python_full_version": "3.10.0", "implementation_name": "cpython",
+            "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
+            "platform_machine": "x86_64", "os_name": "posix", "extra": ""}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("dist")
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "build.py"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out, done.stdout
+
+
+@pytest.fixture(scope="module")
+def code(built) -> Path:
+    return built[0] / "code"
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+def files_that_must_not_ship(tree: Path) -> list[str]:
+    bad = []
+    for path in tree.rglob("*"):
+        rel = path.relative_to(tree).as_posix()
+        if path.name == "__pycache__" or path.suffix in (".pyc", ".pyo"):
+            bad.append(rel)
+        elif path.parent == tree and path.name in ("tests", "sandbox", "bench", "bin", "fc2", "scripts"):
+            bad.append(rel)  # fc2: the runtime has its own; bin: scripts with this machine's shebang
+        elif path.name == "conftest.py" or re.match(r"test_.*\.py$", path.name) and "backup_report" in rel:
+            bad.append(rel)
+    return sorted(bad)
+
+
+def wheel_tags(tree: Path) -> dict[str, list[str]]:
+    """Installed file (relative path) -> the Tag lines of the wheel it came from (via RECORD)."""
+    owner = {}
+    for dist_info in tree.glob("*.dist-info"):
+        tags = [line.split(":", 1)[1].strip() for line in (dist_info / "WHEEL").read_text().splitlines()
+                if line.startswith("Tag:")]
+        for line in (dist_info / "RECORD").read_text().splitlines():
+            owner[line.split(",", 1)[0]] = tags
+    return owner
+
+
+def abi3_fits_cp310(tag: str) -> bool:
+    match = re.fullmatch(r"cp3(\d+)-abi3-(manylinux[^ ]*x86_64)", tag)
+    return bool(match) and int(match.group(1)) <= 10 and "aarch64" not in tag
+
+
+def native_modules_not_for_fc(tree: Path) -> list[str]:
+    owner = wheel_tags(tree)
+    bad = []
+    for so in sorted(tree.rglob("*.so")):
+        rel = so.relative_to(tree).as_posix()
+        if so.name.endswith(CP310):
+            continue
+        if so.name.endswith(".abi3.so") and owner.get(rel) and all(abi3_fits_cp310(t) for t in owner[rel]):
+            continue
+        bad.append(f"{rel} (wheel tags {owner.get(rel, 'unknown')})")
+    return bad
+
+
+def requirements_missing_on_py310(tree: Path) -> list[str]:
+    """Requires-Dist of every shipped distribution, evaluated for FC's Python 3.10, met inside the tree."""
+    dists = {}
+    for dist_info in tree.glob("*.dist-info"):
+        meta = Parser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"), headersonly=True)
+        dists[canonicalize_name(meta["Name"])] = (Version(meta["Version"]), meta.get_all("Requires-Dist") or [])
+    missing = []
+    for name, (_, requires) in sorted(dists.items()):
+        for line in requires:
+            req = Requirement(line)
+            if req.marker is not None and not req.marker.evaluate(dict(FC_PY310)):
+                continue
+            have = dists.get(canonicalize_name(req.name))
+            if have is None or not req.specifier.contains(have[0], prereleases=True):
+                missing.append(f"{name} needs {req}")
+    return missing
+
+
+# --- the real package ---------------------------------------------------------------------------
+
+def test_build_prints_the_package_size(built):
+    out, stdout = built
+    assert re.search(r"code \(\d+ files, [\d.]+ MiB unpacked\)", stdout), stdout
+    assert re.search(r"redis-backup-report\.zip \([\d.]+ MiB\)", stdout), stdout
+
+
+def test_handler_and_its_dependencies_sit_at_the_code_root(code):
+    assert (code / "index.py").read_text() == (REPO / "function" / "index.py").read_text()
+    assert (code / "backup_report" / "app.py").is_file()
+    assert (code / "alibabacloud_r_kvstore20150101").is_dir(), "dependencies belong next to index.py"
+    assert not (code / "requirements.txt").exists()
+
+
+def test_package_ships_no_tests_sandbox_caches_or_fc2(code):
+    assert files_that_must_not_ship(code) == []
+
+
+def test_every_native_module_is_built_for_cpython310_x86_64(code):
+    modules = list(code.rglob("*.so"))
+    assert len(modules) >= 5, "the SDK's dependencies (aiohttp, cryptography, …) carry native modules"
+    assert native_modules_not_for_fc(code) == []
+
+
+def test_every_dependency_python310_needs_is_shipped(code):
+    # pip evaluates markers for the Python running it: a 3.11 build would miss async-timeout.
+    assert requirements_missing_on_py310(code) == []
+    assert (code / "async_timeout").is_dir()
+
+
+def test_zip_holds_the_same_tree_with_index_at_its_root(built, code):
+    out, _ = built
+    with zipfile.ZipFile(out / "redis-backup-report.zip") as zf:
+        names = set(zf.namelist())
+    assert "index.py" in names
+    assert names == {p.relative_to(code).as_posix() for p in code.rglob("*") if p.is_file()}
+
+
+def test_syaml_deploys_the_build_output():
+    props = yaml.safe_load((REPO / "s.yaml").read_text())["resources"]["backup-report"]["props"]
+    assert props["code"] == "./dist/code"
+    assert props["handler"] == "index.handler" and props["runtime"] == "python3.10"
+
+
+@pytest.mark.skipif(not PY310.exists(), reason=f"no CPython 3.10 at {PY310} to import the package with")
+def test_handler_imports_from_the_package_under_python310(code, tmp_path):
+    # -I -S: no site-packages, no user site, no PYTHON* variables: only the package can satisfy imports.
+    # -B: leave no __pycache__ in the package.
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import index, cryptography.hazmat.bindings._rust, "
+             "aiohttp, yarl, multidict, frozenlist; assert callable(index.handler); print(sys.version_info[:2])")
+    done = subprocess.run([str(PY310), "-I", "-S", "-B", "-c", probe, str(code)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(3, 10)"
+    assert files_that_must_not_ship(code) == []
+
+
+# --- the checks can fail ------------------------------------------------------------------------
+
+@pytest.fixture
+def broken(tmp_path, code) -> Path:
+    tree = tmp_path / "code"
+    tree.mkdir()
+    (tree / "index.py").write_text("")
+    (tree / "__pycache__").mkdir()
+    (tree / "tests").mkdir()
+    (tree / "fc2").mkdir()
+    (tree / "backup_report").mkdir()
+    (tree / "backup_report" / "test_app.py").write_text("")
+    (tree / "thing.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    (tree / "other.cpython-310-darwin.so").write_bytes(b"")
+    shutil.copytree(next(code.glob("aiohttp-*.dist-info")), tree / "aiohttp-3.0.dist-info")
+    dist = tree / "mac-1.0.dist-info"
+    dist.mkdir()
+    (dist / "WHEEL").write_text("Wheel-Version: 1.0\nTag: cp311-abi3-macosx_11_0_arm64\n")
+    (dist / "RECORD").write_text("mac/_x.abi3.so,,\n")
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mac\nVersion: 1.0\n")
+    (tree / "mac").mkdir()
+    (tree / "mac" / "_x.abi3.so").write_bytes(b"")
+    return tree
+
+
+def test_checks_find_what_must_not_ship(broken):
+    assert files_that_must_not_ship(broken) == ["__pycache__", "backup_report/test_app.py", "fc2", "tests"]
+
+
+def test_checks_find_native_modules_for_another_python_or_platform(broken):
+    found = native_modules_not_for_fc(broken)
+    assert [f.split(" ")[0] for f in found] == ["mac/_x.abi3.so", "other.cpython-310-darwin.so",
+                                               "thing.cpython-311-x86_64-linux-gnu.so"]
+    assert not abi3_fits_cp310("cp311-abi3-manylinux_2_17_x86_64")
+    assert abi3_fits_cp310("cp39-abi3-manylinux2014_x86_64")
+
+
+def test_checks_find_dependencies_python310_needs(broken):
+    # aiohttp's own requirements are absent from the broken tree, async-timeout among them
+    missing = requirements_missing_on_py310(broken)
+    assert any(m.startswith("aiohttp needs async-timeout") for m in missing), missing
