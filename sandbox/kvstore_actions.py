@@ -85,9 +85,9 @@ class Actions:
         return records
 
     def instance(self, params: dict) -> Instance:
-        """The `InstanceId` parameter's instance (in `RegionId` when given), else 404."""
+        """The `InstanceId` parameter's instance, else 404."""
         found = self.scenario.instance(_required(params, "InstanceId"))
-        if found is None or params.get("RegionId") not in (None, "", found.region):
+        if found is None:
             raise ApiError(404, "InvalidInstanceId.NotFound", "The specified instance is not found.")
         return found
 
