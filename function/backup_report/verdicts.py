@@ -58,11 +58,16 @@ def read_from(policy: BackupPolicy, window: Window, rules: Rules) -> datetime:
 def decide(instance: Instance, policy: BackupPolicy, backups: Iterable[Backup], window: Window,
            rules: Rules, anomalies: Iterable[str] = ()) -> Verdict:
     records = list(backups)
-    verdict = _judge(instance, policy, [b for b in records if b.start is not None], window, rules)
+    # A cluster's record names its shard; one that does not cannot stand in for any shard.
+    nodeless = [b for b in records if instance.is_cluster and not b.node]
+    placed = [b for b in records if b.start is not None and (b.node or not instance.is_cluster)]
+    verdict = _judge(instance, policy, placed, window, rules)
     problems = list(anomalies)
     unplaced = len([b for b in records if b.start is None])
     if unplaced:
         problems.append(f"{unplaced} backup record(s) without a readable start time")
+    if nodeless:
+        problems.append(f"{len(nodeless)} backup record(s) of a cluster without a NodeInstanceId")
     if problems and verdict.severity.value != "alert":
         # The data behind a fine verdict is in doubt: say it could not be checked, never fine.
         return Verdict(Kind.ERROR, "; ".join(problems))
