@@ -19,6 +19,9 @@ import sandbox
 from backup_report.settings import NAMES
 from sandbox.demo import fc_context
 
+# The sandbox's own fixtures (`sandbox`, `serve`) for tests that talk to the emulators directly.
+pytest_plugins = ["sandbox.pytest_plugin"]
+
 ANCHOR = "2026-11-28T01:00:00Z"  # Saturday 09:00 in Shanghai; daily slots 18:00Z-19:00Z
 TAG = {"backup-report": "daily"}
 DAILY = {"period": "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday", "time": "18:00Z-19:00Z"}
