@@ -58,6 +58,7 @@ class KVStore:
         return [i for i, item in found if _has_tags(item, tags)]
 
     def policy(self, instance: Instance) -> BackupPolicy:
+        self._in_time("DescribeBackupPolicy")
         request = models.DescribeBackupPolicyRequest(instance_id=instance.instance_id)
         body = self._call(instance.region, "DescribeBackupPolicy",
                           lambda c, o: c.describe_backup_policy_with_options(request, o))
@@ -71,6 +72,7 @@ class KVStore:
         records: list[Backup] = []
         total = 0
         for page in range(1, MAX_PAGES + 1):
+            self._in_time("DescribeBackups")  # a long read stops at the budget, page by page
             request = models.DescribeBackupsRequest(
                 instance_id=instance.instance_id, start_time=api_minute(start), end_time=api_minute(end),
                 page_size=BACKUPS_PAGE, page_number=page)
@@ -86,6 +88,11 @@ class KVStore:
         if total != len(records):
             anomalies.append(f"DescribeBackups listed {len(records)} records but its TotalCount says {total}")
         return records, anomalies
+
+    def _in_time(self, action: str) -> None:
+        """An instance's next call starts only while the budget lasts: the digest must still go out."""
+        if self._remaining() <= 0:
+            raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
 
     def _client(self, region: str) -> Client:
         with self._lock:
@@ -137,7 +144,8 @@ def _failure(exc: Exception, action: str) -> retry.ApiFailure:
 
 
 def _instance(item, region: str) -> tuple[Instance, object]:
-    shards = item.shard_count if isinstance(item.shard_count, int) and item.shard_count > 0 else 1
+    # 0 = unknown: a cluster without a readable ShardCount is judged by the shards its records name.
+    shards = item.shard_count if isinstance(item.shard_count, int) and item.shard_count > 0 else 0
     instance = Instance(
         instance_id=str(item.instance_id or "?"),
         name=str(item.instance_name or item.instance_id or "?"),

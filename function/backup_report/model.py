@@ -56,12 +56,12 @@ class Instance:
     region: str
     status: str = "Normal"
     architecture: str = "standard"
-    shard_count: int = 1
+    shard_count: int = 1  # 0 when the API did not say
     created: datetime | None = None
 
     @property
     def is_cluster(self) -> bool:
-        return self.architecture == "cluster" and self.shard_count > 1
+        return self.architecture == "cluster" and self.shard_count != 1
 
 
 @dataclass(frozen=True)

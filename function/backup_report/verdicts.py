@@ -91,7 +91,9 @@ def _judge(instance: Instance, policy: BackupPolicy, records: list[Backup], wind
 
     covered = {n for n, rs in nodes.items() if any(b.succeeded and b.start >= cover_from for b in rs)}
     failed = sorted((b for b in newest.values() if b.failed), key=_order)
-    expected = instance.shard_count if instance.is_cluster else 1
+    expected = 1
+    if instance.is_cluster:
+        expected = instance.shard_count or max(1, len({b.node for b in records if b.node}))
     is_new = instance.created is not None and instance.created > slot.start
 
     if failed and (len(covered) == 0 or len(covered) >= expected or not instance.is_cluster):
