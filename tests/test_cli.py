@@ -1,0 +1,315 @@
+"""`python -m backup_report` against the sandbox, over loopback: check, run, invoke, and their errors.
+
+In-process runs hand `main` the sandbox the test started (`main(argv, sandbox=sb)`); the runs that
+exercise the credential chain, or `python -m` itself, are subprocesses with a clean environment.
+Every output is scanned for the sandbox's secrets (access keys, STS token, webhook tokens, the
+robot's secret, backup download signatures).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sandbox
+from backup_report import cli
+from backup_report.settings import NAMES
+from conftest import leaks, secrets_of
+from sandbox.demo import DEMO_SETTINGS
+from sandbox.fc import FunctionCompute, serve
+
+REPO = Path(__file__).resolve().parents[1]
+ANCHOR = "2026-11-28T01:00:00Z"
+TAG = ("backup-report", "daily")
+
+
+@pytest.fixture
+def sb(monkeypatch):
+    for name in list(os.environ):
+        if name in NAMES or name.startswith("ALIBABA_CLOUD_") or name == "REGION":
+            monkeypatch.delenv(name)
+    with sandbox.start("demo", anchor=ANCHOR) as started:
+        yield started
+
+
+@pytest.fixture
+def cli_run(sb, capsys):
+    """`cli_run(*argv)` -> (exit status, stdout, stderr), with no secret in either."""
+
+    def run(*argv: str, sandbox=sb) -> tuple[int, str, str]:
+        code = cli.main(list(argv), sandbox=sandbox)
+        out, err = capsys.readouterr()
+        leaked = leaks([out, err], secrets_of(sb, sb.env()))
+        assert not leaked, f"a secret reached the CLI's output: {leaked}"
+        return code, out, err
+
+    return run
+
+
+def tagged(sb, region: str | None = None) -> list:
+    """The instances the demo's tags select, in the regions it scans."""
+    return [i for i in sb.scenario.instances if i.tags.get(TAG[0]) == TAG[1] and i.region in sb.regions
+            and (region is None or i.region == region)]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """A clean environment: no settings or credentials of the machine's, no ECS metadata lookups."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in NAMES and not k.startswith("ALIBABA_CLOUD_") and k not in ("REGION", "PYTHONPATH")}
+    env.update(ALIBABA_CLOUD_ECS_METADATA_DISABLED="true", PYTHONPATH=f"{REPO / 'function'}{os.pathsep}{REPO}")
+    env.update(extra)
+    return env
+
+
+def python_m(args: list[str], env: dict[str, str], cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "backup_report", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120)
+
+
+# --- check --------------------------------------------------------------------------------------
+
+def test_check_lists_the_tagged_instances_per_region_and_not_the_others(sb, cli_run):
+    code, out, _ = cli_run("check")
+    assert code == 0
+    assert len(tagged(sb)) == 13
+    for region in sb.regions:
+        assert f"{region}: {len(tagged(sb, region))} instances carry backup-report=daily" in out
+    for instance in sb.scenario.instances:
+        assert (instance.id in out) == (instance in tagged(sb)), instance.name
+    assert "13 instances in 2 regions" in out
+
+
+def test_check_reads_no_backups(sb, cli_run):
+    cli_run("check")
+    assert {c.action for c in sb.kvstore.calls} == {"DescribeInstances"}
+
+
+def test_check_shows_every_setting_but_no_secret(cli_run):
+    code, out, _ = cli_run("check")
+    for name in NAMES:
+        assert f"  {name} " in out, name
+    assert "DINGTALK_SECRET       set (hidden)" in out
+    assert "token hidden" in out and "138****0000" in out
+
+
+def test_check_applies_payload_then_set(sb, cli_run):
+    code, out, _ = cli_run("check", "--payload", '{"regions": "cn-shanghai"}', "--set", "INSTANCE_TAGS=team")
+    assert code == 0
+    assert "cn-hangzhou" not in out.split("Credentials:")[1]
+    assert "INSTANCE_TAGS         team" in out
+    shanghai = [i for i in sb.scenario.instances if "team" in i.tags and i.region == "cn-shanghai"]
+    assert f"cn-shanghai: {len(shanghai)} instances carry team" in out
+
+
+# --- run ----------------------------------------------------------------------------------------
+
+def test_run_dry_run_prints_both_messages_and_posts_nothing(sb, cli_run):
+    code, out, _ = cli_run("run", "--dry-run")
+    assert code == 0
+    assert "DingTalk (markdown, as the group would see it; not posted)" in out
+    assert "Slack (Block Kit, as the channel would see it; not posted)" in out
+    assert "cart-cache" in out and "search-suggest" in out
+    assert "dingtalk: dry run: not posted" in out and "slack: dry run: not posted" in out
+    assert sb.dingtalk.messages == [] and sb.slack.messages == []
+    assert any(c.action == "DescribeBackups" for c in sb.kvstore.calls)
+
+
+def test_run_posts_the_digest_when_not_a_dry_run(sb, cli_run):
+    code, out, _ = cli_run("run")
+    assert code == 0
+    assert len(sb.dingtalk.messages) == 1 and len(sb.slack.messages) == 1
+    assert "dingtalk: posted" in out and "slack: posted" in out
+
+
+def test_run_json_prints_the_result_of_the_window_ending_at_the_trigger_time(sb, cli_run):
+    code, out, _ = cli_run("run", "--json", "--at", "2026-11-28T01:00Z")
+    result = json.loads(out)
+    assert result["status"] == "alert"
+    assert result["window"] == {"start": "2026-11-27T01:00:00Z", "end": ANCHOR}
+    assert {i["instance_id"] for i in result["instances"]} == {i.id for i in tagged(sb)}
+    assert [d["channel"] for d in result["deliveries"]] == ["dingtalk", "slack"]
+
+
+def test_run_json_with_dry_run_carries_the_messages(sb, cli_run):
+    code, out, _ = cli_run("run", "--json", "--dry-run", "--payload", '{"regions": "cn-shanghai"}')
+    result = json.loads(out)
+    assert {i["region"] for i in result["instances"]} == {"cn-shanghai"}
+    assert result["deliveries"][0]["message"]["msgtype"] == "markdown"
+    assert "blocks" in result["deliveries"][1]["message"]
+    assert sb.dingtalk.messages == [] and sb.slack.messages == []
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["run", "--set", "LOOKBACK_HOURS=999"], "LOOKBACK_HOURS"),
+    (["run", "--payload", '{"lookback": 3}'], "'lookback'"),
+    (["run", "--payload", "not json"], "payload"),
+    (["check", "--set", "TIMEZONE=Mars/Base"], "TIMEZONE"),
+    (["check", "--set", "NO_SUCH=1"], "NO_SUCH"),
+    (["run", "--at", "yesterday"], "--at"),
+])
+def test_bad_settings_exit_2_naming_the_setting_before_any_call(sb, cli_run, argv, named):
+    code, out, err = cli_run(*argv)
+    assert code == 2
+    assert named in err
+    assert sb.kvstore.calls == [] and sb.dingtalk.messages == [] and sb.slack.messages == []
+
+
+def test_run_refused_by_every_channel_exits_1(sb, cli_run):
+    # The robot with another token: DingTalk refuses the post, and Slack is not configured.
+    wrong_token = sb.dingtalk_webhook.split("access_token=")[0] + "access_token=not-the-robots"
+    code, out, err = cli_run("run", "--set", "SLACK_WEBHOOK=", "--set", f"DINGTALK_WEBHOOK={wrong_token}")
+    assert code == 1
+    assert "no channel accepted the digest" in err
+
+
+# --- invoke -------------------------------------------------------------------------------------
+
+def test_invoke_with_the_sandbox_runs_the_handler_behind_an_emulated_fc(sb, cli_run):
+    code, out, err = cli_run("invoke", "--event", str(REPO / "events" / "timer-payload.json"))
+    assert code == 0
+    result = json.loads(out)
+    assert {i["name"] for i in result["instances"]} == {"orders-cache", "cart-cache"}  # team=payments, cn-hangzhou
+    assert len(sb.dingtalk.messages) == 1 and len(sb.slack.messages) == 1
+    assert "redis-backup-report (LATEST)" in err and "HTTP 200" in err
+
+
+@pytest.fixture
+def fc(sb):
+    """An FC 3.0 emulator on loopback with two stub functions, accepting the sandbox's keys."""
+
+    def report(event: bytes, context) -> str:
+        return json.dumps({"status": "ok", "echo": json.loads(event), "region": context.region})
+
+    def broken(event: bytes, context):
+        raise RuntimeError("invalid settings: INSTANCE_TAGS is required")
+
+    emulator = FunctionCompute({"redis-backup-report": report, "broken": broken}, sb.credentials,
+                               region="cn-shanghai", qualifiers=("LATEST", "prod"))
+    server = serve(emulator)
+    yield emulator, f"http://{server.address}"
+    server.stop()
+
+
+def keys_env(sb) -> dict[str, str]:
+    c = sb.credentials
+    return {"ALIBABA_CLOUD_ACCESS_KEY_ID": c.access_key_id, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": c.access_key_secret,
+            "ALIBABA_CLOUD_SECURITY_TOKEN": c.security_token or ""}
+
+
+def test_invoke_sends_the_event_file_over_the_fc3_api_with_the_chains_credentials(sb, fc):
+    emulator, endpoint = fc
+    event = REPO / "events" / "timer.json"
+    done = python_m(["invoke", "--endpoint", endpoint, "--region", "cn-shanghai", "--qualifier", "prod",
+                     "--event", str(event)], subprocess_env(**keys_env(sb)))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"status": "ok", "echo": json.loads(event.read_bytes()), "region": "cn-shanghai"}
+    [call] = emulator.invocations
+    assert (call.function, call.qualifier, call.invocation_type) == ("redis-backup-report", "prod", "Sync")
+    assert call.event == event.read_bytes()
+    assert not leaks([done.stdout, done.stderr], secrets_of(sb, {}))
+
+
+def test_invoke_with_a_wrong_key_is_refused_by_the_signature_check(sb, fc):
+    _, endpoint = fc
+    env = subprocess_env(**{**keys_env(sb), "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "not-the-secret"})
+    done = python_m(["invoke", "--endpoint", endpoint], env)
+    assert done.returncode == 1
+    assert "SignatureDoesNotMatch" in done.stderr
+
+
+def test_invoke_reports_what_the_function_raised_and_exits_1(sb, fc, cli_run):
+    _, endpoint = fc
+    code, out, err = cli_run("invoke", "--endpoint", endpoint, "--function-name", "broken")
+    assert code == 1 and out == ""
+    assert "UnhandledInvocationError" in err and "RuntimeError: invalid settings: INSTANCE_TAGS is required" in err
+
+
+def test_invoke_of_a_function_that_does_not_exist_exits_1(fc, cli_run):
+    _, endpoint = fc
+    code, out, err = cli_run("invoke", "--endpoint", endpoint, "--function-name", "nope")
+    assert code == 1
+    assert "FunctionNotFound" in err
+
+
+def test_invoke_refuses_an_event_file_that_is_not_json(tmp_path, cli_run):
+    bad = tmp_path / "event.json"
+    bad.write_text("triggerTime: tomorrow")
+    code, out, err = cli_run("invoke", "--event", str(bad))
+    assert code == 2 and "not JSON" in err
+
+
+# --- credentials, python -m, the handler ----------------------------------------------------------
+
+def sandbox_settings(sb) -> dict[str, str]:
+    return {k: v for k, v in {**DEMO_SETTINGS, **sb.env()}.items() if not k.startswith("ALIBABA_CLOUD_")}
+
+
+def test_no_credentials_is_a_clear_error_with_exit_2(sb, tmp_path):
+    done = python_m(["run", "--dry-run"], subprocess_env(HOME=str(tmp_path), **sandbox_settings(sb)))
+    assert done.returncode == 2
+    assert "no Alibaba Cloud credentials found" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sb.kvstore.calls == []
+
+
+def test_check_takes_credentials_from_the_aliyun_cli_profile(sb, tmp_path):
+    c = sb.credentials
+    (tmp_path / ".aliyun").mkdir()
+    (tmp_path / ".aliyun" / "config.json").write_text(json.dumps({"current": "ops", "profiles": [
+        {"name": "ops", "mode": "StsToken", "access_key_id": c.access_key_id,
+         "access_key_secret": c.access_key_secret, "sts_token": c.security_token or "", "region_id": "cn-hangzhou"}]}))
+    done = python_m(["check"], subprocess_env(HOME=str(tmp_path), **sandbox_settings(sb)))
+    assert done.returncode == 0, done.stderr
+    assert "Credentials: from the default chain (default/cli_profile" in done.stdout
+    assert all(i.id in done.stdout for i in tagged(sb))
+    assert not leaks([done.stdout, done.stderr], secrets_of(sb, sb.env()))
+
+
+def test_python_m_from_function_dir_runs_the_demo_dry_run(tmp_path):
+    # What a newcomer types: no PYTHONPATH, cwd function/, the sandbox found beside it.
+    env = subprocess_env(HOME=str(tmp_path))
+    del env["PYTHONPATH"]
+    done = python_m(["run", "--sandbox", "demo", "--dry-run", "--at", ANCHOR], env, cwd=REPO / "function")
+    assert done.returncode == 0, done.stderr
+    assert "DingTalk (markdown" in done.stdout and "Slack (Block Kit" in done.stdout
+    assert "sandbox: scenario 'demo' at 2026-11-28T01:00Z" in done.stderr
+
+
+def test_the_handler_imports_neither_the_cli_nor_the_fc_sdk_nor_the_sandbox():
+    probe = ("import sys, index; bad = [m for m in ('backup_report.cli', 'alibabacloud_fc20230330', 'sandbox', "
+             "'fc2') if m in sys.modules]; print(bad)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=REPO / "function", env=subprocess_env(PYTHONPATH=str(REPO / "function")), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+# --- progress -----------------------------------------------------------------------------------
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_spins_on_a_terminal_and_clears_its_line():
+    import time
+
+    stream = _Terminal()
+    with cli.Progress("checking backups", stream=stream, interval=0.01):
+        time.sleep(0.1)
+    text = stream.getvalue()
+    assert "\r| checking backups … 0s" in text
+    assert text.endswith("\r")
+    assert text.rstrip("\r").split("\r")[-1].strip() == ""  # the last write blanks the line
+
+
+def test_progress_is_silent_when_stderr_is_not_a_terminal():
+    stream = io.StringIO()
+    with cli.Progress("checking backups", stream=stream, interval=0.01):
+        pass
+    assert stream.getvalue() == ""
