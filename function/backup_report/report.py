@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from .model import ApiError, Backup, BackupPolicy, Checked, Findings, Instance, Kind, RegionFailure, Verdict, Window
-from .retry import ApiFailure
+from .retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
 from .verdicts import Rules, decide, read_from
 
 
@@ -86,5 +86,7 @@ def _check(cloud: Cloud, instance: Instance, window: Window, rules: Rules, budge
         policy = cloud.policy(instance)
         backups, anomalies = cloud.backups(instance, read_from(policy, window, rules), window.end)
     except ApiFailure as failure:
+        if failure.error.code == OUT_OF_TIME_CODE:  # stopped between its calls: not checked
+            return OUT_OF_TIME
         return Verdict(Kind.ERROR, f"{failure.error.action or 'API'} failed: {failure.error}")
     return decide(instance, policy, backups, window, rules, anomalies)

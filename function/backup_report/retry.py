@@ -15,6 +15,7 @@ from .model import ApiError
 T = TypeVar("T")
 
 TRANSIENT_CODES = ("Throttling", "ServiceUnavailable", "InternalError", "UnknownError", "Timeout")
+OUT_OF_TIME = "OutOfTime"  # the code of a call not started because the run's time budget was spent
 
 
 class ApiFailure(Exception):
