@@ -42,20 +42,26 @@ class KVStore:
         self._lock = threading.Lock()
         self._pool_size = pool_size
 
-    def instances(self, region: str, tags: Iterable[tuple[str, str | None]]) -> list[Instance]:
-        """Every page of DescribeInstances filtered by the tags (the API ANDs them)."""
+    def instances(self, region: str, tags: Iterable[tuple[str, str | None]],
+                  on_page: Callable[[list[Instance]], None] = lambda page: None) -> list[Instance]:
+        """Every page of DescribeInstances filtered by the tags (the API ANDs them). Each page's
+        instances also go to `on_page` as it arrives, so they can be checked while the rest is listed."""
         tag_filter = [models.DescribeInstancesRequestTag(key=k, value=v) for k, v in tags]
         found: list[Instance] = []
+        listed = 0
         for page in range(1, MAX_PAGES + 1):
             request = models.DescribeInstancesRequest(region_id=region, tag=tag_filter,
                                                       page_size=INSTANCES_PAGE, page_number=page)
             body = self._call(region, "DescribeInstances", lambda c, o: c.describe_instances_with_options(request, o))
             items = (body.instances.kvstore_instance if body.instances else None) or []
-            found += [_instance(item, region) for item in items]
-            if len(items) < INSTANCES_PAGE or len(found) >= (body.total_count or 0):
+            listed += len(items)
+            # Tags are ANDed by the API; checking again keeps a lax endpoint from widening the report.
+            tagged = [i for i, item in (_instance(item, region) for item in items) if _has_tags(item, tags)]
+            found += tagged
+            on_page(tagged)
+            if len(items) < INSTANCES_PAGE or listed >= (body.total_count or 0):
                 break
-        # Tags are ANDed by the API; checking again keeps a lax endpoint from widening the report.
-        return [i for i, item in found if _has_tags(item, tags)]
+        return found
 
     def policy(self, instance: Instance) -> BackupPolicy:
         self._in_time("DescribeBackupPolicy")

@@ -1,13 +1,18 @@
-"""A run's checking: discover the tagged instances per region, then judge each one, concurrently.
+"""A run's checking: discover the tagged instances per region, and judge each one, concurrently.
 
-Faults stay where they hit: a region whose discovery fails is reported as not checked, an instance
-whose calls fail gets an `error` verdict, and the rest of the run goes on. Work that would start
-after the time budget is spent is not started; those instances are reported as not checked.
+One pool of `MAX_CONCURRENCY` workers does both, so no more calls than that are ever in flight, and
+an instance is checked as soon as its page of DescribeInstances arrives (a 10,000-instance region
+is 200 pages: waiting for all of them first would idle the pool for seconds).
+
+Faults stay where they hit: a region whose discovery fails is reported as not checked (the instances
+of pages listed before the failure are still checked), an instance whose calls fail gets an `error`
+verdict, and the rest of the run goes on. Work that would start after the time budget is spent is
+not started; those instances are reported as not checked.
 """
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -17,7 +22,7 @@ from .verdicts import Rules, decide, read_from
 
 
 class Cloud(Protocol):
-    def instances(self, region: str, tags) -> list[Instance]: ...
+    def instances(self, region: str, tags, on_page: Callable[[list[Instance]], None]) -> list[Instance]: ...
     def policy(self, instance: Instance) -> BackupPolicy: ...
     def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]: ...
 
@@ -57,24 +62,25 @@ OUT_OF_TIME = Verdict(Kind.ERROR, "not checked: the run ran out of time (raise t
 def collect(cloud: Cloud, regions: tuple[str, ...], tags, window: Window, rules: Rules,
             budget: Budget, concurrency: int) -> Findings:
     findings = Findings(window=window)
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(regions)))) as pool:
-        discovered = list(zip(regions, pool.map(lambda r: _discover(cloud, r, tags), regions)))
-    instances: list[Instance] = []
-    for region, outcome in discovered:
-        if isinstance(outcome, ApiError):
-            findings.region_failures.append(RegionFailure(region, outcome))
-        else:
-            instances += outcome
+    checks: list[tuple[Instance, Future]] = []
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        verdicts = pool.map(lambda i: _check(cloud, i, window, rules, budget), instances)
-        findings.checked = [Checked(i, v) for i, v in zip(instances, verdicts)]
+        def found(page: list[Instance]) -> None:  # called by a discovery, page by page
+            checks.extend([(i, pool.submit(_check, cloud, i, window, rules, budget)) for i in page])
+
+        discoveries = [(region, pool.submit(_discover, cloud, region, tags, found)) for region in regions]
+        for region, discovery in discoveries:
+            outcome = discovery.result()
+            if isinstance(outcome, ApiError):
+                findings.region_failures.append(RegionFailure(region, outcome))
+        # Every discovery has returned, so every check is submitted.
+        findings.checked = [Checked(i, check.result()) for i, check in checks]
     findings.checked.sort(key=lambda c: (c.verdict.kind.rank, c.instance.region, c.instance.name))
     return findings
 
 
-def _discover(cloud: Cloud, region: str, tags) -> list[Instance] | ApiError:
+def _discover(cloud: Cloud, region: str, tags, found: Callable[[list[Instance]], None]) -> list[Instance] | ApiError:
     try:
-        return cloud.instances(region, tags)
+        return cloud.instances(region, tags, found)
     except ApiFailure as failure:
         return failure.error
 
