@@ -80,8 +80,9 @@ def parser() -> argparse.ArgumentParser:
     def common(sub: argparse.ArgumentParser, settings: bool = True) -> None:
         sub.add_argument("--sandbox", metavar="SCENARIO",
                          help="run against the local emulators of this scenario (e.g. demo) instead of the cloud")
-        sub.add_argument("--region", help="the function's own region, used when REGIONS is unset "
-                         "(default: $REGION, then $ALIBABA_CLOUD_REGION_ID)")
+        sub.add_argument("--region", help=("the function's own region, used when REGIONS is unset" if settings
+                                           else f"where the function is deployed (else {DEFAULT_REGION})")
+                         + " (default: $REGION, then $ALIBABA_CLOUD_REGION_ID)")
         sub.add_argument("-v", "--verbose", action="store_true", help="log at INFO on stderr")
         if settings:
             sub.add_argument("--payload", metavar="JSON", help='settings for this run, as a trigger payload: '
@@ -106,9 +107,10 @@ def parser() -> argparse.ArgumentParser:
     common(invoke, settings=False)
     invoke.add_argument("--function-name", default=FUNCTION_NAME, help=f"default {FUNCTION_NAME}")
     invoke.add_argument("--qualifier", default="LATEST", help="version or alias (default LATEST)")
-    invoke.add_argument("--event", metavar="FILE", help="the event JSON, e.g. events/timer.json ('-': stdin; default {})")
-    invoke.add_argument("--endpoint", metavar="URL", help="the FC 3.0 API endpoint, host[:port] or http(s)://host[:port] "
-                        "(default: the SDK's for the region)")
+    invoke.add_argument("--event", metavar="FILE",
+                        help="the event JSON, e.g. events/timer.json ('-': stdin; default {})")
+    invoke.add_argument("--endpoint", metavar="URL", help="the FC 3.0 API endpoint, host[:port] or "
+                        "http(s)://host[:port] (default: the SDK's for the region)")
     invoke.set_defaults(command=cmd_invoke)
     return top
 
