@@ -140,7 +140,10 @@ def _shown(name: str, text: str) -> str:
     if name in (DINGTALK_SECRET,):
         return "***"
     if name in (DINGTALK_WEBHOOK, SLACK_WEBHOOK):
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # e.g. an unclosed [ in the host: show nothing of it
+            return "…"
         return f"{parts.scheme}://{parts.hostname or ''}/…" if parts.scheme else "…"
     return text
 
@@ -201,7 +204,10 @@ def one_of(*choices: str) -> Callable[[str], str]:
 
 
 def _https_url(text: str, example: str) -> "object":
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # urlsplit refuses a malformed host such as "https://[x"
+        raise ValueError(f"an https URL like {example}") from None
     loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
     if parts.scheme != "https" and not loopback or not parts.hostname:
         raise ValueError(f"an https URL like {example} (http only for a loopback test server)")
