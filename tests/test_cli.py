@@ -308,6 +308,16 @@ def test_progress_spins_on_a_terminal_and_clears_its_line():
     assert text.rstrip("\r").split("\r")[-1].strip() == ""  # the last write blanks the line
 
 
+def test_progress_counts_what_is_done_when_given_a_unit():
+    import time
+
+    stream = _Terminal()
+    with cli.Progress("listing", stream=stream, interval=0.01, unit="listed") as progress:
+        progress.add(50)
+        time.sleep(0.05)
+    assert "listing … 50 listed, 0s" in stream.getvalue()
+
+
 def test_progress_is_silent_when_stderr_is_not_a_terminal():
     stream = io.StringIO()
     with cli.Progress("checking backups", stream=stream, interval=0.01):

@@ -137,8 +137,8 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
     total, failed = 0, False
     for region in settings.regions:
         try:
-            with Progress(f"DescribeInstances in {region}"):
-                found = cloud.instances(region, settings.instance_tags)
+            with Progress(f"listing the tagged instances in {region}", unit="listed") as progress:
+                found = cloud.instances(region, settings.instance_tags, on_page=lambda page: progress.add(len(page)))
         except ApiFailure as failure:
             print(f"\n{region}: could not list instances: {failure.error}")
             failed = True
@@ -474,14 +474,16 @@ def _sandbox(args: argparse.Namespace, given) -> Iterator[object]:
 class Progress:
     """A spinner with the elapsed seconds on stderr while a long call runs, only when stderr is a terminal.
 
-    The core offers no per-instance hook (report.collect runs the checks in its own pool), so this
-    counts seconds, not instances.
+    `add(n)` counts things done, shown with `unit`: `check` counts instances as DescribeInstances
+    pages arrive. `run` has no such hook (app.run checks instances inside report.collect), so there
+    the spinner counts seconds only.
     """
 
     FRAMES = "|/-\\"
 
-    def __init__(self, label: str, stream=None, interval: float = 0.2):
-        self.label, self.interval = label, interval
+    def __init__(self, label: str, stream=None, interval: float = 0.2, unit: str = ""):
+        self.label, self.interval, self.unit = label, interval, unit
+        self.count = 0
         self.stream = stream if stream is not None else sys.stderr
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -494,10 +496,14 @@ class Progress:
             self._thread.start()
         return self
 
+    def add(self, n: int = 1) -> None:
+        self.count += n  # one writer (the caller's thread); the spinner only reads
+
     def _spin(self) -> None:
         started, frame = time.monotonic(), 0
         while not self._stop.wait(self.interval):
-            text = f"{self.FRAMES[frame % len(self.FRAMES)]} {self.label} … {time.monotonic() - started:.0f}s"
+            done = f"{self.count} {self.unit}, " if self.unit else ""
+            text = f"{self.FRAMES[frame % len(self.FRAMES)]} {self.label} … {done}{time.monotonic() - started:.0f}s"
             self._width = max(self._width, len(text))
             self.stream.write("\r" + text)
             self.stream.flush()
