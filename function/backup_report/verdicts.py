@@ -18,6 +18,8 @@ from .schedule import Slot, last_due_slot, next_slot
 
 # A backup that starts a little before its slot (clock skew, an early start) still serves it.
 SLOT_TOLERANCE = timedelta(minutes=30)
+# The API filters on whole minutes: a start within a few minutes after the window's end is clock skew.
+LATE_TOLERANCE = timedelta(minutes=5)
 
 STATUS_MEANING = {
     "Creating": "being created",
@@ -60,17 +62,25 @@ def decide(instance: Instance, policy: BackupPolicy, backups: Iterable[Backup], 
     records = list(backups)
     # A cluster's record names its shard; one that does not cannot stand in for any shard.
     nodeless = [b for b in records if instance.is_cluster and not b.node]
-    placed = [b for b in records if b.start is not None and (b.node or not instance.is_cluster)]
+    # DescribeBackups was asked for starts up to the window's end: a later one is not to be believed.
+    late = [b for b in records if b.start is not None and b.start > window.end + LATE_TOLERANCE]
+    placed = [b for b in records if b.start is not None and b.start <= window.end + LATE_TOLERANCE
+              and (b.node or not instance.is_cluster)]
     verdict = _judge(instance, policy, placed, window, rules)
     problems = list(anomalies)
     unplaced = len([b for b in records if b.start is None])
     if unplaced:
         problems.append(f"{unplaced} backup record(s) without a readable start time")
+    if late:
+        problems.append(f"{len(late)} backup record(s) starting after the end of the window "
+                        f"(first {humanize.at(min(b.start for b in late), rules.tz)})")
     if nodeless:
         problems.append(f"{len(nodeless)} backup record(s) of a cluster without a NodeInstanceId")
     if problems and verdict.severity.value != "alert":
         # The data behind a fine verdict is in doubt: say it could not be checked, never fine.
         return Verdict(Kind.ERROR, "; ".join(problems))
+    if problems:  # an alert stands, and says what else was odd in what the API answered
+        verdict = Verdict(verdict.kind, "; ".join([verdict.detail] + problems))
     return _account_for_status(instance, verdict)
 
 
