@@ -18,7 +18,10 @@ def secrets_of(values: Iterable[str]) -> list[str]:
         parts = urlsplit(value)
         if parts.scheme and parts.netloc:
             found.update(v for _, v in parse_qsl(parts.query) if len(v) >= 6)
-            found.update(p for p in parts.path.split("/") if len(p) >= 12)  # Slack's T…/B…/token
+            segments = [p for p in parts.path.split("/") if p]
+            found.update(p for p in segments if len(p) >= 12)  # Slack's T…/B…/token
+            if segments and len(segments[-1]) >= 6:  # a webhook's last segment is its token, however short
+                found.add(segments[-1])
     # Longest first, so a URL is replaced whole before its token is.
     return sorted((s for s in found if len(s) >= 6), key=len, reverse=True)
 
