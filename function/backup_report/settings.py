@@ -64,8 +64,8 @@ class Settings:
     size_drop_percent: int = 50
     history_days: int = 7
     backup_grace_minutes: int = 60
-    max_concurrency: int = 8
-    api_qps: float = 20.0
+    max_concurrency: int = 16
+    api_qps: float = 50.0
     kvstore_endpoint: str = ""
     kvstore_protocol: str = "https"
 
@@ -121,8 +121,8 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
         size_drop_percent=get(SIZE_DROP_PERCENT, int_in(0, 99), 50),
         history_days=get(HISTORY_DAYS, int_in(1, 30), 7),
         backup_grace_minutes=get(BACKUP_GRACE_MINUTES, int_in(0, 1440), 60),
-        max_concurrency=get(MAX_CONCURRENCY, int_in(1, 64), 8),
-        api_qps=get(API_QPS, number_in(0.1, 1000), 20.0),
+        max_concurrency=get(MAX_CONCURRENCY, int_in(1, 64), 16),
+        api_qps=get(API_QPS, number_in(0.1, 1000), 50.0),
         kvstore_endpoint=get(KVSTORE_ENDPOINT, parse_endpoint, ""),
         kvstore_protocol=get(KVSTORE_PROTOCOL, one_of("https", "http"), "https"),
     )
