@@ -64,8 +64,11 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
                        settings.max_concurrency)
     dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings), invocation.request_id)
 
-    post_budget = Budget(started + invocation.timeout_seconds - timing.post_timeout)
-    transport = Transport(timeout=(min(3.0, timing.post_timeout), timing.post_timeout), remaining=post_budget.remaining)
+    post_timeouts = (min(3.0, timing.post_timeout), timing.post_timeout)
+    # Retries end early enough for the next channel's first attempt (connect + read), and a second to
+    # return, before FC's deadline: one hung channel never costs the other its post.
+    post_budget = Budget(started + invocation.timeout_seconds - sum(post_timeouts) - 1.0)
+    transport = Transport(timeout=post_timeouts, remaining=post_budget.remaining)
     deliveries = deliver(dg, settings, transport, dry_run)
     result = {
         "status": dg.status,

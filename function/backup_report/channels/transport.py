@@ -62,7 +62,7 @@ class Transport:
             if error.permanent or attempt == self.retries.attempts:
                 break
             wait = self.retries.delay(attempt, error.retry_after)
-            if wait >= self.remaining():
+            if wait + sum(self.timeout) >= self.remaining():  # the retry itself must end in time too
                 error = TransportError(f"{error.message}; out of time to retry")
                 break
             self.sleep(wait)
