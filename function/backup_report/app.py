@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Mapping
 
@@ -62,6 +63,11 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
                     pool_size=settings.max_concurrency)
     findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
                        settings.max_concurrency)
+    # API texts end up in messages, the result and the log: scrub them once, at the source.
+    findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrubber.scrub(c.verdict.detail)))
+                        for c in findings.checked]
+    findings.region_failures = [replace(f, error=replace(f.error, message=scrubber.scrub(f.error.message)))
+                                for f in findings.region_failures]
     dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings), invocation.request_id)
 
     post_timeouts = (min(3.0, timing.post_timeout), timing.post_timeout)
@@ -75,7 +81,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         "window": {"start": iso_utc(window.start), "end": iso_utc(window.end)},
         "counts": digest.counts(findings),
         "instances": [{"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region,
-                       "verdict": c.verdict.kind.value, "detail": scrubber.scrub(c.verdict.detail)}
+                       "verdict": c.verdict.kind.value, "detail": c.verdict.detail}
                       for c in findings.checked],
         "unchecked_regions": [{"region": f.region, "error": str(f.error)} for f in findings.region_failures],
         "deliveries": [_delivery_json(d) for d in deliveries],
