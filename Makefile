@@ -25,3 +25,7 @@ build: $(STAMP)
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache
+
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m bench.run
