@@ -64,8 +64,12 @@ class NonceStore:
     def use(self, nonce: str, now: datetime) -> bool:
         """Record `nonce`; False when it was already used."""
         with self._lock:
-            for old in [n for n, at in self._seen.items() if now - at > 2 * MAX_SKEW]:
-                del self._seen[old]
+            # Insertion order is time order: expire from the front instead of rescanning every nonce.
+            while self._seen:
+                oldest, at = next(iter(self._seen.items()))
+                if now - at <= 2 * MAX_SKEW:
+                    break
+                del self._seen[oldest]
             if nonce in self._seen:
                 return False
             self._seen[nonce] = now

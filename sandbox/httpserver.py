@@ -41,6 +41,7 @@ class Hang(Exception):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's pooled sessions expect
+    disable_nagle_algorithm = True  # else each small answer waits ~40 ms for a delayed ACK
     server: "LoopbackServer"
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: tests read recordings, not logs

@@ -6,6 +6,7 @@ ever see absolute UTC datetimes. The format is described in `README.md`.
 """
 from __future__ import annotations
 
+import collections
 import secrets
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -56,7 +57,7 @@ def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = 
     seed = top.whole("seed", 0)
     specs = [Section(raw, f"{name}.instances[{n}]", _INSTANCE) for n, raw in enumerate(top.items("instances"))]
     instances = tuple(_instance(spec, when) for spec in specs)
-    duplicates = {i.id for i in instances if sum(j.id == i.id for j in instances) > 1}
+    duplicates = {i for i, n in collections.Counter(i.id for i in instances).items() if n > 1}
     if duplicates:
         raise top.fail("instances", f"instance id {sorted(duplicates)[0]!r} appears twice")
     regions = tuple(str(r) for r in top.items("regions")) or tuple(sorted({i.region for i in instances}))
