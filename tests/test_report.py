@@ -264,3 +264,16 @@ def test_the_demo_fleet_shows_every_verdict_and_leaves_out_the_others(report):
     assert len(run.verdicts) == 13
     assert run.result["status"] == "alert"
     assert ANCHOR == run.result["window"]["end"]
+
+
+def test_progress_is_told_once_per_instance_checked(monkeypatch):
+    import sandbox
+    from backup_report import app
+    from sandbox.demo import fc_context
+
+    ticks = []
+    with sandbox.start(fleet(HEALTHY, FAILED, instance("r-third")), anchor=ANCHOR) as sb:
+        env = {**sb.env(), "INSTANCE_TAGS": "backup-report=daily"}
+        result = json.loads(app.run(json.dumps({"triggerTime": ANCHOR}).encode(),
+                                    fc_context(sb.credentials, "cn-hangzhou"), environ=env, progress=ticks.append))
+    assert len(result["instances"]) == 3 and ticks == [1, 1, 1]

@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Mapping
+from typing import Callable, Mapping
 
 from . import digest, redact, render_dingtalk, render_slack
 from .channels.dingtalk import DingTalk
@@ -36,8 +36,9 @@ class DeliveryError(RuntimeError):
 
 
 def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime | None = None,
-        dry_run: bool = False) -> str:
-    """`dry_run`: render the messages into the result's `deliveries` instead of posting them."""
+        dry_run: bool = False, progress: Callable[[int], None] | None = None) -> str:
+    """`dry_run`: render the messages into the result's `deliveries` instead of posting them.
+    `progress`: called with 1 as each instance is checked (the CLI's progress indicator)."""
     started = time.monotonic()
     invocation = read_context(context, environ)
     timer = parse_event(event)
@@ -62,7 +63,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
                     connect_timeout=timing.api_connect, read_timeout=timing.api_read,
                     pool_size=settings.max_concurrency)
     findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
-                       settings.max_concurrency)
+                       settings.max_concurrency, progress)
     # API texts end up in messages, the result and the log: scrub them once, at the source.
     findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrubber.scrub(c.verdict.detail)))
                         for c in findings.checked]

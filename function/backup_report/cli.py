@@ -196,8 +196,9 @@ def cmd_run(args: argparse.Namespace, sb) -> int:
     creds, _ = credentials(sb)
     context = fc_like_context(creds, _region(args, sb), args.timeout)
     try:
-        with Progress("checking backups"):
-            result = json.loads(app.run(json.dumps(event).encode(), context, environ=env, dry_run=args.dry_run))
+        with Progress("checking backups", unit="instances checked") as progress:
+            result = json.loads(app.run(json.dumps(event).encode(), context, environ=env, dry_run=args.dry_run,
+                                        progress=progress.add))
     except app.DeliveryError as error:
         print(f"run: {error}", file=sys.stderr)
         return FAILED
@@ -475,8 +476,7 @@ class Progress:
     """A spinner with the elapsed seconds on stderr while a long call runs, only when stderr is a terminal.
 
     `add(n)` counts things done, shown with `unit`: `check` counts instances as DescribeInstances
-    pages arrive. `run` has no such hook (app.run checks instances inside report.collect), so there
-    the spinner counts seconds only.
+    pages arrive, `run` instances as they are checked (from the pool's threads, hence the lock).
     """
 
     FRAMES = "|/-\\"
@@ -486,6 +486,7 @@ class Progress:
         self.count = 0
         self.stream = stream if stream is not None else sys.stderr
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._width = 0
 
@@ -497,7 +498,8 @@ class Progress:
         return self
 
     def add(self, n: int = 1) -> None:
-        self.count += n  # one writer (the caller's thread); the spinner only reads
+        with self._lock:
+            self.count += n
 
     def _spin(self) -> None:
         started, frame = time.monotonic(), 0

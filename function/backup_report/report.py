@@ -60,12 +60,16 @@ OUT_OF_TIME = Verdict(Kind.ERROR, "not checked: the run ran out of time (raise t
 
 
 def collect(cloud: Cloud, regions: tuple[str, ...], tags, window: Window, rules: Rules,
-            budget: Budget, concurrency: int) -> Findings:
+            budget: Budget, concurrency: int, progress: Callable[[int], None] | None = None) -> Findings:
     findings = Findings(window=window)
     checks: list[tuple[Instance, Future]] = []
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         def found(page: list[Instance]) -> None:  # called by a discovery, page by page
-            checks.extend([(i, pool.submit(_check, cloud, i, window, rules, budget)) for i in page])
+            submitted = [(i, pool.submit(_check, cloud, i, window, rules, budget)) for i in page]
+            checks.extend(submitted)
+            if progress:
+                for _, check in submitted:
+                    check.add_done_callback(lambda _: progress(1))
 
         discoveries = [(region, pool.submit(_discover, cloud, region, tags, found)) for region in regions]
         for region, discovery in discoveries:
