@@ -194,7 +194,7 @@ def test_credentials_come_from_the_environment_when_the_context_has_none(report)
     assert run.verdict("r-healthy01") == "ok"
 
 
-def test_no_credentials_at_all_is_a_clear_error(report, monkeypatch):
+def test_no_credentials_at_all_is_a_clear_error(report):
     run = report(fleet(HEALTHY), context_credentials=False,
                  settings={"ALIBABA_CLOUD_ACCESS_KEY_ID": None, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": None})
     assert run.error is not None and "ALIBABA_CLOUD_ACCESS_KEY_ID" in str(run.error)
@@ -266,7 +266,7 @@ def test_the_demo_fleet_shows_every_verdict_and_leaves_out_the_others(report):
     assert ANCHOR == run.result["window"]["end"]
 
 
-def test_progress_is_told_once_per_instance_checked(monkeypatch):
+def test_progress_is_told_once_per_instance_checked():
     import sandbox
     from backup_report import app
     from sandbox.demo import fc_context

@@ -110,8 +110,8 @@ def _judge(instance: Instance, policy: BackupPolicy, records: list[Backup], wind
         return Verdict(Kind.FAILED, _failed_detail(failed, records, instance, tz, now))
     if not covered:
         if is_new:
-            return Verdict(Kind.NEW, _new_detail(instance, policy, slot, now, tz))
-        return Verdict(Kind.MISSING, _missing_detail(records, slot, scope_from, policy, now, tz, rules))
+            return Verdict(Kind.NEW, _new_detail(instance, policy, now, tz))
+        return Verdict(Kind.MISSING, _missing_detail(records, slot, scope_from, now, tz))
     # The whole history read names shards that went quiet, and is what shrinkage compares against.
     history = _by_node(instance, records)
     if len(covered) < expected:
@@ -168,8 +168,7 @@ def _failed_detail(failed: list[Backup], records: list[Backup], instance: Instan
     return text + "; no successful backup in the records read"
 
 
-def _missing_detail(records: list[Backup], slot: Slot, scope_from: datetime, policy: BackupPolicy,
-                    now: datetime, tz, rules: Rules) -> str:
+def _missing_detail(records: list[Backup], slot: Slot, scope_from: datetime, now: datetime, tz) -> str:
     text = f"no backup for the slot of {humanize.at(slot.start, tz)}"
     good = [b for b in records if b.succeeded]
     if good:
@@ -192,7 +191,7 @@ def _incomplete_detail(nodes: dict[str, list[Backup]], covered: set[str], failed
     return "; ".join(parts)
 
 
-def _new_detail(instance: Instance, policy: BackupPolicy, slot: Slot, now: datetime, tz) -> str:
+def _new_detail(instance: Instance, policy: BackupPolicy, now: datetime, tz) -> str:
     upcoming = next_slot(policy, now)
     text = f"created {humanize.ago(instance.created, now)}, after the last scheduled slot"
     return text + (f"; first backup due {humanize.at(upcoming.start, tz)}" if upcoming else "")
