@@ -277,3 +277,11 @@ def test_progress_is_told_once_per_instance_checked():
         result = json.loads(app.run(json.dumps({"triggerTime": ANCHOR}).encode(),
                                     fc_context(sb.credentials, "cn-hangzhou"), environ=env, progress=ticks.append))
     assert len(result["instances"]) == 3 and ticks == [1, 1, 1]
+
+
+def test_no_tagged_instance_at_all_is_a_warning_not_a_green_summary(report):
+    run = report(fleet(instance("r-other", tags={"team": "x"})))
+    assert run.result["status"] == "warning" and run.result["instances"] == []
+    title = "🟠 Redis backups: no instance found (tags backup-report=daily in cn-hangzhou)"
+    assert run.dingtalk[0]["markdown"]["title"] == title
+    assert run.slack[0]["blocks"][0]["text"]["text"] == title
