@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "function"))
 
-from backup_report.ratelimit import RateLimiter  # noqa: E402
-from backup_report.retry import Backoff  # noqa: E402
+from backup_report.cloud.ratelimit import RateLimiter  # noqa: E402
+from backup_report.cloud.retry import Backoff  # noqa: E402
 
 
 @dataclass

@@ -39,7 +39,7 @@ TARGET_THROTTLED = 0.05
 TARGET_RSS_MB = 128
 TARGET_IMPORT_S = 0.5
 # What `import index` spends its time on (cumulative -X importtime figures, nested in this order).
-HEAVY = ("backup_report.kvstore", "alibabacloud_r_kvstore20150101.client", "alibabacloud_credentials.client",
+HEAVY = ("backup_report.cloud.kvstore", "alibabacloud_r_kvstore20150101.client", "alibabacloud_credentials.client",
          "Tea.core", "aiohttp", "alibabacloud_r_kvstore20150101.models", "requests",
          "backup_report.channels.dingtalk", "backup_report.digest", "backup_report.report", "backup_report.settings")
 

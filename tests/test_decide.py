@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from backup_report.model import Backup, Instance, Window
-from backup_report.schedule import parse_policy
-from backup_report.verdicts import Rules, decide
+from backup_report.judge.schedule import parse_policy
+from backup_report.judge.verdicts import Rules, decide
 
 END = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
 WINDOW = Window(END - timedelta(hours=24), END)

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backup_report import settings as cfg
-from backup_report.kvstore import _backup
+from backup_report.cloud.kvstore import _backup
 from backup_report.model import BackupPolicy, Instance, Kind, Window
-from backup_report.schedule import last_due_slot
-from backup_report.verdicts import LATE_TOLERANCE, SLOT_TOLERANCE, Rules, decide
+from backup_report.judge.schedule import last_due_slot
+from backup_report.judge.verdicts import LATE_TOLERANCE, SLOT_TOLERANCE, Rules, decide
 from backup_report.window import parse_api_time
 
 EXAMPLES = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow])

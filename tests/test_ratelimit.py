@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from backup_report.ratelimit import MIN_RATE, NEAR, RateLimiter
+from backup_report.cloud.ratelimit import MIN_RATE, NEAR, RateLimiter
 from bench.limitsim import simulate
 
 

@@ -20,12 +20,12 @@ from .channels.dingtalk import DingTalk
 from .channels.slack import Slack
 from .channels.transport import Transport
 from .invocation import read_context, parse_event
-from .kvstore import KVStore
+from .cloud.kvstore import KVStore
 from .model import Delivery
-from .ratelimit import RateLimiter
+from .cloud.ratelimit import RateLimiter
 from .report import Budget, Timing, collect
 from .settings import Settings, SettingsError, load_settings
-from .verdicts import Rules
+from .judge.verdicts import Rules
 from .window import iso_utc, window_for
 
 log = logging.getLogger("backup_report")

@@ -118,9 +118,9 @@ def parser() -> argparse.ArgumentParser:
 # --- check --------------------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace, sb) -> int:
-    from .kvstore import KVStore
-    from .ratelimit import RateLimiter
-    from .retry import ApiFailure
+    from .cloud.kvstore import KVStore
+    from .cloud.ratelimit import RateLimiter
+    from .cloud.retry import ApiFailure
 
     env = environment(args, sb)
     payload = _payload(args.payload)

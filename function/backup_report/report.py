@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from .model import ApiError, Backup, BackupPolicy, Checked, Findings, Instance, Kind, RegionFailure, Verdict, Window
-from .retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
-from .verdicts import Rules, decide, read_from
+from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
+from .judge.verdicts import Rules, decide, read_from
 
 
 class Cloud(Protocol):

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
-from .model import ApiError
+from ..model import ApiError
 
 T = TypeVar("T")
 

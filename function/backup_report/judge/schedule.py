@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from .model import BackupPolicy
+from ..model import BackupPolicy
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _SLOT = re.compile(r"^(\d{2}):(\d{2})Z-(\d{2}):(\d{2})Z$")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Iterable
 
-from . import humanize
-from .model import Backup, BackupPolicy, Instance, Kind, Verdict, Window
+from .. import humanize
+from ..model import Backup, BackupPolicy, Instance, Kind, Verdict, Window
 from .schedule import Slot, last_due_slot, next_slot
 
 # A backup that starts a little before its slot (clock skew, an early start) still serves it.

@@ -16,11 +16,11 @@ from alibabacloud_tea_openapi import models as openapi
 from darabonba.runtime import RuntimeOptions
 
 from . import retry
-from .invocation import Credentials
-from .model import ApiError, Backup, BackupPolicy, Instance
+from ..invocation import Credentials
+from ..model import ApiError, Backup, BackupPolicy, Instance
 from .ratelimit import RateLimiter
-from .schedule import parse_policy
-from .window import api_minute, parse_api_time
+from ..judge.schedule import parse_policy
+from ..window import api_minute, parse_api_time
 
 T = TypeVar("T")
 

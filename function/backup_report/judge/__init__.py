@@ -1,0 +1,1 @@
+"""Pure decisions over plain data: the backup schedule and the verdicts."""
