@@ -1,7 +1,8 @@
 """`python -m sandbox serve --scenario demo [--at TIME]` and `python -m sandbox demo`.
 
-`serve` prints one JSON line (endpoints and credentials, for scripts), then an `export …` line
-(for people), and serves until SIGINT/SIGTERM.
+`serve` prints one JSON line (endpoints and credentials, for scripts), then an `export …` line of
+every setting the handler needs against it (the demo's tags, time zone and @mobiles included), and
+serves until SIGINT/SIGTERM.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import threading
 
 from . import scenario as scenarios
 from . import start
+from .demo import DEMO_SETTINGS
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -36,7 +38,9 @@ def serve(args: argparse.Namespace) -> int:
             "access_key_secret": credentials.access_key_secret,
             "security_token": credentials.security_token,
         }))
-        print("export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in sb.env().items()), flush=True)
+        # Every setting the handler needs to run against this sandbox as `make demo` does.
+        settings = {**sb.env(), **DEMO_SETTINGS}
+        print("export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in settings.items()), flush=True)
         print(f"sandbox: scenario {sb.scenario.name!r} at {sb.anchor:%Y-%m-%dT%H:%MZ}: {sb.scenario.description}"
               " (Ctrl-C to stop)", file=sys.stderr, flush=True)
         while not stop.wait(1.0):  # wakes up for signals on every platform

@@ -23,6 +23,11 @@ DEMO_SETTINGS = {
 }
 
 
+def demo_trigger_time() -> str:
+    """The triggerTime of events/timer.json: the moment `make demo` (and `run --sandbox`) report at."""
+    return json.loads((ROOT / "events" / "timer.json").read_text())["triggerTime"]
+
+
 def fc_context(credentials, region: str, request_id: str = "demo-request-0001", timeout: int = 300):
     """An object shaped like FC's python context: what the handler reads of it, and no more."""
     return SimpleNamespace(
@@ -36,14 +41,21 @@ def fc_context(credentials, region: str, request_id: str = "demo-request-0001", 
 
 
 def show_dingtalk(message: dict) -> str:
-    body = message["markdown"]["text"] if message.get("msgtype") == "markdown" else json.dumps(message)
+    """The markdown text exactly as posted (what the group reads; DingTalk renders the markdown)."""
+    return message["markdown"]["text"] if message.get("msgtype") == "markdown" else json.dumps(message)
+
+
+def dingtalk_notes(message: dict) -> str:
+    """What a DingTalk message carries besides its text: the title (the notification preview) and
+    who is @-notified. Shown outside the message, since it is not part of what the group reads."""
     mentions = message.get("at", {}).get("atMobiles") or []
-    return "\n".join([f"title: {message.get('markdown', {}).get('title', '')}", "", body,
-                      "", f"(@ notifies: {', '.join(mentions) or 'nobody'})"])
+    return (f"title (notification preview): {message.get('markdown', {}).get('title', '')}\n"
+            f"@ notifies: {', '.join(mentions) or 'nobody'}")
 
 
 def show_slack(message: dict) -> str:
-    lines = [f"(fallback text: {message.get('text', '')})", ""]
+    """The Block Kit blocks as the channel shows them: the header underlined, sections, context."""
+    lines = []
     for block in message.get("blocks", []):
         if block["type"] == "header":
             lines += [block["text"]["text"], "═" * len(block["text"]["text"]), ""]
@@ -52,6 +64,11 @@ def show_slack(message: dict) -> str:
         elif block["type"] == "context":
             lines += ["  ".join(e.get("text", "") for e in block["elements"])]
     return "\n".join(lines)
+
+
+def slack_notes(message: dict) -> str:
+    """The plain `text` fallback (notifications, clients without Block Kit), shown outside the message."""
+    return f"fallback text (notifications): {message.get('text', '')}"
 
 
 def boxed(title: str, text: str) -> str:
@@ -82,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             """))
         for message in sb.dingtalk.messages:
             print(boxed("DingTalk (markdown, as the group sees it)", show_dingtalk(message)))
+            print(dingtalk_notes(message) + "\n")
         for message in sb.slack.messages:
             print(boxed("Slack (Block Kit, as the channel sees it)", show_slack(message)))
+            print(slack_notes(message) + "\n")
     print("\nResult JSON (what FC records for the invocation):")
     print(json.dumps(json.loads(result), indent=2, ensure_ascii=False))
     return 0

@@ -2,7 +2,11 @@
 
 Each action takes the request's parameters (strings, as sent) and returns the answer's body
 without `RequestId`, or raises `ApiError`. Validation follows the public API reference; the
-DescribeBackups rules are those of `../shared/seed/DescribeBackups-api.txt`.
+DescribeBackups rules are those of its reference page,
+https://help.aliyun.com/document_detail/473823.html (English:
+https://www.alibabacloud.com/help/en/redis/developer-reference/api-r-kvstore-2015-01-01-describebackups-redis):
+StartTime/EndTime as yyyy-MM-ddTHH:mmZ in UTC, EndTime later than StartTime, PageSize one of
+30, 50, 100, 200, 300, PageNumber above 0.
 """
 from __future__ import annotations
 
@@ -20,6 +24,16 @@ REGIONS = {
     "cn-beijing": ("华北2（北京）", "cn-beijing-g,cn-beijing-h,cn-beijing-i,cn-beijing-k"),
     "cn-shenzhen": ("华南1（深圳）", "cn-shenzhen-c,cn-shenzhen-d,cn-shenzhen-e"),
 }
+# Region IDs of Alibaba Cloud's public regions, a stand-in for the account's DescribeRegions answer
+# (which lists every region the account may use; "Regions and zones" in the Alibaba Cloud docs).
+# Plus the regions of the scenario's fleet, so a test's instances are always in a listed region.
+PUBLIC_REGIONS = (
+    "cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu", "cn-hangzhou",
+    "cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-shenzhen", "cn-heyuan", "cn-guangzhou", "cn-chengdu",
+    "cn-hongkong", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-3",
+    "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "us-east-1", "us-west-1", "eu-west-1",
+    "eu-central-1", "me-east-1", "me-central-1",
+)
 MINUTE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z")
 BACKUP_PAGE_SIZES = (30, 50, 100, 200, 300)
 MAX_TAGS = 5
@@ -93,7 +107,7 @@ class Actions:
 
     def describe_regions(self, params: dict) -> dict:
         regions = []
-        for region in self.scenario.fleet_regions:
+        for region in dict.fromkeys((*PUBLIC_REGIONS, *self.scenario.fleet_regions)):
             name, zones = REGIONS.get(region, (region, f"{region}-a,{region}-b"))
             regions.append({"RegionId": region, "LocalName": name, "RegionEndpoint": "r-kvstore.aliyuncs.com",
                             "ZoneIds": zones, "ZoneIdList": {"ZoneId": zones.split(",")}})

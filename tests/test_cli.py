@@ -323,3 +323,91 @@ def test_progress_is_silent_when_stderr_is_not_a_terminal():
     with cli.Progress("checking backups", stream=stream, interval=0.01):
         pass
     assert stream.getvalue() == ""
+
+
+# --- exit statuses, --timeout, help, the pinned sandbox clock (README, "The CLI") -----------------
+
+FORBIDDEN_SHANGHAI = {"faults": [{"kind": "forbidden", "region": "cn-shanghai", "action": "DescribeInstances"}]}
+
+
+@pytest.fixture
+def refused(sb):
+    """The demo fleet, with cn-shanghai's DescribeInstances refused (Forbidden.RAM)."""
+    with sandbox.start({**_demo_dict(), **FORBIDDEN_SHANGHAI}, anchor=ANCHOR) as started:
+        yield started
+
+
+def _demo_dict() -> dict:
+    import yaml
+    return yaml.safe_load((REPO / "sandbox" / "scenarios" / "demo.yaml").read_text())
+
+
+@pytest.mark.parametrize("argv", [["run"], ["run", "--dry-run"], ["run", "--dry-run", "--json"], ["check"]])
+def test_a_region_refused_by_the_api_exits_1_from_check_and_from_run(refused, cli_run, argv):
+    code, out, err = cli_run(*argv, sandbox=refused)
+    assert code == 1
+    assert "cn-shanghai" in out and "Forbidden.RAM" in out
+
+
+def test_a_run_that_checked_everything_and_posted_exits_0(sb, cli_run):
+    code, out, _ = cli_run("run")
+    assert code == 0
+    assert "dingtalk: posted" in out and "slack: posted" in out
+
+
+def test_an_instance_that_could_not_be_checked_makes_run_exit_1(cli_run):
+    broken = {**_demo_dict(), "faults": [{"kind": "not_found", "instance": "r-bp1c8fy5t1gw7j9m"}]}
+    with sandbox.start(broken, anchor=ANCHOR) as started:
+        code, out, _ = cli_run("run", "--dry-run", "--json", sandbox=started)
+    assert code == 1
+    [entry] = [i for i in json.loads(out)["instances"] if i["instance_id"] == "r-bp1c8fy5t1gw7j9m"]
+    assert entry["verdict"] == "error" and "InvalidInstanceId.NotFound" in entry["detail"]
+
+
+def test_a_misspelled_region_is_named_by_check_and_by_the_run_never_read_as_zero_instances(sb, cli_run):
+    code, out, _ = cli_run("check", "--set", "REGIONS=cn-hangzhou,cn-hangzhuo")
+    assert code == 1
+    assert "cn-hangzhuo: not checked: DescribeRegions does not list this region" in out
+    assert [c.params.get("RegionId") for c in sb.kvstore.calls if c.action == "DescribeInstances"] == ["cn-hangzhou"]
+
+    code, out, _ = cli_run("run", "--dry-run", "--json", "--set", "REGIONS=cn-hangzhou,cn-hangzhuo")
+    assert code == 1
+    result = json.loads(out)
+    assert result["status"] == "alert"
+    assert [r["region"] for r in result["unchecked_regions"]] == ["cn-hangzhuo"]
+    dingtalk = result["deliveries"][0]["message"]["markdown"]["text"]
+    assert "region cn-hangzhuo not checked: UnknownRegion: DescribeRegions does not list this region" in dingtalk
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "1", "29", "86401", "abc", "1.5"])
+def test_a_nonsense_timeout_is_refused_with_exit_2_before_any_call(sb, value):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "--timeout", value], sandbox=sb)
+    assert stop.value.code == 2
+    assert sb.kvstore.calls == []
+
+
+def test_the_smallest_timeout_accepted_still_checks_and_posts(sb, cli_run):
+    code, out, _ = cli_run("run", "--json", "--timeout", "30")
+    result = json.loads(out)
+    assert code == 0 and len(result["instances"]) == 13
+    assert "error" not in {i["verdict"] for i in result["instances"]}
+
+
+@pytest.mark.parametrize("command", ["check", "run", "invoke"])
+def test_each_command_help_says_what_it_does_its_exit_statuses_and_an_example(command, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main([command, "--help"])
+    out = capsys.readouterr().out
+    assert stop.value.code == 0
+    assert "exit status:" in out and "\n  0  done" in out and "\n  1  " in out and "\n  2  " in out
+    assert f"example:\n  python -m backup_report {command}" in out
+
+
+def test_run_with_the_demo_sandbox_reports_at_make_demos_trigger_time_whatever_the_hour(capsys):
+    trigger = json.loads((REPO / "events" / "timer.json").read_text())["triggerTime"]
+    code = cli.main(["run", "--sandbox", "demo", "--dry-run", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out)["window"]["end"] == trigger
+    assert f"at {trigger[:16]}Z (--at TIME moves the clock)" in err

@@ -5,7 +5,6 @@ copy, so every check is shown to be able to fail.
 """
 import copy
 import json
-import os
 import re
 from pathlib import Path
 
@@ -16,17 +15,16 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _shared() -> Path:
-    # shared/ sits beside the repository root (locally /work/shared, in CI a copy beside the clone)
-    for cand in (os.environ.get("SHARED_DIR"), REPO.parent / "shared", REPO / "shared"):
-        if cand and (Path(cand) / "CONTRACT.md").is_file():
-            return Path(cand)
-    raise FileNotFoundError(f"shared/ (CONTRACT.md, ecosystem/) not found beside {REPO}")
+def readme_settings() -> list[str]:
+    """The setting names of the README's "Settings" table: the contract users read."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([A-Z_]+)` \|", section, re.M)
 
 
-SHARED = _shared()
-SCHEMA = json.loads((SHARED / "ecosystem" / "fc3-props.schema.json").read_text())
-SETTINGS = re.findall(r"^\| `([A-Z_]+)` \|", (SHARED / "CONTRACT.md").read_text(), re.M)
+# devsapp/fc3's props schema, vendored with its origin (tests/data/README.md).
+SCHEMA = json.loads((REPO / "tests" / "data" / "fc3-props.schema.json").read_text())
+SETTINGS = readme_settings()
 RAW = yaml.safe_load((REPO / "s.yaml").read_text())
 
 EXPR = re.compile(r"\$\{([^}]*)\}")
@@ -34,8 +32,17 @@ ENV = re.compile(r"""^env\(\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*(?:,\s*'([^']*)'\s*)?
 DUMMIES = {"FC_ROLE_ARN": "acs:ram::123456789:role/redis-backup-report",
            "INSTANCE_TAGS": "backup-report=daily"}
 SECRET_WORDS = ("WEBHOOK", "SECRET", "TOKEN", "KEY", "MOBILES")
-POLICY_ACTIONS = {"kvstore:DescribeInstances", "kvstore:DescribeBackups",
-                  "kvstore:DescribeBackupPolicy"}
+INSTANCE = r"acs:kvstore:[^:]+:[^:]+:instance/[^:]+"
+# Each action and the resources it may be granted on. DescribeRegions has no resource-level
+# permission (its API page lists "All Resources"); logs go to the Logstore of `logConfig: auto`.
+RESOURCES = {
+    "kvstore:DescribeInstances": (INSTANCE,),
+    "kvstore:DescribeBackups": (INSTANCE,),
+    "kvstore:DescribeBackupPolicy": (INSTANCE,),
+    "kvstore:DescribeRegions": (r"\*",),
+    "log:PostLogStoreLogs": (r"acs:log:[^:]+:[^:]+:project/serverless-\*/logstore/default-logs",),
+}
+POLICY_ACTIONS = set(RESOURCES)
 
 
 def resolve(node, variables):
@@ -154,11 +161,13 @@ def policy_problems(policy):
         if st.get("Effect") != "Allow":
             continue
         actions = st.get("Action")
-        granted |= {actions} if isinstance(actions, str) else set(actions)
+        actions = {actions} if isinstance(actions, str) else set(actions)
+        granted |= actions
         resources = st.get("Resource")
         for r in [resources] if isinstance(resources, str) else resources:
-            if r != "*" and not re.fullmatch(r"acs:kvstore:[^:]+:[^:]+:instance/[^:]+", r):
-                out.append(f"resource {r!r} is not a kvstore instance")
+            for action in actions:
+                if not any(re.fullmatch(pattern, r) for pattern in RESOURCES.get(action, ())):
+                    out.append(f"{action} is granted on {r!r}, wider than it needs")
     if granted != POLICY_ACTIONS:
         out.append(f"actions {sorted(granted)} != {sorted(POLICY_ACTIONS)}")
     return out
@@ -168,6 +177,12 @@ def policy_problems(policy):
 
 def test_contract_settings_found():
     assert "INSTANCE_TAGS" in SETTINGS and "SLACK_WEBHOOK" in SETTINGS, SETTINGS
+
+
+def test_the_readme_settings_table_lists_exactly_the_settings_the_function_reads():
+    from backup_report.settings import NAMES
+
+    assert sorted(SETTINGS) == sorted(NAMES)
 
 
 def test_syaml_header():
@@ -249,9 +264,16 @@ def test_ram_policy_is_least_privilege():
     assert policy_problems(policy) == []
 
 
-@pytest.mark.parametrize("extra", ["kvstore:*", "kvstore:Describe*", "kvstore:ModifyBackupPolicy",
-                                   "*"])
-def test_policy_check_can_fail(extra):
+@pytest.mark.parametrize("statement, extra", [(0, "kvstore:*"), (0, "kvstore:Describe*"),
+                                              (0, "kvstore:ModifyBackupPolicy"), (0, "*"),
+                                              (1, "kvstore:DescribeBackups"), (2, "log:*")])
+def test_policy_check_can_fail(statement, extra):
     policy = json.loads((REPO / "deploy" / "ram-policy.json").read_text())
-    policy["Statement"][0]["Action"].append(extra)
+    policy["Statement"][statement]["Action"].append(extra)
     assert policy_problems(policy)
+
+
+def test_policy_check_refuses_logs_granted_on_every_project():
+    policy = json.loads((REPO / "deploy" / "ram-policy.json").read_text())
+    policy["Statement"][2]["Resource"] = "*"
+    assert policy_problems(policy) == ["log:PostLogStoreLogs is granted on '*', wider than it needs"]

@@ -285,3 +285,30 @@ def test_no_tagged_instance_at_all_is_a_warning_not_a_green_summary(report):
     title = "🟠 Redis backups: no instance found (tags backup-report=daily in cn-hangzhou)"
     assert run.dingtalk[0]["markdown"]["title"] == title
     assert run.slack[0]["blocks"][0]["text"]["text"] == title
+
+
+def test_each_instance_that_needs_attention_has_a_log_line_of_its_own_so_and_n_more_points_somewhere(report):
+    run = report(fleet(instance("r-ok"), instance("r-bad", latest={"status": "Failed"}),
+                       instance("r-gone", latest={"status": "Absent"})))
+    lines = [json.loads(line[line.index("{"):]) for line in run.logs.splitlines()
+             if '"event": "backup_report.instance"' in line]
+    assert sorted((entry["instance_id"], entry["verdict"]) for entry in lines) == [
+        ("r-bad", "failed"), ("r-gone", "missing")]
+    assert all(entry["region"] == "cn-hangzhou" and entry["detail"] and entry["request_id"] for entry in lines)
+
+
+def test_a_misspelled_region_is_named_in_the_digest_and_the_others_are_still_checked(report):
+    run = report(fleet(instance("r-ok")), settings={"REGIONS": "cn-hangzhou,cn-hangzhuo"})
+    assert run.result["status"] == "alert"
+    assert run.verdicts == {"r-ok": "ok"}
+    assert run.result["unchecked_regions"] == [
+        {"region": "cn-hangzhuo", "error": "UnknownRegion: DescribeRegions does not list this region: "
+                                           "check REGIONS (e.g. cn-hangzhou, ap-southeast-1)"}]
+    assert "region cn-hangzhuo not checked" in run.dingtalk_text and "cn-hangzhuo" in run.slack_text
+    assert [c.params.get("RegionId") for c in run.calls("DescribeInstances")] == ["cn-hangzhou"]
+
+
+def test_a_run_whose_describe_regions_is_refused_still_checks_every_region_as_given(report):
+    refused = report(fleet(instance("r-ok"), faults=[{"kind": "forbidden", "action": "DescribeRegions"}]))
+    assert refused.verdicts == {"r-ok": "ok"} and refused.result["unchecked_regions"] == []
+    assert "REGIONS not verified: DescribeRegions failed: Forbidden.RAM" in refused.logs

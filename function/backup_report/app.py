@@ -21,7 +21,8 @@ from .channels.slack import Slack
 from .channels.transport import Transport
 from .invocation import read_context, parse_event
 from .cloud.kvstore import KVStore
-from .model import Delivery
+from .cloud.retry import ApiFailure
+from .model import ApiError, Delivery, Kind, RegionFailure, Severity
 from .cloud.ratelimit import RateLimiter
 from .report import Budget, Timing, collect
 from .settings import Settings, SettingsError, load_settings
@@ -30,6 +31,7 @@ from .window import iso_utc, window_for
 
 log = logging.getLogger("backup_report")
 SKIPPED = "nothing needs attention (NOTIFY_ON=failure)"
+FINE = {kind.value for kind in Kind if kind.severity is Severity.FINE}
 
 class DeliveryError(RuntimeError):
     """Nothing could be delivered: FC records a failed invocation, so its retry/destination apply."""
@@ -62,8 +64,10 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
                     limiter=RateLimiter(settings.api_qps), remaining=budget.remaining,
                     connect_timeout=timing.api_connect, read_timeout=timing.api_read,
                     pool_size=settings.max_concurrency)
-    findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
+    regions, unknown = known_regions(cloud, settings.regions, invocation.region)
+    findings = collect(cloud, regions, settings.instance_tags, window, rules, budget,
                        settings.max_concurrency, progress)
+    findings.region_failures[:0] = unknown
     # API texts end up in messages, the result and the log: scrub them once, at the source.
     findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrubber.scrub(c.verdict.detail)))
                         for c in findings.checked]
@@ -87,6 +91,14 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         "unchecked_regions": [{"region": f.region, "error": str(f.error)} for f in findings.region_failures],
         "deliveries": [_delivery_json(d) for d in deliveries],
     }
+    # The digest may end in "…and N more": each instance that needs attention has its own line here.
+    for item in result["instances"]:
+        if item["verdict"] not in FINE:
+            log.warning(json.dumps({"event": "backup_report.instance", "request_id": invocation.request_id,
+                                    **item}, ensure_ascii=False))
+    for failure in result["unchecked_regions"]:
+        log.warning(json.dumps({"event": "backup_report.region", "request_id": invocation.request_id,
+                                **failure}, ensure_ascii=False))
     log.info(json.dumps({
         "event": "backup_report", "request_id": invocation.request_id, "status": dg.status,
         "counts": {k: v for k, v in result["counts"].items() if v}, "instances": len(findings.checked),
@@ -96,6 +108,22 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
     if posted and not any(d.ok for d in posted):
         raise DeliveryError("no channel accepted the digest: " + "; ".join(f"{d.channel}: {d.error}" for d in posted))
     return json.dumps(result, ensure_ascii=False)
+
+
+def known_regions(cloud: KVStore, wanted: tuple[str, ...], home: str) -> tuple[tuple[str, ...], list[RegionFailure]]:
+    """`wanted` split into the regions DescribeRegions lists and failures for the others, so a
+    misspelled REGIONS entry is named in the digest instead of reading as "0 instances". When
+    DescribeRegions itself fails, every region is tried as given (a region that does not exist
+    then fails its own DescribeInstances on the public endpoint) and the failure is logged."""
+    try:
+        offered = cloud.region_ids(home or wanted[0])
+    except ApiFailure as failure:
+        log.warning("REGIONS not verified: DescribeRegions failed: %s", failure.error)
+        return wanted, []
+    unknown = [RegionFailure(r, ApiError("UnknownRegion", "DescribeRegions does not list this region: "
+                                         "check REGIONS (e.g. cn-hangzhou, ap-southeast-1)", "DescribeRegions"))
+               for r in wanted if r not in offered]
+    return tuple(r for r in wanted if r in offered), unknown
 
 
 def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run: bool = False) -> list[Delivery]:

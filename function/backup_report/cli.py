@@ -49,6 +49,9 @@ FUNCTION_NAME = "redis-backup-report"  # s.yaml's functionName
 DEFAULT_REGION = "cn-hangzhou"  # s.yaml's REGION default
 FUNCTION_TIMEOUT = 300  # s.yaml's timeout
 OK, FAILED, USAGE = 0, 1, 2
+# Below 30 s the run keeps back more for its last API call and both posts than it has to check
+# anything (report.Timing); 86,400 s is FC 3.0's longest execution (24 hours).
+MIN_TIMEOUT, MAX_TIMEOUT = 30, 86_400
 
 
 class UsageError(Exception):
@@ -90,20 +93,42 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                              help="override one setting (repeatable), e.g. --set NOTIFY_ON=failure")
 
-    check = commands.add_parser("check", help="validate the settings and list the instances the tags select")
+    check = commands.add_parser(
+        "check", help="validate the settings and list the instances the tags select",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Validates the settings (environment, then --payload, then --set), prints them without "
+                    "secrets, checks REGIONS against DescribeRegions, and lists per region the instances the "
+                    "tags select (DescribeInstances only: no backup is read, nothing is posted).",
+        epilog=_epilog("a region could not be listed, or REGIONS names a region DescribeRegions does not list",
+                       "python -m backup_report check --payload '{\"instance_tags\": \"team=b\"}'"))
     common(check)
     check.set_defaults(command=cmd_check)
 
-    run = commands.add_parser("run", help="run the report here, against the account the credentials reach")
+    run = commands.add_parser(
+        "run", help="run the report here, against the account the credentials reach",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Runs the function's code here, as one invocation would: reads the backups, decides the "
+                    "verdicts and posts the digest to the configured channels (--dry-run: prints the messages "
+                    "instead), then prints a summary or, with --json, the result JSON.",
+        epilog=_epilog("a region or an instance could not be checked (verdict error), or a channel did not "
+                       "take the digest",
+                       "python -m backup_report run --dry-run --at 2026-11-28T01:00Z"))
     common(run)
     run.add_argument("--at", metavar="TIME", help="the trigger time, UTC, e.g. 2026-11-28T01:00Z (default: now)")
     run.add_argument("--dry-run", action="store_true", help="print the messages instead of posting them")
     run.add_argument("--json", action="store_true", help="print the result JSON (with --dry-run: with the messages)")
-    run.add_argument("--timeout", type=int, default=FUNCTION_TIMEOUT, metavar="SECONDS",
-                     help=f"the time budget the run plans with, as FC's function timeout (default {FUNCTION_TIMEOUT})")
+    run.add_argument("--timeout", type=_timeout, default=FUNCTION_TIMEOUT, metavar="SECONDS",
+                     help=f"the time budget the run plans with, as FC's function timeout: {MIN_TIMEOUT}-{MAX_TIMEOUT} "
+                          f"(default {FUNCTION_TIMEOUT}, s.yaml's)")
     run.set_defaults(command=cmd_run)
 
-    invoke = commands.add_parser("invoke", help="invoke the deployed function synchronously and print its result")
+    invoke = commands.add_parser(
+        "invoke", help="invoke the deployed function synchronously and print its result",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Invokes the deployed function through the FC 3.0 API (InvokeFunction, synchronously; "
+                    "needs fc:InvokeFunction) with the event file, and prints the result JSON it returned.",
+        epilog=_epilog("the function raised, or FC refused the call",
+                       "python -m backup_report invoke --region cn-hangzhou --event events/timer.json"))
     common(invoke, settings=False)
     invoke.add_argument("--function-name", default=FUNCTION_NAME, help=f"default {FUNCTION_NAME}")
     invoke.add_argument("--qualifier", default="LATEST", help="version or alias (default LATEST)")
@@ -113,6 +138,11 @@ def parser() -> argparse.ArgumentParser:
                         "http(s)://host[:port] (default: the SDK's for the region)")
     invoke.set_defaults(command=cmd_invoke)
     return top
+
+
+def _epilog(failed: str, example: str) -> str:
+    return (f"exit status:\n  0  done\n  1  {failed}\n  2  bad settings or arguments, or no credentials\n\n"
+            f"example:\n  {example}\n  (add --sandbox demo to try it on the local emulators)")
 
 
 # --- check --------------------------------------------------------------------------------------
@@ -134,8 +164,12 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
                     limiter=RateLimiter(settings.api_qps), remaining=lambda: deadline - time.monotonic())
     tags = _tags(settings)
-    total, failed = 0, False
-    for region in settings.regions:
+    regions, unknown = app.known_regions(cloud, settings.regions, _region(args, sb))
+    failed = bool(unknown)
+    for failure in unknown:
+        print(f"\n{failure.region}: not checked: {failure.error.message}")
+    total = 0
+    for region in regions:
         try:
             with Progress(f"listing the tagged instances in {region}", unit="listed") as progress:
                 found = cloud.instances(region, settings.instance_tags, on_page=lambda page: progress.add(len(page)))
@@ -148,8 +182,8 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
         for instance in sorted(found, key=lambda i: (i.name, i.instance_id)):
             shape = instance.architecture + (f", {instance.shard_count} shards" if instance.shard_count > 1 else "")
             print(f"  {instance.instance_id:<24} {instance.name:<22} {shape:<20} {instance.status}")
-    print(f"\n{total} instance{'s' * (total != 1)} in {len(settings.regions)} region"
-          f"{'s' * (len(settings.regions) != 1)} would be checked. Backups were not read: "
+    print(f"\n{total} instance{'s' * (total != 1)} in {len(regions)} region"
+          f"{'s' * (len(regions) != 1)} would be checked. Backups were not read: "
           "`run --dry-run` reads them and shows the messages.")
     return FAILED if failed else OK
 
@@ -206,7 +240,14 @@ def cmd_run(args: argparse.Namespace, sb) -> int:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         print(summary(result))
-    return OK if all(d["ok"] for d in result["deliveries"]) else FAILED
+    return run_status(result)
+
+
+def run_status(result: Mapping) -> int:
+    """0 when every region and instance was checked and every channel took the digest (or was
+    skipped on purpose); 1 when a region was not checked, an instance is `error`, or a channel failed."""
+    unchecked = bool(result.get("unchecked_regions")) or any(i["verdict"] == "error" for i in result["instances"])
+    return FAILED if unchecked or not all(d["ok"] for d in result["deliveries"]) else OK
 
 
 def summary(result: Mapping) -> str:
@@ -236,13 +277,15 @@ def _message_display():
         demo = None
     if demo is None:
         return lambda channel, message: f"--- {channel} ---\n" + json.dumps(message, indent=2, ensure_ascii=False)
-    from sandbox.demo import boxed, show_dingtalk, show_slack
+    from sandbox.demo import boxed, dingtalk_notes, show_dingtalk, show_slack, slack_notes
 
     def show(channel: str, message: dict) -> str:
         if channel == "dingtalk":
-            return boxed("DingTalk (markdown, as the group would see it; not posted)", show_dingtalk(message))
+            return boxed("DingTalk (markdown, as the group would see it; not posted)",
+                         show_dingtalk(message)) + "\n" + dingtalk_notes(message)
         if channel == "slack":
-            return boxed("Slack (Block Kit, as the channel would see it; not posted)", show_slack(message))
+            return boxed("Slack (Block Kit, as the channel would see it; not posted)",
+                         show_slack(message)) + "\n" + slack_notes(message)
         return boxed(channel, json.dumps(message, indent=2, ensure_ascii=False))
     return show
 
@@ -424,6 +467,14 @@ def _region(args: argparse.Namespace, sb) -> str:
     return os.environ.get("REGION") or os.environ.get("ALIBABA_CLOUD_REGION_ID", "")
 
 
+def _timeout(text: str) -> int:
+    """argparse type of --timeout: whole seconds within MIN_TIMEOUT..MAX_TIMEOUT (exit 2 otherwise)."""
+    if not text.strip().isdigit() or not MIN_TIMEOUT <= int(text) <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"{text!r}: whole seconds from {MIN_TIMEOUT} to {MAX_TIMEOUT} "
+                                         f"(FC's limit), like s.yaml's {FUNCTION_TIMEOUT}")
+    return int(text)
+
+
 def _at(text: str):
     at = parse_api_time(text)
     if at is None:
@@ -460,14 +511,19 @@ def _sandbox(args: argparse.Namespace, given) -> Iterator[object]:
         yield None
         return
     sandbox = _import_sandbox()
-    # The sandbox's "now" is the run's trigger time: --at, or the --event file's triggerTime.
+    # The sandbox's "now" is the run's trigger time: --at, or the --event file's triggerTime. A `run`
+    # without --at uses make demo's trigger time, so the same command prints the same report at any
+    # hour; `check` and `invoke` without an event run at the present.
     anchor = _at(args.at) if getattr(args, "at", None) else _event_time(getattr(args, "event", None))
+    if anchor is None and args.command is cmd_run:
+        from sandbox.demo import demo_trigger_time
+        anchor = _at(demo_trigger_time())
     try:
         sb = sandbox.start(args.sandbox, anchor=anchor)
     except (ValueError, OSError) as error:  # an unknown scenario, a bad file
         raise UsageError(f"--sandbox {args.sandbox}: {error}") from None
-    print(f"sandbox: scenario {args.sandbox!r} at {sb.anchor:%Y-%m-%dT%H:%MZ}: R-KVStore, DingTalk and Slack "
-          "emulated on 127.0.0.1; nothing leaves this machine", file=sys.stderr)
+    print(f"sandbox: scenario {args.sandbox!r} at {sb.anchor:%Y-%m-%dT%H:%MZ} (--at TIME moves the clock): "
+          "R-KVStore, DingTalk and Slack emulated on 127.0.0.1; nothing leaves this machine", file=sys.stderr)
     with sb:
         yield sb
 

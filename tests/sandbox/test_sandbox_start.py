@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import shlex
 import signal
 import subprocess
@@ -18,7 +19,9 @@ import pytest
 import requests
 
 import sandbox as sandboxes
+from backup_report.settings import NAMES
 from kvstore_sdk import Api
+from sandbox.demo import DEMO_SETTINGS
 from sandbox.fleet import Credentials
 from sandbox.pytest_plugin import sandbox, serve  # noqa: F401 - fixtures
 
@@ -107,7 +110,19 @@ def test_serve_prints_json_then_exports_and_stops_on_sigint():
         keys = Credentials(shown["access_key_id"], shown["access_key_secret"], shown["security_token"])
         reached = SimpleNamespace(kvstore_endpoint=shown["kvstore_endpoint"], credentials=keys)
         regions = Api(reached).describe_regions().region_ids.kvstore_region
-        assert [r.region_id for r in regions] == ["cn-beijing", "cn-hangzhou", "cn-shanghai"]
+        assert {"cn-beijing", "cn-hangzhou", "cn-shanghai"} <= {r.region_id for r in regions}
+        # The export line is every setting the handler needs: a run with just it reports the demo fleet.
+        assert {k: exports[k] for k in DEMO_SETTINGS} == DEMO_SETTINGS
+        env = {k: v for k, v in os.environ.items() if k not in NAMES and not k.startswith("ALIBABA_CLOUD_")}
+        env.update(exports, PYTHONPATH=str(ROOT / "function"), ALIBABA_CLOUD_ECS_METADATA_DISABLED="true")
+        done = subprocess.run([sys.executable, "-m", "backup_report", "run", "--dry-run", "--json", "--at", ANCHOR],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        assert len(result["instances"]) == 13 and result["window"]["end"] == "2026-11-28T01:00:00Z"
+        dingtalk = result["deliveries"][0]["message"]
+        assert "2026-11-28 09:00 (Asia/Shanghai)" in dingtalk["markdown"]["text"]
+        assert dingtalk["at"]["atMobiles"] == DEMO_SETTINGS["DINGTALK_AT_MOBILES"].split(",")
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=5) == 0
     finally:

@@ -42,9 +42,19 @@ class KVStore:
         self._lock = threading.Lock()
         self._pool_size = pool_size
 
+    def region_ids(self, home: str) -> frozenset[str]:
+        """The region IDs where ApsaraDB for Redis is offered to this account (`DescribeRegions`,
+        asked through `home`'s endpoint: a region known to be real, such as the function's own).
+        Raises ApiFailure. Source: DescribeRegions answers `RegionIds.KVStoreRegion[].RegionId`
+        (SDK model alibabacloud_r_kvstore20150101/models/_describe_regions_response_body.py)."""
+        request = models.DescribeRegionsRequest()
+        body = self._call(home, "DescribeRegions", lambda c, o: c.describe_regions_with_options(request, o))
+        listed = (body.region_ids.kvstore_region if body.region_ids else None) or []
+        return frozenset(str(r.region_id) for r in listed if r.region_id)
+
     def instances(self, region: str, tags: Iterable[tuple[str, str | None]],
                   on_page: Callable[[list[Instance]], None] = lambda page: None) -> list[Instance]:
-        """Every page of DescribeInstances filtered by the tags (the API ANDs them). Each page's
+        """Every page of DescribeInstances, asked for the tags (`Tag.N.Key`/`Tag.N.Value`). Each page's
         instances also go to `on_page` as it arrives, so they can be checked while the rest is listed."""
         tag_filter = [models.DescribeInstancesRequestTag(key=k, value=v) for k, v in tags]
         found: list[Instance] = []
@@ -55,7 +65,8 @@ class KVStore:
             body = self._call(region, "DescribeInstances", lambda c, o: c.describe_instances_with_options(request, o))
             items = (body.instances.kvstore_instance if body.instances else None) or []
             listed += len(items)
-            # Tags are ANDed by the API; checking again keeps a lax endpoint from widening the report.
+            # Whatever the API does with several tags, an instance is kept only when it carries all of
+            # them: the report never widens beyond what INSTANCE_TAGS says.
             tagged = [i for i, item in (_instance(item, region) for item in items) if _has_tags(item, tags)]
             found += tagged
             on_page(tagged)

@@ -1,6 +1,6 @@
 """One verdict per instance, from plain data: the instance, its backup policy and its backup records.
 
-The rules (CONTRACT.md, "Verdicts"): the most recent *scheduled* slot that should be finished by
+The rules (README, "Verdicts"): the most recent *scheduled* slot that should be finished by
 now decides whether a backup is owed; per node, the newest attempt decides between failed and
 fine; a cluster needs every shard; a backup far smaller than the recent ones is a warning. Nothing
 that could not be read is ever called fine.
