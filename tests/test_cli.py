@@ -86,7 +86,7 @@ def test_check_lists_the_tagged_instances_per_region_and_not_the_others(sb, cli_
 
 def test_check_reads_no_backups(sb, cli_run):
     cli_run("check")
-    assert {c.action for c in sb.kvstore.calls} == {"DescribeInstances"}
+    assert {c.action for c in sb.kvstore.calls} == {"DescribeRegions", "DescribeInstances"}
 
 
 def test_check_shows_every_setting_but_no_secret(cli_run):

@@ -45,11 +45,12 @@ def backups(api, instance_id="r-bp1big", start="2026-11-20T00:00Z", end="2026-11
     return api.describe_backups(instance_id=instance_id, start_time=start, end_time=end, **fields)
 
 
-def test_describe_regions_lists_the_fleets_regions(api):
-    regions = api.describe_regions().region_ids.kvstore_region
-    assert [(r.region_id, r.local_name) for r in regions] == [("cn-hangzhou", "华东1（杭州）"),
-                                                              ("cn-shanghai", "华东2（上海）")]
-    assert regions[0].zone_ids.startswith("cn-hangzhou-") and regions[0].region_endpoint
+def test_describe_regions_lists_the_public_regions_and_the_fleets(api):
+    regions = {r.region_id: r for r in api.describe_regions().region_ids.kvstore_region}
+    assert {"cn-hangzhou", "cn-shanghai", "ap-southeast-1", "eu-central-1"} <= set(regions)
+    assert "cn-hangzhuo" not in regions
+    assert regions["cn-hangzhou"].local_name == "华东1（杭州）"
+    assert regions["cn-hangzhou"].zone_ids.startswith("cn-hangzhou-") and regions["cn-hangzhou"].region_endpoint
 
 
 def test_describe_instances_answers_every_field_of_the_regions_instances(api):
