@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -323,3 +324,18 @@ def test_progress_is_silent_when_stderr_is_not_a_terminal():
     with cli.Progress("checking backups", stream=stream, interval=0.01):
         pass
     assert stream.getvalue() == ""
+
+
+def test_check_without_credentials_prints_one_line_not_the_chains_tracebacks(sb, tmp_path):
+    # A credentials URI on a closed loopback port: the chain's URI provider fails, and the library
+    # logs that failure with its traceback (logger "credentials") before the chain gives up.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    env = subprocess_env(HOME=str(tmp_path), ALIBABA_CLOUD_CREDENTIALS_URI=f"http://127.0.0.1:{closed}/creds",
+                         **sandbox_settings(sb))
+    done = python_m(["check"], env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
+    assert done.stderr.startswith("backup_report: no Alibaba Cloud credentials found")
+    assert sb.kvstore.calls == []
