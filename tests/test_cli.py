@@ -237,6 +237,15 @@ def test_invoke_of_a_function_that_does_not_exist_exits_1(fc, cli_run):
     assert "FunctionNotFound" in err
 
 
+@pytest.mark.parametrize("endpoint,says", [
+    ("http://fc.example.com:8080", "only loopback hosts"), ("http://127.0.0.2:9\\@127.0.0.1", "backslash"),
+    ("https://fc.example.com:99999", "1–65535"), ("fc..example.com", "not a host name"),
+])
+def test_invoke_holds_its_endpoint_to_the_functions_address_rule(cli_run, endpoint, says):
+    code, out, err = cli_run("invoke", "--endpoint", endpoint)
+    assert code == 2 and says in err and "--endpoint" in err
+
+
 def test_invoke_refuses_an_event_file_that_is_not_json(tmp_path, cli_run):
     bad = tmp_path / "event.json"
     bad.write_text("triggerTime: tomorrow")

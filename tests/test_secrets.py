@@ -104,3 +104,14 @@ def test_a_finished_runs_secrets_stay_hidden_for_threads_that_outlive_it(caplog)
         pass
     logging.getLogger("some.library").info("late retry of %s", "/robot/send?access_token=lingering0123")
     assert "lingering0123" not in caplog.text and "access_token=***" in caplog.text
+
+
+def test_a_token_quoted_percent_encoded_in_a_refusal_is_scrubbed_too():
+    token = "CAIS6AF1q6Ft5B2y+fSjIr5D/fLu7b=="
+    with redact.Redaction(["LTAI5tCQMEHnrouy", token]):
+        quoted = ("Specified signature is not matched with our calculation. server string to sign is:"
+                  "POST&%2F&AccessKeyId%3DLTAI5tCQMEHnrouy%26SecurityToken%3DCAIS6AF1q6Ft5B2y%252BfSjIr5D"
+                  "%252FfLu7b%253D%253D%26Version%3D2015-01-01")
+        scrubbed = redact.scrub(quoted)
+    assert "LTAI5tCQMEHnrouy" not in scrubbed and "CAIS6AF1q6Ft5B2y" not in scrubbed
+    assert "AccessKeyId%3D***%26SecurityToken%3D***%26" in scrubbed

@@ -40,7 +40,7 @@ from types import SimpleNamespace
 from typing import Iterator, Mapping
 from urllib.parse import urlsplit
 
-from . import app, redact
+from . import addresses, app, redact
 from .invocation import Credentials, parse_event
 from .settings import NAMES, Settings, SettingsError, load_settings
 from .window import parse_api_time
@@ -312,17 +312,23 @@ def _invoke(creds: Credentials, region: str, endpoint: str | None, name: str, qu
         raise UsageError("invoke needs the FC 3.0 SDK: pip install 'alibabacloud-fc20230330>=4.8,<5' "
                          "(requirements-dev.txt has it)") from None
     protocol, host = "https", endpoint
-    if endpoint and "://" in endpoint:
-        parts = urlsplit(endpoint)
-        protocol, host = parts.scheme, parts.netloc
-    config = openapi.Config(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
-                            security_token=creds.security_token or None, region_id=region,
-                            endpoint=host or None, protocol=protocol)
-    client = Client(config)
+    try:  # the function's address rule: http only to loopback, one reading of the URL, NO_PROXY alike
+        if endpoint and "://" in endpoint:
+            parts = addresses.parse_url(endpoint, "https://<account-id>.cn-hangzhou.fc.aliyuncs.com")
+            protocol, host = parts.scheme, parts.netloc
+        elif endpoint:
+            addresses.parse_host_port(endpoint)
+        config = openapi.Config(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
+                                security_token=creds.security_token or None, region_id=region,
+                                endpoint=host or None, protocol=protocol)
+        client = Client(config)
+        route = addresses.sdk_proxy_options(protocol, str(client._endpoint))
+    except ValueError as error:
+        raise UsageError(f"--endpoint {endpoint or '(the default)'}: {error}") from None
     request = fc.InvokeFunctionRequest(body=io.BytesIO(event), qualifier=qualifier)
     headers = fc.InvokeFunctionHeaders(x_fc_invocation_type="Sync")
     # A synchronous call lasts as long as the function: its timeout, and some.
-    runtime = RuntimeOptions(connect_timeout=5000, read_timeout=(FUNCTION_TIMEOUT + 30) * 1000)
+    runtime = RuntimeOptions(connect_timeout=5000, read_timeout=(FUNCTION_TIMEOUT + 30) * 1000, **route)
     try:
         with Progress(f"invoking {name}"):
             response = client.invoke_function_with_options(name, request, headers, runtime)

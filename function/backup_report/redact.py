@@ -30,7 +30,7 @@ import os
 import threading
 from collections import deque
 from typing import Iterable
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 MASK = "***"
 RETIRED = 64  # finished invocations whose secrets are still hidden
@@ -57,6 +57,12 @@ def secrets_of(values: Iterable[str]) -> list[str]:
             found.update(p for p in segments if len(p) >= 12)  # Slack's T…/B…/token
             if segments and len(segments[-1]) >= 6:  # a webhook's last segment is its token, however short
                 found.add(segments[-1])
+    # As a refusal may quote them: percent-encoded once or twice (the API gateway's "server string to
+    # sign is:POST&%2F&AccessKeyId%3D…" repeats the request's parameters encoded, e.g.
+    # https://github.com/dromara/SMS4J/issues/34), so an STS token's + / = do not hide it from the scrub.
+    for value in list(found):
+        once = quote(value, safe="")
+        found.update((once, quote(once, safe="")))
     # Longest first, so a URL is replaced whole before its token is.
     return sorted((s for s in found if len(s) >= 6), key=len, reverse=True)
 
