@@ -57,7 +57,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
                            creds.access_key_id, creds.access_key_secret, creds.security_token]) as scrubber:
         redact.quiet_sdk_debug(environ)
         try:
-            return _report(invocation, timer, settings, scrubber, started, environ, now, dry_run, progress)
+            return _report(invocation, timer, settings, scrubber, started, now, dry_run, progress)
         except Exception as exc:
             text = f"{exc}\n{exc!r}"
             if scrubber.scrub(text) != text:  # its text holds a secret: it leaves with its type only
@@ -66,8 +66,8 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
 
 
 def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, started: float,
-            environ: Mapping[str, str], now: datetime | None, dry_run: bool,
-            progress: Callable[[int], None] | None) -> str:
+             now: datetime | None, dry_run: bool, progress: Callable[[int], None] | None) -> str:
+    """The run itself, once settings and credentials are read and this invocation's secrets registered."""
     creds = invocation.credentials
     window = window_for(timer.trigger_time, settings.lookback_hours, now or datetime.now(timezone.utc))
     timing = Timing.for_timeout(invocation.timeout_seconds)
