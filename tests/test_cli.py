@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -236,6 +237,15 @@ def test_invoke_of_a_function_that_does_not_exist_exits_1(fc, cli_run):
     assert "FunctionNotFound" in err
 
 
+@pytest.mark.parametrize("endpoint,says", [
+    ("http://fc.example.com:8080", "only loopback hosts"), ("http://127.0.0.2:9\\@127.0.0.1", "backslash"),
+    ("https://fc.example.com:99999", "1–65535"), ("fc..example.com", "not a host name"),
+])
+def test_invoke_holds_its_endpoint_to_the_functions_address_rule(cli_run, endpoint, says):
+    code, out, err = cli_run("invoke", "--endpoint", endpoint)
+    assert code == 2 and says in err and "--endpoint" in err
+
+
 def test_invoke_refuses_an_event_file_that_is_not_json(tmp_path, cli_run):
     bad = tmp_path / "event.json"
     bad.write_text("triggerTime: tomorrow")
@@ -411,3 +421,18 @@ def test_run_with_the_demo_sandbox_reports_at_make_demos_trigger_time_whatever_t
     assert code == 0
     assert json.loads(out)["window"]["end"] == trigger
     assert f"at {trigger[:16]}Z (--at TIME moves the clock)" in err
+
+
+def test_check_without_credentials_prints_one_line_not_the_chains_tracebacks(sb, tmp_path):
+    # A credentials URI on a closed loopback port: the chain's URI provider fails, and the library
+    # logs that failure with its traceback (logger "credentials") before the chain gives up.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    env = subprocess_env(HOME=str(tmp_path), ALIBABA_CLOUD_CREDENTIALS_URI=f"http://127.0.0.1:{closed}/creds",
+                         **sandbox_settings(sb))
+    done = python_m(["check"], env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
+    assert done.stderr.startswith("backup_report: no Alibaba Cloud credentials found")
+    assert sb.kvstore.calls == []

@@ -37,6 +37,10 @@ class DeliveryError(RuntimeError):
     """Nothing could be delivered: FC records a failed invocation, so its retry/destination apply."""
 
 
+class RedactedError(RuntimeError):
+    """An unexpected exception whose text held a secret: re-raised as its type name and scrubbed text."""
+
+
 def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime | None = None,
         dry_run: bool = False, progress: Callable[[int], None] | None = None) -> str:
     """`dry_run`: render the messages into the result's `deliveries` instead of posting them.
@@ -49,12 +53,24 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         raise SettingsError(["credentials: none found; give the function a role (context.credentials) or set "
                              "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"])
     creds = invocation.credentials
-    scrubber = redact.install(redact.secrets_of([
-        settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
-        creds.access_key_id, creds.access_key_secret, creds.security_token]))
-    for noisy in ("urllib3", "darabonba", "alibabacloud_credentials"):
-        logging.getLogger(noisy).setLevel(max(logging.getLogger(noisy).level, logging.INFO))
+    # This invocation's secrets are hidden from every log record of the process while it runs, and from
+    # what leaves it: the result, deliveries[].error and any exception's text.
+    with redact.Redaction([settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
+                           creds.access_key_id, creds.access_key_secret, creds.security_token]) as scrubber:
+        redact.quiet_sdk_debug(environ)
+        try:
+            return _report(invocation, timer, settings, scrubber, started, now, dry_run, progress)
+        except Exception as exc:
+            text = f"{exc}\n{exc!r}"
+            if scrubber.scrub(text) != text:  # its text holds a secret: it leaves with its type only
+                raise RedactedError(f"{type(exc).__name__}: {scrubber.scrub(str(exc))}") from None
+            raise
 
+
+def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, started: float,
+             now: datetime | None, dry_run: bool, progress: Callable[[int], None] | None) -> str:
+    """The run itself, once settings and credentials are read and this invocation's secrets registered."""
+    creds = invocation.credentials
     window = window_for(timer.trigger_time, settings.lookback_hours, now or datetime.now(timezone.utc))
     timing = Timing.for_timeout(invocation.timeout_seconds)
     budget = Budget(started + invocation.timeout_seconds - timing.reserve)
@@ -89,7 +105,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
                        "verdict": c.verdict.kind.value, "detail": c.verdict.detail}
                       for c in findings.checked],
         "unchecked_regions": [{"region": f.region, "error": str(f.error)} for f in findings.region_failures],
-        "deliveries": [_delivery_json(d) for d in deliveries],
+        "deliveries": [_delivery_json(d, scrubber) for d in deliveries],
     }
     # The digest may end in "…and N more": each instance that needs attention has its own line here.
     for item in result["instances"]:
@@ -106,7 +122,8 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         "duration_ms": int((time.monotonic() - started) * 1000)}, ensure_ascii=False))
     posted = [d for d in deliveries if not d.skipped]
     if posted and not any(d.ok for d in posted):
-        raise DeliveryError("no channel accepted the digest: " + "; ".join(f"{d.channel}: {d.error}" for d in posted))
+        raise DeliveryError(scrubber.scrub("no channel accepted the digest: "
+                                           + "; ".join(f"{d.channel}: {d.error}" for d in posted)))
     return json.dumps(result, ensure_ascii=False)
 
 
@@ -142,12 +159,12 @@ def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run
     return [channel.send(message) for channel, message in channels]
 
 
-def _delivery_json(d: Delivery) -> dict:
+def _delivery_json(d: Delivery, scrubber: redact.Redaction) -> dict:
     out: dict = {"channel": d.channel, "ok": d.ok}
     if d.skipped:
         out["skipped"] = d.skipped
     if d.error:
-        out["error"] = d.error
+        out["error"] = scrubber.scrub(d.error)
     if d.message is not None:
         out["message"] = d.message
     return out

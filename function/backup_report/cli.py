@@ -40,7 +40,7 @@ from types import SimpleNamespace
 from typing import Iterator, Mapping
 from urllib.parse import urlsplit
 
-from . import app
+from . import addresses, app, redact
 from .invocation import Credentials, parse_event
 from .settings import NAMES, Settings, SettingsError, load_settings
 from .window import parse_api_time
@@ -148,10 +148,6 @@ def _epilog(failed: str, example: str) -> str:
 # --- check --------------------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace, sb) -> int:
-    from .cloud.kvstore import KVStore
-    from .cloud.ratelimit import RateLimiter
-    from .cloud.retry import ApiFailure
-
     env = environment(args, sb)
     payload = _payload(args.payload)
     settings = load_settings(env, payload, default_region=_region(args, sb))
@@ -160,6 +156,17 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
         print(f"  {name:<21} {shown}")
     creds, source = credentials(sb)
     print(f"Credentials: {source}")
+    with redact.Redaction([settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
+                           creds.access_key_id, creds.access_key_secret, creds.security_token]):
+        redact.quiet_sdk_debug()
+        return _list_instances(settings, creds)
+
+
+def _list_instances(settings: Settings, creds: Credentials) -> int:
+    from .cloud.kvstore import KVStore
+    from .cloud.ratelimit import RateLimiter
+    from .cloud.retry import ApiFailure
+
     deadline = time.monotonic() + 120
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
                     limiter=RateLimiter(settings.api_qps), remaining=lambda: deadline - time.monotonic())
@@ -174,7 +181,8 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
             with Progress(f"listing the tagged instances in {region}", unit="listed") as progress:
                 found = cloud.instances(region, settings.instance_tags, on_page=lambda page: progress.add(len(page)))
         except ApiFailure as failure:
-            print(f"\n{region}: could not list instances: {failure.error}")
+            # An API refusal's message is the service's text: it may repeat what the request carried.
+            print(redact.scrub(f"\n{region}: could not list instances: {failure.error}"))
             failed = True
             continue
         total += len(found)
@@ -307,13 +315,15 @@ def cmd_invoke(args: argparse.Namespace, sb) -> int:
     creds, _ = credentials(sb)
     region = _region(args, sb) or DEFAULT_REGION
     with contextlib.ExitStack() as stack:
+        stack.enter_context(redact.Redaction([creds.access_key_id, creds.access_key_secret, creds.security_token]))
         endpoint = args.endpoint
         if sb is not None and not endpoint:
             endpoint = stack.enter_context(_emulated_function(args.function_name, sb, region))
         try:
             status, headers, body = _invoke(creds, region, endpoint, args.function_name, args.qualifier, event)
         except _InvokeFailed as error:
-            print(f"invoke: {args.function_name} ({args.qualifier}) in {region}: {error}", file=sys.stderr)
+            print(redact.scrub(f"invoke: {args.function_name} ({args.qualifier}) in {region}: {error}"),
+                  file=sys.stderr)
             return FAILED
     request_id = headers.get("x-fc-request-id", "?")
     if headers.get("x-fc-error-type"):
@@ -322,8 +332,8 @@ def cmd_invoke(args: argparse.Namespace, sb) -> int:
             text = f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
         except ValueError:
             text = body.decode("utf-8", "replace")[:2000]
-        print(f"invoke: {args.function_name} ({args.qualifier}) failed, {headers['x-fc-error-type']} "
-              f"(request {request_id}):\n{text}", file=sys.stderr)
+        print(redact.scrub(f"invoke: {args.function_name} ({args.qualifier}) failed, {headers['x-fc-error-type']} "
+                           f"(request {request_id}):\n{text}"), file=sys.stderr)
         return FAILED
     print(f"invoke: {args.function_name} ({args.qualifier}) in {region}: HTTP {status}, request {request_id}",
           file=sys.stderr)
@@ -345,17 +355,23 @@ def _invoke(creds: Credentials, region: str, endpoint: str | None, name: str, qu
         raise UsageError("invoke needs the FC 3.0 SDK: pip install 'alibabacloud-fc20230330>=4.8,<5' "
                          "(requirements-dev.txt has it)") from None
     protocol, host = "https", endpoint
-    if endpoint and "://" in endpoint:
-        parts = urlsplit(endpoint)
-        protocol, host = parts.scheme, parts.netloc
-    config = openapi.Config(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
-                            security_token=creds.security_token or None, region_id=region,
-                            endpoint=host or None, protocol=protocol)
-    client = Client(config)
+    try:  # the function's address rule: http only to loopback, one reading of the URL, NO_PROXY alike
+        if endpoint and "://" in endpoint:
+            parts = addresses.parse_url(endpoint, "https://<account-id>.cn-hangzhou.fc.aliyuncs.com")
+            protocol, host = parts.scheme, parts.netloc
+        elif endpoint:
+            addresses.parse_host_port(endpoint)
+        config = openapi.Config(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
+                                security_token=creds.security_token or None, region_id=region,
+                                endpoint=host or None, protocol=protocol)
+        client = Client(config)
+        route = addresses.sdk_proxy_options(protocol, str(client._endpoint))
+    except ValueError as error:
+        raise UsageError(f"--endpoint {endpoint or '(the default)'}: {error}") from None
     request = fc.InvokeFunctionRequest(body=io.BytesIO(event), qualifier=qualifier)
     headers = fc.InvokeFunctionHeaders(x_fc_invocation_type="Sync")
     # A synchronous call lasts as long as the function: its timeout, and some.
-    runtime = RuntimeOptions(connect_timeout=5000, read_timeout=(FUNCTION_TIMEOUT + 30) * 1000)
+    runtime = RuntimeOptions(connect_timeout=5000, read_timeout=(FUNCTION_TIMEOUT + 30) * 1000, **route)
     try:
         with Progress(f"invoking {name}"):
             response = client.invoke_function_with_options(name, request, headers, runtime)
@@ -441,7 +457,10 @@ def credentials(sb) -> tuple[Credentials, str]:
     try:
         from alibabacloud_credentials.client import Client
 
-        found = Client().get_credential()
+        # The chain logs each provider's failure with its traceback (logger "credentials",
+        # alibabacloud_credentials/provider/refreshable.py): the one-line message below says it all.
+        with _quiet("credentials", "alibabacloud_credentials"):
+            found = Client().get_credential()
     except Exception as error:  # CredentialException: every provider in the chain failed
         logging.getLogger("backup_report.cli").info("credential chain: %s", error)
         raise UsageError(
@@ -453,6 +472,20 @@ def credentials(sb) -> tuple[Credentials, str]:
         raise UsageError("the credential chain returned an empty AccessKey")
     return (Credentials(found.access_key_id, found.access_key_secret, found.security_token or ""),
             f"from the default chain ({found.provider_name or found.type})")
+
+
+@contextlib.contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """Nothing from these loggers while the block runs (their levels are restored after)."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _payload(text: str | None) -> Mapping[str, object]:

@@ -5,13 +5,23 @@ from datetime import datetime, timedelta, tzinfo
 
 
 def at(moment: datetime | None, tz: tzinfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "an unknown time"
+    """`YYYY-MM-DD HH:MM` in `tz`; never raises (a time at the edge of datetime's range shown in a
+    zone east of UTC overflows: it reads as an unknown time)."""
+    if moment is None:
+        return "an unknown time"
+    try:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, ValueError):
+        return "an unknown time"
 
 
 def ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "at an unknown time"
-    seconds = (now - moment).total_seconds()
+    try:
+        seconds = (now - moment).total_seconds()
+    except (OverflowError, TypeError):  # out of range, or a zoneless time against an aware one
+        return "at an unknown time"
     if seconds < 0:
         return "in the future"
     if seconds < 3600:

@@ -40,7 +40,8 @@ def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
     if event.get("triggerTime"):
         trigger_time = parse_api_time(str(event["triggerTime"]))
         if trigger_time is None:
-            problems.append(f"event triggerTime {event['triggerTime']!r}: expected UTC like 2026-11-28T01:00:00Z")
+            problems.append(f"event triggerTime {str(event['triggerTime'])[:40]!r}: expected UTC like "
+                            "2026-11-28T01:00:00Z, from 1970 to 2199")
     payload = _payload(event.get("payload"), problems)
     if problems:
         raise SettingsError(problems)

@@ -11,6 +11,8 @@ from typing import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import addresses
+
 INSTANCE_TAGS = "INSTANCE_TAGS"
 REGIONS = "REGIONS"
 LOOKBACK_HOURS = "LOOKBACK_HOURS"
@@ -37,8 +39,16 @@ NAMES = (
 MAX_TAGS = 5  # DescribeInstances takes Tag.1 … Tag.5
 REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
 MOBILE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
-HOST_PORT = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# DingTalk refuses a body over 20,000 bytes (render_dingtalk.MAX_BODY_BYTES keeps it under 19,000).
+# A mobile costs at most 46 bytes there (20 characters, once in atMobiles and once as @mobile in the
+# text), so 100 of them take at most 4,600 bytes and leave over 14,000 for the message itself.
+MAX_AT_MOBILES = 100
+# Tag keys and values: at most 128 characters each (Alibaba Cloud's tag rules, e.g. TagResources:
+# https://www.alibabacloud.com/help/en/redis/developer-reference/api-r-kvstore-2015-01-01-tagresources-redis
+# and the Tag service's "a tag key can be up to 128 characters"; the SDK's DescribeInstancesRequestTag
+# carries them as plain strings).
+MAX_TAG_CHARS = 128
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class SettingsError(ValueError):
@@ -126,6 +136,16 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
         kvstore_endpoint=get(KVSTORE_ENDPOINT, parse_endpoint, ""),
         kvstore_protocol=get(KVSTORE_PROTOCOL, one_of("https", "http"), "https"),
     )
+    if values["kvstore_endpoint"]:
+        # The SDK's route to the endpoint: https, or http to a loopback host that no proxy carries.
+        try:
+            addresses.sdk_proxy_options(values["kvstore_protocol"], values["kvstore_endpoint"])
+        except ValueError as exc:
+            problems.append(f"{KVSTORE_ENDPOINT}={values['kvstore_endpoint']!r} with "
+                            f"{KVSTORE_PROTOCOL}={values['kvstore_protocol']}: {exc}")
+    elif values["kvstore_protocol"] == "http" and KVSTORE_ENDPOINT not in given:
+        problems.append(f"{KVSTORE_PROTOCOL}=http is only for a loopback {KVSTORE_ENDPOINT} (a test server): "
+                        "the SDK's endpoints are public, and http would send the STS token in clear; use https")
     if not given & {DINGTALK_WEBHOOK, SLACK_WEBHOOK}:
         problems.append(f"no channel: set {DINGTALK_WEBHOOK} and/or {SLACK_WEBHOOK}")
     if (values["dingtalk_secret"] or values["dingtalk_at_mobiles"]) and DINGTALK_WEBHOOK not in given:
@@ -145,7 +165,7 @@ def _shown(name: str, text: str) -> str:
         except ValueError:  # e.g. an unclosed [ in the host: show nothing of it
             return "…"
         return f"{parts.scheme}://{parts.hostname or ''}/…" if parts.scheme else "…"
-    return text
+    return text if len(text) <= 80 else text[:60] + "…"  # a problem is one line, not the whole value
 
 
 def parse_tags(text: str) -> tuple[tuple[str, str | None], ...]:
@@ -157,8 +177,10 @@ def parse_tags(text: str) -> tuple[tuple[str, str | None], ...]:
             raise ValueError("each pair needs a key: key=value[,key=value…], or key alone to match any value")
         if sep and not value:
             raise ValueError(f"tag {key!r} has '=' but no value: write {key}=value, or {key} to match any value")
-        if len(key) > 128 or len(value) > 128:
-            raise ValueError("tag keys and values are at most 128 characters")
+        if len(key) > MAX_TAG_CHARS or len(value) > MAX_TAG_CHARS:
+            raise ValueError(f"tag keys and values are at most {MAX_TAG_CHARS} characters")
+        if CONTROL.search(key) or CONTROL.search(value):
+            raise ValueError("tag keys and values hold no control characters (NUL, tab, newline, …)")
         if any(k == key for k, _ in pairs):
             raise ValueError(f"tag key {key!r} appears twice")
         pairs.append((key, value if sep else None))
@@ -203,26 +225,15 @@ def one_of(*choices: str) -> Callable[[str], str]:
     return parse
 
 
-def _https_url(text: str, example: str) -> "object":
-    try:
-        parts = urlsplit(text)
-    except ValueError:  # urlsplit refuses a malformed host such as "https://[x"
-        raise ValueError(f"an https URL like {example}") from None
-    loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
-    if parts.scheme != "https" and not loopback or not parts.hostname:
-        raise ValueError(f"an https URL like {example} (http only for a loopback test server)")
-    return parts
-
-
 def parse_dingtalk_webhook(text: str) -> str:
-    parts = _https_url(text, "https://oapi.dingtalk.com/robot/send?access_token=…")
+    parts = addresses.parse_url(text, "https://oapi.dingtalk.com/robot/send?access_token=…")
     if not parse_qs(parts.query).get("access_token", [""])[0]:
         raise ValueError("the robot URL needs its access_token: https://oapi.dingtalk.com/robot/send?access_token=…")
     return text
 
 
 def parse_slack_webhook(text: str) -> str:
-    parts = _https_url(text, "https://hooks.slack.com/services/T…/B…/…")
+    parts = addresses.parse_url(text, "https://hooks.slack.com/services/T…/B…/…")
     if not parts.path.strip("/"):
         raise ValueError("the incoming-webhook URL has a path: https://hooks.slack.com/services/T…/B…/…")
     return text
@@ -238,7 +249,11 @@ def parse_mobiles(text: str) -> tuple[str, ...]:
     mobiles = tuple(m.strip() for m in text.split(",") if m.strip())
     bad = [m for m in mobiles if not MOBILE.match(m)]
     if bad:
-        raise ValueError(f"{', '.join(bad)}: comma-separated mobile numbers like 13800000000,+86-13900000000")
+        shown = ", ".join(repr(m) for m in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ValueError(f"{shown}: comma-separated mobile numbers like 13800000000,+86-13900000000")
+    if len(mobiles) > MAX_AT_MOBILES:
+        raise ValueError(f"{len(mobiles)} mobiles; at most {MAX_AT_MOBILES}: each costs up to 46 bytes of the "
+                         "20,000-byte DingTalk message, and 100 leave room for the report itself")
     return mobiles
 
 
@@ -251,7 +266,12 @@ def parse_timezone(text: str) -> str:
 
 
 def parse_endpoint(text: str) -> str:
-    if "://" in text or not HOST_PORT.match(text):
-        raise ValueError("host[:port] without a scheme, like r-kvstore-vpc.cn-hangzhou.aliyuncs.com "
-                         "(the scheme is KVSTORE_PROTOCOL)")
+    accepted = ("host[:port] without a scheme, like r-kvstore-vpc.cn-hangzhou.aliyuncs.com or 127.0.0.1:8080 "
+                "(the scheme is KVSTORE_PROTOCOL; ports 1–65535)")
+    if "://" in text:
+        raise ValueError(accepted)
+    try:
+        addresses.parse_host_port(text)
+    except ValueError as exc:
+        raise ValueError(f"{accepted}: {exc}") from None
     return text

@@ -19,6 +19,7 @@ from . import retry
 from ..invocation import Credentials
 from ..model import ApiError, Backup, BackupPolicy, Instance
 from .ratelimit import RateLimiter
+from .route import sdk_route
 from ..judge.schedule import parse_policy
 from ..window import api_minute, parse_api_time
 
@@ -124,13 +125,15 @@ class KVStore:
 
     def _call(self, region: str, action: str, send: Callable[[Client, RuntimeOptions], T]):
         client = self._client(region)
+        route = sdk_route(self._protocol, client, action)  # the proxy the webhooks' requests would use
 
         def attempt():
             self._limiter.acquire()
             connect, read = self._timeouts
             # The SDK retries nothing unless told to: retries are ours (jitter, bounded by the time
             # budget). One pooled connection per worker.
-            options = RuntimeOptions(connect_timeout=connect, read_timeout=read, max_idle_conns=self._pool_size)
+            options = RuntimeOptions(connect_timeout=connect, read_timeout=read, max_idle_conns=self._pool_size,
+                                     **route)
             try:
                 response = send(client, options)
             except Exception as exc:  # the SDK raises many types; all become an ApiFailure here

@@ -1,0 +1,117 @@
+"""Secrets in the places the per-run scan of conftest.py does not reach: the SDK's own stderr handler
+under its debug switch, and two invocations running at once in one process (FC's instance
+concurrency), each with its own webhook tokens.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+
+import pytest
+
+import index
+import sandbox
+from backup_report import redact
+from backup_report.settings import NAMES
+from conftest import ANCHOR, fleet, instance, secrets_of
+from sandbox.demo import fc_context
+
+HEALTHY = (instance("r-fine01"), instance("r-fine02"))
+
+
+def keep_at_debug(monkeypatch, name: str) -> None:
+    """`name` stays at DEBUG whatever the function sets, so only the scrubbing stands between its
+    records and the handlers."""
+    logger = logging.getLogger(name)
+    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    monkeypatch.setattr(logger, "setLevel", lambda level: None)
+
+
+def test_with_the_sdk_debug_switch_on_stderr_holds_no_access_key_or_sts_token(report, monkeypatch, capfd):
+    monkeypatch.setenv("DEBUG", "sdk")
+    run = report(fleet(*HEALTHY))
+    out, err = capfd.readouterr()
+    creds = run.sandbox.credentials
+    for secret in (creds.access_key_id, creds.access_key_secret, creds.security_token):
+        assert secret not in err and secret not in out
+    assert "DEBUG=sdk is set" in run.logs and "kept at INFO" in run.logs
+    assert run.result["status"] == "ok"
+
+
+def test_if_the_sdk_debug_dump_is_written_anyway_its_own_stderr_handler_gets_it_scrubbed(report, monkeypatch):
+    # darabonba-core adds its own StreamHandler(sys.stderr as it was at import) to its logger; the dump
+    # goes there as well as to the root's handlers. Its stream is read here through a buffer.
+    keep_at_debug(monkeypatch, "darabonba-core")
+    own = [h for h in logging.getLogger("darabonba-core").handlers if type(h) is logging.StreamHandler]
+    assert own, "darabonba-core attaches its own stderr handler"
+    buffer = io.StringIO()
+    monkeypatch.setattr(own[0], "stream", buffer)
+    monkeypatch.setenv("DEBUG", "sdk")
+    run = report(fleet(*HEALTHY))
+    err = buffer.getvalue()
+    creds = run.sandbox.credentials
+    assert "x-acs-security-token : ***" in err, "the SDK dumped its request headers to stderr"
+    assert "Credential=***" in err
+    assert creds.access_key_id not in err and creds.security_token not in err
+
+
+def test_two_concurrent_runs_in_one_process_each_keep_both_tokens_out_of_the_logs(monkeypatch, caplog):
+    """Run A is slow (every API call takes 150 ms); run B starts, and ends, while A is still checking.
+    Before, B's secrets replaced A's in the one global filter, and A's DingTalk token reached the log."""
+    caplog.set_level(logging.DEBUG)
+    keep_at_debug(monkeypatch, "urllib3")  # urllib3 logs each request line, webhook token included
+    for name in list(__import__("os").environ):
+        if name in NAMES or name.startswith("ALIBABA_CLOUD_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("INSTANCE_TAGS", "backup-report=daily")
+    slow = fleet(*HEALTHY, faults=[{"kind": "latency", "ms": 150}], dingtalk={"token": "tokenofteamA0123"})
+    fast = fleet(*HEALTHY, dingtalk={"token": "tokenofteamB4567"}, slack={"path": "T0B/B0B/slacktokenofteamB"})
+    results: dict[str, object] = {}
+
+    def invoke(name: str, sb: sandbox.Sandbox) -> None:
+        payload = {k.lower(): v for k, v in sb.env().items() if k in NAMES and v}
+        event = {"triggerTime": ANCHOR, "triggerName": name, "payload": json.dumps(payload)}
+        try:
+            results[name] = json.loads(index.handler(json.dumps(event).encode(),
+                                                     fc_context(sb.credentials, "cn-hangzhou", request_id=name)))
+        except Exception as exc:  # reported below
+            results[name] = exc
+
+    with sandbox.start(slow, anchor=ANCHOR) as a, sandbox.start(fast, anchor=ANCHOR) as b:
+        run_a = threading.Thread(target=invoke, args=("A", a))
+        run_a.start()
+        while not a.kvstore.calls:  # A has started calling the API: B starts now
+            threading.Event().wait(0.01)
+        invoke("B", b)
+        assert run_a.is_alive(), "A was still running when B finished"
+        run_a.join(60)
+        secrets = secrets_of(a, a.env()) + secrets_of(b, b.env())
+        posted = [a.dingtalk.messages, b.dingtalk.messages, a.slack.messages, b.slack.messages]
+    assert all(isinstance(results[n], dict) and results[n]["status"] == "ok" for n in "AB"), results
+    assert all(len(messages) == 1 for messages in posted)
+    assert "tokenofteamA0123" in secrets and "tokenofteamB4567" in secrets
+    requests_logged = [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")]
+    assert sum("/robot/send?access_token=***" in m for m in requests_logged) >= 2, "both runs' posts were logged"
+    texts = [caplog.text] + [r.getMessage() for r in caplog.records] + [json.dumps(results[n]) for n in "AB"]
+    assert [s for s in secrets for t in texts if s in t] == []
+
+
+def test_a_finished_runs_secrets_stay_hidden_for_threads_that_outlive_it(caplog):
+    caplog.set_level(logging.INFO)
+    with redact.Redaction(["https://oapi.dingtalk.com/robot/send?access_token=lingering0123"]):
+        pass
+    logging.getLogger("some.library").info("late retry of %s", "/robot/send?access_token=lingering0123")
+    assert "lingering0123" not in caplog.text and "access_token=***" in caplog.text
+
+
+def test_a_token_quoted_percent_encoded_in_a_refusal_is_scrubbed_too():
+    token = "CAIS6AF1q6Ft5B2y+fSjIr5D/fLu7b=="
+    with redact.Redaction(["LTAI5tCQMEHnrouy", token]):
+        quoted = ("Specified signature is not matched with our calculation. server string to sign is:"
+                  "POST&%2F&AccessKeyId%3DLTAI5tCQMEHnrouy%26SecurityToken%3DCAIS6AF1q6Ft5B2y%252BfSjIr5D"
+                  "%252FfLu7b%253D%253D%26Version%3D2015-01-01")
+        scrubbed = redact.scrub(quoted)
+    assert "LTAI5tCQMEHnrouy" not in scrubbed and "CAIS6AF1q6Ft5B2y" not in scrubbed
+    assert "AccessKeyId%3D***%26SecurityToken%3D***%26" in scrubbed
