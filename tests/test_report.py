@@ -104,7 +104,7 @@ def test_a_64_shard_cluster_with_one_failed_shard_is_incomplete(report):
     big = instance("r-cluster64", architecture="cluster", shards=64, latest={"status": "Failed", "nodes": [17]})
     run = report(fleet(big))
     assert run.verdict("r-cluster64") == "incomplete"
-    assert run.detail("r-cluster64").startswith("63/64 shards backed up; r-cluster64-db-17 failed")
+    assert run.detail("r-cluster64").startswith("63/64 shards backed up (classic cluster); r-cluster64-db-17 failed")
 
 
 def test_the_window_is_the_trigger_time_truncated_minus_the_lookback(report):
@@ -175,7 +175,7 @@ def test_the_result_is_the_contracts_json(report):
     assert set(result) >= {"status", "window", "counts", "instances", "deliveries"}
     assert result["counts"]["ok"] == 1 and result["counts"]["failed"] == 1 and sum(result["counts"].values()) == 2
     assert set(result["counts"]) == {"ok", "failed", "missing", "incomplete", "error", "not_due", "new",
-                                     "recovered", "shrunk", "inactive"}
+                                     "recovered", "shrunk", "inactive", "running"}
     assert result["instances"][0] == {"instance_id": "r-failed01", "name": "failed01-cache", "region": "cn-hangzhou",
                                       "verdict": "failed", "detail": run.detail("r-failed01")}
 

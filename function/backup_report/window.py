@@ -9,7 +9,7 @@ from .model import Window
 # DescribeBackups takes yyyy-MM-ddTHH:mmZ and nothing else (InvalidStartTime.Malformed otherwise).
 API_MINUTE = "%Y-%m-%dT%H:%MZ"
 _API_TIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?(Z|[+-]\d{2}:\d{2})$")
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?(Z|[+-]\d{2}:\d{2})?$")
 
 
 def window_for(trigger_time: datetime | None, lookback_hours: int, now: datetime) -> Window:
@@ -27,7 +27,9 @@ def iso_utc(moment: datetime) -> str:
 
 
 def parse_api_time(text: object) -> datetime | None:
-    """The API's UTC times (`…T…Z`, with or without seconds); None when unreadable or zoneless.
+    """The API's UTC times (`…T…Z`, with or without seconds); None when unreadable. A time without
+    a zone designator is UTC: the API reference gives every time of these answers in UTC
+    (e.g. models/_describe_backup_tasks_response_body.py, StartTime "displayed in UTC").
 
     A regex, not datetime.fromisoformat: Python 3.10 (the FC runtime) accepts fewer forms than 3.11.
     """
@@ -42,7 +44,7 @@ def parse_api_time(text: object) -> datetime | None:
                           int((fraction or "0").ljust(6, "0")), tzinfo=timezone.utc)
     except ValueError:
         return None
-    if zone != "Z":
+    if zone and zone != "Z":
         sign = 1 if zone[0] == "+" else -1
         moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
     return moment
