@@ -64,3 +64,22 @@ def test_a_cloud_native_set_missing_a_shard_is_incomplete_naming_it():
     verdict = decide(cn, Reading(DAILY, tuple(records), source="DescribeClusterBackupList"), WINDOW, Rules())
     assert odd == [] and verdict.kind.value == "incomplete"
     assert "2/3 shards backed up; 1 shard(s) have no backup in the set" in verdict.detail
+
+
+def test_weekday_lists_with_spaces_and_windows_of_any_length_are_read():
+    from backup_report.judge.schedule import last_due_slot
+    policy = parse_policy("Monday, Wednesday , Friday", "22:00Z-02:00Z")
+    assert policy.weekdays == frozenset({0, 2, 4})
+    slot = last_due_slot(policy, END, timedelta(minutes=60))  # Saturday 01:00: Friday's slot ends Saturday 02:00
+    assert (slot.start, slot.end) == (datetime(2026, 11, 25, 22, 0, tzinfo=timezone.utc),
+                                      datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc))
+    whole = parse_policy("Friday", "00:00Z-24:00Z")
+    slot = last_due_slot(whole, END, timedelta(minutes=60))
+    assert slot.end - slot.start == timedelta(days=1)
+    for bad in ("24:00Z-01:00Z", "23:00Z-24:30Z", "23:00Z-25:00Z"):
+        try:
+            parse_policy("Friday", bad)
+        except ValueError as error:
+            assert "PreferredBackupTime" in str(error)
+        else:
+            raise AssertionError(f"{bad} was accepted")
