@@ -34,8 +34,11 @@ ENV = re.compile(r"""^env\(\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*(?:,\s*'([^']*)'\s*)?
 DUMMIES = {"FC_ROLE_ARN": "acs:ram::123456789:role/redis-backup-report",
            "INSTANCE_TAGS": "backup-report=daily"}
 SECRET_WORDS = ("WEBHOOK", "SECRET", "TOKEN", "KEY", "MOBILES")
-POLICY_ACTIONS = {"kvstore:DescribeInstances", "kvstore:DescribeBackups",
-                  "kvstore:DescribeBackupPolicy"}
+# The actions the function calls (cloud/kvstore.py), each one's RAM action name as its API reference
+# gives it (e.g. kvstore:DescribeClusterBackupList, https://help.aliyun.com/document_detail/2679168.html).
+POLICY_ACTIONS = {"kvstore:DescribeInstances", "kvstore:DescribeBackups", "kvstore:DescribeBackupPolicy",
+                  "kvstore:DescribeLogicInstanceTopology", "kvstore:DescribeClusterBackupList",
+                  "kvstore:DescribeBackupTasks"}
 
 
 def resolve(node, variables):
