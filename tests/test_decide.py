@@ -59,8 +59,7 @@ def test_a_cloud_native_set_missing_a_shard_is_incomplete_naming_it():
     cn = Instance("r-n", "n", "cn-hangzhou", architecture="cluster", shard_count=3, node_type="MASTER_SLAVE")
     shards = tuple(ShardBackup(f"b{i}", f"r-n-db-{i}", "OK", True, 10**9) for i in range(2))
     sets = [ClusterBackupSet("cb-1", "OK", False, SLOT_RUN, SLOT_RUN + timedelta(minutes=5), shards)]
-    nodes = Reading(DAILY, (), per_shard=True, shard_count=3)
-    records, odd = as_records(cn, sets, 3, (), nodes)
+    records, odd = as_records(cn, sets, 3)
     verdict = decide(cn, Reading(DAILY, tuple(records), source="DescribeClusterBackupList"), WINDOW, Rules())
     assert odd == [] and verdict.kind.value == "incomplete"
     assert "2/3 shards backed up; 1 shard(s) have no backup in the set" in verdict.detail

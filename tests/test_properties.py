@@ -245,3 +245,44 @@ def test_a_total_count_that_disagrees_is_never_ok(instance, policy, records, lis
     _, verdict = through_the_core(instance, policy, records, anomalies)
     if anomalies:
         assert verdict.kind is not Kind.OK and verdict.severity.value == "alert"
+
+
+# --- DescribeClusterBackupList sets through the pure core ------------------------------------------
+
+SHARD_ANSWERS = st.fixed_dictionaries({
+    "BackupId": st.one_of(st.integers(1, 10 ** 9).map(str), st.none()),
+    "InstanceName": st.one_of(st.sampled_from(["r-cn-db-0", "r-cn-db-1", "r-cn-db-2", "r-other-db-0", "r-cn", ""]),
+                              st.none()),
+    "BackupStatus": st.one_of(st.sampled_from(["OK", "ERROR", "RUNNING", "ok", ""]), st.none()),
+    "IsAvail": st.one_of(st.sampled_from(["1", "0", 1, 0]), st.none()),
+    "BackupSize": st.one_of(st.integers(0, 10 ** 11).map(str), st.none(), st.text(max_size=4)),
+})
+SET_ANSWERS = st.fixed_dictionaries({
+    "ClusterBackupId": st.one_of(st.sampled_from(["cb-1", "cb-2", "cb-3"]), st.none()),
+    "ClusterBackupStatus": st.one_of(st.sampled_from(["OK", "RUNNING", "ERROR", "FAILED", "ok"]), st.none()),
+    "IsAvail": st.one_of(st.sampled_from([1, 0]), st.none()),
+    "ClusterBackupStartTime": TIMES,
+    "ClusterBackupEndTime": TIMES,
+    "Backups": st.lists(SHARD_ANSWERS, max_size=4),
+})
+
+
+@EXAMPLES
+@given(policy=POLICIES, sets=st.lists(SET_ANSWERS, max_size=6))
+def test_a_cloud_native_cluster_is_ok_only_on_a_complete_available_set_for_the_due_slot(policy, sets):
+    from alibabacloud_r_kvstore20150101.models import DescribeClusterBackupListResponseBodyClusterBackups
+    from backup_report.cloud.kvstore import _cluster_set
+    from backup_report.judge.cluster_sets import as_records
+    cluster = Instance("r-cn", "cn", "cn-hangzhou", architecture="cluster", shard_count=3, node_type="MASTER_SLAVE")
+    read = [_cluster_set(DescribeClusterBackupListResponseBodyClusterBackups().from_map(s)) for s in sets]
+    records, odd = as_records(cluster, read, 3)
+    verdict = decide(cluster, Reading(policy, tuple(records), anomalies=tuple(odd), source="DescribeClusterBackupList"),
+                     WINDOW, RULES)
+    assert isinstance(verdict.kind, Kind) and verdict.detail
+    if verdict.kind is Kind.OK:
+        slot = last_due_slot(policy, WINDOW.end, RULES.grace)
+        good = [s for s in read if s.status == "OK" and s.available and s.end is not None and s.start is not None
+                and slot.start - SLOT_TOLERANCE <= s.start <= END + LATE_TOLERANCE
+                and {b.node for b in s.shards if b.status == "OK" and b.available} >= {"r-cn-db-0", "r-cn-db-1",
+                                                                                        "r-cn-db-2"}]
+        assert good, "ok without a complete, available set for the due slot"

@@ -38,8 +38,7 @@ def read(cloud, instance: Instance, window: Window, rules: Rules) -> Reading | V
     count = len(shards) or instance.shard_count
     if instance.kind == "cloud-native cluster":
         sets, anomalies = cloud.cluster_backups(instance, start, window.end)
-        nodes = Reading(policy, (), per_shard=True, shard_count=count, shards=shards)
-        records, odd = as_records(instance, sets, count, shards, nodes)
+        records, odd = as_records(instance, sets, count, shards)
         return Reading(policy, tuple(records), anomalies=tuple(anomalies + odd), source="DescribeClusterBackupList")
     records, anomalies = cloud.backups(instance, start, window.end)
     return Reading(policy, tuple(records), per_shard=instance.is_cluster, shard_count=count, shards=shards,

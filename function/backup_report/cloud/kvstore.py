@@ -55,6 +55,7 @@ class KVStore:
         instances listed so far were handed to `on_page`, so the run reports the region."""
         tag_filter = [models.DescribeInstancesRequestTag(key=k, value=v) for k, v in tags]
         found: dict[str, Instance] = {}
+        seen: set[str] = set()  # every ID listed, tagged or not: what tells a repeated page
         listed, odd, total = 0, [], None
         for page in range(1, MAX_PAGES + 1):
             self._in_time("DescribeInstances")
@@ -66,14 +67,17 @@ class KVStore:
             listed += len(items)
             # Tags are ANDed by the API; checking again keeps a lax endpoint from widening the report.
             tagged = [i for i, item in (_instance(item, region) for item in items) if _has_tags(item, tags)]
-            fresh = [i for i in tagged if i.instance_id not in found]
-            if len({i.instance_id for i in tagged}) < len(tagged) or len(fresh) < len(tagged):
+            ids = [str(item.instance_id) for item in items]
+            new_ids = set(ids) - seen
+            if len(set(ids)) < len(ids) or len(new_ids) < len(set(ids)):
                 odd.append(f"DescribeInstances listed an instance more than once (page {page})")
+            seen |= new_ids
+            fresh = list({i.instance_id: i for i in tagged if i.instance_id not in found}.values())
             found.update((i.instance_id, i) for i in fresh)
-            on_page(list({i.instance_id: i for i in fresh}.values()))
+            on_page(fresh)
             if len(items) < INSTANCES_PAGE:
                 break
-            if items and not fresh:
+            if not new_ids:
                 odd.append(f"DescribeInstances page {page} repeated earlier instances: listing stopped there")
                 break
         if not isinstance(total, int) or isinstance(total, bool) or total != listed:

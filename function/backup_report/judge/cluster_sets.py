@@ -14,13 +14,14 @@ from ..model import Backup, ClusterBackupSet, Instance
 from .records import belongs
 
 
-def as_records(instance: Instance, sets: list[ClusterBackupSet], expected: int, shards: tuple[str, ...],
-               reading_for_nodes) -> tuple[list[Backup], list[str]]:
+def as_records(instance: Instance, sets: list[ClusterBackupSet], expected: int,
+               shards: tuple[str, ...] = ()) -> tuple[list[Backup], list[str]]:
     """(one Backup per set, anomalies). `expected`: the shard count; `shards`: the topology's shard
-    node IDs when it was read; `reading_for_nodes`: a per-shard Reading to tell the instance's nodes."""
+    node IDs when it was read. A shard backup is the cluster's when its InstanceName is one of its
+    shard nodes (`<id>-db-N`); others are reported, never counted."""
     records, anomalies = [], []
     for s in sets:
-        own = [b for b in s.shards if belongs(instance, reading_for_nodes, b.node)]
+        own = [b for b in s.shards if belongs(instance, b.node, True, shards)]
         strangers = sorted({b.node or "?" for b in s.shards if b not in own})
         if strangers:
             anomalies.append(f"cluster backup set {s.set_id} lists backups of node(s) not of this cluster "

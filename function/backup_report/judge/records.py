@@ -19,12 +19,13 @@ from ..model import Backup, Instance, Reading, Window
 LATE_TOLERANCE = timedelta(minutes=5)
 
 
-def belongs(instance: Instance, reading: Reading, node: str) -> bool:
-    """Whether a record's node is one of this instance's (see the module's docstring)."""
-    if not reading.per_shard:
+def belongs(instance: Instance, node: str, per_shard: bool, shards: tuple[str, ...] = ()) -> bool:
+    """Whether a record's node is one of this instance's (see the module's docstring). `per_shard`:
+    the node should be a shard's; `shards`: the topology's shard node IDs, when it was read."""
+    if not per_shard:
         return node in ("", instance.instance_id)
-    if reading.shards:
-        return node in reading.shards
+    if shards:
+        return node in shards
     return re.fullmatch(re.escape(instance.instance_id) + r"-db-\d+", node) is not None
 
 
@@ -40,7 +41,7 @@ def screen(instance: Instance, reading: Reading, window: Window, tz) -> tuple[li
     if conflicts:
         problems.append(f"BackupId(s) listed with conflicting statuses: {', '.join(conflicts[:3])}")
     nodeless = [b for b in records if reading.per_shard and not b.node]
-    strangers = [b for b in records if b.node and not belongs(instance, reading, b.node)]
+    strangers = [b for b in records if b.node and not belongs(instance, b.node, reading.per_shard, reading.shards)]
     unplaced = [b for b in records if b.start is None]
     late = [b for b in records if b.start is not None and b.start > window.end + LATE_TOLERANCE]
     if unplaced:
