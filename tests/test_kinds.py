@@ -261,3 +261,10 @@ def test_an_instance_whose_tags_contradict_the_filter_is_left_out(report):
     run = report(fleet(instance("r-ok"), instance("r-lax", raw={"Tags": {"Tag": [{"Key": "backup-report",
                                                                                    "Value": "weekly"}]}})))
     assert set(run.verdicts) == {"r-ok"}
+
+
+def test_a_refused_backup_task_lookup_leaves_the_instance_missing_and_says_so(report):
+    run = report(fleet(instance("r-late", latest={"status": "Absent"}),
+                       faults=[{"kind": "forbidden", "action": "DescribeBackupTasks"}]))
+    assert run.verdict("r-late") == "missing"
+    assert "DescribeBackupTasks failed: Forbidden.RAM" in run.detail("r-late")
