@@ -69,7 +69,7 @@ class KVStore:
             tagged = [i for i, item in (_instance(item, region) for item in items) if _has_tags(item, tags)]
             ids = [str(item.instance_id) for item in items]
             new_ids = set(ids) - seen
-            if len(set(ids)) < len(ids) or len(new_ids) < len(set(ids)):
+            if len(set(ids)) < len(ids) or 0 < len(new_ids) < len(set(ids)):
                 odd.append(f"DescribeInstances listed an instance more than once (page {page})")
             seen |= new_ids
             fresh = list({i.instance_id: i for i in tagged if i.instance_id not in found}.values())
