@@ -45,6 +45,15 @@ class Instance:
     type: str
     policy: Policy
     total_count_offset: int = 0
+    node_type: str = "double"  # NodeType: double | single (classic), MASTER_SLAVE | STAND_ALONE (cloud-native)
+    raw: dict = field(default_factory=dict)  # DescribeInstances answer fields that win, for odd answers
+    tasks: tuple["Task", ...] = ()
+
+    @property
+    def cloud_native(self) -> bool:
+        # NodeType's values per models/_describe_instances_request.py: MASTER_SLAVE / STAND_ALONE are
+        # cloud-native instances, double / single classic ones.
+        return self.node_type in ("MASTER_SLAVE", "STAND_ALONE")
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -67,6 +76,28 @@ class Backup:
     mode: str = "Automated"
     method: str = "Physical"
     raw: dict = field(default_factory=dict)  # answer fields that win over the ones above
+    run: str = ""  # the backup run it belongs to: one cluster backup set per run of a cloud-native cluster
+
+
+@dataclass(frozen=True)
+class Task:
+    """A DescribeBackupTasks job (models/_describe_backup_tasks_response_body.py)."""
+    job_id: int
+    start: datetime
+    status: str  # BackupProgressStatus: NoStart | Preparing | Waiting | Uploading | Checking | Finished
+    mode: str = "Automated"
+    node: str = ""
+    progress: int = 0
+
+
+@dataclass(frozen=True)
+class InstanceList:
+    """How DescribeInstances pages its answer: honestly by default, or oddly (`total_count`: the
+    TotalCount answered, None to leave it out; `ignore_page_number`: page 1 whatever is asked;
+    `twice`: instance IDs listed twice)."""
+    total_count: int | None | str = "honest"
+    ignore_page_number: bool = False
+    twice: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +146,7 @@ class Scenario:
     dingtalk: DingTalkConfig
     slack: SlackConfig
     regions: tuple[str, ...]  # what the function is told to scan (REGIONS)
+    instance_list: InstanceList = InstanceList()
 
     @property
     def fleet_regions(self) -> tuple[str, ...]:

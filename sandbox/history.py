@@ -31,6 +31,7 @@ class _Draft:
     mode: str = "Automated"
     method: str = "Physical"
     raw: dict = field(default_factory=dict)
+    run: str = ""
 
 
 def expand(fleet: list[tuple[Instance, Section]], anchor: datetime, seed: int) -> tuple[Backup, ...]:
@@ -46,7 +47,7 @@ def expand(fleet: list[tuple[Instance, Section]], anchor: datetime, seed: int) -
     for d in drafts:
         backup_id += rng.randint(1, 40)
         backups.append(Backup(backup_id, d.instance_id, d.node_id, d.start, d.start + d.duration, d.status,
-                              d.size, d.type, d.mode, d.method, d.raw))
+                              d.size, d.type, d.mode, d.method, d.raw, d.run))
     return tuple(backups)
 
 
@@ -90,10 +91,11 @@ def _history(instance: Instance, spec: Section, anchor: datetime, rng: random.Ra
     if newest >= anchor:
         newest -= timedelta(days=1)
     runs = []
-    for slot in (newest - timedelta(days=k) for k in range(days)):
+    for k, slot in enumerate(newest - timedelta(days=k) for k in range(days)):
         if instance.policy.runs_on(slot.date()) and slot >= instance.created:
             runs.append([_Draft(instance.id, node, slot + timedelta(seconds=rng.randrange(60)), duration, "Success",
-                                round(size * (1 + rng.uniform(-jitter, jitter)))) for node in instance.nodes])
+                                round(size * (1 + rng.uniform(-jitter, jitter))), run=f"h{k}")
+                         for node in instance.nodes])
     if spec.has("latest"):
         if not runs:
             raise spec.fail("latest", "the history has no run to override")
@@ -129,5 +131,5 @@ def _explicit(instance: Instance, spec: Section, anchor: datetime) -> list[_Draf
             drafts.append(_Draft(instance.id, node, entry.time("start", anchor), entry.duration("duration", _DURATION),
                                  status, entry.size("size", 0 if status == "Failed" else _SIZE),
                                  entry.text("type", "FullBackup"), entry.text("mode", "Automated"),
-                                 entry.text("method", "Physical"), dict(raw_fields)))
+                                 entry.text("method", "Physical"), dict(raw_fields), f"e{n}"))
     return drafts

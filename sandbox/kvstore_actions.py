@@ -15,7 +15,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from .apierror import ApiError, invalid, missing
-from .fleet import Backup, Instance, Scenario
+from .fleet import Backup, Instance, Scenario, Task
 
 # LocalName and zones as DescribeRegions answers them; other regions get a plausible default.
 REGIONS = {
@@ -37,6 +37,12 @@ PUBLIC_REGIONS = (
 MINUTE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z")
 BACKUP_PAGE_SIZES = (30, 50, 100, 200, 300)
 MAX_TAGS = 5
+# DescribeClusterBackupList: the reference gives no PageSize range (30 is its example); this bound is
+# the sandbox's own, so that a caller cannot ask for everything at once unnoticed.
+CLUSTER_BACKUP_PAGE_SIZES = range(1, 101)
+# DescribeBackupTasks' TaskAction: TempBackupTask = manual, NormalBackupTask = automatic
+# (models/_describe_backup_tasks_response_body.py).
+TASK_ACTIONS = {"Manual": "TempBackupTask", "Automated": "NormalBackupTask"}
 
 
 def _utc(moment: datetime, seconds: bool = True) -> str:
@@ -88,6 +94,9 @@ class Actions:
             "DescribeInstances": self.describe_instances,
             "DescribeBackupPolicy": self.describe_backup_policy,
             "DescribeBackups": self.describe_backups,
+            "DescribeLogicInstanceTopology": self.describe_logic_instance_topology,
+            "DescribeClusterBackupList": self.describe_cluster_backup_list,
+            "DescribeBackupTasks": self.describe_backup_tasks,
         }
 
     def _shuffled(self, instance: Instance) -> list[Backup]:
@@ -122,9 +131,18 @@ class Actions:
         found = [i for i in self.scenario.instances
                  if i.region == region and (not ids or i.id in ids) and (not status or i.status == status)
                  and all(key in i.tags and value in (None, i.tags[key]) for key, value in wanted_tags)]
+        odd = self.scenario.instance_list
+        found = [j for i in found for j in ([i, i] if i.id in odd.twice else [i])]
+        if odd.ignore_page_number:
+            number = 1
         page = found[(number - 1) * size:number * size]
-        return {"Instances": {"KVStoreInstance": [self._instance(i) for i in page]},
-                "TotalCount": len(found), "PageNumber": number, "PageSize": size}
+        answer = {"Instances": {"KVStoreInstance": [self._instance(i) for i in page]},
+                  "TotalCount": len(found), "PageNumber": number, "PageSize": size}
+        if odd.total_count is None:
+            del answer["TotalCount"]
+        elif odd.total_count != "honest":
+            answer["TotalCount"] = odd.total_count
+        return answer
 
     @staticmethod
     def _tags(params: dict) -> list[tuple[str, str | None]]:
@@ -142,11 +160,19 @@ class Actions:
     @staticmethod
     def _instance(i: Instance) -> dict:
         zone = REGIONS.get(i.region, ("", f"{i.region}-a"))[1].split(",")[0]
-        return {"InstanceId": i.id, "InstanceName": i.name, "RegionId": i.region, "ZoneId": zone,
-                "ArchitectureType": i.architecture, "ShardCount": i.shards, "InstanceStatus": i.status,
-                "CreateTime": _utc(i.created), "EngineVersion": i.engine, "InstanceType": i.type,
-                "ChargeType": "PrePaid", "NetworkType": "VPC",
-                "Tags": {"Tag": [{"Key": k, "Value": v} for k, v in i.tags.items()]}}
+        answer = {"InstanceId": i.id, "InstanceName": i.name, "RegionId": i.region, "ZoneId": zone,
+                  "ArchitectureType": i.architecture, "NodeType": i.node_type, "InstanceStatus": i.status,
+                  "CreateTime": _utc(i.created), "EngineVersion": i.engine, "InstanceType": i.type,
+                  "EditionType": "Enterprise" if i.type == "Tair" else "Community",
+                  "ChargeType": "PrePaid", "NetworkType": "VPC",
+                  "Tags": {"Tag": [{"Key": k, "Value": v} for k, v in i.tags.items()]}}
+        # ShardCount "is returned only for cloud-native cluster instances and read/write splitting
+        # instances" (DescribeInstances, https://help.aliyun.com/document_detail/473778.html): a
+        # classic cluster and a standard instance answer without it.
+        if i.architecture == "rwsplit" or (i.architecture == "cluster" and i.cloud_native):
+            answer["ShardCount"] = i.shards
+        answer.update(i.raw)
+        return answer
 
     def describe_backup_policy(self, params: dict) -> dict:
         policy = self.instance(params).policy
@@ -162,8 +188,11 @@ class Actions:
         size, number = _page(params, BACKUP_PAGE_SIZES, 30)
         backup_id = _number(params, "BackupId", 0) or None
         instance = self.instance(params)
-        found = [b for b in self._order[instance.id]
-                 if start <= b.start <= end and backup_id in (None, b.backup_id)]
+        # DescribeBackups does not apply to cloud-native clusters, whose backups are cluster backup
+        # sets (DescribeClusterBackupList "applies only to cloud-native instances",
+        # https://help.aliyun.com/document_detail/2679168.html): it lists none of theirs.
+        records = [] if instance.architecture == "cluster" and instance.cloud_native else self._order[instance.id]
+        found = [b for b in records if start <= b.start <= end and backup_id in (None, b.backup_id)]
         page = found[(number - 1) * size:number * size]
         return {"TotalCount": len(found) + instance.total_count_offset, "PageNumber": number, "PageSize": size,
                 "Backups": {"Backup": [self._backup(b, instance) for b in page]}}
@@ -182,5 +211,99 @@ class Actions:
             "BackupSize": b.size, "BackupType": b.type, "BackupMode": b.mode, "BackupMethod": b.method,
             "EngineVersion": instance.engine,
         }
+        if b.status == "Running":
+            # A backup still in progress has no end yet; the reference documents only Success and
+            # Failed, so the scenario's word for it is answered as is.
+            del answer["BackupEndTime"]
         answer.update(b.raw)
         return answer
+
+    def describe_logic_instance_topology(self, params: dict) -> dict:
+        """Shard nodes as the reference's example answers them (https://help.aliyun.com/document_detail/473786.html):
+        RedisShardList.NodeInfo with NodeId `<id>-db-<i>#<number>`, NodeType `db`, SubInstanceType
+        `master`; RedisProxyList.NodeInfo with NodeType `proxy`."""
+        instance = self.instance(params)
+        if instance.architecture == "standard":
+            # "Supported only for cluster and read/write splitting instances": the error a standard
+            # instance gets is not documented; this code is the sandbox's own.
+            raise ApiError(400, "IncorrectInstanceType", "This operation is supported only for cluster and "
+                                                         "read/write splitting instances.")
+        number = random.Random(f"{self.scenario.seed}:{instance.id}:topology").randrange(1_000_000, 9_999_999)
+        shards = [{"NodeId": f"{node}#{number + n}", "NodeType": "db", "SubInstanceType": "master",
+                   "Capacity": "2048", "Connection": "10000", "Bandwidth": "96"}
+                  for n, node in enumerate(instance.nodes)]
+        proxies = [{"NodeId": f"{instance.id}-proxy-{n}#{number + 100 + n}", "NodeType": "proxy",
+                    "Capacity": "5120", "Connection": "320000", "Bandwidth": "96"} for n in range(2)]
+        return {"InstanceId": instance.id, "RedisShardList": {"NodeInfo": shards},
+                "RedisProxyList": {"NodeInfo": proxies}}
+
+    def describe_cluster_backup_list(self, params: dict) -> dict:
+        """A cloud-native cluster's backup sets, one per backup run, fields and statuses per
+        models/_describe_cluster_backup_list_response_body.py: ClusterBackupStatus OK / RUNNING / other
+        = failed (ERROR here, the shards' own word), IsAvail 0 when a shard's backup failed or is absent;
+        per shard BackupStatus OK / ERROR, IsAvail "1"/"0", sizes as strings as the SDK model types them."""
+        _required(params, "RegionId")
+        start, end = _minute(params, "StartTime"), _minute(params, "EndTime")
+        if end <= start:
+            raise invalid("EndTime", "The end time must be later than the start time.")
+        size, number = _page(params, CLUSTER_BACKUP_PAGE_SIZES, 30)
+        instance = self.instance(params)
+        runs: dict[str, list[Backup]] = {}
+        if instance.architecture == "cluster" and instance.cloud_native:
+            for b in self.scenario.backups_of(instance.id):
+                runs.setdefault(b.run, []).append(b)
+        sets = sorted((self._cluster_set(instance, run, records) for run, records in runs.items()),
+                      key=lambda s: s["ClusterBackupStartTime"], reverse=True)
+        sets = [s for s in sets if _utc(start) <= s["ClusterBackupStartTime"] <= _utc(end)]
+        page = sets[(number - 1) * size:number * size]
+        return {"MaxResults": len(page), "PageNumber": number, "PageSize": size,
+                "FullStorageSize": sum(int(s["ClusterBackupSize"]) for s in sets), "LogStorageSize": 0,
+                "FreeSize": 0, "ClusterBackups": page}
+
+    def _cluster_set(self, instance: Instance, run: str, records: list[Backup]) -> dict:
+        first = min(b.start for b in records)
+        set_id = f"cb-{instance.id[2:10]}{first:%m%d%H%M}"
+        running = any(b.status == "Running" for b in records)
+        finished = [b for b in records if b.status != "Running"]
+        failed = any(b.status != "Success" for b in finished) or len({b.node_id for b in records}) < len(instance.nodes)
+        status = "RUNNING" if running else ("ERROR" if any(b.status != "Success" for b in finished) else "OK")
+        answer = {
+            "ClusterBackupId": set_id, "ClusterBackupStatus": status, "IsAvail": 0 if failed or running else 1,
+            "ClusterBackupStartTime": _utc(first), "ClusterBackupMode": records[0].mode,
+            "ClusterBackupSize": str(sum(b.size for b in finished)), "ShardClassMemory": 2048,
+            "ExpectExpireTime": _utc(first + timedelta(days=instance.policy.retention), seconds=False),
+            "Backups": [self._shard_backup(b, instance) for b in finished],
+        }
+        if running:
+            answer["Progress"] = "40"
+        else:
+            answer["ClusterBackupEndTime"] = _utc(max(b.end for b in records))
+        for b in records:
+            answer.update(b.raw.get("cluster", {}))
+        return answer
+
+    def _shard_backup(self, b: Backup, instance: Instance) -> dict:
+        plain = self._backup(b, instance)
+        ok = b.status == "Success"
+        answer = {"BackupId": str(b.backup_id), "BackupName": f"hins{b.backup_id}_data_{b.start:%Y%m%d%H%M%S}.rdb",
+                  "BackupStatus": "OK" if ok else "ERROR", "IsAvail": "1" if ok else "0",
+                  "BackupSize": str(b.size), "BackupStartTime": _utc(b.start), "BackupEndTime": _utc(b.end),
+                  "InstanceName": b.node_id, "Engine": "redis", "RecoverConfigMode": "",
+                  "BackupDownloadURL": plain["BackupDownloadURL"],
+                  "BackupIntranetDownloadURL": plain["BackupIntranetDownloadURL"],
+                  "ExtraInfo": {"CustinsDbVersion": instance.engine}}
+        answer.update(b.raw.get("shard", {}))
+        return answer
+
+    def describe_backup_tasks(self, params: dict) -> dict:
+        """The instance's backup jobs (models/_describe_backup_tasks_response_body.py), `JobMode` filtering."""
+        instance = self.instance(params)
+        mode = params.get("JobMode")
+        jobs = [self._task(t, instance) for t in instance.tasks if mode in (None, "", t.mode)]
+        return {"InstanceId": instance.id, "BackupJobs": jobs}
+
+    @staticmethod
+    def _task(t: Task, instance: Instance) -> dict:
+        return {"BackupJobID": t.job_id, "BackupProgressStatus": t.status, "JobMode": t.mode,
+                "NodeId": t.node or instance.nodes[0], "StartTime": _utc(t.start), "Process": f"{t.progress}%",
+                "Progress": str(t.progress), "TaskAction": TASK_ACTIONS.get(t.mode, "NormalBackupTask")}

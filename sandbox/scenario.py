@@ -14,16 +14,23 @@ from typing import Mapping
 
 import yaml
 
-from .fleet import WEEKDAYS, Credentials, DingTalkConfig, Fault, Instance, Policy, Scenario, SlackConfig
+from .fleet import (WEEKDAYS, Credentials, DingTalkConfig, Fault, Instance, InstanceList, Policy, Scenario,
+                    SlackConfig, Task)
 from .history import expand
 from .spec import ScenarioError, Section, parse_anchor
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 ARCHITECTURES = ("standard", "cluster", "rwsplit")
 FAULT_KINDS = ("latency", "throttle", "quota", "unavailable", "forbidden", "not_found", "reset", "hang")
-_TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "instances", "faults")
+# NodeType's values: models/_describe_instances_request.py (classic double/single, cloud-native
+# MASTER_SLAVE/STAND_ALONE).
+NODE_TYPES = ("double", "single", "MASTER_SLAVE", "STAND_ALONE")
+# BackupProgressStatus' values: models/_describe_backup_tasks_response_body.py.
+TASK_STATUSES = ("NoStart", "Preparing", "Waiting", "Uploading", "Checking", "Finished")
+_TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "instances", "faults",
+        "instance_list")
 _INSTANCE = ("id", "name", "region", "tags", "architecture", "shards", "status", "created", "engine",
-             "type", "policy", "history", "latest", "backups", "total_count_offset")
+             "type", "policy", "history", "latest", "backups", "total_count_offset", "node_type", "raw", "tasks")
 
 
 def names() -> list[str]:
@@ -74,7 +81,16 @@ def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = 
         dingtalk=_dingtalk(top.section("dingtalk", tuple(DingTalkConfig.__dataclass_fields__))),
         slack=_slack(top.section("slack", tuple(SlackConfig.__dataclass_fields__))),
         regions=regions,
+        instance_list=_instance_list(top.section("instance_list", ("total_count", "ignore_page_number", "twice"))),
     )
+
+
+def _instance_list(spec: Section) -> InstanceList:
+    total = spec.data.get("total_count", "honest")
+    if total not in ("honest", None) and (not isinstance(total, int) or isinstance(total, bool)):
+        raise spec.fail("total_count", f"{total!r} is not a whole number or null")
+    return InstanceList(total, bool(spec.data.get("ignore_page_number", False)),
+                        tuple(str(i) for i in spec.items("twice")))
 
 
 def _instance(spec: Section, anchor: datetime) -> Instance:
@@ -84,6 +100,12 @@ def _instance(spec: Section, anchor: datetime) -> Instance:
     shards = spec.whole("shards", 1, minimum=1)
     if architecture != "cluster" and shards != 1:
         raise spec.fail("shards", "only a cluster has more than one shard")
+    node_type = spec.text("node_type", "double")
+    if node_type not in NODE_TYPES:
+        raise spec.fail("node_type", f"{node_type!r} is not one of {', '.join(NODE_TYPES)}")
+    raw = spec.data.get("raw") or {}
+    if not isinstance(raw, Mapping):
+        raise spec.fail("raw", "expected a mapping of DescribeInstances answer fields")
     tags = spec.data.get("tags") or {}
     if not isinstance(tags, Mapping) or len(tags) > 20:
         raise spec.fail("tags", "expected a mapping of at most 20 key: value pairs")
@@ -100,7 +122,19 @@ def _instance(spec: Section, anchor: datetime) -> Instance:
         type=spec.text("type", "Redis"),
         policy=_policy(spec.section("policy", ("period", "time", "retention", "backup_log"))),
         total_count_offset=spec.whole("total_count_offset", 0, minimum=-10**6),
+        node_type=node_type,
+        raw=dict(raw),
+        tasks=tuple(_task(Section(t, f"{spec.key('tasks')}[{n}]", ("start", "status", "mode", "node", "progress")),
+                          anchor, n) for n, t in enumerate(spec.items("tasks"))),
     )
+
+
+def _task(spec: Section, anchor: datetime, n: int) -> Task:
+    status = spec.text("status", "Uploading")
+    if status not in TASK_STATUSES:
+        raise spec.fail("status", f"{status!r} is not one of {', '.join(TASK_STATUSES)}")
+    return Task(900_000 + n, spec.time("start", anchor, anchor - timedelta(hours=1)), status,
+                spec.text("mode", "Automated"), spec.text("node", ""), spec.whole("progress", 40))
 
 
 def _policy(spec: Section) -> Policy:
@@ -111,7 +145,9 @@ def _policy(spec: Section) -> Policy:
     slot = spec.text("time", "18:00Z-19:00Z")
     parts = slot.replace("Z", "").split("-")
     try:
-        [time.fromisoformat(p) for p in parts]
+        # 24:00 ends the day: the Terraform provider's backup times end with "23:00Z-24:00Z"
+        # (aliyun/terraform-provider-alicloud, alicloud/common.go BACKUP_TIME).
+        [time.fromisoformat(p) for p in parts[:1] + [e for e in parts[1:] if e != "24:00"]]
     except ValueError:
         parts = []
     if len(parts) != 2 or any(len(p) != 5 for p in parts) or not slot.endswith("Z"):

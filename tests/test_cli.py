@@ -77,12 +77,12 @@ def python_m(args: list[str], env: dict[str, str], cwd: Path = REPO) -> subproce
 def test_check_lists_the_tagged_instances_per_region_and_not_the_others(sb, cli_run):
     code, out, _ = cli_run("check")
     assert code == 0
-    assert len(tagged(sb)) == 13
+    assert len(tagged(sb)) == 15
     for region in sb.regions:
         assert f"{region}: {len(tagged(sb, region))} instances carry backup-report=daily" in out
     for instance in sb.scenario.instances:
         assert (instance.id in out) == (instance in tagged(sb)), instance.name
-    assert "13 instances in 2 regions" in out
+    assert "15 instances in 2 regions" in out
 
 
 def test_check_reads_no_backups(sb, cli_run):

@@ -33,12 +33,17 @@ DUMMIES = {"FC_ROLE_ARN": "acs:ram::123456789:role/redis-backup-report",
            "INSTANCE_TAGS": "backup-report=daily"}
 SECRET_WORDS = ("WEBHOOK", "SECRET", "TOKEN", "KEY", "MOBILES")
 INSTANCE = r"acs:kvstore:[^:]+:[^:]+:instance/[^:]+"
-# Each action and the resources it may be granted on. DescribeRegions has no resource-level
+# Each action the function calls (cloud/kvstore.py), by its RAM name as its API reference gives it,
+# and the resources it may be granted on. DescribeRegions has no resource-level
 # permission (its API page lists "All Resources"); logs go to the Logstore of `logConfig: auto`.
 RESOURCES = {
     "kvstore:DescribeInstances": (INSTANCE,),
     "kvstore:DescribeBackups": (INSTANCE,),
     "kvstore:DescribeBackupPolicy": (INSTANCE,),
+    "kvstore:DescribeClusterBackupList": (INSTANCE,),
+    "kvstore:DescribeBackupTasks": (INSTANCE,),
+    # Granted on all resources only, as its reference says (https://help.aliyun.com/document_detail/473786.html).
+    "kvstore:DescribeLogicInstanceTopology": (r"\*",),
     "kvstore:DescribeRegions": (r"\*",),
     "log:PostLogStoreLogs": (r"acs:log:[^:]+:[^:]+:project/serverless-\*/logstore/default-logs",),
 }
@@ -266,7 +271,7 @@ def test_ram_policy_is_least_privilege():
 
 @pytest.mark.parametrize("statement, extra", [(0, "kvstore:*"), (0, "kvstore:Describe*"),
                                               (0, "kvstore:ModifyBackupPolicy"), (0, "*"),
-                                              (1, "kvstore:DescribeBackups"), (2, "log:*")])
+                                              (1, "kvstore:DescribeBackups"), (2, "kvstore:DescribeBackups"), (3, "log:*")])
 def test_policy_check_can_fail(statement, extra):
     policy = json.loads((REPO / "deploy" / "ram-policy.json").read_text())
     policy["Statement"][statement]["Action"].append(extra)
@@ -275,5 +280,5 @@ def test_policy_check_can_fail(statement, extra):
 
 def test_policy_check_refuses_logs_granted_on_every_project():
     policy = json.loads((REPO / "deploy" / "ram-policy.json").read_text())
-    policy["Statement"][2]["Resource"] = "*"
+    policy["Statement"][3]["Resource"] = "*"
     assert policy_problems(policy) == ["log:PostLogStoreLogs is granted on '*', wider than it needs"]

@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from backup_report import settings as cfg
 from backup_report.cloud.kvstore import _backup
-from backup_report.model import BackupPolicy, Instance, Kind, Window
+from backup_report.model import BackupPolicy, Instance, Kind, Reading, Window
 from backup_report.judge.schedule import last_due_slot
-from backup_report.judge.verdicts import LATE_TOLERANCE, SLOT_TOLERANCE, Rules, decide
+from backup_report.judge.records import LATE_TOLERANCE
+from backup_report.judge.verdicts import SLOT_TOLERANCE, Rules, decide
 from backup_report.window import parse_api_time
 
 EXAMPLES = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -151,7 +152,7 @@ TIMES = st.one_of(
     MOMENTS.map(lambda t: t.strftime("%Y-%m-%dT%H:%MZ")),
     MOMENTS.map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"),
     MOMENTS.map(lambda t: (t + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S+08:00")),
-    MOMENTS.map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S")),  # no zone: unreadable
+    MOMENTS.map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S")),  # no zone: UTC
     MOMENTS.map(lambda t: int(t.timestamp())),
     st.sampled_from(["", "yesterday", "2026-02-30T01:00:00Z", "2026-11-27T25:00:00Z", "0000-00-00T00:00:00Z",
                      "9999-12-31T23:59:59Z"]),
@@ -190,7 +191,9 @@ RECORDS = st.lists(st.one_of(PLAUSIBLE, PLAUSIBLE, ODD), max_size=12)
 
 def through_the_core(instance, policy, records, anomalies=()):
     backups = [_backup(DescribeBackupsResponseBodyBackupsBackup().from_map(r)) for r in records]
-    return backups, decide(instance, policy, backups, WINDOW, RULES, anomalies)
+    reading = Reading(policy, tuple(backups), per_shard=instance.is_cluster, shard_count=instance.shard_count,
+                      anomalies=tuple(anomalies))
+    return backups, decide(instance, reading, WINDOW, RULES)
 
 
 def node_of(record: dict, instance: Instance) -> str | None:
@@ -229,7 +232,9 @@ def test_an_unknown_status_as_the_newest_attempt_is_never_ok(instance, policy, r
     newest = {"BackupId": 10 ** 10, "BackupStatus": newest_status, "NodeInstanceId": node,
               "BackupStartTime": (latest + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
     _, verdict = through_the_core(instance, policy, records + [newest])
-    if newest_status not in ("Success", "Failed"):
+    # A running backup after a covering success is fine (it neither covers nor fails); any other
+    # status the API does not document is never ok.
+    if newest_status not in ("Success", "Failed") and str(newest_status).upper() != "RUNNING":
         assert verdict.kind is not Kind.OK
 
 
@@ -240,3 +245,44 @@ def test_a_total_count_that_disagrees_is_never_ok(instance, policy, records, lis
     _, verdict = through_the_core(instance, policy, records, anomalies)
     if anomalies:
         assert verdict.kind is not Kind.OK and verdict.severity.value == "alert"
+
+
+# --- DescribeClusterBackupList sets through the pure core ------------------------------------------
+
+SHARD_ANSWERS = st.fixed_dictionaries({
+    "BackupId": st.one_of(st.integers(1, 10 ** 9).map(str), st.none()),
+    "InstanceName": st.one_of(st.sampled_from(["r-cn-db-0", "r-cn-db-1", "r-cn-db-2", "r-other-db-0", "r-cn", ""]),
+                              st.none()),
+    "BackupStatus": st.one_of(st.sampled_from(["OK", "ERROR", "RUNNING", "ok", ""]), st.none()),
+    "IsAvail": st.one_of(st.sampled_from(["1", "0", 1, 0]), st.none()),
+    "BackupSize": st.one_of(st.integers(0, 10 ** 11).map(str), st.none(), st.text(max_size=4)),
+})
+SET_ANSWERS = st.fixed_dictionaries({
+    "ClusterBackupId": st.one_of(st.sampled_from(["cb-1", "cb-2", "cb-3"]), st.none()),
+    "ClusterBackupStatus": st.one_of(st.sampled_from(["OK", "RUNNING", "ERROR", "FAILED", "ok"]), st.none()),
+    "IsAvail": st.one_of(st.sampled_from([1, 0]), st.none()),
+    "ClusterBackupStartTime": TIMES,
+    "ClusterBackupEndTime": TIMES,
+    "Backups": st.lists(SHARD_ANSWERS, max_size=4),
+})
+
+
+@EXAMPLES
+@given(policy=POLICIES, sets=st.lists(SET_ANSWERS, max_size=6))
+def test_a_cloud_native_cluster_is_ok_only_on_a_complete_available_set_for_the_due_slot(policy, sets):
+    from alibabacloud_r_kvstore20150101.models import DescribeClusterBackupListResponseBodyClusterBackups
+    from backup_report.cloud.kvstore import _cluster_set
+    from backup_report.judge.cluster_sets import as_records
+    cluster = Instance("r-cn", "cn", "cn-hangzhou", architecture="cluster", shard_count=3, node_type="MASTER_SLAVE")
+    read = [_cluster_set(DescribeClusterBackupListResponseBodyClusterBackups().from_map(s)) for s in sets]
+    records, odd = as_records(cluster, read, 3)
+    verdict = decide(cluster, Reading(policy, tuple(records), anomalies=tuple(odd), source="DescribeClusterBackupList"),
+                     WINDOW, RULES)
+    assert isinstance(verdict.kind, Kind) and verdict.detail
+    if verdict.kind is Kind.OK:
+        slot = last_due_slot(policy, WINDOW.end, RULES.grace)
+        good = [s for s in read if s.status == "OK" and s.available and s.end is not None and s.start is not None
+                and slot.start - SLOT_TOLERANCE <= s.start <= END + LATE_TOLERANCE
+                and {b.node for b in s.shards if b.status == "OK" and b.available} >= {"r-cn-db-0", "r-cn-db-1",
+                                                                                        "r-cn-db-2"}]
+        assert good, "ok without a complete, available set for the due slot"

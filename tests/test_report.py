@@ -104,7 +104,7 @@ def test_a_64_shard_cluster_with_one_failed_shard_is_incomplete(report):
     big = instance("r-cluster64", architecture="cluster", shards=64, latest={"status": "Failed", "nodes": [17]})
     run = report(fleet(big))
     assert run.verdict("r-cluster64") == "incomplete"
-    assert run.detail("r-cluster64").startswith("63/64 shards backed up; r-cluster64-db-17 failed")
+    assert run.detail("r-cluster64").startswith("63/64 shards backed up (classic cluster); r-cluster64-db-17 failed")
 
 
 def test_the_window_is_the_trigger_time_truncated_minus_the_lookback(report):
@@ -175,7 +175,7 @@ def test_the_result_is_the_contracts_json(report):
     assert set(result) >= {"status", "window", "counts", "instances", "deliveries"}
     assert result["counts"]["ok"] == 1 and result["counts"]["failed"] == 1 and sum(result["counts"].values()) == 2
     assert set(result["counts"]) == {"ok", "failed", "missing", "incomplete", "error", "not_due", "new",
-                                     "recovered", "shrunk", "inactive"}
+                                     "recovered", "shrunk", "inactive", "running"}
     assert result["instances"][0] == {"instance_id": "r-failed01", "name": "failed01-cache", "region": "cn-hangzhou",
                                       "verdict": "failed", "detail": run.detail("r-failed01")}
 
@@ -261,7 +261,11 @@ def test_the_demo_fleet_shows_every_verdict_and_leaves_out_the_others(report):
     run = report("demo", settings={"REGIONS": "cn-hangzhou,cn-shanghai"})
     kinds = set(run.verdicts.values())
     assert kinds >= {"ok", "failed", "missing", "incomplete", "not_due", "new", "recovered", "shrunk"}
-    assert len(run.verdicts) == 13
+    assert len(run.verdicts) == 15
+    # The demo's classic and cloud-native clusters, each read its own way, are both fine.
+    assert run.verdict("r-uf6e9lm2v4pa8s5d") == "ok" and "on all 8 shards" in run.detail("r-uf6e9lm2v4pa8s5d")
+    assert run.verdict("r-bp1n5kc8d2rw6g3h") == "ok"
+    assert "cluster backup set on all 3 shards" in run.detail("r-bp1n5kc8d2rw6g3h")
     assert run.result["status"] == "alert"
     assert ANCHOR == run.result["window"]["end"]
 

@@ -92,20 +92,21 @@ def test_an_instance_changing_its_configuration_that_was_backed_up_is_ok(report)
 def test_a_cluster_with_a_failed_shard_is_incomplete_naming_it(report):
     run = report(fleet(instance("r-clu", architecture="cluster", shards=4, latest={"status": "Failed", "nodes": [2]})))
     assert run.verdict("r-clu") == "incomplete"
-    assert run.detail("r-clu").startswith("3/4 shards backed up; r-clu-db-2 failed (backup ")
+    assert run.detail("r-clu").startswith("3/4 shards backed up (classic cluster); r-clu-db-2 failed (backup ")
 
 
 def test_a_cluster_with_an_absent_shard_is_incomplete_naming_it(report):
     run = report(fleet(instance("r-clu", architecture="cluster", shards=4, latest={"status": "Absent", "nodes": [3]})))
     assert run.verdict("r-clu") == "incomplete"
-    assert run.detail("r-clu") == "3/4 shards backed up; r-clu-db-3 has no backup"
+    assert run.detail("r-clu") == "3/4 shards backed up (classic cluster); r-clu-db-3 has no backup"
 
 
 def test_a_cluster_whose_shard_never_appeared_is_incomplete(report):
     four_of_five = [{"start": "-6h50m", "node": n, "size": "1GB"} for n in range(4)]
     run = report(fleet(instance("r-clu", architecture="cluster", shards=5, history=None, backups=four_of_five)))
     assert run.verdict("r-clu") == "incomplete"
-    assert run.detail("r-clu") == "4/5 shards backed up; 1 shard(s) have no backup record at all"
+    # A classic cluster has no ShardCount: its topology names the shard that never appeared.
+    assert run.detail("r-clu") == "4/5 shards backed up (classic cluster); r-clu-db-4 has no backup record at all"
 
 
 def test_a_cluster_with_every_shard_failed_is_failed(report):

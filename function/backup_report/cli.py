@@ -159,10 +159,10 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
     with redact.Redaction([settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
                            creds.access_key_id, creds.access_key_secret, creds.security_token]):
         redact.quiet_sdk_debug()
-        return _list_instances(settings, creds)
+        return _list_instances(settings, creds, home=_region(args, sb))
 
 
-def _list_instances(settings: Settings, creds: Credentials) -> int:
+def _list_instances(settings: Settings, creds: Credentials, home: str) -> int:
     from .cloud.kvstore import KVStore
     from .cloud.ratelimit import RateLimiter
     from .cloud.retry import ApiFailure
@@ -171,7 +171,7 @@ def _list_instances(settings: Settings, creds: Credentials) -> int:
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
                     limiter=RateLimiter(settings.api_qps), remaining=lambda: deadline - time.monotonic())
     tags = _tags(settings)
-    regions, unknown = app.known_regions(cloud, settings.regions, _region(args, sb))
+    regions, unknown = app.known_regions(cloud, settings.regions, home)
     failed = bool(unknown)
     for failure in unknown:
         print(f"\n{failure.region}: not checked: {failure.error.message}")
@@ -182,13 +182,15 @@ def _list_instances(settings: Settings, creds: Credentials) -> int:
                 found = cloud.instances(region, settings.instance_tags, on_page=lambda page: progress.add(len(page)))
         except ApiFailure as failure:
             # An API refusal's message is the service's text: it may repeat what the request carried.
-            print(redact.scrub(f"\n{region}: could not list instances: {failure.error}"))
+            what = ("listed, but the answer is odd" if failure.error.code == "InconsistentAnswer"
+                    else "could not list instances")
+            print(redact.scrub(f"\n{region}: {what}: {failure.error}"))
             failed = True
             continue
         total += len(found)
         print(f"\n{region}: {len(found)} instance{'s' * (len(found) != 1)} carry {tags}")
         for instance in sorted(found, key=lambda i: (i.name, i.instance_id)):
-            shape = instance.architecture + (f", {instance.shard_count} shards" if instance.shard_count > 1 else "")
+            shape = instance.kind + (f", {instance.shard_count} shards" if instance.shard_count > 1 else "")
             print(f"  {instance.instance_id:<24} {instance.name:<22} {shape:<20} {instance.status}")
     print(f"\n{total} instance{'s' * (total != 1)} in {len(regions)} region"
           f"{'s' * (len(regions) != 1)} would be checked. Backups were not read: "

@@ -19,6 +19,7 @@ class Kind(str, Enum):
     FAILED = "failed"
     MISSING = "missing"
     INCOMPLETE = "incomplete"
+    RUNNING = "running"
     INACTIVE = "inactive"
     SHRUNK = "shrunk"
     RECOVERED = "recovered"
@@ -40,6 +41,7 @@ SEVERITY = {
     Kind.FAILED: Severity.ALERT,
     Kind.MISSING: Severity.ALERT,
     Kind.INCOMPLETE: Severity.ALERT,
+    Kind.RUNNING: Severity.WARNING,
     Kind.INACTIVE: Severity.WARNING,
     Kind.RECOVERED: Severity.WARNING,
     Kind.SHRUNK: Severity.WARNING,
@@ -49,8 +51,19 @@ SEVERITY = {
 }
 
 
+# DescribeInstances' NodeType: cloud-native instances say MASTER_SLAVE / STAND_ALONE, classic (local-disk)
+# ones double / single (alibabacloud_r_kvstore20150101/models/_describe_instances_request.py, NodeType).
+CLOUD_NATIVE_NODE_TYPES = ("MASTER_SLAVE", "STAND_ALONE")
+CLASSIC_NODE_TYPES = ("double", "single")
+
+
 @dataclass(frozen=True)
 class Instance:
+    """One DescribeInstances entry. `architecture` is ArchitectureType (cluster / standard / rwsplit),
+    `node_type` NodeType, `shard_count` ShardCount (0 when the API did not give a positive integer),
+    `instance_type` InstanceType (Redis / Tair / Memcache), `edition_type` EditionType
+    (Community / Enterprise); `created` is CreateTime in UTC."""
+
     instance_id: str
     name: str
     region: str
@@ -58,15 +71,42 @@ class Instance:
     architecture: str = "standard"
     shard_count: int = 1  # 0 when the API did not say
     created: datetime | None = None
+    node_type: str = ""
+    instance_type: str = ""
+    edition_type: str = ""
 
     @property
     def is_cluster(self) -> bool:
-        return self.architecture == "cluster" and self.shard_count != 1
+        # Either field is enough: a cluster whose ArchitectureType is absent still has its shards.
+        return self.architecture == "cluster" or self.shard_count > 1
+
+    @property
+    def cloud_native(self) -> bool:
+        return self.node_type in CLOUD_NATIVE_NODE_TYPES
+
+    @property
+    def kind(self) -> str:
+        """How the instance is read and named in messages: "standard", "read/write splitting",
+        "classic cluster", "cloud-native cluster", or "cluster" when NodeType says neither."""
+        if self.is_cluster:
+            if self.cloud_native:
+                return "cloud-native cluster"
+            return "classic cluster" if self.node_type in CLASSIC_NODE_TYPES else "cluster"
+        return "read/write splitting" if self.architecture == "rwsplit" else "standard"
+
+
+# DescribeClusterBackupList documents RUNNING for a cluster backup set in progress
+# (models/_describe_cluster_backup_list_response_body.py, ClusterBackupStatus). DescribeBackups documents
+# only Success and Failed; no other word is taken to mean "running" (an unknown status stays an error).
+RUNNING_STATUSES = ("RUNNING",)
 
 
 @dataclass(frozen=True)
 class Backup:
-    """One `DescribeBackups` record, reduced to what verdicts need (never the download URLs)."""
+    """One `DescribeBackups` record (or one cluster backup set, read as a record of the whole
+    instance), reduced to what verdicts need (never the download URLs). Times UTC, size in bytes.
+    `partial`: for a failed cluster backup set whose other shards were backed up, what it lacks;
+    `note`: why a cluster backup set failed (its shards' statuses)."""
 
     backup_id: str
     node: str
@@ -76,14 +116,54 @@ class Backup:
     size: int | None = None
     backup_type: str = "FullBackup"
     mode: str = "Automated"
+    partial: str = ""
+    note: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.status.upper() in RUNNING_STATUSES
+
+    @property
+    def finished(self) -> bool:
+        """A record without an end time or an ID, or one still running, has not finished yet."""
+        return not self.running and self.end is not None and self.backup_id not in ("", "?")
 
     @property
     def succeeded(self) -> bool:
-        return self.status == "Success"
+        return self.status == "Success" and self.finished
+
+    @property
+    def covers(self) -> bool:
+        """Only a finished, successful full backup serves a slot: an incremental one needs its full
+        backup (DescribeBackups' BackupType: FullBackup | IncrementalBackup)."""
+        return self.succeeded and self.backup_type == "FullBackup"
 
     @property
     def failed(self) -> bool:
         return self.status == "Failed"
+
+    @property
+    def unknown(self) -> bool:
+        """A status that is neither Success, Failed nor running: not to be judged."""
+        return not (self.status == "Success" or self.failed or self.running)
+
+
+@dataclass(frozen=True)
+class BackupTask:
+    """One DescribeBackupTasks job (models/_describe_backup_tasks_response_body.py): its
+    BackupJobID, BackupProgressStatus (NoStart, Preparing, Waiting, Uploading, Checking, Finished),
+    JobMode, NodeId, StartTime (UTC) and Progress (0-100, as text)."""
+
+    job_id: str
+    status: str
+    start: datetime | None
+    mode: str = ""
+    node: str = ""
+    progress: str = ""
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status != "Finished"
 
 
 @dataclass(frozen=True)
@@ -155,3 +235,46 @@ class Findings:
     window: Window
     checked: list[Checked] = field(default_factory=list)
     region_failures: list[RegionFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the cloud edge read for one instance, ready to judge: the policy, the records, how many
+    shards are expected and their node IDs when the topology named them, the calls' anomalies, and the
+    action the records came from. `per_shard`: the records are a classic cluster's, one per shard node
+    (else one data set: a standard or read/write splitting instance, or a cloud-native cluster's
+    backup sets)."""
+
+    policy: BackupPolicy
+    records: tuple[Backup, ...]
+    per_shard: bool = False
+    shard_count: int = 1
+    shards: tuple[str, ...] = ()
+    anomalies: tuple[str, ...] = ()
+    source: str = "DescribeBackups"
+
+
+@dataclass(frozen=True)
+class ShardBackup:
+    """One shard's backup in a cluster backup set (DescribeClusterBackupList's Backups): its
+    BackupId, InstanceName (the shard's node), BackupStatus (OK / ERROR), IsAvail, BackupSize (bytes)."""
+
+    backup_id: str
+    node: str
+    status: str
+    available: bool
+    size: int | None
+
+
+@dataclass(frozen=True)
+class ClusterBackupSet:
+    """One DescribeClusterBackupList cluster backup set: ClusterBackupId, ClusterBackupStatus (OK,
+    RUNNING, other values failed), IsAvail, start and end (UTC) and the shards' backups."""
+
+    set_id: str
+    status: str
+    available: bool
+    start: datetime | None
+    end: datetime | None
+    shards: tuple[ShardBackup, ...]
+    progress: str = ""

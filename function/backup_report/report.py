@@ -16,15 +16,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from .model import ApiError, Backup, BackupPolicy, Checked, Findings, Instance, Kind, RegionFailure, Verdict, Window
+from .model import (ApiError, Backup, BackupPolicy, BackupTask, Checked, ClusterBackupSet, Findings, Instance, Kind,
+                    RegionFailure, Verdict, Window)
+from .cloud import kinds
 from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
-from .judge.verdicts import Rules, decide, read_from
+from .judge.verdicts import Rules, decide, needs_tasks
 
 
 class Cloud(Protocol):
     def instances(self, region: str, tags, on_page: Callable[[list[Instance]], None]) -> list[Instance]: ...
     def policy(self, instance: Instance) -> BackupPolicy: ...
     def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]: ...
+    def topology(self, instance: Instance) -> tuple[str, ...]: ...
+    def cluster_backups(self, instance: Instance, start, end) -> tuple[list[ClusterBackupSet], list[str]]: ...
+    def tasks(self, instance: Instance) -> list[BackupTask]: ...
 
 
 @dataclass
@@ -93,10 +98,17 @@ def _check(cloud: Cloud, instance: Instance, window: Window, rules: Rules, budge
     if budget.remaining() <= 0:
         return OUT_OF_TIME
     try:
-        policy = cloud.policy(instance)
-        backups, anomalies = cloud.backups(instance, read_from(policy, window, rules), window.end)
+        reading = kinds.read(cloud, instance, window, rules)
+        if isinstance(reading, Verdict):
+            return reading
+        verdict = decide(instance, reading, window, rules)
+        if needs_tasks(verdict):  # one more call, only for a would-be `missing` instance
+            try:
+                verdict = decide(instance, reading, window, rules, tasks=cloud.tasks(instance))
+            except ApiFailure as failure:  # the backup is still missing as far as the run can tell
+                return Verdict(verdict.kind, f"{verdict.detail}; DescribeBackupTasks failed: {failure.error}")
+        return verdict
     except ApiFailure as failure:
         if failure.error.code == OUT_OF_TIME_CODE:  # stopped between its calls: not checked
             return OUT_OF_TIME
         return Verdict(Kind.ERROR, f"{failure.error.action or 'API'} failed: {failure.error}")
-    return decide(instance, policy, backups, window, rules, anomalies)

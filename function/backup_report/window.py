@@ -15,7 +15,7 @@ API_MINUTE = "%Y-%m-%dT%H:%MZ"
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
 _API_TIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?(Z|[+-]\d{2}:\d{2})$")
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?(Z|[+-]\d{2}:\d{2})?$")
 
 
 def window_for(trigger_time: datetime | None, lookback_hours: int, now: datetime) -> Window:
@@ -33,8 +33,10 @@ def iso_utc(moment: datetime) -> str:
 
 
 def parse_api_time(text: object) -> datetime | None:
-    """The API's UTC times (`…T…Z`, with or without seconds); None when unreadable, zoneless or
-    outside [EARLIEST, LATEST).
+    """The API's UTC times (`…T…Z`, with or without seconds); None when unreadable or outside
+    [EARLIEST, LATEST). A time without a zone designator is UTC: the API reference gives every time
+    of these answers in UTC (e.g. models/_describe_backup_tasks_response_body.py, StartTime
+    "displayed in UTC").
 
     A regex, not datetime.fromisoformat: Python 3.10 (the FC runtime) accepts fewer forms than 3.11.
     """
@@ -51,7 +53,7 @@ def parse_api_time(text: object) -> datetime | None:
         return None
     if not EARLIEST.year <= moment.year < LATEST.year:  # before the offset: year 1 minus +01:00 overflows
         return None
-    if zone != "Z":
+    if zone and zone != "Z":
         sign = 1 if zone[0] == "+" else -1
         moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
     return moment if EARLIEST <= moment < LATEST else None

@@ -34,6 +34,15 @@ class Api:
     def describe_backups(self, **fields):
         return self._call("describe_backups", models.DescribeBackupsRequest(**fields))
 
+    def describe_logic_instance_topology(self, **fields):
+        return self._call("describe_logic_instance_topology", models.DescribeLogicInstanceTopologyRequest(**fields))
+
+    def describe_cluster_backup_list(self, **fields):
+        return self._call("describe_cluster_backup_list", models.DescribeClusterBackupListRequest(**fields))
+
+    def describe_backup_tasks(self, **fields):
+        return self._call("describe_backup_tasks", models.DescribeBackupTasksRequest(**fields))
+
 
 @pytest.fixture
 def api(sandbox) -> Api:

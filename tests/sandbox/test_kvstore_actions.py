@@ -57,9 +57,13 @@ def test_describe_instances_answers_every_field_of_the_regions_instances(api):
     body = api.describe_instances(region_id="cn-hangzhou")
     assert body.total_count == 4 and (body.page_number, body.page_size) == (1, 30)
     orders = body.instances.kvstore_instance[0]
-    assert (orders.instance_id, orders.instance_name, orders.region_id, orders.architecture_type, orders.shard_count,
-            orders.instance_status, orders.create_time, orders.engine_version, orders.instance_type) == \
-        ("r-bp1orders", "orders-cache", "cn-hangzhou", "standard", 1, "Normal", "2026-01-01T00:00:00Z", "6.0", "Redis")
+    assert (orders.instance_id, orders.instance_name, orders.region_id, orders.architecture_type, orders.node_type,
+            orders.instance_status, orders.create_time, orders.engine_version, orders.instance_type,
+            orders.edition_type) == \
+        ("r-bp1orders", "orders-cache", "cn-hangzhou", "standard", "double", "Normal", "2026-01-01T00:00:00Z", "6.0",
+         "Redis", "Community")
+    # ShardCount is answered only for cloud-native clusters and read/write splitting instances.
+    assert orders.shard_count is None
     assert [(t.key, t.value) for t in orders.tags.tag] == [("backup-report", "daily"), ("team", "payments")]
     assert [i.instance_id for i in api.describe_instances(region_id="cn-shanghai").instances.kvstore_instance] == \
         ["r-uf6odd"]

@@ -17,7 +17,7 @@ from darabonba.runtime import RuntimeOptions
 
 from . import retry
 from ..invocation import Credentials
-from ..model import ApiError, Backup, BackupPolicy, Instance
+from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance, ShardBackup
 from .ratelimit import RateLimiter
 from .route import sdk_route
 from ..judge.schedule import parse_policy
@@ -27,6 +27,7 @@ T = TypeVar("T")
 
 INSTANCES_PAGE = 50  # DescribeInstances' largest page
 BACKUPS_PAGE = 300  # DescribeBackups' largest page: fewest calls for a cluster's history
+CLUSTER_BACKUPS_PAGE = 30  # DescribeClusterBackupList: no documented range; the reference's example
 MAX_PAGES = 1000  # a guard against an API that never returns a short page
 
 
@@ -55,25 +56,48 @@ class KVStore:
 
     def instances(self, region: str, tags: Iterable[tuple[str, str | None]],
                   on_page: Callable[[list[Instance]], None] = lambda page: None) -> list[Instance]:
-        """Every page of DescribeInstances, asked for the tags (`Tag.N.Key`/`Tag.N.Value`). Each page's
-        instances also go to `on_page` as it arrives, so they can be checked while the rest is listed."""
+        """Every page of DescribeInstances asked for the tags (`Tag.N.Key`/`Tag.N.Value`). Each page's new
+        instances also go to `on_page` as it arrives, so they can be checked while the rest is listed.
+
+        Pages are read until a short one: TotalCount is only cross-checked, never trusted to stop
+        early. The time budget is checked before every page. An instance listed again is checked
+        once; a page that brings nothing new stops the listing. A TotalCount that disagrees and a
+        repeated page are odd answers: raised as an `ApiFailure` (code InconsistentAnswer) after the
+        instances listed so far were handed to `on_page`, so the run reports the region."""
         tag_filter = [models.DescribeInstancesRequestTag(key=k, value=v) for k, v in tags]
-        found: list[Instance] = []
-        listed = 0
+        found: dict[str, Instance] = {}
+        seen: set[str] = set()  # every ID listed, tagged or not: what tells a repeated page
+        listed, odd, total = 0, [], None
         for page in range(1, MAX_PAGES + 1):
+            self._in_time("DescribeInstances")
             request = models.DescribeInstancesRequest(region_id=region, tag=tag_filter,
                                                       page_size=INSTANCES_PAGE, page_number=page)
             body = self._call(region, "DescribeInstances", lambda c, o: c.describe_instances_with_options(request, o))
             items = (body.instances.kvstore_instance if body.instances else None) or []
+            total = body.total_count
             listed += len(items)
             # Whatever the API does with several tags, an instance is kept only when it carries all of
             # them: the report never widens beyond what INSTANCE_TAGS says.
             tagged = [i for i, item in (_instance(item, region) for item in items) if _has_tags(item, tags)]
-            found += tagged
-            on_page(tagged)
-            if len(items) < INSTANCES_PAGE or listed >= (body.total_count or 0):
+            ids = [str(item.instance_id) for item in items]
+            new_ids = set(ids) - seen
+            if len(set(ids)) < len(ids) or 0 < len(new_ids) < len(set(ids)):
+                odd.append(f"DescribeInstances listed an instance more than once (page {page})")
+            seen |= new_ids
+            fresh = list({i.instance_id: i for i in tagged if i.instance_id not in found}.values())
+            found.update((i.instance_id, i) for i in fresh)
+            on_page(fresh)
+            if len(items) < INSTANCES_PAGE:
                 break
-        return found
+            if not new_ids:
+                odd.append(f"DescribeInstances page {page} repeated earlier instances: listing stopped there")
+                break
+        if not isinstance(total, int) or isinstance(total, bool) or total != listed:
+            odd.append(f"DescribeInstances listed {listed} instances on its pages but its TotalCount says {total}")
+        if odd:
+            raise retry.ApiFailure(ApiError("InconsistentAnswer", "; ".join(dict.fromkeys(odd)) +
+                                            f" ({len(found)} instances checked)", "DescribeInstances"))
+        return list(found.values())
 
     def policy(self, instance: Instance) -> BackupPolicy:
         self._in_time("DescribeBackupPolicy")
@@ -106,6 +130,48 @@ class KVStore:
         if total != len(records):
             anomalies.append(f"DescribeBackups listed {len(records)} records but its TotalCount says {total}")
         return records, anomalies
+
+    def topology(self, instance: Instance) -> tuple[str, ...]:
+        """DescribeLogicInstanceTopology's shard node IDs (RedisShardList.NodeInfo, NodeType `db`).
+        The reference's NodeId carries a `#<number>` suffix (`r-bp10noxlhcoim2****-db-0#688****`,
+        https://help.aliyun.com/document_detail/473786.html) that DescribeBackups' NodeInstanceId
+        (`...-db-1`) does not: it is cut off. A shard listed twice counts once."""
+        self._in_time("DescribeLogicInstanceTopology")
+        request = models.DescribeLogicInstanceTopologyRequest(instance_id=instance.instance_id)
+        body = self._call(instance.region, "DescribeLogicInstanceTopology",
+                          lambda c, o: c.describe_logic_instance_topology_with_options(request, o))
+        nodes = (body.redis_shard_list.node_info if body.redis_shard_list else None) or []
+        ids = [str(n.node_id).split("#", 1)[0] for n in nodes if n.node_id and n.node_type == "db"]
+        return tuple(dict.fromkeys(ids))
+
+    def cluster_backups(self, instance: Instance, start, end) -> tuple[list[ClusterBackupSet], list[str]]:
+        """Every page of DescribeClusterBackupList in [start, end] (StartTime/EndTime yyyy-MM-ddTHH:mmZ,
+        UTC, per models/_describe_cluster_backup_list_request.py). The reference gives no PageSize
+        range, only 30 as its example: 30 it is, read until a short page (the answer has no TotalCount)."""
+        sets: list[ClusterBackupSet] = []
+        for page in range(1, MAX_PAGES + 1):
+            self._in_time("DescribeClusterBackupList")
+            request = models.DescribeClusterBackupListRequest(
+                instance_id=instance.instance_id, region_id=instance.region, start_time=api_minute(start),
+                end_time=api_minute(end), page_size=CLUSTER_BACKUPS_PAGE, page_number=page)
+            body = self._call(instance.region, "DescribeClusterBackupList",
+                              lambda c, o: c.describe_cluster_backup_list_with_options(request, o))
+            items = body.cluster_backups or []
+            sets += [_cluster_set(item) for item in items]
+            if len(items) < CLUSTER_BACKUPS_PAGE:
+                break
+        return sets, []
+
+    def tasks(self, instance: Instance) -> list[BackupTask]:
+        """DescribeBackupTasks' jobs of the instance (all modes)."""
+        self._in_time("DescribeBackupTasks")
+        request = models.DescribeBackupTasksRequest(instance_id=instance.instance_id)
+        body = self._call(instance.region, "DescribeBackupTasks",
+                          lambda c, o: c.describe_backup_tasks_with_options(request, o))
+        return [BackupTask(job_id=str(j.backup_job_id if j.backup_job_id is not None else "?"),
+                           status=str(j.backup_progress_status or "unknown"), start=parse_api_time(j.start_time),
+                           mode=str(j.job_mode or ""), node=str(j.node_id or ""), progress=str(j.progress or ""))
+                for j in (body.backup_jobs or [])]
 
     def _in_time(self, action: str) -> None:
         """An instance's next call starts only while the budget lasts: the digest must still go out."""
@@ -164,35 +230,61 @@ def _failure(exc: Exception, action: str) -> retry.ApiFailure:
 
 
 def _instance(item, region: str) -> tuple[Instance, object]:
-    # 0 = unknown: a cluster without a readable ShardCount is judged by the shards its records name.
-    shards = item.shard_count if isinstance(item.shard_count, int) and item.shard_count > 0 else 0
+    # 0 = unknown: a ShardCount that is not a positive integer ("4", 0, -1, null) is not believed;
+    # a cluster's shards then come from its topology.
+    count = item.shard_count
+    shards = count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
     instance = Instance(
         instance_id=str(item.instance_id or "?"),
         name=str(item.instance_name or item.instance_id or "?"),
         region=str(item.region_id or region),
         status=str(item.instance_status or "Unknown"),
-        architecture=str(item.architecture_type or "standard"),
+        architecture=str(item.architecture_type or ""),
         shard_count=shards,
         created=parse_api_time(item.create_time),
+        node_type=str(item.node_type or ""),
+        instance_type=str(item.instance_type or ""),
+        edition_type=str(item.edition_type or ""),
     )
     return instance, item
 
 
 def _has_tags(item, tags: Iterable[tuple[str, str | None]]) -> bool:
+    # The API filtered by the tags already; an entry whose Tags field is empty is kept (the answer
+    # just did not carry them). Only tags that are present and contradict the filter exclude it.
     carried = {(t.key, t.value) for t in ((item.tags.tag if item.tags else None) or [])}
+    if not carried:
+        return True
     keys = {k for k, _ in carried}
     return all((k in keys) if v is None else ((k, v) in carried) for k, v in tags)
 
 
+def _size(value) -> int | None:
+    # DescribeClusterBackupList's sizes are strings in the SDK model; DescribeBackups' are integers.
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _cluster_set(item) -> ClusterBackupSet:
+    shards = tuple(ShardBackup(backup_id=str(b.backup_id if b.backup_id is not None else "?"),
+                               node=str(b.instance_name or ""), status=str(b.backup_status or ""),
+                               available=str(b.is_avail) == "1", size=_size(b.backup_size))
+                   for b in (item.backups or []))
+    return ClusterBackupSet(set_id=str(item.cluster_backup_id or "?"), status=str(item.cluster_backup_status or ""),
+                            available=str(item.is_avail) == "1", start=parse_api_time(item.cluster_backup_start_time),
+                            end=parse_api_time(item.cluster_backup_end_time), shards=shards,
+                            progress=str(item.progress or ""))
+
+
 def _backup(item) -> Backup:
-    size = item.backup_size
     return Backup(
         backup_id=str(item.backup_id if item.backup_id is not None else "?"),
         node=str(item.node_instance_id or ""),
         status=str(item.backup_status) if item.backup_status else "unknown",
         start=parse_api_time(item.backup_start_time),
         end=parse_api_time(item.backup_end_time),
-        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        size=_size(item.backup_size) if not isinstance(item.backup_size, str) else None,
         backup_type=str(item.backup_type or "FullBackup"),
         mode=str(item.backup_mode or ""),
     )

@@ -1,7 +1,10 @@
 """The backup schedule of `DescribeBackupPolicy`: which slot was due last, which comes next.
 
-`PreferredBackupTime` is `HH:mmZ-HH:mmZ` in UTC; `PreferredBackupPeriod` names weekdays. The
-weekdays are taken as those of the slot's start in UTC, like the times.
+`PreferredBackupTime` is `HH:mmZ-HH:mmZ` in UTC; an end of `24:00Z` is the end of the day (the
+Terraform provider's list of backup times ends with `23:00Z-24:00Z`: aliyun/terraform-provider-alicloud,
+alicloud/common.go BACKUP_TIME, used by the kvstore backup policy's validation). A window may have any
+length; one ending at or before its start ends the next day. `PreferredBackupPeriod` names weekdays,
+comma-separated, spaces allowed. The weekdays are those of the slot's start in UTC, like the times.
 """
 from __future__ import annotations
 
@@ -25,12 +28,13 @@ class Slot:
 
 def parse_policy(period: object, slot: object) -> BackupPolicy:
     """Raises ValueError naming the field when the API's policy cannot be read."""
-    names = [p.strip() for p in period.split(",")] if isinstance(period, str) else []
+    names = [p.strip() for p in period.split(",") if p.strip()] if isinstance(period, str) else []
     if not names or any(n not in WEEKDAYS for n in names):
         raise ValueError(f"PreferredBackupPeriod {period!r} is not a list of weekdays")
     match = _SLOT.match(slot.strip()) if isinstance(slot, str) else None
     minutes = [int(g) for g in match.groups()] if match else []
-    if not match or minutes[0] > 23 or minutes[2] > 23 or minutes[1] > 59 or minutes[3] > 59:
+    end_of_day = bool(match) and minutes[2:] == [24, 0]
+    if not match or minutes[0] > 23 or (minutes[2] > 23 and not end_of_day) or minutes[1] > 59 or minutes[3] > 59:
         raise ValueError(f"PreferredBackupTime {slot!r} is not HH:mmZ-HH:mmZ")
     return BackupPolicy(
         weekdays=frozenset(WEEKDAYS.index(n) for n in names),

@@ -1,0 +1,78 @@
+"""Which of an instance's records can be believed, and what was odd about the rest. Pure.
+
+A record is an instance's only when its node is one of the instance's: `<id>-db-<N>` for a shard of
+a cluster (DescribeBackups' NodeInstanceId, e.g. `r-bp10noxlhcoim2****-db-1`, in the API reference
+https://help.aliyun.com/document_detail/473823.html and shared/seed/DescribeBackups-api.txt), one of
+the topology's shards when it named them, or the instance ID itself (or no node) for a standard or
+read/write splitting instance. The reference does not say which NodeInstanceId a read/write
+splitting instance's records carry: only its own ID is believed, others are reported (fail closed).
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from .. import humanize
+from ..model import Backup, Instance, Reading, Window
+
+# The API filters on whole minutes: a start within a few minutes after the window's end is clock skew.
+LATE_TOLERANCE = timedelta(minutes=5)
+
+
+def belongs(instance: Instance, node: str, per_shard: bool, shards: tuple[str, ...] = ()) -> bool:
+    """Whether a record's node is one of this instance's (see the module's docstring). `per_shard`:
+    the node should be a shard's; `shards`: the topology's shard node IDs, when it was read."""
+    if not per_shard:
+        return node in ("", instance.instance_id)
+    if shards:
+        return node in shards
+    return re.fullmatch(re.escape(instance.instance_id) + r"-db-\d+", node) is not None
+
+
+def screen(instance: Instance, reading: Reading, window: Window, tz) -> tuple[list[Backup], list[str]]:
+    """(the records to judge, what was odd): records of other nodes, without a node, without a
+    readable start, starting after the window, and BackupIds listed more than once are set aside and
+    said. Of a BackupId listed twice, a Failed copy wins over a Success one: never resolved to fine."""
+    problems = list(reading.anomalies)
+    records, duplicates, conflicts = _unique(reading.records)
+    if duplicates:
+        problems.append(f"{reading.source} listed {len(duplicates)} BackupId(s) more than once "
+                        f"({', '.join(duplicates[:3])})")
+    if conflicts:
+        problems.append(f"BackupId(s) listed with conflicting statuses: {', '.join(conflicts[:3])}")
+    nodeless = [b for b in records if reading.per_shard and not b.node]
+    strangers = [b for b in records if b.node and not belongs(instance, b.node, reading.per_shard, reading.shards)]
+    unplaced = [b for b in records if b.start is None]
+    late = [b for b in records if b.start is not None and b.start > window.end + LATE_TOLERANCE]
+    if unplaced:
+        problems.append(f"{len(unplaced)} backup record(s) without a readable start time")
+    if late:
+        problems.append(f"{len(late)} backup record(s) starting after the end of the window "
+                        f"(first {humanize.at(min(b.start for b in late), tz)})")
+    if nodeless:
+        problems.append(f"{len(nodeless)} backup record(s) of a cluster without a NodeInstanceId")
+    if strangers:
+        names = sorted({b.node for b in strangers})
+        problems.append(f"{len(strangers)} backup record(s) of node(s) not of this {instance.kind} "
+                        f"({', '.join(names[:3])})")
+    set_aside = {id(b) for b in nodeless + strangers + unplaced + late}
+    return [b for b in records if id(b) not in set_aside], problems
+
+
+def _unique(records) -> tuple[list[Backup], list[str], list[str]]:
+    by_id: dict[str, list[Backup]] = {}
+    kept: list[Backup] = []
+    for b in records:
+        if b.backup_id in ("", "?"):
+            kept.append(b)  # no ID to compare: unfinished, judged as such
+            continue
+        by_id.setdefault(b.backup_id, []).append(b)
+    duplicates, conflicts = [], []
+    for backup_id, copies in by_id.items():
+        if len(copies) > 1:
+            duplicates.append(backup_id)
+            if len({c.status for c in copies}) > 1:
+                conflicts.append(backup_id)
+        # The worst copy stands: a Failed one over any other, an unknown status over Success.
+        kept.append(min(copies, key=lambda c: (not c.failed, not c.unknown, not c.running)))
+    return kept, duplicates, conflicts

@@ -1,0 +1,37 @@
+"""A would-be `missing` instance whose backup is still running: `running`, a warning. Pure.
+
+Evidence of a running backup: a DescribeBackupTasks job whose BackupProgressStatus is not Finished
+(NoStart, Preparing, Waiting, Uploading, Checking: models/_describe_backup_tasks_response_body.py),
+or a cluster backup set with ClusterBackupStatus RUNNING (DescribeClusterBackupList). A record that
+never finished without such evidence leaves the instance `missing`, and the detail says so.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from .. import humanize
+from ..model import Backup, BackupTask, Kind, Verdict
+
+
+def resolve(verdict: Verdict, tasks: list[BackupTask], records: list[Backup], now: datetime, tz) -> Verdict:
+    """`verdict` (missing) turned `running` when a backup is in progress, else said what never ended."""
+    # A job without a readable StartTime is still a running backup; it sorts last and says so.
+    jobs = sorted((t for t in tasks if t.in_progress), key=lambda t: (t.start is None, t.start))
+    sets = sorted((b for b in records if b.running and b.start is not None), key=lambda b: b.start)
+    if jobs:
+        job = jobs[0]
+        started = (f"started {humanize.at(job.start, tz)}, running for {humanize.span(now - job.start)}"
+                   if job.start else "start time unknown")
+        progress = f", {job.progress}%" if job.progress else ""
+        return Verdict(Kind.RUNNING, f"backup task {job.job_id} {started} ({job.status}{progress}); "
+                                     f"{verdict.detail}")
+    if sets:
+        first = sets[0]
+        return Verdict(Kind.RUNNING, f"backup {first.backup_id} started {humanize.at(first.start, tz)}, running "
+                                     f"for {humanize.span(now - first.start)}; {verdict.detail}")
+    unfinished = [b for b in records if not b.finished and not b.failed and not b.unknown and b.start is not None]
+    if unfinished:
+        b = min(unfinished, key=lambda r: r.start)
+        return Verdict(verdict.kind, f"{verdict.detail}; backup {b.backup_id} started {humanize.at(b.start, tz)} "
+                                     f"never finished and no backup task is running")
+    return verdict
