@@ -119,7 +119,7 @@ def test_serve_prints_json_then_exports_and_stops_on_sigint():
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         result = json.loads(done.stdout)
-        assert len(result["instances"]) == 13 and result["window"]["end"] == "2026-11-28T01:00:00Z"
+        assert len(result["instances"]) == 15 and result["window"]["end"] == "2026-11-28T01:00:00Z"
         dingtalk = result["deliveries"][0]["message"]
         assert "2026-11-28 09:00 (Asia/Shanghai)" in dingtalk["markdown"]["text"]
         assert dingtalk["at"]["atMobiles"] == DEMO_SETTINGS["DINGTALK_AT_MOBILES"].split(",")
