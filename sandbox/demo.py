@@ -6,7 +6,9 @@ FC's, then shows what the team would read in DingTalk and Slack, and the result 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import logging
 import os
 import sys
 import textwrap
@@ -92,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         # Credentials come from the context, as on FC: the role's STS token.
         for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"):
             os.environ.pop(name, None)
+        # The function's log, kept for the end as FC keeps it for `s logs` (FC's runtime has a root handler too).
+        log = io.StringIO()
+        handler = logging.StreamHandler(log)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.INFO)
         result = index.handler(event, fc_context(sb.credentials, region=sb.env()["REGIONS"].split(",")[0]))
         print(textwrap.dedent(f"""
             Ran index.handler on the sandbox's '{args.scenario}' fleet with {Path(args.event).name}
@@ -103,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         for message in sb.slack.messages:
             print(boxed("Slack (Block Kit, as the channel sees it)", show_slack(message)))
             print(slack_notes(message) + "\n")
-    print("\nResult JSON (what FC records for the invocation):")
+    print("The function's log lines (what `s logs` shows; one per instance that needs attention, then the run's):")
+    print(log.getvalue())
+    print("Result JSON (what FC records for the invocation):")
     print(json.dumps(json.loads(result), indent=2, ensure_ascii=False))
     return 0

@@ -377,8 +377,8 @@ def test_an_instance_that_could_not_be_checked_makes_run_exit_1(cli_run):
 def test_a_misspelled_region_is_named_by_check_and_by_the_run_never_read_as_zero_instances(sb, cli_run):
     code, out, _ = cli_run("check", "--set", "REGIONS=cn-hangzhou,cn-hangzhuo")
     assert code == 1
-    assert "cn-hangzhuo: not checked: DescribeRegions does not list this region" in out
-    assert [c.params.get("RegionId") for c in sb.kvstore.calls if c.action == "DescribeInstances"] == ["cn-hangzhou"]
+    assert "cn-hangzhuo: not checked: UnknownRegion: DescribeRegions does not list this region" in out
+    assert "in 1 region would be checked" in out
 
     code, out, _ = cli_run("run", "--dry-run", "--json", "--set", "REGIONS=cn-hangzhou,cn-hangzhuo")
     assert code == 1
@@ -395,6 +395,26 @@ def test_a_nonsense_timeout_is_refused_with_exit_2_before_any_call(sb, value):
         cli.main(["run", "--timeout", value], sandbox=sb)
     assert stop.value.code == 2
     assert sb.kvstore.calls == []
+
+
+def test_a_misspelled_region_is_still_named_when_describe_regions_is_refused(cli_run):
+    refused = {**_demo_dict(), "faults": [{"kind": "forbidden", "action": "DescribeRegions"}]}
+    with sandbox.start(refused, anchor=ANCHOR) as started:
+        code, out, _ = cli_run("check", "--set", "REGIONS=cn-hangzhou,cn-hangzhuo", sandbox=started)
+        assert code == 1
+        assert "cn-hangzhuo: not checked: RegionNotVerified: no instance found, and DescribeRegions failed " \
+               "(Forbidden.RAM" in out
+        assert "in 1 region would be checked" in out
+        code, out, _ = cli_run("run", "--dry-run", "--json", "--set", "REGIONS=cn-hangzhou,cn-hangzhuo",
+                               sandbox=started)
+    assert code == 1
+    assert [r["region"] for r in json.loads(out)["unchecked_regions"]] == ["cn-hangzhuo"]
+
+
+def test_invoke_exits_1_when_the_function_returned_a_report_that_is_not_whole(refused, cli_run):
+    code, out, _ = cli_run("invoke", "--event", str(REPO / "events" / "timer.json"), sandbox=refused)
+    assert code == 1
+    assert [r["region"] for r in json.loads(out)["unchecked_regions"]] == ["cn-shanghai"]
 
 
 def test_the_smallest_timeout_accepted_still_checks_and_posts(sb, cli_run):

@@ -309,10 +309,25 @@ def test_a_misspelled_region_is_named_in_the_digest_and_the_others_are_still_che
         {"region": "cn-hangzhuo", "error": "UnknownRegion: DescribeRegions does not list this region: "
                                            "check REGIONS (e.g. cn-hangzhou, ap-southeast-1)"}]
     assert "region cn-hangzhuo not checked" in run.dingtalk_text and "cn-hangzhuo" in run.slack_text
-    assert [c.params.get("RegionId") for c in run.calls("DescribeInstances")] == ["cn-hangzhou"]
 
 
-def test_a_run_whose_describe_regions_is_refused_still_checks_every_region_as_given(report):
-    refused = report(fleet(instance("r-ok"), faults=[{"kind": "forbidden", "action": "DescribeRegions"}]))
-    assert refused.verdicts == {"r-ok": "ok"} and refused.result["unchecked_regions"] == []
+def test_a_run_whose_describe_regions_is_refused_checks_every_region_and_names_the_empty_ones(report):
+    refused = report(fleet(instance("r-ok"), faults=[{"kind": "forbidden", "action": "DescribeRegions"}]),
+                     settings={"REGIONS": "cn-hangzhou,cn-beijing"})
+    assert refused.verdicts == {"r-ok": "ok"}
+    # A region with instances is real; an empty one cannot be told from a misspelled one: it is named.
+    assert [r["region"] for r in refused.result["unchecked_regions"]] == ["cn-beijing"]
+    assert refused.result["unchecked_regions"][0]["error"].startswith(
+        "RegionNotVerified: no instance found, and DescribeRegions failed (Forbidden.RAM")
+    assert refused.result["status"] == "alert" and "cn-beijing" in refused.dingtalk_text
     assert "REGIONS not verified: DescribeRegions failed: Forbidden.RAM" in refused.logs
+
+
+def test_a_hung_describe_regions_costs_the_scan_no_time(report):
+    run = report(fleet(instance("r-ok"), faults=[{"kind": "hang", "action": "DescribeRegions", "seconds": 600}]),
+                 timeout=30)
+    # Checked in full while DescribeRegions hung (asked one after the other, the scan would have
+    # found its budget spent: "not checked: the run ran out of time"); cn-hangzhou has an instance,
+    # so it is real, and nothing needs naming.
+    assert run.verdicts == {"r-ok": "ok"} and run.result["unchecked_regions"] == []
+    assert [c.code for c in run.calls("DescribeRegions")][0] == "Hang"

@@ -11,18 +11,20 @@ import json
 import logging
 import os
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
-from . import digest, redact, render_dingtalk, render_slack
+from . import digest, redact, regions, render_dingtalk, render_slack
 from .channels.dingtalk import DingTalk
 from .channels.slack import Slack
 from .channels.transport import Transport
 from .invocation import read_context, parse_event
 from .cloud.kvstore import KVStore
 from .cloud.retry import ApiFailure
-from .model import ApiError, Delivery, Kind, RegionFailure, Severity
+from .model import ApiError, Delivery, Kind, Severity
 from .cloud.ratelimit import RateLimiter
 from .report import Budget, Timing, collect
 from .settings import Settings, SettingsError, load_settings
@@ -80,10 +82,14 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                     limiter=RateLimiter(settings.api_qps), remaining=budget.remaining,
                     connect_timeout=timing.api_connect, read_timeout=timing.api_read,
                     pool_size=settings.max_concurrency)
-    regions, unknown = known_regions(cloud, settings.regions, invocation.region)
-    findings = collect(cloud, regions, settings.instance_tags, window, rules, budget,
-                       settings.max_concurrency, progress)
-    findings.region_failures[:0] = unknown
+    # DescribeRegions runs beside the scan: a slow answer costs the scan no time.
+    with ThreadPoolExecutor(max_workers=1) as side:
+        offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
+        findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
+                           settings.max_concurrency, progress)
+        found = Counter(c.instance.region for c in findings.checked)
+        findings.region_failures = regions.reconcile(settings.regions, offered.result(), found,
+                                                     findings.region_failures)
     # API texts end up in messages, the result and the log: scrub them once, at the source.
     findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrubber.scrub(c.verdict.detail)))
                         for c in findings.checked]
@@ -127,20 +133,14 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
     return json.dumps(result, ensure_ascii=False)
 
 
-def known_regions(cloud: KVStore, wanted: tuple[str, ...], home: str) -> tuple[tuple[str, ...], list[RegionFailure]]:
-    """`wanted` split into the regions DescribeRegions lists and failures for the others, so a
-    misspelled REGIONS entry is named in the digest instead of reading as "0 instances". When
-    DescribeRegions itself fails, every region is tried as given (a region that does not exist
-    then fails its own DescribeInstances on the public endpoint) and the failure is logged."""
+def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:
+    """DescribeRegions' region IDs, asked through `home` (a region known to be real, such as the
+    function's own), or the ApiError it failed with: `regions.reconcile` reads either."""
     try:
-        offered = cloud.region_ids(home or wanted[0])
+        return cloud.region_ids(home)
     except ApiFailure as failure:
         log.warning("REGIONS not verified: DescribeRegions failed: %s", failure.error)
-        return wanted, []
-    unknown = [RegionFailure(r, ApiError("UnknownRegion", "DescribeRegions does not list this region: "
-                                         "check REGIONS (e.g. cn-hangzhou, ap-southeast-1)", "DescribeRegions"))
-               for r in wanted if r not in offered]
-    return tuple(r for r in wanted if r in offered), unknown
+        return failure.error
 
 
 def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run: bool = False) -> list[Delivery]:

@@ -40,7 +40,8 @@ from types import SimpleNamespace
 from typing import Iterator, Mapping
 from urllib.parse import urlsplit
 
-from . import addresses, app, redact
+from . import addresses, app, redact, regions
+from .model import RegionFailure
 from .invocation import Credentials, parse_event
 from .settings import NAMES, Settings, SettingsError, load_settings
 from .window import parse_api_time
@@ -114,7 +115,8 @@ def parser() -> argparse.ArgumentParser:
                        "take the digest",
                        "python -m backup_report run --dry-run --at 2026-11-28T01:00Z"))
     common(run)
-    run.add_argument("--at", metavar="TIME", help="the trigger time, UTC, e.g. 2026-11-28T01:00Z (default: now)")
+    run.add_argument("--at", metavar="TIME", help="the trigger time, UTC, e.g. 2026-11-28T01:00Z (default: now; "
+                     "with --sandbox, events/timer.json's, as make demo)")
     run.add_argument("--dry-run", action="store_true", help="print the messages instead of posting them")
     run.add_argument("--json", action="store_true", help="print the result JSON (with --dry-run: with the messages)")
     run.add_argument("--timeout", type=_timeout, default=FUNCTION_TIMEOUT, metavar="SECONDS",
@@ -127,7 +129,8 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Invokes the deployed function through the FC 3.0 API (InvokeFunction, synchronously; "
                     "needs fc:InvokeFunction) with the event file, and prints the result JSON it returned.",
-        epilog=_epilog("the function raised, or FC refused the call",
+        epilog=_epilog("the function raised, FC refused the call, or the report it returned is not whole (as for "
+                       "run)",
                        "python -m backup_report invoke --region cn-hangzhou --event events/timer.json"))
     common(invoke, settings=False)
     invoke.add_argument("--function-name", default=FUNCTION_NAME, help=f"default {FUNCTION_NAME}")
@@ -171,29 +174,34 @@ def _list_instances(settings: Settings, creds: Credentials, home: str) -> int:
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
                     limiter=RateLimiter(settings.api_qps), remaining=lambda: deadline - time.monotonic())
     tags = _tags(settings)
-    regions, unknown = app.known_regions(cloud, settings.regions, home)
-    failed = bool(unknown)
-    for failure in unknown:
-        print(f"\n{failure.region}: not checked: {failure.error.message}")
-    total = 0
-    for region in regions:
+    offered = app.offered_regions(cloud, home or settings.regions[0])
+    listed: dict[str, list] = {}
+    failures: list[RegionFailure] = []
+    for region in settings.regions:
         try:
             with Progress(f"listing the tagged instances in {region}", unit="listed") as progress:
-                found = cloud.instances(region, settings.instance_tags, on_page=lambda page: progress.add(len(page)))
+                listed[region] = cloud.instances(region, settings.instance_tags,
+                                                 on_page=lambda page: progress.add(len(page)))
         except ApiFailure as failure:
+            failures.append(RegionFailure(region, failure.error))
+    failures = regions.reconcile(settings.regions, offered, {r: len(f) for r, f in listed.items()}, failures)
+    failed = {f.region: f.error for f in failures}
+    for region in settings.regions:
+        if region in failed:
             # An API refusal's message is the service's text: it may repeat what the request carried.
-            what = ("listed, but the answer is odd" if failure.error.code == "InconsistentAnswer"
-                    else "could not list instances")
-            print(redact.scrub(f"\n{region}: {what}: {failure.error}"))
-            failed = True
+            what = ("listed, but the answer is odd" if failed[region].code == "InconsistentAnswer"
+                    else "not checked")
+            print(redact.scrub(f"\n{region}: {what}: {failed[region]}"))
             continue
-        total += len(found)
+        found = listed[region]
         print(f"\n{region}: {len(found)} instance{'s' * (len(found) != 1)} carry {tags}")
         for instance in sorted(found, key=lambda i: (i.name, i.instance_id)):
             shape = instance.kind + (f", {instance.shard_count} shards" if instance.shard_count > 1 else "")
             print(f"  {instance.instance_id:<24} {instance.name:<22} {shape:<20} {instance.status}")
-    print(f"\n{total} instance{'s' * (total != 1)} in {len(regions)} region"
-          f"{'s' * (len(regions) != 1)} would be checked. Backups were not read: "
+    good = [r for r in settings.regions if r not in failed]
+    total = sum(len(listed[r]) for r in good)
+    print(f"\n{total} instance{'s' * (total != 1)} in {len(good)} region"
+          f"{'s' * (len(good) != 1)} would be checked. Backups were not read: "
           "`run --dry-run` reads them and shows the messages.")
     return FAILED if failed else OK
 
@@ -340,10 +348,14 @@ def cmd_invoke(args: argparse.Namespace, sb) -> int:
     print(f"invoke: {args.function_name} ({args.qualifier}) in {region}: HTTP {status}, request {request_id}",
           file=sys.stderr)
     try:
-        print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
+        result = json.loads(body)
     except ValueError:
         print(body.decode("utf-8", "replace"))
-    return OK
+        return OK
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    # The function returned: the same rule as `run` says whether its report was whole.
+    is_result = isinstance(result, dict) and isinstance(result.get("instances"), list) and "deliveries" in result
+    return run_status(result) if is_result else OK
 
 
 def _invoke(creds: Credentials, region: str, endpoint: str | None, name: str, qualifier: str,
