@@ -31,6 +31,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -516,7 +517,7 @@ def _region(args: argparse.Namespace, sb) -> str:
 
 def _timeout(text: str) -> int:
     """argparse type of --timeout: whole seconds within MIN_TIMEOUT..MAX_TIMEOUT (exit 2 otherwise)."""
-    if not text.strip().isdigit() or not MIN_TIMEOUT <= int(text) <= MAX_TIMEOUT:
+    if not re.fullmatch(r"[0-9]{1,6}", text.strip()) or not MIN_TIMEOUT <= int(text) <= MAX_TIMEOUT:
         raise argparse.ArgumentTypeError(f"{text!r}: whole seconds from {MIN_TIMEOUT} to {MAX_TIMEOUT} "
                                          f"(FC's limit), like s.yaml's {FUNCTION_TIMEOUT}")
     return int(text)

@@ -7,6 +7,7 @@ never a download URL.
 """
 from __future__ import annotations
 
+import re
 import threading
 from typing import Callable, Iterable, TypeVar
 
@@ -261,7 +262,7 @@ def _has_tags(item, tags: Iterable[tuple[str, str | None]]) -> bool:
 
 def _size(value) -> int | None:
     # DescribeClusterBackupList's sizes are strings in the SDK model; DescribeBackups' are integers.
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,20}", value.strip()):  # not str.isdigit: "¹" passes it
         return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
