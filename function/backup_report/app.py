@@ -15,10 +15,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
-from . import digest, redact, render_dingtalk, render_slack
-from .channels.dingtalk import DingTalk
-from .channels.slack import Slack
-from .channels.transport import Transport
+from . import digest, redact
+from .channels.base import configured
+from .channels.http import Transport
 from .invocation import read_context, parse_event
 from .cloud.kvstore import KVStore
 from .model import Delivery
@@ -99,12 +98,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
 
 
 def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run: bool = False) -> list[Delivery]:
-    channels = []
-    if settings.dingtalk_webhook:
-        channels.append((DingTalk(settings.dingtalk_webhook, settings.dingtalk_secret, transport),
-                         render_dingtalk.render(dg, settings.dingtalk_at_mobiles)))
-    if settings.slack_webhook:
-        channels.append((Slack(settings.slack_webhook, transport), render_slack.render(dg)))
+    channels = [(channel, channel.render(dg)) for channel in configured(settings, transport)]
     if settings.notify_on == "failure" and not dg.needs_post:
         return [Delivery(channel.name, True, skipped=SKIPPED) for channel, _ in channels]
     if dry_run:

@@ -1,7 +1,7 @@
 """What a run says, before it is dressed for a channel: the outcome, counts, who needs what.
 
-Pure: built from the Findings and the settings. The renderers (`render_dingtalk`,
-`render_slack`) only lay it out within their channel's limits.
+Pure: built from the Findings and the settings. The renderers (`channels.dingtalk`,
+`channels.slack`) only lay it out within their channel's limits.
 """
 from __future__ import annotations
 

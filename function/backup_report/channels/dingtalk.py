@@ -9,17 +9,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 from typing import Callable
 from urllib.parse import quote_plus
 
 import requests
 
+from .. import digest as d
 from ..model import Delivery
-from ..render_dingtalk import body_bytes
-from .transport import Transport, TransportError
+from .base import fit, more_line
+from .http import Transport, TransportError
 
 NAME = "dingtalk"
+# DingTalk refuses bodies over 20,000 bytes (errcode 460101); keep room for the @ list and JSON.
+MAX_BODY_BYTES = 19_000
 
 # errcode -> (meaning for a person, permanent?)
 ERRORS = {
@@ -62,12 +66,58 @@ def interpret(response: requests.Response) -> None:
 class DingTalk:
     name = NAME
 
-    def __init__(self, webhook: str, secret: str, transport: Transport, clock: Callable[[], float] = time.time):
+    def __init__(self, webhook: str, secret: str, transport: Transport, clock: Callable[[], float] = time.time,
+                 at_mobiles: tuple[str, ...] = ()):
         self._webhook, self._secret, self._transport, self._clock = webhook, secret, transport, clock
+        self._at_mobiles = at_mobiles
 
     def send(self, message: dict) -> Delivery:
         return self._transport.post(NAME, lambda: signed_url(self._webhook, self._secret, self._clock),
                                     body_bytes(message), interpret)
 
+    def render(self, dg: d.Digest) -> dict:
+        return render(dg, self._at_mobiles)
 
 
+def from_settings(settings, transport: Transport) -> DingTalk | None:
+    if not settings.dingtalk_webhook:
+        return None
+    return DingTalk(settings.dingtalk_webhook, settings.dingtalk_secret, transport, at_mobiles=settings.dingtalk_at_mobiles)
+
+
+def render(dg: d.Digest, at_mobiles: tuple[str, ...] = ()) -> dict:
+    """The digest as a custom-robot `markdown` message, within its 20,000-byte limit."""
+    mention = at_mobiles if dg.status == "alert" else ()  # never @ people for a green or a warning
+    items = d.flat(dg.groups)
+    return fit(len(items), lambda shown: _message(dg, items, shown, mention), _fits)
+
+
+def body_bytes(message: dict) -> bytes:
+    return json.dumps(message, ensure_ascii=False).encode("utf-8")
+
+
+def _fits(message: dict) -> bool:
+    return len(body_bytes(message)) <= MAX_BODY_BYTES
+
+
+def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...]) -> dict:
+    lines = [f"#### {dg.headline}"]
+    current = None
+    for group, checked in items[:shown]:
+        if group is not current:
+            lines.append(f"**{group.heading}**")
+            current = group
+        lines.append(f"- {d.item_line(checked)}")
+    if shown < len(items):
+        lines.append(more_line(len(items) - shown))
+    lines += [f"- ⛔ {d.region_line(f)}" for f in dg.unchecked_regions]
+    lines.append(dg.fine_line)
+    lines.append(f"###### {dg.window_line} · {dg.scope_line} · run {dg.request_id}")
+    if mention:
+        # DingTalk only notifies the mobiles that also appear in the text.
+        lines.append(" ".join(f"@{m}" for m in mention))
+    return {
+        "msgtype": "markdown",
+        "markdown": {"title": dg.headline, "text": "\n\n".join(lines)},
+        "at": {"atMobiles": list(mention), "isAtAll": False},
+    }
