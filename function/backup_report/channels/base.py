@@ -5,8 +5,10 @@ A channel is one module under `channels/` with `from_settings(settings, http) ->
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from importlib import import_module
-from typing import TYPE_CHECKING, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol, TypeVar
 
 from ..model import Delivery
 
@@ -40,6 +42,47 @@ def configured(settings: "Settings", transport: "Transport") -> list[Channel]:
         if channel is not None:
             channels.append(channel)
     return channels
+
+
+# Instance names are 2-80 characters in the console (DescribeInstances `InstanceName`); the API
+# returns whatever was set, so a longer one is cut here. Details are ours plus API texts.
+MAX_NAME = 80
+MAX_DETAIL = 600
+MAX_SERVICE_WORDS = 200
+_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+# A URL in a name or an API text would become a link in both channels (both link bare URLs).
+_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):/+")
+_TOKENS = (re.compile(r"(?i)(access_token=)[^&\s\"'<>]+"), re.compile(r"(?i)(/services/)[^\s\"'<>?]+"))
+
+
+def clean(text: object, limit: int) -> str:
+    """One line of at most `limit` characters from any text: lone surrogates become U+FFFD, control
+    characters, line separators and newlines become spaces, bidi overrides go, runs of spaces shrink."""
+    text = str(text).encode("utf-16", "surrogatepass").decode("utf-16", "replace").translate(_BIDI)
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def defang(text: str) -> str:
+    """`https://x` -> `https:∕∕x`: still readable, no longer a link."""
+    return _URL.sub(lambda m: m.group(1) + ":" + "∕" * (len(m.group(0)) - len(m.group(1)) - 1), text)
+
+
+def service_words(raw: object, secrets: Iterable[str]) -> str:
+    """A service's own words (an error body, an errmsg) fit for an error text: one clean line, no
+    secret (the channel's webhook, token and signing secret, and any token-shaped URL part)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    for pattern in _TOKENS:
+        text = pattern.sub(r"\1***", text)
+    return clean(text, MAX_SERVICE_WORDS)
+
+
+def item_parts(name: str, instance_id: str, region: str, detail: str) -> tuple[str, str, str, str]:
+    """The outside texts of one list line, each cleaned to one line and capped (before escaping)."""
+    return clean(name, MAX_NAME), clean(instance_id, MAX_NAME), clean(region, MAX_NAME), clean(detail, MAX_DETAIL)
 
 
 T = TypeVar("T")
