@@ -7,6 +7,7 @@ whose API answers the run did not get in full is never counted as fine, in any t
 """
 from __future__ import annotations
 
+import http.client
 import logging
 import time
 
@@ -432,32 +433,46 @@ def test_an_odd_secondary_field_never_crashes_a_run_and_an_unreadable_size_is_sa
 # --- Secrets at DEBUG -----------------------------------------------------------------------------
 
 def keep_urllib3_at_debug(monkeypatch) -> None:
-    """urllib3 at DEBUG logs every request line, query string included (the robot's access_token).
-    The function turns it down to INFO; here it stays at DEBUG, so the redacting filter must do the work."""
+    """urllib3 at DEBUG logs every R-KVStore request line. The function turns it down to INFO; here
+    it stays at DEBUG, so the redacting filter must do the work."""
     urllib3 = logging.getLogger("urllib3")
     urllib3.setLevel(logging.DEBUG)
     monkeypatch.setattr(urllib3, "setLevel", lambda level: None)
 
 
+def log_every_request_line(monkeypatch) -> None:
+    """A third-party library that logs every request line at DEBUG, query string included (as urllib3
+    does): the webhooks are posted with the standard library's http.client, so it stands in here."""
+    original = http.client.HTTPConnection.putrequest
+
+    def putrequest(self, method, url, *args, **kwargs):
+        logging.getLogger("thirdparty.http").debug('"%s %s" to %s', method, url, self.host)
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "putrequest", putrequest)
+
+
 @pytest.mark.parametrize("slack_path", [None, "T0SANDBOX/B0SANDBOX/shorttok9"], ids=["default", "short-token"])
-def test_at_debug_with_urllib3_logging_requests_no_webhook_token_is_in_the_logs(run, monkeypatch, caplog, slack_path):
+def test_at_debug_with_libraries_logging_requests_no_webhook_token_is_in_the_logs(run, monkeypatch, caplog, slack_path):
     keep_urllib3_at_debug(monkeypatch)
+    log_every_request_line(monkeypatch)
     spec = {"slack": {"path": slack_path}} if slack_path else {}
     result = run(fleet(*HEALTHY, instance("r-hit"), faults=[{"kind": "reset", "instance": "r-hit", "first": 1}],
-                       dingtalk={"faults": [{"errcode": 130101, "first": 1}]}, **spec))
+                       dingtalk={"faults": [{"errcode": -1, "first": 1}]}, **spec))
     token = result.sandbox.scenario.dingtalk.token
     slack_token = result.sandbox.scenario.slack.path.rsplit("/", 1)[-1]
-    requests_logged = [r for r in caplog.records if r.name.startswith("urllib3") and "POST /" in r.getMessage()]
+    requests_logged = [r for r in caplog.records if r.name == "thirdparty.http" and "POST /" in r.getMessage()]
     assert any("/robot/send?access_token=***" in r.getMessage() for r in requests_logged), \
-        "urllib3 logged the DingTalk request line, with its token scrubbed"
+        "the DingTalk request line was logged, with its token scrubbed"
     assert any("/services/" in r.getMessage() for r in requests_logged)
+    assert any(r.name.startswith("urllib3") and "POST /" in r.getMessage() for r in caplog.records)
     assert token not in caplog.text and slack_token not in caplog.text
     assert all(token not in r.getMessage() and slack_token not in r.getMessage() for r in caplog.records)
     assert delivered(result) == {"dingtalk": True, "slack": True}
 
 
 def test_the_scan_catches_a_token_logged_by_a_third_party_library(report, monkeypatch):
-    keep_urllib3_at_debug(monkeypatch)
+    log_every_request_line(monkeypatch)
     monkeypatch.setattr("backup_report.redact.RedactingFilter.scrub", lambda self, text: text)
     with pytest.raises(AssertionError, match="a secret leaked"):
         report(fleet(*HEALTHY))

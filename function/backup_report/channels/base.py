@@ -44,10 +44,6 @@ def configured(settings: "Settings", transport: "Transport") -> list[Channel]:
     return channels
 
 
-# Instance names are 2-80 characters in the console (DescribeInstances `InstanceName`); the API
-# returns whatever was set, so a longer one is cut here. Details are ours plus API texts.
-MAX_NAME = 80
-MAX_DETAIL = 600
 MAX_SERVICE_WORDS = 200
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
 # A URL in a name or an API text would become a link in both channels (both link bare URLs).
@@ -78,11 +74,6 @@ def service_words(raw: object, secrets: Iterable[str]) -> str:
     for pattern in _TOKENS:
         text = pattern.sub(r"\1***", text)
     return clean(text, MAX_SERVICE_WORDS)
-
-
-def item_parts(name: str, instance_id: str, region: str, detail: str) -> tuple[str, str, str, str]:
-    """The outside texts of one list line, each cleaned to one line and capped (before escaping)."""
-    return clean(name, MAX_NAME), clean(instance_id, MAX_NAME), clean(region, MAX_NAME), clean(detail, MAX_DETAIL)
 
 
 T = TypeVar("T")

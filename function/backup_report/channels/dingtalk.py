@@ -32,7 +32,7 @@ from urllib.parse import quote_plus
 from .. import digest as d
 from ..redact import secrets_of
 from ..model import Delivery
-from .base import MAX_DETAIL, clean, defang, fit, item_parts, more_line, service_words
+from .base import clean, defang, fit, more_line, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "dingtalk"
@@ -157,9 +157,8 @@ def _fits(message: dict) -> bool:
     return len(body_bytes(message)) <= BODY_BYTES_KEPT
 
 
-def _line(name: str, instance_id: str, region: str, detail: str) -> str:
-    name, instance_id, region, detail = map(escape, item_parts(name, instance_id, region, detail))
-    return f"- {name} ({instance_id}, {region}): {detail}"
+def _show(text: str, max_chars: int) -> str:
+    return escape(clean(text, max_chars))
 
 
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
@@ -167,14 +166,13 @@ def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], le
     lines = [f"#### {headline}"]
     if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
         lines.append(f"**⛔ Regions not checked ({len(dg.unchecked_regions)})**")
-        lines += [f"- {escape(clean(d.region_line(f), MAX_DETAIL))}" for f in dg.unchecked_regions]
+        lines += [f"- {d.region_line(f, _show)}" for f in dg.unchecked_regions]
     current = None
     for group, checked in items[:shown]:
         if group is not current:
             lines.append(f"**{group.heading}**")
             current = group
-        i = checked.instance
-        lines.append(_line(i.name, i.instance_id, i.region, checked.verdict.detail))
+        lines.append(f"- {d.item_line(checked, _show)}")
     if shown < len(items):
         lines.append(more_line(len(items) - shown))
     lines.append(dg.fine_line)

@@ -29,7 +29,7 @@ import json
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import MAX_DETAIL, clean, defang, fit, item_parts, more_line, service_words
+from .base import clean, defang, fit, more_line, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "slack"
@@ -137,9 +137,8 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _line(name: str, instance_id: str, region: str, detail: str) -> str:
-    name, instance_id, region, detail = map(escape, item_parts(name, instance_id, region, detail))
-    return f"• {name} ({instance_id}, {region}): {detail}"
+def _show(text: str, max_chars: int) -> str:
+    return escape(clean(text, max_chars))
 
 
 def _blocks(dg: d.Digest, items: list, shown: int) -> list[dict]:
@@ -147,14 +146,13 @@ def _blocks(dg: d.Digest, items: list, shown: int) -> list[dict]:
     sections: list[list[str]] = []
     if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
         sections.append([f"*⛔ Regions not checked ({len(dg.unchecked_regions)})*"]
-                        + ["• " + escape(clean(d.region_line(f), MAX_DETAIL)) for f in dg.unchecked_regions])
+                        + [f"• {d.region_line(f, _show)}" for f in dg.unchecked_regions])
     current = None
     for group, checked in items[:shown]:
         if group is not current:
             sections.append([f"*{escape(group.heading)}*"])
             current = group
-        i = checked.instance
-        sections[-1].append(_line(i.name, i.instance_id, i.region, checked.verdict.detail))
+        sections[-1].append(f"• {d.item_line(checked, _show)}")
     if shown < len(items):
         sections.append([more_line(len(items) - shown)])
     sections.append([dg.fine_line])
