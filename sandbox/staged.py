@@ -5,8 +5,9 @@ fault in list order that still has budget wins; `first: K` gives a fault a budge
 fault without `first` applies to every post from then on (so it shadows whatever follows it).
 `{kind: reset}` and `{kind: hang, seconds: N}` are acted out over the socket by `httpserver`.
 
-Answers that are not the service's, the same for every webhook (`generic`), each from a public
-report of what sits between a client and a webhook:
+Answers that are not the service's, the same for every webhook (`generic`): the behaviours issue 13
+lists from public reports against webhook notifiers (a login-page redirect, a proxy's 200 HTML, a
+400 MB body, a 1 MB gzip bomb inflating to 3 GB, error texts that repeat the URL):
 - `{kind: redirect[, status: 302][, location: URL]}`: a redirect to a login page (an SSO proxy, or a
   webhook moved); a client that follows it turns the POST into a GET and drops the body (RFC 9110
   §15.4.3, the 302 "user agents MAY change the request method from POST to GET").

@@ -123,14 +123,19 @@ class Transport:
         while True:
             attempt += 1
             try:
-                refusal = read(self.post(url(), body))
+                answer = self.post(url(), body)
             except NotSent as exc:
                 refusal = Refusal(str(exc), retry=True)
             except Unknown as exc:
                 return _failed(channel, f"{exc}: unknown whether delivered, so not retried (a retry could post it "
                                         "twice)", attempt)
-            except Exception as exc:  # noqa: BLE001 - one channel's bug must not cost the other its post
-                refusal = Refusal(f"the answer could not be read ({type(exc).__name__})")
+            except Exception as exc:  # noqa: BLE001 - a bug here costs this channel only, and is never retried
+                return _failed(channel, f"the post failed ({type(exc).__name__})", attempt)
+            else:
+                try:
+                    refusal = read(answer)
+                except Exception as exc:  # noqa: BLE001 - parsing an answer never raises past the channel
+                    refusal = Refusal(f"the answer could not be read ({type(exc).__name__})")
             if refusal is None:
                 return Delivery(channel, True)
             if not refusal.retry or attempt >= self.retries.attempts:
@@ -207,6 +212,11 @@ def _read(response: http.client.HTTPResponse, cap: int) -> Answer:
         out += chunk
         if truncated:
             break
+    if decoder is not None and not truncated and len(out) <= cap:
+        try:
+            out += decoder.flush()
+        except zlib.error:
+            return Answer(response.status, headers, b"", truncated=True)
     if len(out) > cap:
         truncated = True
     return Answer(response.status, headers, bytes(out[:cap]), truncated)
