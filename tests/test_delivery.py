@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import time
+import tracemalloc
 
 import pytest
 
@@ -145,7 +146,13 @@ def test_a_slack_retry_after_longer_than_the_budget_gives_up_at_once_and_says_fo
     ("slack", {"kind": "gzip_bomb", "bytes": 1 << 30}, "HTTP 200 but not Slack's `ok`"),
 ], ids=["slack-400MB", "dingtalk-400MB", "dingtalk-gzip-1GB", "slack-gzip-1GB"])
 def test_a_huge_or_compressed_answer_is_read_only_up_to_its_cap_and_is_a_failed_delivery(report, channel, fault, says):
-    run = timed(report, fleet(*HEALTHY, **{channel: {"faults": [fault]}}), timeout=30)
+    tracemalloc.start()
+    try:
+        run = timed(report, fleet(*HEALTHY, **{channel: {"faults": [fault]}}), timeout=30)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20, f"the run held {peak / 2**20:.0f} MiB at its peak: the answer was not capped"
     assert getattr(run.sandbox, channel).attempts == 1
     assert says in delivery(run, channel)["error"]
     other_delivered(run, channel)
@@ -212,6 +219,14 @@ def test_hostile_instance_names_give_one_list_line_each_and_no_markup_the_render
     assert "&amp;amp;" in everything and "&lt;!channel&gt;" in everything, "& < > escaped, once"
     assert sum(text.count("*") for text in texts) == 2, "the one group heading is the only bold"
     json.dumps(slack, ensure_ascii=False).encode("utf-8")  # no lone surrogate survives
+
+
+def test_outside_text_in_the_headline_is_escaped_in_slacks_fallback_text_too(report):
+    run = timed(report, fleet(), settings={"INSTANCE_TAGS": "team=a<b>&c *x* <!here>"})
+    fallback = run.slack[0]["text"]
+    assert "no instance found" in fallback
+    assert "a&lt;b&gt;&amp;c" in fallback and "<" not in fallback and "*" not in fallback
+    assert "<" not in run.dingtalk_text and "*x*" not in run.dingtalk_text
 
 
 def test_a_lone_surrogate_in_a_name_is_replaced_and_the_digest_still_goes_out(report):
