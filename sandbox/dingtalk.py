@@ -15,7 +15,7 @@ Every answer to that path is HTTP 200 with `{"errcode", "errmsg"}`, checked in t
 - 130101 `send too fast, exceed 20 times per minute` once 20 messages were accepted in the last 60 s
   (sliding window on the injectable clock), and then the robot is blocked for 10 minutes: every post
   in that time answers 302 to an error page ("如果超过20条，会限流10分钟", DingTalk's custom-robot
-  doc, https://open.dingtalk.com/document/robots/custom-robot-access; the 302 as issue 13 reports it);
+  doc, https://open.dingtalk.com/document/group/custom-robot-access; the 302 as issue 13 reports it);
 - then a staged scenario fault (see `staged.py`) instead of success: `{errcode: N[, errmsg: ...]}`
   (N as given: `0.9`, `false`, `"0"` are staged as such; -1 is `系统繁忙`, DingTalk's global error
   table), `{kind: blocked}` (the 10-minute block, as if another sender had burst: 302 from then on),

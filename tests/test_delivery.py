@@ -77,6 +77,7 @@ def test_dingtalk_blocked_after_a_burst_says_rate_limited_and_slack_still_delive
     ("sign not match", "signature does not match: check DINGTALK_SECRET"),
     ("invalid timestamp", "timestamp was refused"),
     ("ip 203.0.113.9 not in whitelist", "IP allow-list"),
+    ("description:ip 不在白名单中;solution:请联系对应群的管理员，设置机器人安全ip地址段", "IP allow-list"),
 ])
 def test_dingtalk_310000_says_which_security_check_failed(report, errmsg, check):
     run = timed(report, fleet(*HEALTHY, dingtalk={"faults": [{"errcode": 310000, "errmsg": errmsg}]}))

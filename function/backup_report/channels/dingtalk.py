@@ -1,19 +1,21 @@
 """DingTalk custom robot (自定义机器人): the digest as a signed `markdown` message, and its answers.
 
-Rules relied on (DingTalk's custom-robot docs, https://open.dingtalk.com/document/robots/custom-robot-access,
-and its security settings, https://open.dingtalk.com/document/robots/customize-robot-security-settings):
+Rules relied on (DingTalk's custom-robot doc, https://open.dingtalk.com/document/group/custom-robot-access,
+and its security settings, https://developers.dingtalk.com/document/robots/customize-robot-security-settings):
 - Success is HTTP 200 with JSON `{"errcode": 0, "errmsg": "ok"}`; refusals are HTTP 200 too, with a
   non-zero `errcode`. Only the integer 0 is success: `0.9`, `false`, `"0"` are not.
 - Signing: sign = urlencode(base64(HmacSHA256(key=secret, "timestamp\\nsecret"))), `timestamp` in ms.
 - At most 20 messages a minute per robot; over it, errcode 130101 "send too fast, exceed 20 times per
   minute" and the robot is throttled for 10 minutes ("每个机器人每分钟最多发送20条。如果超过20条，会限流
-  10分钟"). Retrying within the run cannot help, so 130101 is never retried. Public reports (and this
+  10分钟", the doc as quoted at http://3fwork.com/kaifa200/001550MYM007109; the errmsg as quoted in
+  ccfos/nightingale#369). Retrying within the run cannot help, so 130101 is never retried. Public reports (and this
   project's issue 13) say DingTalk then answers 302: any 3xx is a failure that says "likely rate limited".
 - 310000 covers three security checks, told apart only by `errmsg`: "keywords not in content",
-  "sign not match" / "invalid timestamp", "ip X.X.X.X not in whitelist" (the doc's examples, as public
-  client code quotes them, e.g. the Go and shell notifiers found by the code search of issue 13).
-- -1 "系统繁忙": the service is busy, "retry once, at most 3 times" (DingTalk's global error codes,
-  https://open.dingtalk.com/document/orgapp/server-api-error-codes-1): retried.
+  "sign not match" / "invalid timestamp", "ip X.X.X.X not in whitelist" (the doc's examples, quoted
+  verbatim in public client code: a Go `BaseResp` and a Java `DingTalkWebhookResponse` comment list
+  all four; sansan0/TrendRadar#70 shows a newer IP wording, "ip 不在白名单中": both are matched).
+- -1 "系统繁忙": the service is busy, "retry once, at most 3 times" (DingTalk's global return codes,
+  全局返回码, as reproduced at https://mabiji.com/dingtalk/errcode.html): retried.
 - A body over 20,000 bytes is refused (460101 "message too long, exceed 20000 bytes").
 - Markdown: DingTalk renders a subset of Markdown (headings, bold, italic, links, images, lists,
   quotes) and some HTML (`<font color>`, `<br>`); whether it honours backslash escapes is not
@@ -57,6 +59,7 @@ SECURITY_CHECKS = (
     ("sign not match", "the signature does not match: check DINGTALK_SECRET"),
     ("invalid timestamp", "the signature's timestamp was refused: check the clock, or DINGTALK_SECRET"),
     ("whitelist", "this function's outbound IP is not in the robot's IP allow-list"),
+    ("白名单", "this function's outbound IP is not in the robot's IP allow-list"),
 )
 # Look-alikes for the characters of DingTalk's Markdown and HTML subset, in outside text only.
 _MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］",

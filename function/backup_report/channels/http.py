@@ -66,8 +66,8 @@ class Unknown(Exception):
 class Retries:
     """At most `attempts` posts; between them exponential backoff with jitter (seconds).
 
-    DingTalk's global error table: -1 "系统繁忙 … 建议稍后再重试1次，最多重试3次" (retry at most 3
-    times), https://open.dingtalk.com/document/orgapp/server-api-error-codes-1.
+    DingTalk's global return codes: -1 "系统繁忙 … 建议稍后再重试1次，最多重试3次" (retry at most 3
+    times), as reproduced at https://mabiji.com/dingtalk/errcode.html.
     """
 
     attempts: int = 4
