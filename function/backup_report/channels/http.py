@@ -1,5 +1,6 @@
 """One post to a webhook, and the retries around it that can never post a digest twice.
 
+A post takes the proxy `requests` would take (environment, NO_PROXY honoured), as a CONNECT tunnel.
 One post has one deadline as a whole: connect, send and every byte of the answer. A watchdog
 shuts the socket when it passes, so a peer that drip-feeds its answer costs at most that (a
 per-read timeout alone restarts with every byte). Redirects are never followed: `http.client`
@@ -14,6 +15,7 @@ no complete answer (read timeout, reset after sending) may have been delivered: 
 """
 from __future__ import annotations
 
+import base64
 import http.client
 import random
 import socket
@@ -23,7 +25,9 @@ import time
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from requests.utils import get_environ_proxies, select_proxy
 
 from ..model import Delivery
 
@@ -154,13 +158,18 @@ class Transport:
             raise NotSent("no time left in the run to post")
         parts = urlsplit(url)
         secure = parts.scheme == "https"
+        port = parts.port or (443 if secure else 80)
+        proxy = _proxy_for(url)
+        host, host_port = (proxy.hostname, proxy.port or 80) if proxy else (parts.hostname, port)
+        timeout = min(self.connect_timeout, deadline - started)
         if secure:
             self._tls = self._tls or _tls()
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=min(self.connect_timeout, deadline - started), context=self._tls)
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(host, host_port, timeout=timeout,
+                                                                          context=self._tls)
         else:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port,
-                                              timeout=min(self.connect_timeout, deadline - started))
+            conn = http.client.HTTPConnection(host, host_port, timeout=timeout)
+        if proxy:  # a CONNECT tunnel, plain http too: the proxy never sees the path and its token
+            conn.set_tunnel(parts.hostname, port, headers=_proxy_auth(proxy))
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
             try:
@@ -188,6 +197,20 @@ class Transport:
                 watchdog.cancel()
         finally:
             conn.close()
+
+
+def _proxy_for(url: str):
+    """The proxy `requests` would take for `url` (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, NO_PROXY
+    honoured), as parts, or None: the webhooks take the same route the rest of the function does."""
+    proxy = select_proxy(url, get_environ_proxies(url))
+    return urlsplit(proxy if "://" in proxy else f"http://{proxy}") if proxy else None
+
+
+def _proxy_auth(proxy) -> dict[str, str]:
+    if not proxy.username:
+        return {}
+    user = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}"
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(user.encode()).decode()}
 
 
 def _read(response: http.client.HTTPResponse, cap: int) -> Answer:
