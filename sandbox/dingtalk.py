@@ -13,9 +13,15 @@ Every answer to that path is HTTP 200 with `{"errcode", "errmsg"}`, checked in t
   All five real msgtypes are accepted with these minimal checks;
 - 310000 `keywords not in content` when keywords are configured and no string of the message has one;
 - 130101 `send too fast, exceed 20 times per minute` once 20 messages were accepted in the last 60 s
-  (sliding window on the injectable clock; the real service's 10-minute penalty is not modelled);
+  (sliding window on the injectable clock), and then the robot is blocked for 10 minutes: every post
+  in that time answers 302 to an error page ("如果超过20条，会限流10分钟", DingTalk's custom-robot
+  doc, https://open.dingtalk.com/document/group/custom-robot-access; the 302 as issue 13 reports it);
 - then a staged scenario fault (see `staged.py`) instead of success: `{errcode: N[, errmsg: ...]}`
-  or `{kind: reset}`;
+  (N as given: `0.9`, `false`, `"0"` are staged as such; -1 is `系统繁忙`, DingTalk's global error
+  table), `{kind: blocked}` (the 10-minute block, as if another sender had burst: 302 from then on),
+  `{kind: echo_url}` (300001 with an errmsg that quotes the request, token included), `{kind: late,
+  seconds: S}` (accepted, answered S seconds later), the generic kinds of `staged.generic`, or
+  `{kind: reset}`;
 - else 0 `ok`, and the parsed body (with its `at`) is appended to `.messages`.
 Other paths answer HTTP 404. Sources: 300001/310000/130101/40035 and their messages as public client
 code quotes real answers; 400105 from DingTalk's custom-robot error table; 460101 from the issue.
@@ -32,10 +38,12 @@ import time
 from collections import deque
 
 from sandbox.httpserver import Reply
-from sandbox.staged import Staged
+from sandbox.staged import Staged, generic
 
 MAX_BODY = 20_000
 RATE_LIMIT, RATE_WINDOW = 20, 60.0
+BLOCK_SECONDS = 600.0
+BLOCK_PAGE = "https://dingtalk-block.invalid/robot/blocked"  # .invalid never resolves (RFC 2606)
 SIGN_TOLERANCE = 3600.0
 REQUIRED = {
     "text": ("content",),
@@ -48,6 +56,7 @@ ERRMSG = {
     0: "ok",
     130101: "send too fast, exceed 20 times per minute",
     300001: "token is not exist",
+    -1: "系统繁忙",
     310000: "sign not match",
     400105: "不支持的消息类型",
     460101: "message too long, exceed 20000 bytes",
@@ -59,8 +68,17 @@ def _expected_sign(secret: str, timestamp: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def _answer(errcode: int, errmsg: str | None = None) -> Reply:
+def _answer(errcode, errmsg: str | None = None) -> Reply:
     return Reply(200, {"errcode": errcode, "errmsg": errmsg or ERRMSG.get(errcode, "error")})
+
+
+def _accepted(ok: Reply, fault: dict | None) -> Reply:
+    """The answer to an accepted message: at once, or `late` (silence, then the answer) or `drip`-fed."""
+    if fault and fault["kind"] == "late":
+        return Reply(ok.status, ok.body, ok.headers, delay=float(fault.get("seconds", 30)))
+    if fault and fault["kind"] == "drip":
+        return Reply(ok.status, ok.body, ok.headers, drip=float(fault.get("seconds", 1)))
+    return ok
 
 
 def _strings(value):
@@ -84,6 +102,7 @@ class DingTalkRobot:
         self.attempts = 0
         self._faults = Staged(faults)
         self._accepted_at: deque[float] = deque()
+        self.blocked_until = float("-inf")
         self._lock = threading.Lock()
 
     def handle_request(self, method, path, query, headers, body, raw_query):
@@ -95,16 +114,26 @@ class DingTalkRobot:
             if refusal:
                 return refusal
             now = self.clock()
+            if now < self.blocked_until:
+                return Reply(302, "", {"Location": BLOCK_PAGE})
             while self._accepted_at and self._accepted_at[0] <= now - RATE_WINDOW:
                 self._accepted_at.popleft()
             if len(self._accepted_at) >= RATE_LIMIT:
+                self.blocked_until = now + BLOCK_SECONDS
                 return _answer(130101)
             fault = self._faults.take()
-            if fault:
-                return _answer(int(fault["errcode"]), fault.get("errmsg"))
+            if fault and fault.get("kind") == "blocked":
+                self.blocked_until = now + BLOCK_SECONDS
+                return Reply(302, "", {"Location": BLOCK_PAGE})
+            if fault and fault.get("kind") == "echo_url":
+                return _answer(300001, f"token is not exist: POST /robot/send?{raw_query}")
+            if fault and "errcode" in fault:
+                return _answer(fault["errcode"], fault.get("errmsg"))
+            if fault and fault.get("kind") not in ("late", "drip"):
+                return generic(fault)
             self._accepted_at.append(now)
             self.messages.append(json.loads(body))
-            return _answer(0)
+            return _accepted(_answer(0), fault)
 
     def _fresh(self, timestamp_ms: int) -> bool:
         return abs(self.clock() - timestamp_ms / 1000) <= SIGN_TOLERANCE

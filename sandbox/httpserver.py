@@ -2,13 +2,16 @@
 
 Each emulator subclasses `Handler`, implements `handle_request(method, path, query, headers, body)`
 and returns a `Reply`. Faults that are not an answer (a reset connection, a hang) are raised as
-`Reset` / `Hang` and acted out here, over the real socket.
+`Reset` / `Hang` and acted out here, over the real socket; answers that are slow (`delay`: nothing
+for that long, then the answer; `drip`: the whole answer, status line included, one byte at a time)
+or endless (`stream`) are acted out here too.
 """
 from __future__ import annotations
 
 import json
 import socket
 import struct
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,12 +21,17 @@ from urllib.parse import parse_qsl, urlsplit
 @dataclass
 class Reply:
     status: int = 200
-    body: object = None  # dict/list -> JSON; str -> text/plain
+    body: object = None  # dict/list -> JSON; str -> text/plain; bytes as they are
     headers: dict = field(default_factory=dict)
+    delay: float = 0.0  # seconds of silence before the answer starts
+    drip: float = 0.0  # seconds between bytes of the answer
+    stream: tuple[bytes, int] | None = None  # (chunk, times): a body of len(chunk) * times bytes, written as it goes
 
     def encode(self) -> tuple[bytes, str]:
         if isinstance(self.body, (dict, list)):
             return json.dumps(self.body).encode(), "application/json;charset=utf-8"
+        if isinstance(self.body, bytes):
+            return self.body, "application/octet-stream"
         return (self.body or "").encode(), "text/plain; charset=utf-8"
 
 
@@ -64,14 +72,47 @@ class Handler(BaseHTTPRequestHandler):
             self.server.stopping.wait(hang.seconds)
             self.close_connection = True
             return
+        if reply.delay and self.server.stopping.wait(reply.delay):
+            self.close_connection = True
+            return
         data, content_type = reply.encode()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in reply.headers.items():
+        headers = {"Content-Type": content_type, **reply.headers}
+        if reply.stream:
+            headers["Content-Length"] = str(len(reply.stream[0]) * reply.stream[1])
+        else:
+            headers["Content-Length"] = str(len(data))
+        try:
+            if reply.drip:
+                self._drip(reply, headers, data)
+            elif reply.stream:
+                self._head(reply.status, headers)
+                chunk, times = reply.stream
+                for _ in range(times):
+                    if self.server.stopping.is_set():
+                        break
+                    self.wfile.write(chunk)
+            else:
+                self._head(reply.status, headers)
+                self.wfile.write(data)
+        except OSError:  # the client hung up mid-answer: that is its right
+            self.close_connection = True
+
+    def _head(self, status: int, headers: dict) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+
+    def _drip(self, reply: Reply, headers: dict, data: bytes) -> None:
+        lines = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        whole = ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+        self.close_connection = True
+        for i in range(len(whole)):
+            if self.server.stopping.wait(reply.drip):
+                return
+            self.wfile.write(whole[i:i + 1])
+            self.wfile.flush()
 
     do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 
@@ -86,6 +127,12 @@ class LoopbackServer(ThreadingHTTPServer):
         # A short poll keeps stop() quick: tests start and stop many servers.
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=type(app).__name__, daemon=True)
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up mid-answer (a capped read, a deadline) is doing its job: no traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def address(self) -> str:

@@ -12,10 +12,18 @@ table for incoming webhooks and its 2016-05-17 changelog), checked in this order
   section text over 3,000 characters, a header over 150) or cannot even build; plus the rules
   those models let through: a header's text must be `plain_text`, a section's `plain_text` or
   `mrkdwn`;
+- 400 `msg_blocks_too_long` when the text of all blocks together is over 12,000 characters (no
+  documented limit: slackapi/bolt-js#2509 measured the refusal at ~13,200-13,297 characters, issue 13
+  puts it near 12,000-13,000; the emulator refuses from the lower figure, so the function must stay
+  within it);
 - then a staged scenario fault (see `staged.py`) instead of success: `{status: 429, retry_after: S}`
-  answers `rate_limited` with `Retry-After: S`; `{status: N[, error: e]}` answers `e` (default by
-  status: `no_service`, `rollup_error`, `service_unavailable`, …); `{kind: reset}` drops the
-  connection;
+  answers `rate_limited` with `Retry-After: S` (Slack's rate-limit doc, https://api.slack.com/docs/rate-limits);
+  `{status: N[, error: e]}` answers `e` (default by status: `no_service`, `rollup_error`,
+  `service_unavailable`, …; `{status: 200, error: e}` is a 200 whose body is not `ok`);
+  `{kind: echo_url[, status: 404]}` answers `no route POST /services/T…/B…/<token>` (a proxy's text
+  that repeats the path, token included); `{kind: late, seconds: S}` / `{kind: drip, seconds: S}`
+  accept the message and answer late / byte by byte; the generic kinds of `staged.generic`;
+  `{kind: reset}` drops the connection;
 - else 200 `ok`, and the parsed body is appended to `.messages`.
 """
 from __future__ import annotations
@@ -27,9 +35,10 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
 from sandbox.httpserver import Reply
-from sandbox.staged import Staged
+from sandbox.staged import Staged, generic
 
 MAX_BLOCKS = 50
+MAX_TOTAL_TEXT = 12_000
 CONTENT_KEYS = ("text", "blocks", "attachments")
 TEXT_TYPES = {"header": {"plain_text"}, "section": {"plain_text", "mrkdwn"}}
 FAULT_ERRORS = {
@@ -47,6 +56,11 @@ def _blocks_error(blocks) -> str | None:
         return "invalid_blocks_format"
     if len(blocks) > MAX_BLOCKS:
         return "invalid_blocks"
+    texts = [b["text"].get("text", "") for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), dict)]
+    texts += [e.get("text", "") for b in blocks if isinstance(b, dict) for e in b.get("elements") or ()
+              if isinstance(e, dict)]
+    if sum(len(t) for t in texts if isinstance(t, str)) > MAX_TOTAL_TEXT:
+        return "msg_blocks_too_long"
     for raw in blocks:
         try:
             block = Block.parse(raw)
@@ -78,11 +92,19 @@ class SlackWebhook:
             if refusal:
                 return refusal
             fault = self._faults.take()
-            if fault:
-                status = int(fault.get("status", 500))
+            if fault and fault.get("kind") == "echo_url":
+                return Reply(int(fault.get("status", 404)), f"no route {method} {path}")
+            if fault and "status" in fault and "kind" not in fault:
+                status = int(fault["status"])
                 retry = {"Retry-After": str(fault.get("retry_after", 1))} if status == 429 else {}
                 return Reply(status, fault.get("error") or FAULT_ERRORS.get(status, "rollup_error"), retry)
+            if fault and fault.get("kind") not in ("late", "drip"):
+                return generic(fault)
             self.messages.append(json.loads(body))
+            if fault and fault["kind"] == "late":
+                return Reply(200, "ok", delay=float(fault.get("seconds", 30)))
+            if fault and fault["kind"] == "drip":
+                return Reply(200, "ok", drip=float(fault.get("seconds", 1)))
             return Reply(200, "ok")
 
     def _refusal(self, method, path, body) -> Reply | None:

@@ -4,18 +4,66 @@ Each post that would otherwise succeed asks `take()` for the fault to act out in
 fault in list order that still has budget wins; `first: K` gives a fault a budget of K posts, and a
 fault without `first` applies to every post from then on (so it shadows whatever follows it).
 `{kind: reset}` and `{kind: hang, seconds: N}` are acted out over the socket by `httpserver`.
+
+Answers that are not the service's, the same for every webhook (`generic`): the behaviours issue 13
+lists from public reports against webhook notifiers (a login-page redirect, a proxy's 200 HTML, a
+400 MB body, a 1 MB gzip bomb inflating to 3 GB, error texts that repeat the URL):
+- `{kind: redirect[, status: 302][, location: URL]}`: a redirect to a login page (an SSO proxy, or a
+  webhook moved); a client that follows it turns the POST into a GET and drops the body (RFC 9110
+  §15.4.3, the 302 "user agents MAY change the request method from POST to GET").
+- `{kind: html}`: HTTP 200 with an HTML page (a captive portal or a proxy's error page).
+- `{kind: body, body: TEXT[, status: 200][, content_type: T]}`: any answer, byte for byte.
+- `{kind: huge, bytes: N}`: HTTP 200 with N bytes of body, written as the client reads.
+- `{kind: gzip_bomb, bytes: N}`: N zero bytes gzip-compressed (~1,000:1), `Content-Encoding: gzip`.
+Per service: `{kind: late, seconds: S}` accepts the message, then answers only after S seconds;
+`{kind: drip, seconds: S}` accepts it, then answers one byte every S seconds (a slowloris peer);
+`{kind: echo_url}` refuses with an error text that repeats the request's URL (token included).
 """
 from __future__ import annotations
 
 import threading
+import zlib
+from functools import lru_cache
 
-from sandbox.httpserver import Hang, Reset
+from sandbox.httpserver import Hang, Reply, Reset
+
+LOGIN_PAGE = "https://login.invalid/sso?next=/hooks"  # .invalid never resolves (RFC 2606)
+HTML = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>Please sign in</body></html>"
+
+
+@lru_cache(maxsize=4)
+def _bomb(size: int) -> bytes:
+    """`size` zero bytes as one gzip stream, compressed a MiB at a time (never held whole)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    mib = b"\0" * (1 << 20)
+    parts = [packer.compress(mib) for _ in range(size >> 20)]
+    return b"".join(parts) + packer.compress(b"\0" * (size & ((1 << 20) - 1))) + packer.flush()
+
+
+def generic(fault: dict) -> Reply:
+    """The Reply for a fault kind every webhook stages the same way; ValueError for another kind."""
+    kind = fault.get("kind")
+    if kind == "redirect":
+        return Reply(int(fault.get("status", 302)), "", {"Location": fault.get("location", LOGIN_PAGE)})
+    if kind == "html":
+        return Reply(200, HTML, {"Content-Type": "text/html; charset=utf-8"})
+    if kind == "body":
+        headers = {"Content-Type": fault["content_type"]} if "content_type" in fault else {}
+        return Reply(int(fault.get("status", 200)), str(fault["body"]), headers)
+    if kind == "huge":
+        return Reply(200, "", stream=(b"x" * 65536, max(1, int(fault.get("bytes", 400_000_000)) // 65536)))
+    if kind == "gzip_bomb":
+        return Reply(200, _bomb(int(fault.get("bytes", 1 << 30))), {"Content-Encoding": "gzip", "Content-Type": "text/plain"})
+    raise ValueError(f"unknown webhook fault kind {kind!r}")
 
 
 class Staged:
     def __init__(self, faults=()):
         self._faults = [dict(f) for f in faults]
         self._used = [0] * len(self._faults)
+        for fault in self._faults:  # built now, so the answer is not slowed by building it
+            if fault.get("kind") == "gzip_bomb":
+                _bomb(int(fault.get("bytes", 1 << 30)))
         self._lock = threading.Lock()
 
     def take(self) -> dict | None:

@@ -180,6 +180,10 @@ def test_five_hundred_problems_stay_within_both_channels_limits_with_exact_count
     slack = run.slack[0]
     assert len(slack["blocks"]) <= 50
     assert all(len(b["text"]["text"]) <= 3000 for b in slack["blocks"] if b["type"] == "section")
+    texts = [b["text"]["text"] for b in slack["blocks"] if "text" in b] + \
+        [e["text"] for b in slack["blocks"] for e in b.get("elements", ())]
+    assert sum(len(t) for t in texts) <= 12_000, "Slack refuses blocks over ~12,000-13,000 characters in total"
+    assert run.result["deliveries"] == [{"channel": "dingtalk", "ok": True}, {"channel": "slack", "ok": True}]
     assert "500 need attention" in slack["blocks"][0]["text"]["text"]
     listed = run.slack_text.count("\n• ")
     hidden = 500 - listed

@@ -17,10 +17,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
-from . import digest, redact, regions, render_dingtalk, render_slack
-from .channels.dingtalk import DingTalk
-from .channels.slack import Slack
-from .channels.transport import Transport
+from . import digest, redact, regions
+from .channels.base import Channel, configured
+from .channels.http import Transport
 from .invocation import read_context, parse_event
 from .cloud.kvstore import KVStore
 from .cloud.retry import ApiFailure
@@ -97,11 +96,10 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                                 for f in findings.region_failures]
     dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings), invocation.request_id)
 
-    post_timeouts = (min(3.0, timing.post_timeout), timing.post_timeout)
-    # Retries end early enough for the next channel's first attempt (connect + read), and a second to
-    # return, before FC's deadline: one hung channel never costs the other its post.
-    post_budget = Budget(started + invocation.timeout_seconds - sum(post_timeouts) - 1.0)
-    transport = Transport(timeout=post_timeouts, remaining=post_budget.remaining)
+    # Channels post at the same time, each post within its own whole deadline, every retry and wait
+    # over a second before FC's: one hung or drip-feeding channel never costs the other its post.
+    transport = Transport(attempt_timeout=timing.post_timeout, deadline=started + invocation.timeout_seconds - 1.0,
+                          connect_timeout=min(3.0, timing.post_timeout))
     deliveries = deliver(dg, settings, transport, dry_run)
     result = {
         "status": dg.status,
@@ -144,19 +142,25 @@ def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:
 
 
 def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run: bool = False) -> list[Delivery]:
-    channels = []
-    if settings.dingtalk_webhook:
-        channels.append((DingTalk(settings.dingtalk_webhook, settings.dingtalk_secret, transport),
-                         render_dingtalk.render(dg, settings.dingtalk_at_mobiles)))
-    if settings.slack_webhook:
-        channels.append((Slack(settings.slack_webhook, transport), render_slack.render(dg)))
+    """One Delivery per configured channel (registry order); the channels post concurrently and a
+    channel's failure, whatever its kind (its rendering included), is its own Delivery."""
+    channels = configured(settings, transport)
     if settings.notify_on == "failure" and not dg.needs_post:
-        return [Delivery(channel.name, True, skipped=SKIPPED) for channel, _ in channels]
+        return [Delivery(channel.name, True, skipped=SKIPPED) for channel in channels]
     if dry_run:
-        return [Delivery(channel.name, True, skipped="dry run: not posted", message=message)
-                for channel, message in channels]
-    # One channel's failure never blocks the other: each send returns a Delivery, never raises.
-    return [channel.send(message) for channel, message in channels]
+        return [Delivery(channel.name, True, skipped="dry run: not posted", message=channel.render(dg))
+                for channel in channels]
+    with ThreadPoolExecutor(max_workers=max(1, len(channels)), thread_name_prefix="post") as pool:
+        return list(pool.map(lambda channel: _post(channel, dg), channels))
+
+
+def _post(channel: Channel, dg: digest.Digest) -> Delivery:
+    try:
+        message = channel.render(dg)
+    except Exception as exc:  # noqa: BLE001 - a rendering bug costs this channel only, and says so
+        log.exception("rendering for %s failed", channel.name)
+        return Delivery(channel.name, False, error=f"the message could not be rendered ({type(exc).__name__})")
+    return channel.send(message)
 
 
 def _delivery_json(d: Delivery, scrubber: redact.Redaction) -> dict:

@@ -1,12 +1,13 @@
 """What a run says, before it is dressed for a channel: the outcome, counts, who needs what.
 
-Pure: built from the Findings and the settings. The renderers (`render_dingtalk`,
-`render_slack`) only lay it out within their channel's limits.
+Pure: built from the Findings and the settings. The renderers (`channels.dingtalk`,
+`channels.slack`) only lay it out within their channel's limits.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Callable
 
 from . import humanize
 from .model import Checked, Findings, Kind, RegionFailure, Severity
@@ -112,11 +113,24 @@ def flat(groups: tuple[Group, ...]) -> list[tuple[Group, Checked]]:
     return [(g, c) for g in groups for c in g.items]
 
 
-def item_line(c: Checked) -> str:
-    """One instance that needs a look: name, ID, region, and the one fact behind the verdict."""
+# How much of an outside text a list line shows. Instance names are 2-80 characters in the console
+# (DescribeInstances `InstanceName`), but the API returns whatever was set.
+NAME_CHARS = 80
+DETAIL_CHARS = 600
+
+
+def _as_is(text: str, max_chars: int) -> str:
+    return text
+
+
+def item_line(c: Checked, show: Callable[[str, int], str] = _as_is) -> str:
+    """One instance that needs a look: name, ID, region, and the one fact behind the verdict.
+
+    `show(text, max_chars)` is how a channel shows an outside text (one line, capped, escaped)."""
     i = c.instance
-    return f"{i.name} ({i.instance_id}, {i.region}): {c.verdict.detail}"
+    return (f"{show(i.name, NAME_CHARS)} ({show(i.instance_id, NAME_CHARS)}, {show(i.region, NAME_CHARS)}): "
+            f"{show(c.verdict.detail, DETAIL_CHARS)}")
 
 
-def region_line(failure: RegionFailure) -> str:
-    return f"region {failure.region} not checked: {failure.error}"
+def region_line(failure: RegionFailure, show: Callable[[str, int], str] = _as_is) -> str:
+    return f"region {show(failure.region, NAME_CHARS)} not checked: {show(str(failure.error), DETAIL_CHARS)}"

@@ -70,7 +70,7 @@ def robot_url(base, token=TOKEN, secret=SECRET, timestamp_ms=None, encode=True) 
 
 def post(url, body) -> requests.Response:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return requests.post(url, data=data, headers={"Content-Type": "application/json"}, timeout=5)
+    return requests.post(url, data=data, headers={"Content-Type": "application/json"}, timeout=5, allow_redirects=False)
 
 
 @pytest.fixture
@@ -156,15 +156,45 @@ def test_robot_refuses_a_bad_post_with_its_errcode_and_records_nothing(robot, ur
     assert robot.attempts == 1
 
 
-def test_robot_refuses_the_21st_message_within_a_minute_with_130101_then_recovers(robot):
+def test_robot_refuses_the_21st_message_within_a_minute_with_130101_then_blocks_it_for_10_minutes(robot):
     robot, base = robot
     assert [post(robot_url(base), TEXT).json()["errcode"] for _ in range(20)] == [0] * 20
     robot.clock.now += 59
     assert post(robot_url(base), TEXT).json() == {"errcode": 130101,
                                                   "errmsg": "send too fast, exceed 20 times per minute"}
-    robot.clock.now += 1  # the window slides: the first 20 are now a minute old
+    robot.clock.now += 1  # the window slid, but the robot is blocked for 10 minutes: 302
+    blocked = post(robot_url(base), TEXT)
+    assert blocked.status_code == 302 and blocked.headers["Location"].startswith("https://")
+    robot.clock.now += 600
     assert post(robot_url(base), TEXT).json()["errcode"] == 0
     assert len(robot.messages) == 21
+
+
+def test_robot_stages_odd_errcodes_as_given_an_echoed_url_and_a_late_answer(serve):
+    robot = DingTalkRobot(TOKEN, None, faults=[{"errcode": 0.9, "first": 1}, {"errcode": -1, "first": 1},
+                                               {"kind": "echo_url", "first": 1}, {"kind": "late", "seconds": 0.2}])
+    url = f"{serve(robot)}/robot/send?access_token={TOKEN}"
+    assert post(url, TEXT).json()["errcode"] == 0.9
+    assert post(url, TEXT).json() == {"errcode": -1, "errmsg": "系统繁忙"}
+    assert TOKEN in post(url, TEXT).json()["errmsg"], "the errmsg repeats the request's URL"
+    assert robot.messages == []
+    assert post(url, TEXT).json()["errcode"] == 0 and len(robot.messages) == 1, "late: accepted, then answered"
+
+
+def test_webhooks_stage_answers_that_are_not_the_services(serve):
+    hook = SlackWebhook(SLACK_PATH, faults=[{"kind": "redirect", "first": 1}, {"kind": "html", "first": 1},
+                                            {"status": 200, "error": "not ok", "first": 1},
+                                            {"kind": "echo_url", "first": 1}, {"kind": "huge", "bytes": 1 << 20}])
+    base = serve(hook)
+    moved = slack_post(base, {"text": "x"})
+    assert moved.status_code == 302 and ".invalid/" in moved.headers["Location"]
+    page = slack_post(base, {"text": "x"})
+    assert page.status_code == 200 and page.text.startswith("<!DOCTYPE html>")
+    assert slack_post(base, {"text": "x"}).text == "not ok"
+    echoed = slack_post(base, {"text": "x"})
+    assert echoed.status_code == 404 and SLACK_PATH in echoed.text
+    assert len(slack_post(base, {"text": "x"}).content) == 1 << 20
+    assert hook.messages == []
 
 
 def test_robot_answers_staged_faults_instead_of_success_in_order(serve):
@@ -228,6 +258,15 @@ def hook(serve):
 
 def slack_post(base, body, path=SLACK_PATH) -> requests.Response:
     return post(f"{base}/services/{path}", body)
+
+
+def test_slack_refuses_blocks_whose_text_is_over_12000_characters_in_total(hook):
+    hook, base = hook
+    section = lambda n: {"type": "section", "text": {"type": "mrkdwn", "text": "x" * n}}  # noqa: E731
+    assert slack_post(base, {"text": "t", "blocks": [section(3000)] * 4}).text == "ok"
+    refused = slack_post(base, {"text": "t", "blocks": [section(3000)] * 4 + [section(1)]})
+    assert (refused.status_code, refused.text) == (400, "msg_blocks_too_long")
+    assert len(hook.messages) == 1
 
 
 @pytest.mark.parametrize("message", [

@@ -1,1 +1,1 @@
-"""The channels a digest is posted to. Each has `send(message) -> Delivery`; posting is in transport."""
+"""The channels a digest is posted to: `base` (the interface and the registry), `http` (one post), one module each."""

@@ -1,35 +1,75 @@
-"""DingTalk custom robot: signed `markdown` posts, and its errcodes read as a person would.
+"""DingTalk custom robot (自定义机器人): the digest as a signed `markdown` message, and its answers.
 
-DingTalk answers HTTP 200 even when it refuses a message; the verdict is the `errcode` in the
-body (0 = accepted). Signing: HmacSHA256 keyed with the secret over "timestamp\\nsecret", base64,
-URL-encoded, as the robot's security settings describe.
+Rules relied on (DingTalk's custom-robot doc, https://open.dingtalk.com/document/group/custom-robot-access,
+and its security settings, https://developers.dingtalk.com/document/robots/customize-robot-security-settings):
+- Success is HTTP 200 with JSON `{"errcode": 0, "errmsg": "ok"}`; refusals are HTTP 200 too, with a
+  non-zero `errcode`. Only the integer 0 is success: `0.9`, `false`, `"0"` are not.
+- Signing: sign = urlencode(base64(HmacSHA256(key=secret, "timestamp\\nsecret"))), `timestamp` in ms.
+- At most 20 messages a minute per robot; over it, errcode 130101 "send too fast, exceed 20 times per
+  minute" and the robot is throttled for 10 minutes ("每个机器人每分钟最多发送20条。如果超过20条，会限流
+  10分钟", the doc as quoted at http://3fwork.com/kaifa200/001550MYM007109; the errmsg as quoted in
+  ccfos/nightingale#369). Retrying within the run cannot help, so 130101 is never retried. Public reports (and this
+  project's issue 13) say DingTalk then answers 302: any 3xx is a failure that says "likely rate limited".
+- 310000 covers three security checks, told apart only by `errmsg`: "keywords not in content",
+  "sign not match" / "invalid timestamp", "ip X.X.X.X not in whitelist" (the doc's examples, quoted
+  verbatim in public client code: a Go `BaseResp` and a Java `DingTalkWebhookResponse` comment list
+  all four; sansan0/TrendRadar#70 shows a newer IP wording, "ip 不在白名单中": both are matched).
+- -1 "系统繁忙": the service is busy, "retry once, at most 3 times" (DingTalk's global return codes,
+  全局返回码, as reproduced at https://mabiji.com/dingtalk/errcode.html): retried.
+- A body over 20,000 bytes is refused (460101 "message too long, exceed 20000 bytes").
+- Markdown: DingTalk renders a subset of Markdown (headings, bold, italic, links, images, lists,
+  quotes) and some HTML (`<font color>`, `<br>`); whether it honours backslash escapes is not
+  documented, so outside text has the characters of that markup replaced by look-alikes.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import json
 import time
 from typing import Callable
 from urllib.parse import quote_plus
 
-import requests
-
+from .. import digest as d
+from ..redact import secrets_of
 from ..model import Delivery
-from ..render_dingtalk import body_bytes
-from .transport import Transport, TransportError
+from .base import clean, defang, fit, more_line, service_words
+from .http import Answer, Refusal, Transport
 
 NAME = "dingtalk"
+MAX_BODY_BYTES = 20_000  # the robot's limit (460101)
+BODY_BYTES_KEPT = 19_000  # room for the signed URL's changes and rounding: never near the limit
+MENTIONS_BYTES = 4_000  # the @ list (text and JSON) may take this much; the list of instances the rest
 
-# errcode -> (meaning for a person, permanent?)
+RATE_LIMITED = "rate limited: more than 20 messages a minute to this robot; DingTalk blocks it for 10 minutes"
+SECURITY = "refused by the robot's security settings"
+# errcode -> (meaning for a person, retry?)
 ERRORS = {
-    130101: ("sending too fast (over 20 messages a minute)", False),
-    310000: ("refused by the robot's security settings: signature, keyword or IP allow-list", True),
-    300001: ("the robot's access_token is not valid", True),
-    300005: ("the robot's access_token is not valid", True),
-    400013: ("the robot is disabled or its group was dissolved", True),
-    460101: ("the message is too long", True),
+    -1: ("DingTalk is busy (系统繁忙)", True),
+    130101: (RATE_LIMITED, False),
+    300001: ("the robot's access_token is not valid", False),
+    300005: ("the robot's access_token is not valid", False),
+    400013: ("the robot is disabled or its group was dissolved", False),
+    460101: ("the message is too long (over 20,000 bytes)", False),
 }
+# errmsg fragment -> which of the 310000 checks failed
+SECURITY_CHECKS = (
+    ("keywords not in content", "the message has none of the robot's keywords"),
+    ("sign not match", "the signature does not match: check DINGTALK_SECRET"),
+    ("invalid timestamp", "the signature's timestamp was refused: check the clock, or DINGTALK_SECRET"),
+    ("whitelist", "this function's outbound IP is not in the robot's IP allow-list"),
+    ("白名单", "this function's outbound IP is not in the robot's IP allow-list"),
+)
+# Look-alikes for the characters of DingTalk's Markdown and HTML subset, in outside text only.
+_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］",
+                         "<": "‹", ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖"})
+
+
+def escape(text: str) -> str:
+    """Outside text (already one clean line) that DingTalk shows as written: no link, emphasis,
+    heading, HTML or @mention can come out of it."""
+    return defang(text).translate(_MARKUP)
 
 
 def sign(secret: str, timestamp_ms: int) -> str:
@@ -44,30 +84,110 @@ def signed_url(webhook: str, secret: str, clock: Callable[[], float] = time.time
     return f"{webhook}&timestamp={timestamp}&sign={sign(secret, timestamp)}"
 
 
-def interpret(response: requests.Response) -> None:
-    if response.status_code != 200:
-        raise TransportError(f"HTTP {response.status_code}", permanent=400 <= response.status_code < 500
-                             and response.status_code != 429)
+def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
+    """None when DingTalk accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
+    words = service_words(answer.body, secrets) if answer.body else ""
+    if 300 <= answer.status < 400:
+        return Refusal(f"HTTP {answer.status}: a redirect, not followed; DingTalk answers so while it blocks a robot "
+                       "that sent too fast: likely rate limited")
+    if answer.status != 200:
+        return Refusal(f"HTTP {answer.status}" + (f": {words}" if words else ""),
+                       retry=answer.status == 429 or answer.status >= 500)
     try:
-        answer = response.json()
-        code = int(answer.get("errcode", -1))
-    except (ValueError, AttributeError, TypeError):
-        raise TransportError("an answer that is not DingTalk's JSON") from None
+        parsed = json.loads(answer.body)
+    except (ValueError, RecursionError):  # not JSON, 1e400-digit numbers, nesting past the parser's depth
+        parsed = None
+    if not isinstance(parsed, dict) or "errcode" not in parsed:
+        return Refusal("HTTP 200 with an answer that is not DingTalk's JSON" + (f": {words}" if words else ""))
+    code = parsed["errcode"]
+    errmsg = service_words(parsed.get("errmsg", ""), secrets)
+    said = f" (errmsg: {errmsg})" if errmsg else ""
+    if type(code) is not int:  # noqa: E721 - bool is an int subclass, and False is not success
+        return Refusal(f"HTTP 200 with errcode {clean(json.dumps(code), 40)}, not the integer 0: not accepted{said}")
     if code == 0:
-        return
-    meaning, permanent = ERRORS.get(code, (str(answer.get("errmsg", "refused"))[:200], True))
-    raise TransportError(f"DingTalk errcode {code}: {meaning}", permanent=permanent)
+        return None
+    if code == 310000:
+        check = next((meaning for fragment, meaning in SECURITY_CHECKS if fragment in errmsg.lower()), None)
+        return Refusal(f"DingTalk errcode 310000: {SECURITY}: {check or 'keyword, signature or IP allow-list'}{said}")
+    meaning, retry = ERRORS.get(code, ("refused", False))
+    return Refusal(f"DingTalk errcode {code}: {meaning}{said}", retry=retry)
 
 
 class DingTalk:
+    """The robot of DINGTALK_WEBHOOK (signed when DINGTALK_SECRET is set), @-mentioning DINGTALK_AT_MOBILES on alerts."""
+
     name = NAME
 
-    def __init__(self, webhook: str, secret: str, transport: Transport, clock: Callable[[], float] = time.time):
+    def __init__(self, webhook: str, secret: str, transport: Transport, clock: Callable[[], float] = time.time,
+                 at_mobiles: tuple[str, ...] = ()):
         self._webhook, self._secret, self._transport, self._clock = webhook, secret, transport, clock
+        self._at_mobiles = at_mobiles
+        self._secrets = tuple(secrets_of([webhook, secret]))
+
+    def render(self, dg: d.Digest) -> dict:
+        return render(dg, self._at_mobiles)
 
     def send(self, message: dict) -> Delivery:
-        return self._transport.post(NAME, lambda: signed_url(self._webhook, self._secret, self._clock),
-                                    body_bytes(message), interpret)
+        return self._transport.deliver(NAME, lambda: signed_url(self._webhook, self._secret, self._clock),
+                                       body_bytes(message), lambda answer: read_answer(answer, self._secrets))
 
 
+def from_settings(settings, transport: Transport) -> DingTalk | None:
+    if not settings.dingtalk_webhook:
+        return None
+    return DingTalk(settings.dingtalk_webhook, settings.dingtalk_secret, transport, at_mobiles=settings.dingtalk_at_mobiles)
 
+
+def render(dg: d.Digest, at_mobiles: tuple[str, ...] = ()) -> dict:
+    """The digest as a `markdown` message whose JSON body stays under 20,000 bytes (BODY_BYTES_KEPT).
+
+    The @ list is capped first (to MENTIONS_BYTES), then as many instances as fit are listed, the
+    rest counted in "…and N more"."""
+    wanted = at_mobiles if dg.status == "alert" else ()  # never @ people for a green or a warning
+    items = d.flat(dg.groups)
+    mentions = fit(len(wanted), lambda k: _message(dg, [], 0, wanted[:k], len(wanted) - k),
+                   lambda m: len(body_bytes(m)) - len(body_bytes(_message(dg, [], 0, (), 0))) <= MENTIONS_BYTES)
+    shown_mobiles = tuple(mentions["at"]["atMobiles"])
+    left_out = len(wanted) - len(shown_mobiles)
+    return fit(len(items), lambda shown: _message(dg, items, shown, shown_mobiles, left_out), _fits)
+
+
+def body_bytes(message: dict) -> bytes:
+    return json.dumps(message, ensure_ascii=False).encode("utf-8")
+
+
+def _fits(message: dict) -> bool:
+    return len(body_bytes(message)) <= BODY_BYTES_KEPT
+
+
+def _show(text: str, max_chars: int) -> str:
+    return escape(clean(text, max_chars))
+
+
+def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
+    headline = escape(clean(dg.headline, 200))
+    lines = [f"#### {headline}"]
+    if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
+        lines.append(f"**⛔ Regions not checked ({len(dg.unchecked_regions)})**")
+        lines += [f"- {d.region_line(f, _show)}" for f in dg.unchecked_regions]
+    current = None
+    for group, checked in items[:shown]:
+        if group is not current:
+            lines.append(f"**{group.heading}**")
+            current = group
+        lines.append(f"- {d.item_line(checked, _show)}")
+    if shown < len(items):
+        lines.append(more_line(len(items) - shown))
+    lines.append(dg.fine_line)
+    footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
+    lines.append(f"###### {footer}")
+    if mention:
+        # DingTalk only notifies the mobiles that also appear in the text.
+        lines.append(" ".join(f"@{m}" for m in mention))
+    if left_out:
+        lines.append(f"(and {left_out} more to notify: left out to stay within DingTalk's 20,000 bytes)")
+    return {
+        "msgtype": "markdown",
+        "markdown": {"title": clean(dg.headline, 200), "text": "\n\n".join(lines)},
+        "at": {"atMobiles": list(mention), "isAtAll": False},
+    }

@@ -1,14 +1,42 @@
-"""Slack incoming webhook: 200 `ok`, or an HTTP status with a short error word in the body."""
+"""Slack incoming webhook: the digest as Block Kit with a plain `text` fallback, and Slack's answers.
+
+Rules relied on:
+- Success is HTTP 200 with the body `ok` (Slack's incoming-webhook docs,
+  https://api.slack.com/messaging/webhooks; slack_sdk's `WebhookClient` returns that body as is,
+  slack_sdk/webhook/client.py). Anything else, a 200 HTML page from a proxy included, is a failure.
+- Errors are HTTP 4xx/5xx with a short word in the body: `invalid_payload`, `no_service`, `no_team`,
+  `invalid_token`, `channel_is_archived`, `action_prohibited`, `posting_to_general_channel_denied`,
+  `too_many_attachments`, `no_text`, `msg_too_long`, `invalid_blocks`, `invalid_blocks_format`,
+  `msg_blocks_too_long` ("Handling errors", https://api.slack.com/messaging/webhooks#handling_errors,
+  and the 2016-05-17 changelog).
+- 429 carries `Retry-After` in seconds (https://api.slack.com/docs/rate-limits; slack_sdk's
+  RateLimitErrorRetryHandler sleeps exactly that, slack_sdk/http_retry/builtin_handlers.py). It is
+  honoured in full when it fits the run's budget; otherwise the post gives up at once.
+- Block Kit limits: 50 blocks a message, 3,000 characters a section text, 150 a header
+  (https://api.slack.com/reference/block-kit/blocks). The total text of all blocks has no documented
+  limit, but Slack refuses long ones with `msg_blocks_too_long`: at ~13,200 characters in
+  slackapi/bolt-js#2509 (13,297 with markdown blocks only), "near 12,000-13,000" in this project's
+  issue 13. The lower figure is kept: at most 12,000 characters over all blocks.
+- mrkdwn: `&`, `<` and `>` must be escaped as `&amp;`, `&lt;`, `&gt;`
+  (https://api.slack.com/reference/surfaces/formatting#escaping); `*`, `_`, `~` and backticks have no
+  escape, so in outside text they are replaced by look-alikes, as are `@` and URL schemes (Slack
+  links bare URLs).
+"""
 from __future__ import annotations
 
 import json
 
-import requests
-
+from .. import digest as d
 from ..model import Delivery
-from .transport import Transport, TransportError
+from ..redact import secrets_of
+from .base import clean, defang, fit, more_line, service_words
+from .http import Answer, Refusal, Transport
 
 NAME = "slack"
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_TOTAL_TEXT = 12_000
 
 MEANING = {
     "no_service": "the webhook was removed or disabled",
@@ -16,37 +44,135 @@ MEANING = {
     "invalid_token": "the webhook's token is not valid",
     "channel_is_archived": "the channel is archived",
     "action_prohibited": "an admin restricted posting to the channel",
+    "posting_to_general_channel_denied": "only admins may post to the channel",
     "invalid_payload": "Slack could not read the message",
     "invalid_blocks": "Slack refused the message's blocks",
     "invalid_blocks_format": "Slack refused the message's blocks",
+    "msg_blocks_too_long": "the message's blocks are too long in total",
+    "msg_too_long": "the message is too long",
+    "no_text": "the message has no text",
+    "too_many_attachments": "the message has too many attachments",
+    "rollup_error": "Slack failed",
+    "service_unavailable": "Slack is unavailable",
 }
+_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "@": "＠"})
 
 
-def interpret(response: requests.Response) -> None:
-    if response.status_code == 200:
-        return
-    word = response.text.strip()[:60]
-    meaning = MEANING.get(word, word or "no reason given")
-    if response.status_code == 429:
-        raise TransportError("rate limited (HTTP 429)", retry_after=_seconds(response.headers.get("Retry-After")))
-    permanent = 400 <= response.status_code < 500
-    raise TransportError(f"HTTP {response.status_code} {word}: {meaning}" if word in MEANING
-                         else f"HTTP {response.status_code}: {meaning}", permanent=permanent)
+def escape(text: str) -> str:
+    """Outside text (already one clean line) that Slack's mrkdwn shows as written."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return defang(text).translate(_MARKUP)
 
 
-def _seconds(value: str | None) -> float:
+def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
+    """None when Slack accepted the message (200 `ok`); else what it said, scrubbed of `secrets`."""
+    if answer.status == 200 and answer.body.strip() == b"ok":
+        return None
+    words = service_words(answer.body, secrets) if answer.body else ""
+    meaning = MEANING.get(words)
+    said = f" {words}: {meaning}" if meaning else (f": {words}" if words else "")
+    if 300 <= answer.status < 400:
+        return Refusal(f"HTTP {answer.status}: a redirect, not followed (a login page or a proxy, not Slack's answer)")
+    if answer.status == 200:
+        page = words.lower().startswith(("<!doctype", "<html")) or "html" in answer.headers.get("content-type", "")
+        what = "an HTML page (a proxy or a login page?)" if page else (words or "an empty answer")
+        return Refusal(f"HTTP 200 but not Slack's `ok`: {what}")
+    if answer.status == 429:
+        wait = _seconds(answer.headers.get("retry-after"))
+        return Refusal(f"rate limited for {wait:g} s (HTTP 429)" if wait is not None else "rate limited (HTTP 429)",
+                       retry=True, wait=wait)
+    return Refusal(f"HTTP {answer.status}{said}", retry=answer.status >= 500)
+
+
+def _seconds(value: str | None) -> float | None:
     try:
-        return min(60.0, max(0.0, float(value)))
+        seconds = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return 1.0
+        return None
+    return seconds if 0 <= seconds < 86_400 else None
 
 
 class Slack:
+    """The incoming webhook of SLACK_WEBHOOK."""
+
     name = NAME
 
     def __init__(self, webhook: str, transport: Transport):
         self._webhook, self._transport = webhook, transport
+        self._secrets = tuple(secrets_of([webhook]))
+
+    def render(self, dg: d.Digest) -> dict:
+        return render(dg)
 
     def send(self, message: dict) -> Delivery:
         body = json.dumps(message, ensure_ascii=False).encode("utf-8")
-        return self._transport.post(NAME, lambda: self._webhook, body, interpret)
+        return self._transport.deliver(NAME, lambda: self._webhook, body,
+                                       lambda answer: read_answer(answer, self._secrets))
+
+
+def from_settings(settings, transport: Transport) -> Slack | None:
+    return Slack(settings.slack_webhook, transport) if settings.slack_webhook else None
+
+
+def render(dg: d.Digest) -> dict:
+    """Block Kit within every limit above, with "…and N more" when the list is cut; the fallback
+    `text` (notifications, and clients without blocks) is the escaped headline."""
+    items = d.flat(dg.groups)
+    blocks = fit(len(items), lambda shown: _blocks(dg, items, shown), _fits)
+    return {"text": escape(clean(dg.headline, 1000)), "blocks": blocks}
+
+
+def total_text(blocks: list[dict]) -> int:
+    """Characters of text over all blocks (section and header texts, context elements)."""
+    texts = [b["text"]["text"] for b in blocks if "text" in b]
+    texts += [e["text"] for b in blocks for e in b.get("elements", ())]
+    return sum(len(t) for t in texts)
+
+
+def _fits(blocks: list[dict]) -> bool:
+    return len(blocks) <= MAX_BLOCKS and total_text(blocks) <= MAX_TOTAL_TEXT
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _show(text: str, max_chars: int) -> str:
+    return escape(clean(text, max_chars))
+
+
+def _blocks(dg: d.Digest, items: list, shown: int) -> list[dict]:
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(clean(dg.headline, 1000), MAX_HEADER)}}]
+    sections: list[list[str]] = []
+    if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
+        sections.append([f"*⛔ Regions not checked ({len(dg.unchecked_regions)})*"]
+                        + [f"• {d.region_line(f, _show)}" for f in dg.unchecked_regions])
+    current = None
+    for group, checked in items[:shown]:
+        if group is not current:
+            sections.append([f"*{escape(group.heading)}*"])
+            current = group
+        sections[-1].append(f"• {d.item_line(checked, _show)}")
+    if shown < len(items):
+        sections.append([more_line(len(items) - shown)])
+    sections.append([dg.fine_line])
+    for lines in sections:
+        blocks += [_section(text) for text in _chunks(lines)]
+    context = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(context, MAX_SECTION)}]})
+    return blocks
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _chunks(lines: list[str]) -> list[str]:
+    """Join lines into texts of at most MAX_SECTION characters, splitting between lines."""
+    chunks: list[str] = []
+    for line in (_clip(line, MAX_SECTION) for line in lines):
+        if chunks and len(chunks[-1]) + 1 + len(line) <= MAX_SECTION:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return chunks

@@ -1,0 +1,98 @@
+"""What every channel is, the registry the app iterates, and fitting a list into a channel's limits.
+
+A channel is one module under `channels/` with `from_settings(settings, http) -> Channel | None`
+(None when its settings are empty). Adding a channel is that module plus one line in `REGISTRY`.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from importlib import import_module
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol, TypeVar
+
+from ..model import Delivery
+
+if TYPE_CHECKING:
+    from ..digest import Digest
+    from ..settings import Settings
+    from .http import Transport
+
+# Module names under channels/, in the order the result lists their deliveries.
+REGISTRY = (
+    "dingtalk",
+    "slack",
+)
+
+
+class Channel(Protocol):
+    """`render` dresses the digest for the channel (a JSON-ready dict); `send` posts it and never raises."""
+
+    name: str
+
+    def render(self, dg: "Digest") -> dict: ...
+
+    def send(self, message: dict) -> Delivery: ...
+
+
+def configured(settings: "Settings", transport: "Transport") -> list[Channel]:
+    """The channels whose settings are given, in REGISTRY order."""
+    channels = []
+    for name in REGISTRY:
+        channel = import_module(f"{__package__}.{name}").from_settings(settings, transport)
+        if channel is not None:
+            channels.append(channel)
+    return channels
+
+
+MAX_SERVICE_WORDS = 200
+_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+# A URL in a name or an API text would become a link in both channels (both link bare URLs).
+_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):/+")
+_TOKENS = (re.compile(r"(?i)(access_token=)[^&\s\"'<>]+"), re.compile(r"(?i)(/services/)[^\s\"'<>?]+"))
+
+
+def clean(text: object, limit: int) -> str:
+    """One line of at most `limit` characters from any text: lone surrogates become U+FFFD, control
+    characters, line separators and newlines become spaces, bidi overrides go, runs of spaces shrink."""
+    text = str(text).encode("utf-16", "surrogatepass").decode("utf-16", "replace").translate(_BIDI)
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def defang(text: str) -> str:
+    """`https://x` -> `https:∕∕x`: still readable, no longer a link."""
+    return _URL.sub(lambda m: m.group(1) + ":" + "∕" * (len(m.group(0)) - len(m.group(1)) - 1), text)
+
+
+def service_words(raw: object, secrets: Iterable[str]) -> str:
+    """A service's own words (an error body, an errmsg) fit for an error text: one clean line, no
+    secret (the channel's webhook, token and signing secret, and any token-shaped URL part)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    for pattern in _TOKENS:
+        text = pattern.sub(r"\1***", text)
+    return clean(text, MAX_SERVICE_WORDS)
+
+
+T = TypeVar("T")
+
+
+def fit(total: int, render: Callable[[int], T], fits: Callable[[T], bool]) -> T:
+    """The rendering with the most items shown (of `total`) that still fits; 0 items always renders."""
+    best = render(total)
+    if fits(best):
+        return best
+    low, high = 0, total - 1  # invariant: render(low) is the fallback, answers above high do not fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(render(middle)):
+            low = middle
+        else:
+            high = middle - 1
+    return render(low)
+
+
+def more_line(hidden: int) -> str:
+    return f"…and {hidden} more (all are in the run's result and log)"
