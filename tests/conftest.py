@@ -6,6 +6,7 @@ the exception text and every log line at DEBUG, third-party libraries included.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -149,3 +150,15 @@ def report(monkeypatch, caplog):
 
 class _NoCredentials:
     access_key_id = access_key_secret = security_token = ""
+
+
+def log_every_request_line(monkeypatch) -> None:
+    """A third-party library that logs every request line at DEBUG, query string included (as urllib3
+    does): the webhooks are posted with the standard library's http.client, so it stands in here."""
+    original = http.client.HTTPConnection.putrequest
+
+    def putrequest(self, method, url, *args, **kwargs):
+        logging.getLogger("thirdparty.http").debug('"%s %s" to %s', method, url, self.host)
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "putrequest", putrequest)

@@ -6,7 +6,6 @@ check is shown to be able to fail.
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess

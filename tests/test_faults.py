@@ -7,13 +7,12 @@ whose API answers the run did not get in full is never counted as fine, in any t
 """
 from __future__ import annotations
 
-import http.client
 import logging
 import time
 
 import pytest
 
-from conftest import Run, fleet, instance
+from conftest import Run, fleet, instance, log_every_request_line
 
 FINE = {"ok", "not_due", "new"}
 RUNS: list[Run] = []  # every run of this module, for the last test's sweep
@@ -437,18 +436,6 @@ def keep_urllib3_at_debug(monkeypatch) -> None:
     urllib3 = logging.getLogger("urllib3")
     urllib3.setLevel(logging.DEBUG)
     monkeypatch.setattr(urllib3, "setLevel", lambda level: None)
-
-
-def log_every_request_line(monkeypatch) -> None:
-    """A third-party library that logs every request line at DEBUG, query string included (as urllib3
-    does): the webhooks are posted with the standard library's http.client, so it stands in here."""
-    original = http.client.HTTPConnection.putrequest
-
-    def putrequest(self, method, url, *args, **kwargs):
-        logging.getLogger("thirdparty.http").debug('"%s %s" to %s', method, url, self.host)
-        return original(self, method, url, *args, **kwargs)
-
-    monkeypatch.setattr(http.client.HTTPConnection, "putrequest", putrequest)
 
 
 @pytest.mark.parametrize("slack_path", [None, "T0SANDBOX/B0SANDBOX/shorttok9"], ids=["default", "short-token"])
