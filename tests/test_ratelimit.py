@@ -29,6 +29,14 @@ def limiter(qps: float) -> tuple[RateLimiter, Clock]:
     return RateLimiter(qps, clock=clock, sleep=clock.sleep), clock
 
 
+def test_a_turn_later_than_the_budget_is_given_up_at_once_not_waited_for():
+    rl, clock = limiter(0.1)  # a call every 10 s
+    assert rl.acquire(within=5.0) is not None  # the first turn is now
+    assert rl.acquire(within=5.0) is None  # the next is 10 s away: past a 5 s budget
+    assert clock.slept == []
+    assert rl.acquire(within=60.0) is not None and clock.slept == [20.0]  # the given-up slot stays unused
+
+
 def test_calls_are_paced_at_the_rate_with_no_burst():
     rl, clock = limiter(10)
     starts = []

@@ -11,6 +11,7 @@ not started; those instances are reported as not checked.
 """
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,8 +61,10 @@ class Timing:
         return cls(api_connect, api_read, post, api_connect + api_read + 2 * (post + 2.0))
 
 
-OUT_OF_TIME = Verdict(Kind.ERROR, "not checked: the run ran out of time (raise the function's timeout "
-                                  "or MAX_CONCURRENCY)")
+log = logging.getLogger("backup_report")
+
+OUT_OF_TIME = Verdict(Kind.ERROR, "not checked: the run ran out of time (raise the function's timeout, "
+                                  "MAX_CONCURRENCY or API_QPS)")
 
 
 def collect(cloud: Cloud, regions: tuple[str, ...], tags, window: Window, rules: Rules,
@@ -92,6 +95,9 @@ def _discover(cloud: Cloud, region: str, tags, found: Callable[[list[Instance]],
         return cloud.instances(region, tags, found)
     except ApiFailure as failure:
         return failure.error
+    except Exception as exc:  # noqa: BLE001 - a bug or an answer nobody foresaw costs this region only
+        log.exception("listing %s failed", region)  # the log record is scrubbed of secrets (redact.py)
+        return ApiError("UnexpectedError", f"{type(exc).__name__} while listing the region", "DescribeInstances")
 
 
 def _check(cloud: Cloud, instance: Instance, window: Window, rules: Rules, budget: Budget) -> Verdict:
@@ -112,3 +118,8 @@ def _check(cloud: Cloud, instance: Instance, window: Window, rules: Rules, budge
         if failure.error.code == OUT_OF_TIME_CODE:  # stopped between its calls: not checked
             return OUT_OF_TIME
         return Verdict(Kind.ERROR, f"{failure.error.action or 'API'} failed: {failure.error}")
+    except Exception as exc:  # noqa: BLE001 - one instance's odd data or a bug never stops the others
+        # Its type only: an exception's text may quote what it was given (a URL, a record).
+        log.exception("checking %s failed", instance.instance_id)
+        return Verdict(Kind.ERROR, f"could not be checked: {type(exc).__name__} while reading or judging "
+                                   "its backups (the function's log has the details)")

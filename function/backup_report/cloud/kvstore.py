@@ -195,7 +195,8 @@ class KVStore:
         route = sdk_route(self._protocol, client, action)  # the proxy the webhooks' requests would use
 
         def attempt():
-            self._limiter.acquire()
+            if self._limiter.acquire(within=self._remaining()) is None:  # its turn comes after the budget
+                raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
             connect, read = self._timeouts
             # The SDK retries nothing unless told to: retries are ours (jitter, bounded by the time
             # budget). One pooled connection per worker.

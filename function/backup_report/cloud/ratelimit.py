@@ -45,11 +45,15 @@ class RateLimiter:
         self._starts: deque[float] = deque()  # call starts of the last WINDOW seconds
         self._ticket = threading.local()  # `decreases` when this thread's last call got its slot
 
-    def acquire(self) -> int:
-        """Wait for this call's turn. Returns its ticket (also kept for this thread)."""
+    def acquire(self, within: float = float("inf")) -> int | None:
+        """Wait for this call's turn. Returns its ticket (also kept for this thread), or None without
+        waiting when the turn comes more than `within` seconds from now (the run's time budget: a
+        low API_QPS must never hold a call past it). The slot so given up stays unused."""
         while True:
             start, ticket = self.reserve()
             delay = start - self._clock()
+            if delay > within:
+                return None
             if delay > 0:
                 self._sleep(delay)
             if self.confirm(start, ticket):
