@@ -46,6 +46,14 @@ def screen(instance: Instance, reading: Reading, window: Window, tz) -> tuple[li
     late = [b for b in records if b.start is not None and b.start > window.end + LATE_TOLERANCE]
     if unplaced:
         problems.append(f"{len(unplaced)} backup record(s) without a readable start time")
+    # A status the API does not document, in the window the report speaks for, is never passed over
+    # because a later record looks fine: what it means is unknown (fail closed).
+    undocumented = [b for b in records if b.unknown and b.start is not None and window.start <= b.start
+                    and b not in late]
+    if undocumented:
+        problems.append(f"backup {undocumented[0].backup_id} has BackupStatus {undocumented[0].status!r}, "
+                        "which the API does not document (Success, Failed)"
+                        + (f", and {len(undocumented) - 1} more" if len(undocumented) > 1 else ""))
     if late:
         problems.append(f"{len(late)} backup record(s) starting after the end of the window "
                         f"(first {humanize.at(min(b.start for b in late), tz)})")
