@@ -175,7 +175,7 @@ def test_the_result_is_the_contracts_json(report):
     assert set(result) >= {"status", "window", "counts", "instances", "deliveries"}
     assert result["counts"]["ok"] == 1 and result["counts"]["failed"] == 1 and sum(result["counts"].values()) == 2
     assert set(result["counts"]) == {"ok", "failed", "missing", "incomplete", "error", "not_due", "new",
-                                     "recovered", "shrunk", "inactive", "running"}
+                                     "recovered", "shrunk", "inactive", "running", "policy"}
     assert result["instances"][0] == {"instance_id": "r-failed01", "name": "failed01-cache", "region": "cn-hangzhou",
                                       "verdict": "failed", "detail": run.detail("r-failed01")}
 

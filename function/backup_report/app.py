@@ -27,6 +27,7 @@ from .model import ApiError, Delivery, Kind, Severity
 from .cloud.ratelimit import RateLimiter
 from .report import Budget, Timing, collect
 from .settings import Settings, SettingsError, load_settings
+from .judge.policy import Controls
 from .judge.verdicts import Rules
 from .window import iso_utc, window_for
 
@@ -76,7 +77,9 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
     timing = Timing.for_timeout(invocation.timeout_seconds)
     budget = Budget(started + invocation.timeout_seconds - timing.reserve)
     rules = Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
-                  history_days=settings.history_days, tz=settings.tz)
+                  history_days=settings.history_days, tz=settings.tz,
+                  controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
+                                    settings.require_backup_log))
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
                     limiter=RateLimiter(settings.api_qps), remaining=budget.remaining,
                     connect_timeout=timing.api_connect, read_timeout=timing.api_read,

@@ -15,12 +15,12 @@ from .model import Checked, Findings, Kind, RegionFailure, Severity
 EMOJI = {"alert": "🔴", "warning": "🟠", "ok": "🟢"}
 KIND_EMOJI = {
     Kind.ERROR: "⛔", Kind.FAILED: "❌", Kind.MISSING: "🕳️", Kind.INCOMPLETE: "🧩",
-    Kind.RUNNING: "⏳", Kind.INACTIVE: "⏸️", Kind.SHRUNK: "📉", Kind.RECOVERED: "♻️",
+    Kind.RUNNING: "⏳", Kind.INACTIVE: "⏸️", Kind.SHRUNK: "📉", Kind.RECOVERED: "♻️", Kind.POLICY: "📋",
 }
 KIND_TITLE = {
     Kind.ERROR: "Could not be checked", Kind.FAILED: "Backup failed", Kind.MISSING: "Backup missing",
     Kind.INCOMPLETE: "Shards not backed up", Kind.RUNNING: "Backup still running", Kind.INACTIVE: "Not in service", Kind.SHRUNK: "Backup shrank",
-    Kind.RECOVERED: "Failed, then recovered",
+    Kind.RECOVERED: "Failed, then recovered", Kind.POLICY: "Backup policy below the controls",
 }
 
 
