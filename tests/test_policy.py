@@ -22,7 +22,7 @@ def test_retention_below_the_minimum_is_a_policy_warning(report):
                        instance("r-long01", policy={**DAILY, "retention": 30})),
                  settings={"MIN_RETENTION_DAYS": "30"})
     assert run.verdicts == {"r-short01": "policy", "r-long01": "ok"}
-    assert run.detail("r-short01").startswith("retention 7 days < 30 required (backups: last backup ")
+    assert run.detail("r-short01").startswith("retention 7 days < 30 required; backups fine: last backup ")
     assert run.result["status"] == "warning"
     assert "Backup policy below the controls (1)" in run.dingtalk_text
     assert "short01-cache" in run.dingtalk_text and "retention 7 days &lt; 30 required" in run.slack_text

@@ -230,10 +230,24 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Checked:
-    """One instance and what the run decided about it."""
+    """One instance and what the run decided about it. `digest.build` adds, for a line a person can act
+    on: `owner`, the OWNER_TAG tag's key and value ("team: payments"), and `console_url`, the instance's
+    page in the console ("" when its ID or region is not of the documented form)."""
 
     instance: Instance
     verdict: Verdict
+    owner: str = ""
+    console_url: str = ""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A scanned region's instances that the report does not watch (DescribeInstances without the tag
+    filter, minus those carrying INSTANCE_TAGS), or the error its listing failed with."""
+
+    region: str
+    unwatched: tuple[Instance, ...] = ()
+    error: ApiError | None = None
 
 
 @dataclass(frozen=True)

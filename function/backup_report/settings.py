@@ -174,8 +174,6 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
                         "the SDK's endpoints are public, and http would send the STS token in clear; use https")
     if not given & {DINGTALK_WEBHOOK, SLACK_WEBHOOK}:
         problems.append(f"no channel: set {DINGTALK_WEBHOOK} and/or {SLACK_WEBHOOK}")
-    if values["slack_mention"] and SLACK_WEBHOOK not in given:
-        problems.append(f"{SLACK_MENTION} is set but {SLACK_WEBHOOK} is not")
     if (values["dingtalk_secret"] or values["dingtalk_at_mobiles"]) and DINGTALK_WEBHOOK not in given:
         problems.append(f"{DINGTALK_SECRET} / {DINGTALK_AT_MOBILES} are set but {DINGTALK_WEBHOOK} is not")
     if problems:

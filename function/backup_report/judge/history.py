@@ -73,7 +73,7 @@ def _streak(first_day, outcomes: list[str], policy: BackupPolicy, tz: tzinfo) ->
         if whole:
             return f"every scheduled backup of the last {len(outcomes)} days missed ({len(run)} in a row)"
         if len(run) == 1:
-            return "first scheduled backup missed (the one before was done)"
+            return "first scheduled backup missed"
         return f"{_ordinal(len(run))} scheduled backup missed in a row"
     verb = "failing" if kinds == {History.FAILED} else "not backed up"
     return f"{verb} since {'at least ' if whole else ''}{date}"

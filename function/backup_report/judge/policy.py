@@ -59,5 +59,5 @@ def apply(verdict: Verdict, notes: list[str]) -> Verdict:
         return verdict
     said = "policy: " + "; ".join(notes)
     if verdict.severity is Severity.FINE:
-        return replace(verdict, kind=Kind.POLICY, detail=f"{'; '.join(notes)} (backups: {verdict.detail})")
+        return replace(verdict, kind=Kind.POLICY, detail=f"{'; '.join(notes)}; backups fine: {verdict.detail}")
     return replace(verdict, detail=f"{verdict.detail}; {said}")

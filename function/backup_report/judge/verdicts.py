@@ -79,7 +79,7 @@ def _judge(instance: Instance, reading: Reading, records: list[Backup], window: 
     tz, now = rules.tz, window.end
     slot = last_due_slot(reading.policy, now, rules.grace)
     if slot is None:
-        return Verdict(Kind.ERROR, "the backup policy names no slot in the last days")
+        return Verdict(Kind.ERROR, "the backup policy names no backup time in the last days")
     expected = len(reading.shards) or (reading.shard_count if reading.per_shard else 1)
     if expected < 1:
         return Verdict(Kind.ERROR, f"{instance.kind}: the number of shards is unknown")
@@ -115,7 +115,7 @@ def _judge(instance: Instance, reading: Reading, records: list[Backup], window: 
     # The whole history read names shards that went quiet, and is what shrinkage compares against.
     history = _by_node(instance, reading, records)
     if len(covered) < expected:
-        return Verdict(Kind.INCOMPLETE, details.incomplete(instance, reading, history, covered, failed, expected, tz))
+        return Verdict(Kind.INCOMPLETE, details.incomplete(instance, reading, history, covered, failed, expected, tz, now))
     shrunk = [s for s in (details.shrunk(rs, rules, reading.per_shard) for rs in history.values()) if s]
     return _fine(nodes, decisive, shrunk, window, reading, rules, expected)
 
