@@ -22,6 +22,9 @@ DEMO_SETTINGS = {
     "INSTANCE_TAGS": "backup-report=daily",
     "TIMEZONE": "Asia/Shanghai",
     "DINGTALK_AT_MOBILES": "13800000000",
+    "SLACK_MENTION": "<!here>",
+    "OWNER_TAG": "team",
+    "REQUIRE_BACKUP_LOG": "on",
 }
 
 

@@ -198,7 +198,11 @@ def test_hostile_instance_names_give_one_list_line_each_and_no_markup_the_render
     run = timed(report, fleet_)
     assert {i["name"] for i in run.result["instances"]} == set(HOSTILE), "the result keeps the names as they are"
 
+    # The renderer's own link on each name, to the instance's console page, and nothing else links.
     ding = run.dingtalk[0]["markdown"]["text"]
+    own = re.compile(r"^- \[(.*?)\]\(https://kvstore\.console\.aliyun\.com/Redis/instance/cn-hangzhou/(r-hostile\d)\) \(\2, ")
+    assert sum(1 for line in ding.split("\n\n") if own.match(line)) == len(HOSTILE)
+    ding = "\n\n".join(own.sub(r"- \1 (\2, ", line) for line in ding.split("\n\n"))
     lines = ding.split("\n\n")
     assert [line for line in lines if line.startswith("- ")] == [line for line in lines if "(r-hostile" in line]
     assert len([line for line in lines if line.startswith("- ")]) == len(HOSTILE)
@@ -214,6 +218,9 @@ def test_hostile_instance_names_give_one_list_line_each_and_no_markup_the_render
     texts = [b["text"]["text"] for b in slack["blocks"] if b["type"] == "section"]
     items = [line for text in texts for line in text.split("\n") if line.startswith("• ")]
     assert len(items) == len(HOSTILE) and all("(r-hostile" in line for line in items)
+    slack_own = re.compile(r"^• <https://kvstore\.console\.aliyun\.com/Redis/instance/cn-hangzhou/(r-hostile\d)\|(.*?)> \(\1, ", re.M)
+    assert len(slack_own.findall("\n".join(texts))) == len(HOSTILE)
+    texts = [slack_own.sub(r"• \2 (\1, ", text) for text in texts]
     everything = "\n".join(texts + [slack["text"]] + [e["text"] for b in slack["blocks"] for e in b.get("elements", ())])
     for forged in ("<", ">", "https://", "@", "`", "~", "_", "\u202e"):
         assert forged not in everything, forged

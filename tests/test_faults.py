@@ -133,7 +133,10 @@ def test_a_region_whose_discovery_is_refused_is_reported_not_checked_and_the_oth
     assert "Forbidden.RAM" in result.result["unchecked_regions"][0]["error"]
     assert result.result["status"] == "alert"
     shanghai = [c for c in result.calls("DescribeInstances") if c.params.get("RegionId") == "cn-shanghai"]
-    assert len(shanghai) == 1, "a permanent refusal is not retried"
+    assert len([c for c in shanghai if "Tag.1.Key" in c.params]) == 1, "a permanent refusal is not retried"
+    # The coverage listing (no tag filter) is refused too: said, and the run goes on.
+    assert result.result["coverage"][1]["region"] == "cn-shanghai"
+    assert "Forbidden.RAM" in result.result["coverage"][1]["error"]
     for text in (result.dingtalk_text, result.slack_text):
         assert "cn-shanghai not checked" in text and "Forbidden.RAM" in text
     assert result.dingtalk[0]["markdown"]["title"].startswith("🔴")

@@ -31,15 +31,17 @@ def test_a_failed_backup_is_an_alert_naming_the_instance_and_the_backup(report):
     assert run.verdict("r-failed01") == "failed"
     detail = run.detail("r-failed01")
     assert "failed at 2026-11-27 18:10" in detail and "last success 2026-11-26 18:10" in detail
+    page = "https://kvstore.console.aliyun.com/Redis/instance/cn-hangzhou/r-failed01"
+    assert f"[failed01-cache]({page}) (r-failed01, cn-hangzhou): backup" in run.dingtalk_text
+    assert f"<{page}|failed01-cache> (r-failed01, cn-hangzhou): backup" in run.slack_text
     for text in (run.dingtalk_text, run.slack_text):
-        assert "failed01-cache (r-failed01, cn-hangzhou): backup" in text
         assert "1 needs attention · 1 fine" in text
 
 
 def test_no_backup_in_the_window_is_missing(report):
     run = report(fleet(instance("r-quiet01", history={"days": 8, "at": "18:10"}, latest={"status": "Absent"})))
     assert run.verdict("r-quiet01") == "missing"
-    assert "no backup for the slot of 2026-11-27 18:00; last success 2026-11-26 18:10" in run.detail("r-quiet01")
+    assert "the scheduled 18:00 backup of 2026-11-27 was not done; last success 2026-11-26 18:10" in run.detail("r-quiet01")
 
 
 def test_an_instance_that_never_had_a_backup_is_missing_with_how_far_back_it_looked(report):
@@ -64,10 +66,14 @@ def test_untagged_and_other_region_instances_never_appear(report):
         instance("r-beijing", region="cn-beijing", latest={"status": "Failed"}),
         regions=["cn-hangzhou"]), settings={"REGIONS": "cn-hangzhou"})
     assert set(run.verdicts) == {"r-healthy01"}
-    everything = json.dumps(run.result) + run.dingtalk_text + run.slack_text
+    # Coverage names the scanned region's untagged ones in the result, never as a problem.
+    assert run.result["coverage"] == [{"region": "cn-hangzhou", "untagged": 2, "instances": [
+        {"instance_id": "r-untagged", "name": "untagged-cache"}, {"instance_id": "r-weekly", "name": "weekly-cache"}]}]
+    everything = json.dumps({**run.result, "coverage": None}) + run.dingtalk_text + run.slack_text
     for hidden in ("r-untagged", "r-weekly", "r-beijing"):
         assert hidden not in everything
     assert {c.params.get("RegionId") for c in run.calls("DescribeInstances")} == {"cn-hangzhou"}
+    assert "2 other instances in cn-hangzhou are not in this report" in run.dingtalk_text
 
 
 def test_every_configured_region_is_scanned(report):
@@ -175,9 +181,13 @@ def test_the_result_is_the_contracts_json(report):
     assert set(result) >= {"status", "window", "counts", "instances", "deliveries"}
     assert result["counts"]["ok"] == 1 and result["counts"]["failed"] == 1 and sum(result["counts"].values()) == 2
     assert set(result["counts"]) == {"ok", "failed", "missing", "incomplete", "error", "not_due", "new",
-                                     "recovered", "shrunk", "inactive", "running"}
+                                     "recovered", "shrunk", "inactive", "running", "policy"}
     assert result["instances"][0] == {"instance_id": "r-failed01", "name": "failed01-cache", "region": "cn-hangzhou",
-                                      "verdict": "failed", "detail": run.detail("r-failed01")}
+                                      "verdict": "failed", "detail": run.detail("r-failed01"),
+                                      "history": "✓✓✓✓✓✓✗", "history_from": "2026-11-21", "streak": "failing since Nov 27"}
+    assert result["instances"][1] == {"instance_id": "r-healthy01", "name": "healthy01-cache", "region": "cn-hangzhou",
+                                      "verdict": "ok", "detail": run.detail("r-healthy01")}
+    assert result["coverage"] == [{"region": "cn-hangzhou", "untagged": 0, "instances": []}]
 
 
 def test_one_structured_log_line_per_run(report):

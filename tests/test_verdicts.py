@@ -35,7 +35,7 @@ def test_the_last_scheduled_backup_before_the_window_must_exist(report):
     run = report(fleet(instance("r-weekly", policy=WEEKLY_SUNDAY, history={"days": 15, "at": "18:10"},
                                 latest={"status": "Absent"})))
     assert run.verdict("r-weekly") == "missing"
-    assert "no backup for the slot of 2026-11-22 18:00; last success 2026-11-15 18:10 (12 days ago)" \
+    assert "the scheduled 18:00 backup of 2026-11-22 was not done; last success 2026-11-15 18:10 (12 days ago)" \
         == run.detail("r-weekly")
     starts = {c.params["StartTime"] for c in run.calls("DescribeBackups")}
     assert all(s <= "2026-11-22T17:30Z" for s in starts), "it must read back as far as that slot"
@@ -63,7 +63,7 @@ DAILY_ALL = "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday"
 def test_an_instance_created_after_the_last_slot_is_new(report):
     run = report(fleet(instance("r-fresh", created="-3h", history=None)))
     assert run.verdict("r-fresh") == "new"
-    assert run.detail("r-fresh") == "created 3 h ago, after the last scheduled slot; first backup due 2026-11-28 18:00"
+    assert run.detail("r-fresh") == "created 3 h ago, after the last scheduled backup time; first backup due 2026-11-28 18:00"
     assert run.result["status"] == "ok"
 
 
@@ -98,7 +98,7 @@ def test_a_cluster_with_a_failed_shard_is_incomplete_naming_it(report):
 def test_a_cluster_with_an_absent_shard_is_incomplete_naming_it(report):
     run = report(fleet(instance("r-clu", architecture="cluster", shards=4, latest={"status": "Absent", "nodes": [3]})))
     assert run.verdict("r-clu") == "incomplete"
-    assert run.detail("r-clu") == "3/4 shards backed up (classic cluster); r-clu-db-3 has no backup"
+    assert run.detail("r-clu") == "3/4 shards backed up (classic cluster); r-clu-db-3 has had no backup for 30 h"
 
 
 def test_a_cluster_whose_shard_never_appeared_is_incomplete(report):

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
-from . import digest, redact, regions
+from . import coverage, digest, redact, regions
 from .channels.base import Channel, configured
 from .channels.http import Transport
 from .invocation import read_context, parse_event
@@ -27,6 +27,7 @@ from .model import ApiError, Delivery, Kind, Severity
 from .cloud.ratelimit import RateLimiter
 from .report import Budget, Timing, collect
 from .settings import Settings, SettingsError, load_settings
+from .judge.policy import Controls
 from .judge.verdicts import Rules
 from .window import iso_utc, window_for
 
@@ -76,25 +77,34 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
     timing = Timing.for_timeout(invocation.timeout_seconds)
     budget = Budget(started + invocation.timeout_seconds - timing.reserve)
     rules = Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
-                  history_days=settings.history_days, tz=settings.tz)
+                  history_days=settings.history_days, tz=settings.tz,
+                  controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
+                                    settings.require_backup_log))
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
                     limiter=RateLimiter(settings.api_qps), remaining=budget.remaining,
                     connect_timeout=timing.api_connect, read_timeout=timing.api_read,
                     pool_size=settings.max_concurrency)
-    # DescribeRegions runs beside the scan: a slow answer costs the scan no time.
-    with ThreadPoolExecutor(max_workers=1) as side:
+    # DescribeRegions and the coverage listings run beside the scan: a slow answer costs the scan no time.
+    with ThreadPoolExecutor(max_workers=2) as side:
         offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
+        listings = side.submit(lambda: [listed(cloud, r) for r in settings.regions] if settings.coverage else [])
         findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
                            settings.max_concurrency, progress)
         found = Counter(c.instance.region for c in findings.checked)
         findings.region_failures = regions.reconcile(settings.regions, offered.result(), found,
                                                      findings.region_failures)
+        checked_ids = {c.instance.instance_id for c in findings.checked}
+        covered = [coverage.unwatched(region, answer, settings.instance_tags, checked_ids)
+                   for region, answer in zip(settings.regions, listings.result())]
+    covered = [replace(c, error=replace(c.error, message=scrubber.scrub(c.error.message))) if c.error else c
+               for c in covered]
     # API texts end up in messages, the result and the log: scrub them once, at the source.
     findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrubber.scrub(c.verdict.detail)))
                         for c in findings.checked]
     findings.region_failures = [replace(f, error=replace(f.error, message=scrubber.scrub(f.error.message)))
                                 for f in findings.region_failures]
-    dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings), invocation.request_id)
+    dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings), invocation.request_id,
+                      coverage=tuple(covered), console=settings.console, owner_tag=settings.owner_tag)
 
     # Channels post at the same time, each post within its own whole deadline, every retry and wait
     # over a second before FC's: one hung or drip-feeding channel never costs the other its post.
@@ -106,9 +116,10 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
         "window": {"start": iso_utc(window.start), "end": iso_utc(window.end)},
         "counts": digest.counts(findings),
         "instances": [{"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region,
-                       "verdict": c.verdict.kind.value, "detail": c.verdict.detail}
+                       "verdict": c.verdict.kind.value, "detail": c.verdict.detail, **_history_json(c.verdict)}
                       for c in findings.checked],
         "unchecked_regions": [{"region": f.region, "error": str(f.error)} for f in findings.region_failures],
+        "coverage": [coverage.as_json(c) for c in covered],
         "deliveries": [_delivery_json(d, scrubber) for d in deliveries],
     }
     # The digest may end in "…and N more": each instance that needs attention has its own line here.
@@ -139,6 +150,21 @@ def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:
     except ApiFailure as failure:
         log.warning("REGIONS not verified: DescribeRegions failed: %s", failure.error)
         return failure.error
+
+
+def listed(cloud: KVStore, region: str) -> list | ApiError:
+    """Every instance of `region`, without the tag filter (COVERAGE), or the ApiError the listing
+    failed with: a failed listing is reported, never fails the run."""
+    try:
+        return cloud.instances(region, ())
+    except ApiFailure as failure:
+        log.warning("coverage of %s not listed: DescribeInstances failed: %s", region, failure.error)
+        return failure.error
+
+
+def _history_json(verdict) -> dict:
+    h = verdict.history
+    return {} if h is None else {"history": h.strip, "history_from": h.first_day.isoformat(), "streak": h.streak}
 
 
 def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run: bool = False) -> list[Delivery]:

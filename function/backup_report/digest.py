@@ -5,22 +5,23 @@ Pure: built from the Findings and the settings. The renderers (`channels.dingtal
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Callable
 
 from . import humanize
-from .model import Checked, Findings, Kind, RegionFailure, Severity
+from .model import Checked, Coverage, Findings, Kind, RegionFailure, Severity
 
 EMOJI = {"alert": "🔴", "warning": "🟠", "ok": "🟢"}
 KIND_EMOJI = {
     Kind.ERROR: "⛔", Kind.FAILED: "❌", Kind.MISSING: "🕳️", Kind.INCOMPLETE: "🧩",
-    Kind.RUNNING: "⏳", Kind.INACTIVE: "⏸️", Kind.SHRUNK: "📉", Kind.RECOVERED: "♻️",
+    Kind.RUNNING: "⏳", Kind.INACTIVE: "⏸️", Kind.SHRUNK: "📉", Kind.RECOVERED: "♻️", Kind.POLICY: "📋",
 }
 KIND_TITLE = {
     Kind.ERROR: "Could not be checked", Kind.FAILED: "Backup failed", Kind.MISSING: "Backup missing",
     Kind.INCOMPLETE: "Shards not backed up", Kind.RUNNING: "Backup still running", Kind.INACTIVE: "Not in service", Kind.SHRUNK: "Backup shrank",
-    Kind.RECOVERED: "Failed, then recovered",
+    Kind.RECOVERED: "Failed, then recovered", Kind.POLICY: "Backup policy below the controls",
 }
 
 
@@ -66,10 +67,15 @@ def counts(findings: Findings) -> dict[str, int]:
     return tally
 
 
-def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: str) -> Digest:
+def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: str,
+          coverage: tuple[Coverage, ...] = (), console: str = "cn", owner_tag: str = "") -> Digest:
+    """`coverage`: the scanned regions' unwatched instances (COVERAGE); `console`: CONSOLE, which
+    console the instance names link to; `owner_tag`: OWNER_TAG, whose value each line shows."""
     status = run_status(findings)
     by_kind: dict[Kind, list[Checked]] = {}
     for c in findings.checked:
+        owner = c.instance.tag(owner_tag) if owner_tag else ""
+        c = replace(c, owner=f"{owner_tag}: {owner}" if owner else "", console_url=console_url(c.instance, console))
         by_kind.setdefault(c.verdict.kind, []).append(c)
     groups = tuple(
         Group(kind, tuple(sorted(by_kind[kind], key=lambda c: (c.instance.region, c.instance.name))))
@@ -94,9 +100,41 @@ def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: 
         fine_line=_fine_line(fine),
         window_line=(f"Backups from {humanize.at(window.start, tz)} to {humanize.at(window.end, tz)} "
                      f"({tz_name})"),
-        scope_line=scope,
+        scope_line="; ".join([scope] + [coverage_line(c) for c in coverage]),
         request_id=request_id,
     )
+
+
+def coverage_line(c: Coverage) -> str:
+    """"5 other instances in cn-hangzhou are not in this report", or why that is not known."""
+    if c.error is not None:
+        return f"instances outside the report in {c.region} not counted: DescribeInstances failed: {c.error}"
+    n = len(c.unwatched)
+    if n == 0:
+        return f"every instance in {c.region} is in this report"
+    return f"{n} other instance{'s' if n != 1 else ''} in {c.region} {'are' if n != 1 else 'is'} not in this report"
+
+
+# The console's instance list is documented per region, https://kvstore.console.aliyun.com/Redis/instance/cn-hangzhou
+# (China site) and https://kvstore.console.alibabacloud.com/Redis/instance/cn-hangzhou (international site:
+# the "Instances" links of the Alibaba Cloud Redis user guide); the instance's own page is that path plus
+# the instance ID, as public console-link helpers build it (e.g. an ARN link helper's
+# `https://kvstore.console.aliyun.com/Redis/instance/${region}/${resource}`). No page documents that last
+# step: a link that misses lands on the region's instance list.
+CONSOLES = {"cn": "https://kvstore.console.aliyun.com", "intl": "https://kvstore.console.alibabacloud.com"}
+# Instance IDs as DescribeInstances returns them: a short prefix and lower-case letters and digits
+# (r-bp1zxszhcgatnx****, the reference's example); region IDs as settings.REGION_ID reads them. An ID of
+# any other form is outside text that could change the URL: it gets no link.
+INSTANCE_ID = re.compile(r"^[a-z]{1,3}-[a-z0-9]{4,40}$")
+REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
+
+
+def console_url(instance, console: str) -> str:
+    """The instance's page in the CONSOLE (`cn` / `intl`), or "" when its ID or region is not of the
+    documented form."""
+    if not INSTANCE_ID.fullmatch(instance.instance_id) or not REGION_ID.fullmatch(instance.region):
+        return ""
+    return f"{CONSOLES[console]}/Redis/instance/{instance.region}/{instance.instance_id}"
 
 
 def _fine_line(fine: list[Checked]) -> str:
@@ -123,13 +161,29 @@ def _as_is(text: str, max_chars: int) -> str:
     return text
 
 
-def item_line(c: Checked, show: Callable[[str, int], str] = _as_is) -> str:
-    """One instance that needs a look: name, ID, region, and the one fact behind the verdict.
+def item_line(c: Checked, show: Callable[[str, int], str] = _as_is,
+              link: Callable[[str, str], str] | None = None) -> str:
+    """One instance that needs a look: name (linked to its console page when the channel can `link`),
+    ID, region, owner, the one fact behind the verdict, and its history strip and streak.
 
-    `show(text, max_chars)` is how a channel shows an outside text (one line, capped, escaped)."""
+    `show(text, max_chars)` is how a channel shows an outside text (one line, capped, escaped);
+    `link(url, shown_name)` how it links an already shown text to a URL built by `console_url`."""
     i = c.instance
-    return (f"{show(i.name, NAME_CHARS)} ({show(i.instance_id, NAME_CHARS)}, {show(i.region, NAME_CHARS)}): "
-            f"{show(c.verdict.detail, DETAIL_CHARS)}")
+    name = show(i.name, NAME_CHARS)
+    if link is not None and c.console_url:
+        name = link(c.console_url, name)
+    where = [show(i.instance_id, NAME_CHARS), show(i.region, NAME_CHARS)]
+    if c.owner:
+        where.append(show(c.owner, NAME_CHARS * 2))
+    return f"{name} ({', '.join(where)}): {show(c.verdict.detail, DETAIL_CHARS)}{history_text(c)}"
+
+
+def history_text(c: Checked) -> str:
+    """" — last 7 days ✓✓✓✓✓✓✗ (failing since Nov 28)" for an instance with a history strip, else ""."""
+    h = c.verdict.history
+    if h is None:
+        return ""
+    return f" — last {len(h.days)} days {h.strip}" + (f" ({h.streak})" if h.streak else "")
 
 
 def region_line(failure: RegionFailure, show: Callable[[str, int], str] = _as_is) -> str:

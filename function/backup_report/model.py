@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 
@@ -23,6 +23,7 @@ class Kind(str, Enum):
     INACTIVE = "inactive"
     SHRUNK = "shrunk"
     RECOVERED = "recovered"
+    POLICY = "policy"
     NEW = "new"
     NOT_DUE = "not_due"
     OK = "ok"
@@ -45,6 +46,7 @@ SEVERITY = {
     Kind.INACTIVE: Severity.WARNING,
     Kind.RECOVERED: Severity.WARNING,
     Kind.SHRUNK: Severity.WARNING,
+    Kind.POLICY: Severity.WARNING,
     Kind.NEW: Severity.FINE,
     Kind.NOT_DUE: Severity.FINE,
     Kind.OK: Severity.FINE,
@@ -62,7 +64,7 @@ class Instance:
     """One DescribeInstances entry. `architecture` is ArchitectureType (cluster / standard / rwsplit),
     `node_type` NodeType, `shard_count` ShardCount (0 when the API did not give a positive integer),
     `instance_type` InstanceType (Redis / Tair / Memcache), `edition_type` EditionType
-    (Community / Enterprise); `created` is CreateTime in UTC."""
+    (Community / Enterprise); `created` is CreateTime in UTC; `tags` its Tags (key, value) pairs."""
 
     instance_id: str
     name: str
@@ -74,6 +76,11 @@ class Instance:
     node_type: str = ""
     instance_type: str = ""
     edition_type: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def tag(self, key: str) -> str:
+        """The value of tag `key`, or "" when the instance does not carry it."""
+        return next((v for k, v in self.tags if k == key), "")
 
     @property
     def is_cluster(self) -> bool:
@@ -168,11 +175,15 @@ class BackupTask:
 
 @dataclass(frozen=True)
 class BackupPolicy:
-    """`DescribeBackupPolicy`: weekdays (0 = Monday) and the daily slot, in UTC minutes of the day."""
+    """`DescribeBackupPolicy`: weekdays (0 = Monday) and the daily slot, in UTC minutes of the day;
+    `retention_days` BackupRetentionPeriod and `backup_log` EnableBackupLog (1 on, 0 off), each None
+    when the answer did not give a readable value (models/_describe_backup_policy_response_body.py)."""
 
     weekdays: frozenset[int]
     slot_start_minute: int
     slot_end_minute: int
+    retention_days: int | None = None
+    backup_log: int | None = None
 
 
 @dataclass(frozen=True)
@@ -188,9 +199,29 @@ class ApiError:
 
 
 @dataclass(frozen=True)
+class History:
+    """An instance's last scheduled days, oldest first, as `judge.history` read them from the records:
+    each day one of DONE, FAILED, MISSING, UNSCHEDULED, UNCREATED (`first_day` is the oldest, a UTC
+    date, as the schedule's weekdays are), and the streak of the newest outcome in words."""
+
+    DONE, FAILED, MISSING, UNSCHEDULED, UNCREATED = "done", "failed", "missing", "unscheduled", "uncreated"
+    SYMBOLS = {DONE: "✓", FAILED: "✗", MISSING: "○", UNSCHEDULED: "·", UNCREATED: "–"}
+
+    days: tuple[str, ...]
+    first_day: date
+    streak: str = ""
+
+    @property
+    def strip(self) -> str:
+        """One symbol a day, oldest first: ✓ done, ✗ failed, ○ missing, · not scheduled, – not yet created."""
+        return "".join(self.SYMBOLS[day] for day in self.days)
+
+
+@dataclass(frozen=True)
 class Verdict:
     kind: Kind
     detail: str
+    history: History | None = None  # the last scheduled days, for an instance that needs attention
 
     @property
     def severity(self) -> Severity:
@@ -199,10 +230,24 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Checked:
-    """One instance and what the run decided about it."""
+    """One instance and what the run decided about it. `digest.build` adds, for a line a person can act
+    on: `owner`, the OWNER_TAG tag's key and value ("team: payments"), and `console_url`, the instance's
+    page in the console ("" when its ID or region is not of the documented form)."""
 
     instance: Instance
     verdict: Verdict
+    owner: str = ""
+    console_url: str = ""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A scanned region's instances that the report does not watch (DescribeInstances without the tag
+    filter, minus those carrying INSTANCE_TAGS), or the error its listing failed with."""
+
+    region: str
+    unwatched: tuple[Instance, ...] = ()
+    error: ApiError | None = None
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,19 @@ MAX_CONCURRENCY = "MAX_CONCURRENCY"
 API_QPS = "API_QPS"
 KVSTORE_ENDPOINT = "KVSTORE_ENDPOINT"
 KVSTORE_PROTOCOL = "KVSTORE_PROTOCOL"
+MIN_RETENTION_DAYS = "MIN_RETENTION_DAYS"
+MIN_BACKUPS_PER_WEEK = "MIN_BACKUPS_PER_WEEK"
+REQUIRE_BACKUP_LOG = "REQUIRE_BACKUP_LOG"
+COVERAGE = "COVERAGE"
+CONSOLE = "CONSOLE"
+OWNER_TAG = "OWNER_TAG"
+SLACK_MENTION = "SLACK_MENTION"
 
 NAMES = (
     INSTANCE_TAGS, REGIONS, LOOKBACK_HOURS, NOTIFY_ON, DINGTALK_WEBHOOK, DINGTALK_SECRET,
     DINGTALK_AT_MOBILES, SLACK_WEBHOOK, TIMEZONE, SIZE_DROP_PERCENT, HISTORY_DAYS,
     BACKUP_GRACE_MINUTES, MAX_CONCURRENCY, API_QPS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL,
+    MIN_RETENTION_DAYS, MIN_BACKUPS_PER_WEEK, REQUIRE_BACKUP_LOG, COVERAGE, CONSOLE, OWNER_TAG, SLACK_MENTION,
 )
 
 MAX_TAGS = 5  # DescribeInstances takes Tag.1 … Tag.5
@@ -49,6 +57,10 @@ MAX_AT_MOBILES = 100
 # carries them as plain strings).
 MAX_TAG_CHARS = 128
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Slack's mention forms (https://api.slack.com/reference/surfaces/formatting, "Mentioning users",
+# "Mentioning groups", "Special mentions"): <@U…>/<@W…> a user, <!subteam^S…> a user group, <!here>,
+# <!channel>, <!everyone>. Handles like @team do not notify from a webhook.
+SLACK_MENTION_FORM = re.compile(r"<@[UW][A-Z0-9]{2,20}>|<!subteam\^S[A-Z0-9]{2,20}>|<!(?:here|channel|everyone)>")
 
 
 class SettingsError(ValueError):
@@ -78,6 +90,13 @@ class Settings:
     api_qps: float = 50.0
     kvstore_endpoint: str = ""
     kvstore_protocol: str = "https"
+    min_retention_days: int = 0  # 0: the control is off
+    min_backups_per_week: int = 0
+    require_backup_log: bool = False
+    coverage: bool = True
+    console: str = "cn"
+    owner_tag: str = ""
+    slack_mention: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -135,6 +154,13 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
         api_qps=get(API_QPS, number_in(0.1, 1000), 50.0),
         kvstore_endpoint=get(KVSTORE_ENDPOINT, parse_endpoint, ""),
         kvstore_protocol=get(KVSTORE_PROTOCOL, one_of("https", "http"), "https"),
+        min_retention_days=get(MIN_RETENTION_DAYS, int_in(0, 730), 0),
+        min_backups_per_week=get(MIN_BACKUPS_PER_WEEK, int_in(0, 7), 0),
+        require_backup_log=get(REQUIRE_BACKUP_LOG, one_of("on", "off"), "off") == "on",
+        coverage=get(COVERAGE, one_of("on", "off"), "on") == "on",
+        console=get(CONSOLE, one_of("cn", "intl"), "cn"),
+        owner_tag=get(OWNER_TAG, parse_tag_key, ""),
+        slack_mention=get(SLACK_MENTION, parse_slack_mention, ()),
     )
     if values["kvstore_endpoint"]:
         # The SDK's route to the endpoint: https, or http to a loopback host that no proxy carries.
@@ -187,6 +213,25 @@ def parse_tags(text: str) -> tuple[tuple[str, str | None], ...]:
     if len(pairs) > MAX_TAGS:
         raise ValueError(f"at most {MAX_TAGS} key=value pairs (DescribeInstances filters on 5 tags)")
     return tuple(pairs)
+
+
+def parse_tag_key(text: str) -> str:
+    if len(text) > MAX_TAG_CHARS or CONTROL.search(text) or "=" in text or "," in text:
+        raise ValueError(f"one tag key, like team: at most {MAX_TAG_CHARS} characters, no '=', ',' "
+                         "or control characters")
+    return text
+
+
+def parse_slack_mention(text: str) -> tuple[str, ...]:
+    mentions = tuple(text.replace(",", " ").split())
+    bad = [m for m in mentions if not SLACK_MENTION_FORM.fullmatch(m)]
+    if bad:
+        raise ValueError(f"{', '.join(repr(m) for m in bad[:3])}: Slack mentions like <!here>, <!channel>, "
+                         "<@U0123ABCD> (a user's ID) or <!subteam^S0123ABCD> (a user group's ID), "
+                         "separated by spaces or commas")
+    if len(mentions) > 20:
+        raise ValueError("at most 20 mentions")
+    return tuple(dict.fromkeys(mentions))
 
 
 def parse_regions(text: str) -> tuple[str, ...]:

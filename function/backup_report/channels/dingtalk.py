@@ -166,6 +166,12 @@ def _show(text: str, max_chars: int) -> str:
     return escape(clean(text, max_chars))
 
 
+def _link(url: str, shown: str) -> str:
+    # `shown` is escaped (no ] or ) can close the link early: brackets are look-alikes); the URL is
+    # built by digest.console_url from an ID and region of the documented forms only.
+    return f"[{shown}]({url})"
+
+
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
     headline = escape(clean(dg.headline, 200))
     lines = [f"#### {headline}"]
@@ -177,7 +183,7 @@ def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], le
         if group is not current:
             lines.append(f"**{group.heading}**")
             current = group
-        lines.append(f"- {d.item_line(checked, _show)}")
+        lines.append(f"- {d.item_line(checked, _show, _link)}")
     if shown < len(items):
         lines.append(more_line(len(items) - shown))
     lines.append(dg.fine_line)

@@ -93,16 +93,16 @@ def _seconds(value: str | None) -> float | None:
 
 
 class Slack:
-    """The incoming webhook of SLACK_WEBHOOK."""
+    """The incoming webhook of SLACK_WEBHOOK, mentioning SLACK_MENTION on alerts."""
 
     name = NAME
 
-    def __init__(self, webhook: str, transport: Transport):
-        self._webhook, self._transport = webhook, transport
+    def __init__(self, webhook: str, transport: Transport, mention: tuple[str, ...] = ()):
+        self._webhook, self._transport, self._mention = webhook, transport, mention
         self._secrets = tuple(secrets_of([webhook]))
 
     def render(self, dg: d.Digest) -> dict:
-        return render(dg)
+        return render(dg, self._mention)
 
     def send(self, message: dict) -> Delivery:
         body = json.dumps(message, ensure_ascii=False).encode("utf-8")
@@ -111,15 +111,19 @@ class Slack:
 
 
 def from_settings(settings, transport: Transport) -> Slack | None:
-    return Slack(settings.slack_webhook, transport) if settings.slack_webhook else None
+    return Slack(settings.slack_webhook, transport, settings.slack_mention) if settings.slack_webhook else None
 
 
-def render(dg: d.Digest) -> dict:
+def render(dg: d.Digest, mention: tuple[str, ...] = ()) -> dict:
     """Block Kit within every limit above, with "…and N more" when the list is cut; the fallback
-    `text` (notifications, and clients without blocks) is the escaped headline."""
+    `text` (notifications, and clients without blocks) is the escaped headline. `mention`: Slack's
+    mention forms, checked by settings.SLACK_MENTION_FORM, put raw (unescaped, so they notify) before
+    the headline and in a section under it, on alerts only."""
+    wanted = " ".join(mention) if dg.status == "alert" else ""  # never notify for a green or a warning
     items = d.flat(dg.groups)
-    blocks = fit(len(items), lambda shown: _blocks(dg, items, shown), _fits)
-    return {"text": escape(clean(dg.headline, 1000)), "blocks": blocks}
+    blocks = fit(len(items), lambda shown: _blocks(dg, items, shown, wanted), _fits)
+    text = escape(clean(dg.headline, 1000))
+    return {"text": f"{wanted} {text}" if wanted else text, "blocks": blocks}
 
 
 def total_text(blocks: list[dict]) -> int:
@@ -141,9 +145,15 @@ def _show(text: str, max_chars: int) -> str:
     return escape(clean(text, max_chars))
 
 
-def _blocks(dg: d.Digest, items: list, shown: int) -> list[dict]:
+def _link(url: str, shown: str) -> str:
+    # mrkdwn's <url|text>: `shown` is escaped (no > ends it); the URL is built by digest.console_url
+    # from an ID and region of the documented forms only (https://api.slack.com/reference/surfaces/formatting#linking-urls).
+    return f"<{url}|{shown}>"
+
+
+def _blocks(dg: d.Digest, items: list, shown: int, mention: str = "") -> list[dict]:
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(clean(dg.headline, 1000), MAX_HEADER)}}]
-    sections: list[list[str]] = []
+    sections: list[list[str]] = [[mention]] if mention else []
     if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
         sections.append([f"*⛔ Regions not checked ({len(dg.unchecked_regions)})*"]
                         + [f"• {d.region_line(f, _show)}" for f in dg.unchecked_regions])
@@ -152,7 +162,7 @@ def _blocks(dg: d.Digest, items: list, shown: int) -> list[dict]:
         if group is not current:
             sections.append([f"*{escape(group.heading)}*"])
             current = group
-        sections[-1].append(f"• {d.item_line(checked, _show)}")
+        sections[-1].append(f"• {d.item_line(checked, _show, _link)}")
     if shown < len(items):
         sections.append([more_line(len(items) - shown)])
     sections.append([dg.fine_line])

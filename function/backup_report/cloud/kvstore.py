@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from typing import Callable, Iterable, TypeVar
 
 from alibabacloud_r_kvstore20150101 import models
@@ -106,9 +107,14 @@ class KVStore:
         body = self._call(instance.region, "DescribeBackupPolicy",
                           lambda c, o: c.describe_backup_policy_with_options(request, o))
         try:
-            return parse_policy(body.preferred_backup_period, body.preferred_backup_time)
+            policy = parse_policy(body.preferred_backup_period, body.preferred_backup_time)
         except ValueError as exc:
             raise retry.ApiFailure(ApiError("UnreadablePolicy", str(exc), "DescribeBackupPolicy")) from None
+        # BackupRetentionPeriod is a string in the answer's model, EnableBackupLog an integer
+        # (models/_describe_backup_policy_response_body.py); either may come as the other. Anything
+        # else is None: unknown, which a policy control reports rather than passes.
+        return replace(policy, retention_days=_whole(body.backup_retention_period),
+                       backup_log=_whole(body.enable_backup_log))
 
     def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]:
         """Every page of DescribeBackups in [start, end]; returns the records and any anomalies."""
@@ -247,6 +253,8 @@ def _instance(item, region: str) -> tuple[Instance, object]:
         node_type=str(item.node_type or ""),
         instance_type=str(item.instance_type or ""),
         edition_type=str(item.edition_type or ""),
+        tags=tuple((str(t.key), str(t.value if t.value is not None else ""))
+                   for t in ((item.tags.tag if item.tags else None) or []) if t.key),
     )
     return instance, item
 
@@ -259,6 +267,13 @@ def _has_tags(item, tags: Iterable[tuple[str, str | None]]) -> bool:
         return True
     keys = {k for k, _ in carried}
     return all((k in keys) if v is None else ((k, v) in carried) for k, v in tags)
+
+
+def _whole(value) -> int | None:
+    """A non-negative whole number given as an integer or as ASCII digits, else None."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _size(value) -> int | None:

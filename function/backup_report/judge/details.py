@@ -50,7 +50,8 @@ def failed(failures: list[Backup], records: list[Backup], reading: Reading, tz, 
 
 def missing(reading: Reading, records: list[Backup], slot: Slot, scope_from: datetime, now: datetime, tz) -> str:
     what = "cluster backup set" if reading.source == "DescribeClusterBackupList" else "backup"
-    text = f"no {what} for the slot of {humanize.at(slot.start, tz)}"
+    day, _, hour = humanize.at(slot.start, tz).partition(" ")
+    text = f"the scheduled {hour} {what} of {day} was not done"
     last = _last_success(records, now, tz)
     if last:
         return text + last
@@ -63,14 +64,16 @@ def partial(failure: Backup, tz) -> str:
 
 
 def incomplete(instance: Instance, reading: Reading, nodes: dict[str, list[Backup]], covered: set[str],
-               failures: list[Backup], expected: int, tz) -> str:
+               failures: list[Backup], expected: int, tz, now: datetime) -> str:
     parts = [f"{min(len(covered), expected)}/{expected} shards backed up"]
     if instance.kind != "cluster":
         parts[0] += f" ({instance.kind})"
-    parts += [f"{b.node or '?'} failed (backup {b.backup_id} at {humanize.at(b.start, tz)})" for b in failures]
+    parts += [f"{b.node or '?'} failed (backup {b.backup_id} at {humanize.at(b.start, tz)}){_without(nodes, b.node, now)}"
+              for b in failures]
     failed_nodes = {b.node for b in failures}
     known_absent = sorted(n for n in nodes if n not in covered and n not in failed_nodes)
-    parts += [f"{n} has no backup" for n in known_absent]
+    parts += [f"{n} has had no backup for {_gone(nodes, n, now)}" if _gone(nodes, n, now) else f"{n} has no backup"
+              for n in known_absent]
     never = [s for s in reading.shards if s not in nodes]
     parts += [f"{s} has no backup record at all" for s in never]
     unseen = expected - len(covered) - len(failed_nodes) - len(known_absent) - len(never)
@@ -79,9 +82,25 @@ def incomplete(instance: Instance, reading: Reading, nodes: dict[str, list[Backu
     return "; ".join(parts)
 
 
+def _without(nodes: dict[str, list[Backup]], node: str, now: datetime) -> str:
+    gone = _gone(nodes, node, now)
+    return f", without a backup for {gone}" if gone else ""
+
+
+def _gone(nodes: dict[str, list[Backup]], node: str, now: datetime) -> str:
+    """How long the shard has gone without a successful full backup ("30 h"), as far as the records
+    read reach ("over 8 days" when none of them is one); "" when it has no record at all."""
+    records = nodes.get(node, [])
+    good = [b for b in records if b.covers]
+    if good:
+        return humanize.span(now - max(good, key=order).start)
+    earliest = min((b.start for b in records), default=now)
+    return f"over {humanize.span(now - earliest)}" if earliest < now else ""
+
+
 def new(instance: Instance, policy: BackupPolicy, now: datetime, tz) -> str:
     upcoming = next_slot(policy, now)
-    text = f"created {humanize.ago(instance.created, now)}, after the last scheduled slot"
+    text = f"created {humanize.ago(instance.created, now)}, after the last scheduled backup time"
     return text + (f"; first backup due {humanize.at(upcoming.start, tz)}" if upcoming else "")
 
 

@@ -10,13 +10,13 @@ be read is ever called fine.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Iterable
 
 from .. import humanize
-from ..model import Backup, BackupPolicy, BackupTask, Instance, Kind, Reading, Verdict, Window
-from . import details
+from ..model import Backup, BackupPolicy, BackupTask, Instance, Kind, Reading, Severity, Verdict, Window
+from . import details, history, policy
 from .details import order
 from .records import screen
 from .running import resolve
@@ -32,16 +32,17 @@ class Rules:
     size_drop_percent: int = 50
     history_days: int = 7
     tz: tzinfo | None = None
+    controls: policy.Controls = field(default_factory=policy.Controls)
 
 
-def read_from(policy: BackupPolicy, window: Window, rules: Rules) -> datetime:
-    """How far back the backups must be read: the window, the last due slot, and the history."""
+def read_from(backup_policy: BackupPolicy, window: Window, rules: Rules) -> datetime:
+    """How far back the backups must be read: the window, the last due slot, and HISTORY_DAYS before
+    them, always: the size comparison and the history strip (`history`) both read that far."""
     start = window.start
-    slot = last_due_slot(policy, window.end, rules.grace)
+    slot = last_due_slot(backup_policy, window.end, rules.grace)
     if slot is not None:
         start = min(start, slot.start - SLOT_TOLERANCE)
-    if rules.size_drop_percent:
-        start -= timedelta(days=rules.history_days)
+    start -= timedelta(days=rules.history_days)
     return start.replace(second=0, microsecond=0)
 
 
@@ -59,7 +60,13 @@ def decide(instance: Instance, reading: Reading, window: Window, rules: Rules,
         return Verdict(Kind.ERROR, "; ".join(problems))
     if problems:  # an alert stands, and says what else was odd in what the API answered
         verdict = Verdict(verdict.kind, "; ".join([verdict.detail] + problems))
-    return details.account_for_status(instance, verdict)
+    verdict = details.account_for_status(instance, verdict)
+    verdict = policy.apply(verdict, policy.breaches(instance, reading.policy, rules.controls))
+    if verdict.severity is not Severity.FINE and verdict.kind is not Kind.ERROR:
+        # Only what needs attention carries its strip; an `error`'s records are in doubt.
+        verdict = replace(verdict, history=history.read(instance, reading, placed, window.end, rules.grace,
+                                                        rules.history_days, rules.tz))
+    return verdict
 
 
 def needs_tasks(verdict: Verdict) -> bool:
@@ -72,7 +79,7 @@ def _judge(instance: Instance, reading: Reading, records: list[Backup], window: 
     tz, now = rules.tz, window.end
     slot = last_due_slot(reading.policy, now, rules.grace)
     if slot is None:
-        return Verdict(Kind.ERROR, "the backup policy names no slot in the last days")
+        return Verdict(Kind.ERROR, "the backup policy names no backup time in the last days")
     expected = len(reading.shards) or (reading.shard_count if reading.per_shard else 1)
     if expected < 1:
         return Verdict(Kind.ERROR, f"{instance.kind}: the number of shards is unknown")
@@ -108,7 +115,7 @@ def _judge(instance: Instance, reading: Reading, records: list[Backup], window: 
     # The whole history read names shards that went quiet, and is what shrinkage compares against.
     history = _by_node(instance, reading, records)
     if len(covered) < expected:
-        return Verdict(Kind.INCOMPLETE, details.incomplete(instance, reading, history, covered, failed, expected, tz))
+        return Verdict(Kind.INCOMPLETE, details.incomplete(instance, reading, history, covered, failed, expected, tz, now))
     shrunk = [s for s in (details.shrunk(rs, rules, reading.per_shard) for rs in history.values()) if s]
     return _fine(nodes, decisive, shrunk, window, reading, rules, expected)
 

@@ -1,0 +1,36 @@
+"""Coverage: the instances of the scanned regions that the report does not watch. Pure.
+
+The cloud edge lists each region once more without the tag filter (`KVStore.instances(region, ())`,
+every page of 50); an instance is watched when the scan checked it or it carries every INSTANCE_TAGS
+pair (as DescribeInstances' Tag.N filter selects). The rest are counted and named, never judged:
+nobody asked this report to vouch for their backups.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from .model import ApiError, Coverage, Instance
+
+
+def unwatched(region: str, listed: Iterable[Instance] | ApiError, tags: Iterable[tuple[str, str | None]],
+              checked_ids: set[str]) -> Coverage:
+    """The region's Coverage from its unfiltered listing (or the ApiError the listing failed with)."""
+    if isinstance(listed, ApiError):
+        return Coverage(region, error=listed)
+    wanted = tuple(tags)
+    others = [i for i in listed if i.instance_id not in checked_ids and not _carries(i, wanted)]
+    return Coverage(region, tuple(sorted(others, key=lambda i: (i.name, i.instance_id))))
+
+
+def _carries(instance: Instance, tags: tuple[tuple[str, str | None], ...]) -> bool:
+    carried = set(instance.tags)
+    keys = {k for k, _ in carried}
+    return all((k in keys) if v is None else ((k, v) in carried) for k, v in tags)
+
+
+def as_json(c: Coverage) -> dict:
+    """The result's `coverage` entry: region, untagged count and the instances (ID and name), or the error."""
+    if c.error is not None:
+        return {"region": c.region, "error": str(c.error)}
+    return {"region": c.region, "untagged": len(c.unwatched),
+            "instances": [{"instance_id": i.instance_id, "name": i.name} for i in c.unwatched]}
