@@ -179,6 +179,17 @@ def test_invoke_with_the_sandbox_runs_the_handler_behind_an_emulated_fc(sb, cli_
     assert "redis-backup-report (LATEST)" in err and "HTTP 200" in err
 
 
+def test_invoke_exits_1_when_the_function_stopped_at_its_settings_and_told_the_team(sb, cli_run, tmp_path):
+    # FC's own example payload: the function posts the settings alert and returns an error result.
+    event = tmp_path / "awesome.json"
+    event.write_text(json.dumps({"triggerTime": "2026-11-28T01:00:00Z", "payload": "awesome-fc"}))
+    code, out, _ = cli_run("invoke", "--event", str(event))
+    assert code == 1
+    assert json.loads(out)["status"] == "error" and "event payload" in json.loads(out)["settings"][0]
+    assert sb.kvstore.calls == [] and len(sb.dingtalk.messages) == 1 and len(sb.slack.messages) == 1
+    assert sb.heartbeat.signals == ["fail"]
+
+
 @pytest.fixture
 def fc(sb):
     """An FC 3.0 emulator on loopback with two stub functions, accepting the sandbox's keys."""
