@@ -125,6 +125,7 @@ def test_run_posts_the_digest_when_not_a_dry_run(sb, cli_run):
     assert code == 0
     assert len(sb.dingtalk.messages) == 1 and len(sb.slack.messages) == 1
     assert "dingtalk: posted" in out and "slack: posted" in out
+    assert "heartbeat start: pinged\nheartbeat success: pinged" in out and sb.heartbeat.signals == ["start", "success"]
 
 
 def test_run_json_prints_the_result_of_the_window_ending_at_the_trigger_time(sb, cli_run):

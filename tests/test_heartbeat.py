@@ -75,6 +75,16 @@ def test_a_payload_that_is_not_a_json_object_reaches_the_team_and_the_check(repo
     assert "event payload: not" in run.dingtalk_text and "event payload: not" in run.slack_text
 
 
+def test_a_long_list_of_problems_is_cut_in_the_message_and_whole_in_the_result(report):
+    payload = {f"not_a_setting_{n:02}": "x" for n in range(30)}
+    run = report(fleet(HEALTHY), payload=payload)
+    assert len(run.result["settings"]) == 30 and run.calls() == []
+    for text in (run.dingtalk_text, run.slack_text):
+        assert "its settings have 30 problems" in text
+        assert "…and 18 more (all are in the run's result and log)" in text
+    assert run.result["deliveries"] == [{"channel": "dingtalk", "ok": True}, {"channel": "slack", "ok": True}]
+
+
 @pytest.mark.parametrize("payload", [" ", "\n\t ", ""])
 def test_a_blank_payload_is_no_payload(report, payload):
     run = report(fleet(HEALTHY), payload=payload)

@@ -288,6 +288,8 @@ def summary(result: Mapping) -> str:
     for d in result["deliveries"]:
         state = d.get("skipped") or ("posted" if d["ok"] else f"FAILED: {d.get('error', '')}")
         lines.append(f"{d['channel']}: {state}")
+    for ping in result.get("heartbeat", []):
+        lines.append(f"heartbeat {ping['signal']}: " + ("pinged" if ping["ok"] else f"FAILED: {ping.get('error', '')}"))
     return "\n".join(lines)
 
 
