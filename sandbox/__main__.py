@@ -34,6 +34,7 @@ def serve(args: argparse.Namespace) -> int:
             "dingtalk_webhook": sb.dingtalk_webhook,
             "dingtalk_secret": sb.dingtalk_secret,
             "slack_webhook": sb.slack_webhook,
+            "heartbeat_url": sb.heartbeat_url,
             "access_key_id": credentials.access_key_id,
             "access_key_secret": credentials.access_key_secret,
             "security_token": credentials.security_token,

@@ -1,7 +1,8 @@
 """`make demo`: the real handler, end to end, against the sandbox's demo fleet.
 
 Starts the emulators, runs `index.handler` with `events/timer.json` and a context shaped like
-FC's, then shows what the team would read in DingTalk and Slack, and the result JSON.
+FC's, then shows what the team would read in DingTalk and Slack, the pings the heartbeat check
+received, the function's log lines and the result JSON.
 """
 from __future__ import annotations
 
@@ -76,6 +77,11 @@ def slack_notes(message: dict) -> str:
     return f"fallback text (notifications): {message.get('text', '')}"
 
 
+def show_pings(pings) -> str:
+    """Each ping the check received, in order: the signal and the body sent with it."""
+    return "\n".join(f"{p.signal:<8} {p.body or '(no body)'}" for p in pings) or "(no ping)"
+
+
 def boxed(title: str, text: str) -> str:
     rule = "─" * 78
     return f"┌{rule}\n│ {title}\n├{rule}\n" + "\n".join(f"│ {line}" for line in text.splitlines()) + f"\n└{rule}"
@@ -114,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         for message in sb.slack.messages:
             print(boxed("Slack (Block Kit, as the channel sees it)", show_slack(message)))
             print(slack_notes(message) + "\n")
+        print(boxed("Heartbeat check (HEARTBEAT_URL, healthchecks.io-style): the pings it received",
+                    show_pings(sb.heartbeat.pings)) + "\n")
     print("The function's log lines (what `s logs` shows; one per instance that needs attention, then the run's):")
     print(log.getvalue())
     print("Result JSON (what FC records for the invocation):")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -134,6 +135,12 @@ class SlackConfig:
 
 
 @dataclass(frozen=True)
+class HeartbeatConfig:
+    uuid: str = field(repr=False)  # the check's ping UUID: a secret, as healthchecks.io's is
+    faults: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -147,6 +154,7 @@ class Scenario:
     slack: SlackConfig
     regions: tuple[str, ...]  # what the function is told to scan (REGIONS)
     instance_list: InstanceList = InstanceList()
+    heartbeat: HeartbeatConfig = field(default_factory=lambda: HeartbeatConfig(str(uuid.uuid4())))
 
     @property
     def fleet_regions(self) -> tuple[str, ...]:

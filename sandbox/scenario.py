@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import collections
 import secrets
+import uuid
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Mapping
 
 import yaml
 
-from .fleet import (WEEKDAYS, Credentials, DingTalkConfig, Fault, Instance, InstanceList, Policy, Scenario,
-                    SlackConfig, Task)
+from .fleet import (WEEKDAYS, Credentials, DingTalkConfig, Fault, HeartbeatConfig, Instance, InstanceList, Policy,
+                    Scenario, SlackConfig, Task)
 from .history import expand
 from .spec import ScenarioError, Section, parse_anchor
 
@@ -28,7 +29,7 @@ NODE_TYPES = ("double", "single", "MASTER_SLAVE", "STAND_ALONE")
 # BackupProgressStatus' values: models/_describe_backup_tasks_response_body.py.
 TASK_STATUSES = ("NoStart", "Preparing", "Waiting", "Uploading", "Checking", "Finished")
 _TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "instances", "faults",
-        "instance_list")
+        "instance_list", "heartbeat")
 _INSTANCE = ("id", "name", "region", "tags", "architecture", "shards", "status", "created", "engine",
              "type", "policy", "history", "latest", "backups", "total_count_offset", "node_type", "raw", "tasks")
 
@@ -82,6 +83,7 @@ def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = 
         slack=_slack(top.section("slack", tuple(SlackConfig.__dataclass_fields__))),
         regions=regions,
         instance_list=_instance_list(top.section("instance_list", ("total_count", "ignore_page_number", "twice"))),
+        heartbeat=_heartbeat(top.section("heartbeat", tuple(HeartbeatConfig.__dataclass_fields__))),
     )
 
 
@@ -187,6 +189,10 @@ def _dingtalk(spec: Section) -> DingTalkConfig:
     return DingTalkConfig(spec.text("token", secrets.token_hex(32)),
                           spec.text("secret", f"SEC{secrets.token_hex(32)}"),
                           tuple(str(k) for k in keywords), _faults(spec))
+
+
+def _heartbeat(spec: Section) -> HeartbeatConfig:
+    return HeartbeatConfig(spec.text("uuid", str(uuid.uuid4())), _faults(spec))
 
 
 def _slack(spec: Section) -> SlackConfig:

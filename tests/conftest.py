@@ -58,6 +58,11 @@ class Run:
         return self.sandbox.slack.messages
 
     @property
+    def pings(self) -> list[str]:
+        """The signals the heartbeat check received, in order: start, success, fail."""
+        return self.sandbox.heartbeat.signals
+
+    @property
     def dingtalk_text(self) -> str:
         return "\n".join(m["markdown"]["text"] for m in self.dingtalk)
 
@@ -92,10 +97,10 @@ def secrets_of(sb: sandbox.Sandbox, settings: dict) -> list[str]:
     creds = sb.credentials
     found = [creds.access_key_id, creds.access_key_secret, creds.security_token or "",
              sb.scenario.dingtalk.token, sb.dingtalk_secret or "", sb.scenario.slack.path.split("/")[-1],
-             sb.kvstore.download_signature]
+             sb.kvstore.download_signature, sb.scenario.heartbeat.uuid]
     found += [v for k, v in settings.items() if v and "SECRET" in k]
     for k, v in settings.items():
-        if v and "WEBHOOK" in k:  # a webhook's secret parts: its query values and its last path segment
+        if v and ("WEBHOOK" in k or k == "HEARTBEAT_URL"):  # secret parts: query values, the last path segment
             parts = urlsplit(v)
             found += [value for values in parse_qs(parts.query).values() for value in values]
             found.append(parts.path.rstrip("/").rsplit("/", 1)[-1])

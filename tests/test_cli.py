@@ -125,6 +125,7 @@ def test_run_posts_the_digest_when_not_a_dry_run(sb, cli_run):
     assert code == 0
     assert len(sb.dingtalk.messages) == 1 and len(sb.slack.messages) == 1
     assert "dingtalk: posted" in out and "slack: posted" in out
+    assert "heartbeat start: pinged\nheartbeat success: pinged" in out and sb.heartbeat.signals == ["start", "success"]
 
 
 def test_run_json_prints_the_result_of_the_window_ending_at_the_trigger_time(sb, cli_run):
@@ -177,6 +178,17 @@ def test_invoke_with_the_sandbox_runs_the_handler_behind_an_emulated_fc(sb, cli_
     assert {i["name"] for i in result["instances"]} == {"orders-cache", "cart-cache"}  # team=payments, cn-hangzhou
     assert len(sb.dingtalk.messages) == 1 and len(sb.slack.messages) == 1
     assert "redis-backup-report (LATEST)" in err and "HTTP 200" in err
+
+
+def test_invoke_exits_1_when_the_function_stopped_at_its_settings_and_told_the_team(sb, cli_run, tmp_path):
+    # FC's own example payload: the function posts the settings alert and returns an error result.
+    event = tmp_path / "awesome.json"
+    event.write_text(json.dumps({"triggerTime": "2026-11-28T01:00:00Z", "payload": "awesome-fc"}))
+    code, out, _ = cli_run("invoke", "--event", str(event))
+    assert code == 1
+    assert json.loads(out)["status"] == "error" and "event payload" in json.loads(out)["settings"][0]
+    assert sb.kvstore.calls == [] and len(sb.dingtalk.messages) == 1 and len(sb.slack.messages) == 1
+    assert sb.heartbeat.signals == ["fail"]
 
 
 @pytest.fixture

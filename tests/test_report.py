@@ -12,6 +12,12 @@ import pytest
 from conftest import ANCHOR, fleet, instance
 
 HEALTHY = instance("r-healthy01")
+
+
+def shown(name: str) -> str:
+    """A setting's name as both channels show it in a problem's text: `_` (emphasis in their markup) as ＿."""
+    return name.replace("_", "＿")
+
 FAILED = instance("r-failed01", latest={"status": "Failed"})
 
 
@@ -204,10 +210,11 @@ def test_credentials_come_from_the_environment_when_the_context_has_none(report)
     assert run.verdict("r-healthy01") == "ok"
 
 
-def test_no_credentials_at_all_is_a_clear_error(report):
+def test_no_credentials_at_all_is_told_to_the_team_without_any_call(report):
     run = report(fleet(HEALTHY), context_credentials=False,
                  settings={"ALIBABA_CLOUD_ACCESS_KEY_ID": None, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": None})
-    assert run.error is not None and "ALIBABA_CLOUD_ACCESS_KEY_ID" in str(run.error)
+    assert run.error is None and run.result["status"] == "error"
+    assert shown("ALIBABA_CLOUD_ACCESS_KEY_ID") in run.dingtalk_text and shown("ALIBABA_CLOUD_ACCESS_KEY_ID") in run.slack_text
     assert run.calls() == []
 
 
@@ -245,10 +252,17 @@ def test_sign_matches_dingtalks_documented_algorithm():
     ("KVSTORE_ENDPOINT", "https://r-kvstore.aliyuncs.com", "KVSTORE_ENDPOINT"),
     ("KVSTORE_PROTOCOL", "ftp", "KVSTORE_PROTOCOL"),
 ])
-def test_a_bad_setting_stops_the_run_before_any_call_naming_the_setting(report, name, value, named):
+def test_a_bad_setting_stops_the_run_before_any_call_and_the_team_is_told_naming_it(report, name, value, named):
     run = report(fleet(HEALTHY), settings={name: value})
-    assert run.error is not None and named in str(run.error)
-    assert run.calls() == [] and run.dingtalk == [] and run.slack == []
+    assert run.calls() == []
+    # Told through each channel whose own webhook and secret are fine; FC sees a result, not a retry.
+    told = {"dingtalk": name not in ("DINGTALK_WEBHOOK", "DINGTALK_SECRET"), "slack": name != "SLACK_WEBHOOK"}
+    assert run.error is None and run.result["status"] == "error"
+    assert any(named in problem for problem in run.result["settings"])
+    assert {"dingtalk": len(run.dingtalk), "slack": len(run.slack)} == {k: int(v) for k, v in told.items()}
+    for text, channel in ((run.dingtalk_text, "dingtalk"), (run.slack_text, "slack")):
+        if told[channel]:
+            assert "did not run: its settings have 1 problem" in text and shown(name) in text
 
 
 def test_no_channel_at_all_is_refused(report):
@@ -256,15 +270,26 @@ def test_no_channel_at_all_is_refused(report):
     assert "no channel" in str(run.error)
 
 
+def test_bad_settings_and_no_usable_channel_raise_naming_them(report):
+    run = report(fleet(HEALTHY), settings={"SLACK_WEBHOOK": "ftp://hooks.slack.com/services/T/B/X",
+                                           "DINGTALK_WEBHOOK": None, "DINGTALK_SECRET": None})
+    assert run.error is not None and "SLACK_WEBHOOK" in str(run.error)
+    assert run.calls() == [] and run.dingtalk == [] and run.slack == []
+
+
 def test_several_bad_settings_are_reported_together_and_unknown_payload_keys_too(report):
     run = report(fleet(HEALTHY), settings={"LOOKBACK_HOURS": "0", "NOTIFY_ON": "x"}, payload={"regoins": "cn-hangzhou"})
-    text = str(run.error)
+    text = "\n".join(run.result["settings"])
     assert "LOOKBACK_HOURS" in text and "NOTIFY_ON" in text and "'regoins' is not a setting" in text
+    assert "its settings have 3 problems" in run.dingtalk_text
+    for problem in ("LOOKBACK_HOURS", "NOTIFY_ON", "regoins"):
+        assert shown(problem) in run.dingtalk_text and shown(problem) in run.slack_text
 
 
-def test_a_payload_that_is_not_a_json_object_is_refused(report):
+def test_a_payload_that_is_not_a_json_object_reaches_the_team(report):
     run = report(fleet(HEALTHY), payload="team=b")
-    assert "payload" in str(run.error) and run.calls() == []
+    assert run.calls() == [] and run.error is None
+    assert "event payload: not JSON" in run.dingtalk_text and "event payload: not JSON" in run.slack_text
 
 
 def test_the_demo_fleet_shows_every_verdict_and_leaves_out_the_others(report):

@@ -12,21 +12,21 @@ import logging
 import os
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
-from . import coverage, digest, redact, regions
+from . import coverage, digest, heartbeat, redact, regions
 from .channels.base import Channel, configured
 from .channels.http import Transport
-from .invocation import read_context, parse_event
+from .invocation import TimerEvent, read_context, parse_event
 from .cloud.kvstore import KVStore
 from .cloud.retry import ApiFailure
 from .model import ApiError, Delivery, Kind, Severity
 from .cloud.ratelimit import RateLimiter
 from .report import Budget, Timing, collect
-from .settings import Settings, SettingsError, load_settings
+from .settings import HEARTBEAT_URL, Settings, SettingsError, load_settings
 from .judge.policy import Controls
 from .judge.verdicts import Rules
 from .window import iso_utc, window_for
@@ -45,32 +45,138 @@ class RedactedError(RuntimeError):
 
 def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime | None = None,
         dry_run: bool = False, progress: Callable[[int], None] | None = None) -> str:
-    """`dry_run`: render the messages into the result's `deliveries` instead of posting them.
-    `progress`: called with 1 as each instance is checked (the CLI's progress indicator)."""
+    """`dry_run`: render the messages into the result's `deliveries` instead of posting them (and
+    ping no heartbeat). `progress`: called with 1 as each instance is checked (the CLI's progress
+    indicator). Raises SettingsError only when the settings are invalid and no channel took the alert
+    about them; DeliveryError when no channel took the digest."""
     started = time.monotonic()
     invocation = read_context(context, environ)
-    timer = parse_event(event)
-    settings = load_settings(environ, timer.payload, default_region=invocation.region)
-    if invocation.credentials is None:
-        raise SettingsError(["credentials: none found; give the function a role (context.credentials) or set "
-                             "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"])
-    creds = invocation.credentials
+    try:
+        timer, settings = read_settings(event, environ, invocation)
+    except SettingsError as error:
+        if dry_run:  # a local try of bad settings is told on the terminal, not in the team's channels
+            raise
+        return _settings_failed(error, invocation, started)
     # This invocation's secrets are hidden from every log record of the process while it runs, and from
     # what leaves it: the result, deliveries[].error and any exception's text.
-    with redact.Redaction([settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
-                           creds.access_key_id, creds.access_key_secret, creds.security_token]) as scrubber:
+    with redact.Redaction(_secrets(settings, invocation.credentials)) as scrubber:
         redact.quiet_sdk_debug(environ)
-        try:
-            return _report(invocation, timer, settings, scrubber, started, now, dry_run, progress)
-        except Exception as exc:
-            text = f"{exc}\n{exc!r}"
-            if scrubber.scrub(text) != text:  # its text holds a secret: it leaves with its type only
-                raise RedactedError(f"{type(exc).__name__}: {scrubber.scrub(str(exc))}") from None
-            raise
+        transport = _transport(invocation, started)
+        beat = heartbeat.Heartbeat(settings.heartbeat_url, transport, scrubber.scrub) \
+            if settings.heartbeat_url and not dry_run else None
+        # The start ping runs beside the scan: a hung monitor costs the report nothing.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat") as side:
+            start = side.submit(beat.ping, heartbeat.START) if beat else None
+            try:
+                result = _report(invocation, timer, settings, scrubber, started, now, dry_run, progress, transport)
+            except Exception as exc:
+                text = f"{exc}\n{exc!r}"
+                _end(beat, start, heartbeat.FAIL, {"status": "error",
+                                                   "error": f"{type(exc).__name__}: {scrubber.scrub(str(exc))}"})
+                if scrubber.scrub(text) != text:  # its text holds a secret: it leaves with its type only
+                    raise RedactedError(f"{type(exc).__name__}: {scrubber.scrub(str(exc))}") from None
+                raise
+            # The run did its job when a channel took the digest, or skipped it on purpose (NOTIFY_ON).
+            took = any(d["ok"] for d in result["deliveries"])
+            result["heartbeat"] = _end(beat, start, heartbeat.SUCCESS if took else heartbeat.FAIL,
+                                       _ping_report(result))
+        if not took:
+            raise DeliveryError(scrubber.scrub("no channel accepted the digest: " + "; ".join(
+                f"{d['channel']}: {d.get('error', '')}" for d in result["deliveries"])))
+        return json.dumps(result, ensure_ascii=False)
+
+
+def read_settings(event, environ: Mapping[str, str], invocation) -> tuple[TimerEvent, Settings]:
+    """The timer event and the settings. Raises one SettingsError naming every problem of both and
+    missing credentials, with the settings as far as they could be read (`usable`)."""
+    problems: list[str] = []
+    try:
+        timer = parse_event(event)
+    except SettingsError as error:
+        problems += error.problems
+        timer = TimerEvent()  # the environment alone still says which channel can be told
+    bad: frozenset[str] = frozenset()
+    try:
+        settings: Settings | None = load_settings(environ, timer.payload, default_region=invocation.region)
+    except SettingsError as error:
+        problems += error.problems
+        bad, settings = error.bad, error.usable
+    if invocation.credentials is None:
+        problems.append("credentials: none found; give the function a role (context.credentials) or set "
+                        "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+    if problems:
+        raise SettingsError(problems, bad, settings)
+    return timer, settings
+
+
+def _settings_failed(error: SettingsError, invocation, started: float) -> str:
+    """Settings that cannot run: an alert naming every problem through each channel whose webhook and
+    secret are fine, a /fail ping when HEARTBEAT_URL is fine, no API call, and an error result instead
+    of an exception, so FC does not retry a run that cannot succeed. Raises `error` when no channel took it."""
+    usable = error.usable
+    with redact.Redaction(_secrets(usable, invocation.credentials)) as scrubber:
+        transport = _transport(invocation, started)
+        # A channel is told when its own webhook and signing secret parse (a bad @ list only loses the @s).
+        channels = [c for c in configured(usable, transport)
+                    if not {f"{c.name.upper()}_WEBHOOK", f"{c.name.upper()}_SECRET"} & error.bad]
+        beat = heartbeat.Heartbeat(usable.heartbeat_url, transport, scrubber.scrub) \
+            if usable.heartbeat_url and HEARTBEAT_URL not in error.bad else None
+        dg = digest.settings_alert(error.problems, invocation.request_id)
+        with ThreadPoolExecutor(max_workers=len(channels) + 1, thread_name_prefix="post") as pool:
+            ping = pool.submit(beat.ping, heartbeat.FAIL, {"status": "error", "settings": error.problems}) \
+                if beat else None
+            deliveries = list(pool.map(lambda channel: _post(channel, dg), channels))
+        result = {"status": "error", "settings": error.problems,
+                  "deliveries": [_delivery_json(d, scrubber) for d in deliveries],
+                  "heartbeat": [_ping_json(ping.result())] if ping else []}
+        log.error(json.dumps({"event": "backup_report.settings", "request_id": invocation.request_id,
+                              **result}, ensure_ascii=False))
+        if not any(d.ok for d in deliveries):
+            raise error
+        return json.dumps(result, ensure_ascii=False)
+
+
+def _end(beat: heartbeat.Heartbeat | None, start: Future | None, signal: str, report: dict) -> list[dict]:
+    """The end ping, after the start ping is done (its own deadline bounds the wait), so the monitor
+    sees them in order; both as result entries, a failed one logged as a warning."""
+    if beat is None or start is None:
+        return []
+    return [_ping_json(start.result()), _ping_json(beat.ping(signal, report))]
+
+
+def _ping_json(ping: heartbeat.Ping) -> dict:
+    if not ping.ok:
+        log.warning("heartbeat: the %s ping failed: %s", ping.signal, ping.error)
+    return ping.as_json()
+
+
+def _ping_report(result: dict) -> dict:
+    """What an end ping carries: the status, the counts, what failed (regions, channels); no secret."""
+    failed = [f"region {r['region']} not checked" for r in result["unchecked_regions"]]
+    failed += [f"{d['channel']}: {d.get('error', '')}" for d in result["deliveries"] if not d["ok"]]
+    return {"status": result["status"], "counts": {k: v for k, v in result["counts"].items() if v},
+            "failed": failed}
+
+
+def _transport(invocation, started: float) -> Transport:
+    """Posts (and pings), each within its own whole deadline, every retry and wait over a second before FC's."""
+    timing = Timing.for_timeout(invocation.timeout_seconds)
+    return Transport(attempt_timeout=timing.post_timeout, deadline=started + invocation.timeout_seconds - 1.0,
+                     connect_timeout=min(3.0, timing.post_timeout))
+
+
+def _secrets(settings: Settings, creds=None) -> list[str]:
+    """This invocation's secrets: the channels', the heartbeat URL's and the credentials'."""
+    found = [settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
+             *heartbeat.secrets(settings.heartbeat_url)]
+    if creds is not None:
+        found += [creds.access_key_id, creds.access_key_secret, creds.security_token]
+    return found
 
 
 def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, started: float,
-             now: datetime | None, dry_run: bool, progress: Callable[[int], None] | None) -> str:
+            now: datetime | None, dry_run: bool, progress: Callable[[int], None] | None,
+            transport: Transport) -> dict:
     """The run itself, once settings and credentials are read and this invocation's secrets registered."""
     creds = invocation.credentials
     window = window_for(timer.trigger_time, settings.lookback_hours, now or datetime.now(timezone.utc))
@@ -108,8 +214,6 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
 
     # Channels post at the same time, each post within its own whole deadline, every retry and wait
     # over a second before FC's: one hung or drip-feeding channel never costs the other its post.
-    transport = Transport(attempt_timeout=timing.post_timeout, deadline=started + invocation.timeout_seconds - 1.0,
-                          connect_timeout=min(3.0, timing.post_timeout))
     deliveries = deliver(dg, settings, transport, dry_run)
     result = {
         "status": dg.status,
@@ -135,11 +239,7 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
         "counts": {k: v for k, v in result["counts"].items() if v}, "instances": len(findings.checked),
         "unchecked_regions": len(findings.region_failures), "deliveries": result["deliveries"],
         "duration_ms": int((time.monotonic() - started) * 1000)}, ensure_ascii=False))
-    posted = [d for d in deliveries if not d.skipped]
-    if posted and not any(d.ok for d in posted):
-        raise DeliveryError(scrubber.scrub("no channel accepted the digest: "
-                                           + "; ".join(f"{d.channel}: {d.error}" for d in posted)))
-    return json.dumps(result, ensure_ascii=False)
+    return result
 
 
 def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:

@@ -215,6 +215,9 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
         if f.name in ("dingtalk_webhook", "slack_webhook"):
             parts = urlsplit(value)
             shown = f"{parts.scheme}://{parts.hostname}/… (token hidden)" if value else "not set"
+        elif f.name == "heartbeat_url":  # its path is the check's UUID or key
+            parts = urlsplit(value)
+            shown = f"{parts.scheme}://{parts.hostname}/… (check hidden)" if value else "not set: no heartbeat"
         elif f.name == "dingtalk_secret":
             shown = "set (hidden): posts are signed" if value else "not set: posts are not signed"
         elif f.name == "instance_tags":
@@ -285,6 +288,8 @@ def summary(result: Mapping) -> str:
     for d in result["deliveries"]:
         state = d.get("skipped") or ("posted" if d["ok"] else f"FAILED: {d.get('error', '')}")
         lines.append(f"{d['channel']}: {state}")
+    for ping in result.get("heartbeat", []):
+        lines.append(f"heartbeat {ping['signal']}: " + ("pinged" if ping["ok"] else f"FAILED: {ping.get('error', '')}"))
     return "\n".join(lines)
 
 
@@ -354,6 +359,8 @@ def cmd_invoke(args: argparse.Namespace, sb) -> int:
         print(body.decode("utf-8", "replace"))
         return OK
     print(json.dumps(result, indent=2, ensure_ascii=False))
+    if isinstance(result, dict) and result.get("status") == "error":  # its settings stopped it; the team was told
+        return FAILED
     # The function returned: the same rule as `run` says whether its report was whole.
     is_result = isinstance(result, dict) and isinstance(result.get("instances"), list) and "deliveries" in result
     return run_status(result) if is_result else OK

@@ -45,6 +45,7 @@ class Digest:
     window_line: str
     scope_line: str
     request_id: str
+    notes: tuple[str, ...] = ()  # outside text, one line each, under the headline (a settings alert's problems)
 
     @property
     def needs_post(self) -> bool:
@@ -135,6 +136,29 @@ def console_url(instance, console: str) -> str:
     if not INSTANCE_ID.fullmatch(instance.instance_id) or not REGION_ID.fullmatch(instance.region):
         return ""
     return f"{CONSOLES[console]}/Redis/instance/{instance.region}/{instance.instance_id}"
+
+
+MAX_NOTES = 12  # problems a settings alert lists; all of them are in the result and the log
+
+
+def settings_alert(problems: list[str], request_id: str) -> Digest:
+    """A run stopped by its settings (or its payload, or missing credentials), for any channel to
+    render: the headline says so, each problem (naming the setting and the accepted form) is a line."""
+    shown = [*problems[:MAX_NOTES]]
+    if len(problems) > MAX_NOTES:
+        shown.append(f"…and {len(problems) - MAX_NOTES} more (all are in the run's result and log)")
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    return Digest(
+        status="alert",
+        headline=f"{EMOJI['alert']} Redis backup report did not run: its settings have {count}",
+        groups=(), unchecked_regions=(),
+        fine_line="⛔ No backup was checked. Fix the function's environment (s.yaml) or the trigger's "
+                  "payload; the next run reports as usual.",
+        window_line="No window: the run stopped at its settings",
+        scope_line="no R-KVStore API call was made",
+        request_id=request_id,
+        notes=tuple(shown),
+    )
 
 
 def _fine_line(fine: list[Checked]) -> str:

@@ -48,18 +48,24 @@ def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
     return TimerEvent(trigger_time, str(event.get("triggerName") or ""), payload)
 
 
+# FC's own timer example carries the payload "awesome-fc" (devsapp/fc3, docs/zh/yaml/readme.md): a
+# trigger copied from it must be named, not read as "no settings".
+PAYLOAD_FORM = ('a JSON object of settings in lower case, like {"regions": "cn-shanghai"}, or {} '
+                "(FC's example payload \"awesome-fc\" is not one)")
+
+
 def _payload(value: object, problems: list[str]) -> Mapping[str, object]:
     # The timer trigger delivers `payload` as a string; a manual invoke may send the object itself.
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):  # blank, as s.yaml may leave it
         return {}
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            problems.append('event payload: not JSON; expected a JSON object of settings like {"regions": "cn-shanghai"}')
+            problems.append(f"event payload: not JSON; expected {PAYLOAD_FORM}")
             return {}
     if not isinstance(value, Mapping):
-        problems.append('event payload: expected a JSON object of settings like {"regions": "cn-shanghai"}')
+        problems.append(f"event payload: not a JSON object; expected {PAYLOAD_FORM}")
         return {}
     return value
 

@@ -36,12 +36,13 @@ COVERAGE = "COVERAGE"
 CONSOLE = "CONSOLE"
 OWNER_TAG = "OWNER_TAG"
 SLACK_MENTION = "SLACK_MENTION"
+HEARTBEAT_URL = "HEARTBEAT_URL"
 
 NAMES = (
     INSTANCE_TAGS, REGIONS, LOOKBACK_HOURS, NOTIFY_ON, DINGTALK_WEBHOOK, DINGTALK_SECRET,
     DINGTALK_AT_MOBILES, SLACK_WEBHOOK, TIMEZONE, SIZE_DROP_PERCENT, HISTORY_DAYS,
     BACKUP_GRACE_MINUTES, MAX_CONCURRENCY, API_QPS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL,
-    MIN_RETENTION_DAYS, MIN_BACKUPS_PER_WEEK, REQUIRE_BACKUP_LOG, COVERAGE, CONSOLE, OWNER_TAG, SLACK_MENTION,
+    MIN_RETENTION_DAYS, MIN_BACKUPS_PER_WEEK, REQUIRE_BACKUP_LOG, COVERAGE, CONSOLE, OWNER_TAG, SLACK_MENTION, HEARTBEAT_URL,
 )
 
 MAX_TAGS = 5  # DescribeInstances takes Tag.1 … Tag.5
@@ -64,10 +65,17 @@ SLACK_MENTION_FORM = re.compile(r"<@[UW][A-Z0-9]{2,20}>|<!subteam\^S[A-Z0-9]{2,2
 
 
 class SettingsError(ValueError):
-    """Invalid configuration: the run stops before any API call."""
+    """Invalid configuration: the run stops before any API call.
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
+    `problems`: one line each, naming the setting and the accepted form (never a secret).
+    `bad`: the names of the settings whose own value was refused. `usable`: the settings as far as
+    they could be read (a refused one at its default), so the run can still tell the team through
+    a channel whose own settings are fine; None when nothing was read.
+    """
+
+    def __init__(self, problems: list[str], bad: frozenset[str] = frozenset(),
+                 usable: "Settings | None" = None):
+        self.problems, self.bad, self.usable = problems, bad, usable
         super().__init__("invalid settings:\n- " + "\n- ".join(problems))
 
 
@@ -97,6 +105,7 @@ class Settings:
     console: str = "cn"
     owner_tag: str = ""
     slack_mention: tuple[str, ...] = ()
+    heartbeat_url: str = field(default="", repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,6 +116,7 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
                   default_region: str = "") -> Settings:
     """Environment first, then the payload's lower-case keys win. Raises SettingsError."""
     problems: list[str] = []
+    bad: set[str] = set()
     raw: dict[str, str] = {name: environ[name] for name in NAMES if environ.get(name, "") != ""}
     for key, value in (payload or {}).items():
         name = str(key).upper()
@@ -114,6 +124,7 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
             problems.append(f"payload key {key!r} is not a setting; accepted keys: "
                             + ", ".join(n.lower() for n in NAMES))
         elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            bad.add(name)
             problems.append(f"{name} (payload key {key!r}) must be a string or a number, "
                             f"not {type(value).__name__}")
         else:
@@ -126,6 +137,7 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
         try:
             return parse(text)
         except ValueError as exc:
+            bad.add(name)
             problems.append(f"{name}={_shown(name, text)!r} is invalid: {exc}")
             return default
 
@@ -161,6 +173,7 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
         console=get(CONSOLE, one_of("cn", "intl"), "cn"),
         owner_tag=get(OWNER_TAG, parse_tag_key, ""),
         slack_mention=get(SLACK_MENTION, parse_slack_mention, ()),
+        heartbeat_url=get(HEARTBEAT_URL, parse_heartbeat_url, ""),
     )
     if values["kvstore_endpoint"]:
         # The SDK's route to the endpoint: https, or http to a loopback host that no proxy carries.
@@ -177,7 +190,7 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
     if (values["dingtalk_secret"] or values["dingtalk_at_mobiles"]) and DINGTALK_WEBHOOK not in given:
         problems.append(f"{DINGTALK_SECRET} / {DINGTALK_AT_MOBILES} are set but {DINGTALK_WEBHOOK} is not")
     if problems:
-        raise SettingsError(problems)
+        raise SettingsError(problems, frozenset(bad), Settings(**values))
     return Settings(**values)
 
 
@@ -185,7 +198,7 @@ def _shown(name: str, text: str) -> str:
     """What an error may quote of a value: never a webhook's token or a secret."""
     if name in (DINGTALK_SECRET,):
         return "***"
-    if name in (DINGTALK_WEBHOOK, SLACK_WEBHOOK):
+    if name in (DINGTALK_WEBHOOK, SLACK_WEBHOOK, HEARTBEAT_URL):
         try:
             parts = urlsplit(text)
         except ValueError:  # e.g. an unclosed [ in the host: show nothing of it
@@ -281,6 +294,16 @@ def parse_slack_webhook(text: str) -> str:
     parts = addresses.parse_url(text, "https://hooks.slack.com/services/T…/B…/…")
     if not parts.path.strip("/"):
         raise ValueError("the incoming-webhook URL has a path: https://hooks.slack.com/services/T…/B…/…")
+    return text
+
+
+def parse_heartbeat_url(text: str) -> str:
+    # A healthchecks.io ping URL is https://hc-ping.com/<uuid> or …/<ping-key>/<slug>
+    # (https://healthchecks.io/docs/http_api/); Cronitor's is https://cronitor.link/p/<api-key>/<monitor>
+    # (https://cronitor.io/docs/telemetry-api). The run appends /start and /fail (or Cronitor's ?state=).
+    parts = addresses.parse_url(text, "https://hc-ping.com/<uuid>")
+    if not parts.path.strip("/"):
+        raise ValueError("the check's ping URL has a path: https://hc-ping.com/<uuid>")
     return text
 
 

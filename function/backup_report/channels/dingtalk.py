@@ -175,6 +175,7 @@ def _link(url: str, shown: str) -> str:
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
     headline = escape(clean(dg.headline, 200))
     lines = [f"#### {headline}"]
+    lines += [f"- {_show(note, d.DETAIL_CHARS)}" for note in dg.notes]
     if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
         lines.append(f"**⛔ Regions not checked ({len(dg.unchecked_regions)})**")
         lines += [f"- {d.region_line(f, _show)}" for f in dg.unchecked_regions]

@@ -154,6 +154,8 @@ def _link(url: str, shown: str) -> str:
 def _blocks(dg: d.Digest, items: list, shown: int, mention: str = "") -> list[dict]:
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(clean(dg.headline, 1000), MAX_HEADER)}}]
     sections: list[list[str]] = [[mention]] if mention else []
+    if dg.notes:
+        sections.append([f"• {_show(note, d.DETAIL_CHARS)}" for note in dg.notes])
     if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
         sections.append([f"*⛔ Regions not checked ({len(dg.unchecked_regions)})*"]
                         + [f"• {d.region_line(f, _show)}" for f in dg.unchecked_regions])

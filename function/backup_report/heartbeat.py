@@ -1,0 +1,107 @@
+"""The run's heartbeat: pings a dead man's switch (healthchecks.io, Cronitor) when a run starts and ends.
+
+Such a monitor alerts when a ping is late, so it hears the one failure nothing else can report: the
+function not running at all (a disabled trigger, a revoked role, a broken deploy). With
+NOTIFY_ON=failure that silence would otherwise read as "all fine".
+
+Two URL conventions, as their services document them (they differ; both are handled):
+- healthchecks.io (https://healthchecks.io/docs/http_api/): the ping URL signals success;
+  `<url>/start` a start (https://healthchecks.io/docs/measuring_script_run_time/: a start with no
+  success within the check's grace time marks it down); `<url>/fail` a failure
+  (https://healthchecks.io/docs/signaling_failures/). POST is accepted and the first 100 kB of the
+  body is logged with the ping (https://healthchecks.io/docs/attaching_logs/). Success is
+  "200 OK" with the body "OK". Self-hosted Healthchecks instances use the same paths.
+- Cronitor (https://cronitor.io/docs/telemetry-api): `https://cronitor.link/p/<api-key>/<monitor>`
+  with `?state=run`, `?state=complete` or `?state=fail`; a `message` query parameter carries a short
+  text (GET, POST and HEAD accepted). Chosen when the host is cronitor.link.
+The URL's path and query are secrets (healthchecks.io's UUID or ping key, Cronitor's API key): the
+run registers them for redaction, and errors here never repeat the URL.
+
+A ping goes through the channels' Transport (one whole deadline per attempt, redirects never
+followed, answers read up to 64 KB, every wait within the run's deadline). A ping that fails is
+reported (`Ping.error`), never raised: the monitor must never block the report (borgmatic treats a
+failed ping as a warning for the same reason).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable, Mapping
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from .channels.base import service_words
+from .channels.http import Answer, Refusal, Transport
+from .redact import secrets_of
+
+START, SUCCESS, FAIL = "start", "success", "fail"
+NAME = "heartbeat"
+CRONITOR_HOST = "cronitor.link"
+CRONITOR_STATE = {START: "run", SUCCESS: "complete", FAIL: "fail"}
+MAX_BODY = 10_000  # characters of the report sent with a ping: far below healthchecks.io's 100 kB
+MAX_MESSAGE = 1_000  # characters of Cronitor's `message` (a query parameter: kept short)
+
+
+@dataclass(frozen=True)
+class Ping:
+    """One ping: its signal (START, SUCCESS, FAIL), whether the monitor took it, and why not."""
+
+    signal: str
+    ok: bool
+    error: str = ""
+
+    def as_json(self) -> dict:
+        out: dict = {"signal": self.signal, "ok": self.ok}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def url_for(url: str, signal: str, message: str = "") -> str:
+    """The URL that sends `signal` to the check at `url` (see the module's two conventions)."""
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() == CRONITOR_HOST:
+        extra = {"state": CRONITOR_STATE[signal]}
+        if message:
+            extra["message"] = message[:MAX_MESSAGE]
+        query = "&".join(filter(None, (parts.query, urlencode(extra))))
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    suffix = {START: "/start", SUCCESS: "", FAIL: "/fail"}[signal]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + suffix if suffix else parts.path,
+                       parts.query, ""))
+
+
+def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
+    """None for a 2xx answer; a redirect is not followed and is a failure; 429 and 5xx may be retried."""
+    if 200 <= answer.status < 300:
+        return None
+    words = service_words(answer.body, secrets) if answer.body else ""
+    if 300 <= answer.status < 400:
+        return Refusal(f"HTTP {answer.status}: a redirect, not followed (not the monitor's answer)")
+    return Refusal(f"HTTP {answer.status}" + (f": {words}" if words else ""),
+                   retry=answer.status == 429 or answer.status >= 500)
+
+
+class Heartbeat:
+    """Pings the check at `url` (HEARTBEAT_URL) through `transport`; `scrub` hides the run's secrets
+    in what a ping carries."""
+
+    def __init__(self, url: str, transport: Transport, scrub: Callable[[str], str] = lambda text: text):
+        self._url, self._transport, self._scrub = url, transport, scrub
+        self._secrets = tuple(secrets(url))
+
+    def ping(self, signal: str, report: Mapping[str, object] | None = None) -> Ping:
+        """Send `signal` with `report` (JSON-ready: status, counts, what failed) as its body. Never raises."""
+        text = self._scrub(json.dumps(report, ensure_ascii=False))[:MAX_BODY] if report else ""
+        target = url_for(self._url, signal, text)
+        delivery = self._transport.deliver(NAME, lambda: target, text.encode("utf-8"),
+                                           lambda answer: read_answer(answer, self._secrets))
+        return Ping(signal, delivery.ok, self._scrub(delivery.error or ""))
+
+
+def secrets(url: str) -> list[str]:
+    """What of a ping URL is secret: all but its scheme and host (a UUID, a ping key or an API key
+    sits in the path, and may sit in the query)."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    return secrets_of([url]) + [p for p in (parts.path.strip("/"), parts.query) if len(p) >= 6]
