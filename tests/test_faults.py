@@ -7,12 +7,11 @@ whose API answers the run did not get in full is never counted as fine, in any t
 """
 from __future__ import annotations
 
-import logging
 import time
 
 import pytest
 
-from conftest import Run, fleet, instance, log_every_request_line
+from conftest import Run, fleet, instance, keep_urllib3_at_debug
 
 FINE = {"ok", "not_due", "new"}
 RUNS: list[Run] = []  # every run of this module, for the last test's sweep
@@ -430,24 +429,15 @@ def test_an_odd_secondary_field_never_crashes_a_run_and_an_unreadable_size_is_sa
 
 # --- Secrets at DEBUG -----------------------------------------------------------------------------
 
-def keep_urllib3_at_debug(monkeypatch) -> None:
-    """urllib3 at DEBUG logs every R-KVStore request line. The function turns it down to INFO; here
-    it stays at DEBUG, so the redacting filter must do the work."""
-    urllib3 = logging.getLogger("urllib3")
-    urllib3.setLevel(logging.DEBUG)
-    monkeypatch.setattr(urllib3, "setLevel", lambda level: None)
-
-
 @pytest.mark.parametrize("slack_path", [None, "T0SANDBOX/B0SANDBOX/shorttok9"], ids=["default", "short-token"])
 def test_at_debug_with_libraries_logging_requests_no_webhook_token_is_in_the_logs(run, monkeypatch, caplog, slack_path):
     keep_urllib3_at_debug(monkeypatch)
-    log_every_request_line(monkeypatch)
     spec = {"slack": {"path": slack_path}} if slack_path else {}
     result = run(fleet(*HEALTHY, instance("r-hit"), faults=[{"kind": "reset", "instance": "r-hit", "first": 1}],
                        dingtalk={"faults": [{"errcode": -1, "first": 1}]}, **spec))
     token = result.sandbox.scenario.dingtalk.token
     slack_token = result.sandbox.scenario.slack.path.rsplit("/", 1)[-1]
-    requests_logged = [r for r in caplog.records if r.name == "thirdparty.http" and "POST /" in r.getMessage()]
+    requests_logged = [r for r in caplog.records if r.name.startswith("urllib3") and "POST /" in r.getMessage()]
     assert any("/robot/send?access_token=***" in r.getMessage() for r in requests_logged), \
         "the DingTalk request line was logged, with its token scrubbed"
     assert any("/services/" in r.getMessage() for r in requests_logged)
@@ -458,7 +448,7 @@ def test_at_debug_with_libraries_logging_requests_no_webhook_token_is_in_the_log
 
 
 def test_the_scan_catches_a_token_logged_by_a_third_party_library(report, monkeypatch):
-    log_every_request_line(monkeypatch)
+    keep_urllib3_at_debug(monkeypatch)
     monkeypatch.setattr("backup_report.redact.RedactingFilter.scrub", lambda self, text: text)
     with pytest.raises(AssertionError, match="a secret leaked"):
         report(fleet(*HEALTHY))

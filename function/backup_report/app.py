@@ -98,9 +98,9 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
 
     # Channels post at the same time, each post within its own whole deadline, every retry and wait
     # over a second before FC's: one hung or drip-feeding channel never costs the other its post.
-    transport = Transport(attempt_timeout=timing.post_timeout, deadline=started + invocation.timeout_seconds - 1.0,
-                          connect_timeout=min(3.0, timing.post_timeout))
-    deliveries = deliver(dg, settings, transport, dry_run)
+    with Transport(attempt_timeout=timing.post_timeout, deadline=started + invocation.timeout_seconds - 1.0,
+                   connect_timeout=min(3.0, timing.post_timeout)) as transport:
+        deliveries = deliver(dg, settings, transport, dry_run)
     result = {
         "status": dg.status,
         "window": {"start": iso_utc(window.start), "end": iso_utc(window.end)},
