@@ -173,6 +173,23 @@ def test_a_hung_backup_list_after_a_good_policy_read_is_an_error_within_the_time
     assert len(result.dingtalk) == 1 and len(result.slack) == 1
 
 
+def test_a_drip_fed_api_answer_costs_one_instance_and_the_digest_goes_out_within_the_timeout(run):
+    # A byte every 0.2 s: each read waits far less than the read timeout (2 s), so only the deadline
+    # on the call as a whole (connect + read, 4 s) ends it.
+    timeout = 20
+    started = time.monotonic()
+    result = run(fleet(*HEALTHY, instance("r-drip"), faults=[{"kind": "drip", "instance": "r-drip", "seconds": 0.2}]),
+                 timeout=timeout)
+    elapsed = time.monotonic() - started
+    assert elapsed < timeout, f"the run took {elapsed:.1f} s of a {timeout} s timeout"
+    assert result.verdicts == {"r-fine01": "ok", "r-fine02": "ok", "r-drip": "error"}
+    assert "DescribeBackupPolicy failed: Timeout: no complete answer within 4 s" in result.detail("r-drip")
+    assert len(api_calls(result, "r-drip", "DescribeBackupPolicy")) == 2, "retried once, the retry cut by the budget"
+    assert len(result.dingtalk) == 1 and len(result.slack) == 1
+    assert "r-drip" in result.dingtalk_text and "r-drip" in result.slack_text
+    assert delivered(result) == {"dingtalk": True, "slack": True}
+
+
 def test_running_out_of_time_leaves_instances_unchecked_never_fine_and_the_digest_still_goes_out(run):
     timeout = 15
     many = [instance(f"r-slow{n:02d}") for n in range(16)]
