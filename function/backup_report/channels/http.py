@@ -37,6 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import ProxyManager
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ProxyError, SSLError
 
 from ..model import Delivery
@@ -177,7 +178,8 @@ class _Adapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy, **proxy_kwargs):
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = _POOLS
+        if isinstance(manager, ProxyManager):  # not a SOCKS manager (PySocks, not packaged): its pools are its own
+            manager.pool_classes_by_scheme = _POOLS
         return manager
 
 
