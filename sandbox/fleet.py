@@ -110,7 +110,7 @@ class Fault:
     first: int | None = None
     ms: int = 0  # latency
     qps: float = 0.0  # quota
-    seconds: float = 600.0  # hang
+    seconds: float = 600.0  # hang; drip: seconds between the answer's bytes
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from .kvstore_faults import Faults
 
 @dataclass(frozen=True)
 class Call:
-    """One API call as the emulator saw it: `code` is "OK", the error code answered, or
-    "Reset" / "Hang" for a call that got no answer."""
+    """One API call as the emulator saw it: `code` is "OK", the error code answered,
+    "Reset" / "Hang" for a call that got no answer, or "Drip" for one answered a byte at a time."""
     action: str
     params: dict
     code: str
@@ -67,8 +67,10 @@ class KVStore:
             if answer is None:
                 raise ApiError(404, "InvalidAction.NotFound",
                                f"Specified api is not found, please check your url and method: {action!r}.")
-            self._faults.apply(action, params.get("InstanceId"), self._region(params))
-            return Reply(200, {"RequestId": _request_id(), **answer(params)})
+            drip = self._faults.apply(action, params.get("InstanceId"), self._region(params))
+            if drip:
+                code = "Drip"
+            return Reply(200, {"RequestId": _request_id(), **answer(params)}, drip=drip)
         except ApiError as error:
             code = error.code
             return Reply(error.status, {"RequestId": _request_id(), "Code": error.code, "Message": error.message})

@@ -3,7 +3,10 @@
 Faults are tried in list order. A fault matches a call by `action`, `instance` (the call's
 `InstanceId`) and `region` (its `RegionId`, else the instance's region), each optional; `first: K`
 limits it to the first K matching calls. `latency` delays and lets later faults act too; `quota`
-refuses only when its token bucket is empty; any other matching fault ends the call.
+refuses only when its token bucket is empty; `drip` lets the call succeed but has its answer
+written one byte every `seconds` (default 1; status line and headers included: a slowloris peer
+or a congested path, which a per-read timeout never cuts: issue 13, item 4); any other matching
+fault ends the call.
 """
 from __future__ import annotations
 
@@ -52,8 +55,9 @@ class Faults:
         self._buckets = {i: _Bucket(f.qps, clock()) for i, f in enumerate(faults) if f.kind == "quota"}
         self._lock = threading.Lock()
 
-    def apply(self, action: str, instance: str | None, region: str | None) -> None:
-        """Raise the answer of the fault that ends this call (`ApiError`, `Reset`, `Hang`), if any."""
+    def apply(self, action: str, instance: str | None, region: str | None) -> float:
+        """Raise the answer of the fault that ends this call (`ApiError`, `Reset`, `Hang`), if any;
+        else the seconds between the bytes of its answer (0: written at once)."""
         for i, fault in enumerate(self._faults):
             if not self._fires(i, fault, action, instance, region):
                 continue
@@ -67,8 +71,11 @@ class Faults:
                 raise Reset()
             elif fault.kind == "hang":
                 raise Hang(fault.seconds)
+            elif fault.kind == "drip":
+                return fault.seconds
             else:
                 raise _ANSWERS[fault.kind]()
+        return 0.0
 
     def _fires(self, i: int, fault: Fault, action: str, instance: str | None, region: str | None) -> bool:
         if (fault.action not in (None, action) or fault.instance not in (None, instance)

@@ -22,7 +22,7 @@ from .spec import ScenarioError, Section, parse_anchor
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 ARCHITECTURES = ("standard", "cluster", "rwsplit")
-FAULT_KINDS = ("latency", "throttle", "quota", "unavailable", "forbidden", "not_found", "reset", "hang")
+FAULT_KINDS = ("latency", "throttle", "quota", "unavailable", "forbidden", "not_found", "reset", "hang", "drip")
 # NodeType's values: models/_describe_instances_request.py (classic double/single, cloud-native
 # MASTER_SLAVE/STAND_ALONE).
 NODE_TYPES = ("double", "single", "MASTER_SLAVE", "STAND_ALONE")
@@ -165,7 +165,7 @@ def _fault(spec: Section) -> Fault:
         raise spec.fail("qps", "a quota needs qps > 0")
     first = spec.whole("first", 0, minimum=1) if spec.has("first") else None
     return Fault(kind, spec.text("action"), spec.text("instance"), spec.text("region"), first,
-                 spec.whole("ms", 0), spec.number("qps", 0), spec.number("seconds", 600))
+                 spec.whole("ms", 0), spec.number("qps", 0), spec.number("seconds", 1 if kind == "drip" else 600))
 
 
 def _credentials(spec: Section) -> Credentials:

@@ -8,9 +8,11 @@ fault without `first` applies to every post from then on (so it shadows whatever
 Answers that are not the service's, the same for every webhook (`generic`): the behaviours issue 13
 lists from public reports against webhook notifiers (a login-page redirect, a proxy's 200 HTML, a
 400 MB body, a 1 MB gzip bomb inflating to 3 GB, error texts that repeat the URL):
-- `{kind: redirect[, status: 302][, location: URL]}`: a redirect to a login page (an SSO proxy, or a
-  webhook moved); a client that follows it turns the POST into a GET and drops the body (RFC 9110
-  §15.4.3, the 302 "user agents MAY change the request method from POST to GET").
+- `{kind: redirect[, status: 302][, location: URL][, bytes: N]}`: a redirect to a login page (an SSO
+  proxy, or a webhook moved); a client that follows it turns the POST into a GET and drops the body
+  (RFC 9110 §15.4.3, the 302 "user agents MAY change the request method from POST to GET"). With
+  `bytes`, the redirect carries N bytes of body, written as the client reads (requests reads a 3xx
+  body whole to find the next hop, even when told not to follow it).
 - `{kind: html}`: HTTP 200 with an HTML page (a captive portal or a proxy's error page).
 - `{kind: body, body: TEXT[, status: 200][, content_type: T]}`: any answer, byte for byte.
 - `{kind: huge, bytes: N}`: HTTP 200 with N bytes of body, written as the client reads.
@@ -40,18 +42,24 @@ def _bomb(size: int) -> bytes:
     return b"".join(parts) + packer.compress(b"\0" * (size & ((1 << 20) - 1))) + packer.flush()
 
 
+def _stream(size) -> tuple[bytes, int]:
+    """A body of about `size` bytes (whole 64 KiB chunks, at least one), written as the client reads."""
+    return b"x" * 65536, max(1, int(size) // 65536)
+
+
 def generic(fault: dict) -> Reply:
     """The Reply for a fault kind every webhook stages the same way; ValueError for another kind."""
     kind = fault.get("kind")
     if kind == "redirect":
-        return Reply(int(fault.get("status", 302)), "", {"Location": fault.get("location", LOGIN_PAGE)})
+        body = _stream(fault["bytes"]) if "bytes" in fault else None
+        return Reply(int(fault.get("status", 302)), "", {"Location": fault.get("location", LOGIN_PAGE)}, stream=body)
     if kind == "html":
         return Reply(200, HTML, {"Content-Type": "text/html; charset=utf-8"})
     if kind == "body":
         headers = {"Content-Type": fault["content_type"]} if "content_type" in fault else {}
         return Reply(int(fault.get("status", 200)), str(fault["body"]), headers)
     if kind == "huge":
-        return Reply(200, "", stream=(b"x" * 65536, max(1, int(fault.get("bytes", 400_000_000)) // 65536)))
+        return Reply(200, "", stream=_stream(fault.get("bytes", 400_000_000)))
     if kind == "gzip_bomb":
         return Reply(200, _bomb(int(fault.get("bytes", 1 << 30))), {"Content-Encoding": "gzip", "Content-Type": "text/plain"})
     raise ValueError(f"unknown webhook fault kind {kind!r}")

@@ -6,7 +6,6 @@ the exception text and every log line at DEBUG, third-party libraries included.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import os
@@ -157,13 +156,11 @@ class _NoCredentials:
     access_key_id = access_key_secret = security_token = ""
 
 
-def log_every_request_line(monkeypatch) -> None:
-    """A third-party library that logs every request line at DEBUG, query string included (as urllib3
-    does): the webhooks are posted with the standard library's http.client, so it stands in here."""
-    original = http.client.HTTPConnection.putrequest
-
-    def putrequest(self, method, url, *args, **kwargs):
-        logging.getLogger("thirdparty.http").debug('"%s %s" to %s', method, url, self.host)
-        return original(self, method, url, *args, **kwargs)
-
-    monkeypatch.setattr(http.client.HTTPConnection, "putrequest", putrequest)
+def keep_urllib3_at_debug(monkeypatch) -> None:
+    """urllib3 at DEBUG logs every request line, query string included: the R-KVStore calls and the
+    webhook posts (requests), DingTalk's access_token with them. The function turns it down to INFO;
+    here it stays at DEBUG, so only the scrubbing stands between its records and the handlers."""
+    urllib3 = logging.getLogger("urllib3")
+    monkeypatch.setattr(urllib3, "level", urllib3.level)  # restored after the test
+    urllib3.setLevel(logging.DEBUG)
+    monkeypatch.setattr(urllib3, "setLevel", lambda level: None)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import socket
+import socketserver
+import threading
 import time
 import tracemalloc
 
@@ -129,6 +131,28 @@ def test_a_webhook_nobody_listens_on_is_retried_since_nothing_was_sent(report):
     other_delivered(run, "dingtalk")
 
 
+def test_a_webhook_whose_tls_handshake_fails_is_retried_since_the_post_never_left(report):
+    # A plain HTTP server behind an https URL: the TLS handshake fails before any byte of the post
+    # is sent (requests raises the same SSLError for a TLS failure while reading an answer).
+    seen: list[bytes] = []
+
+    class Plain(socketserver.BaseRequestHandler):
+        def handle(self):
+            seen.append(self.request.recv(4096))
+            self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Plain) as plain:
+        threading.Thread(target=plain.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        url = f"https://127.0.0.1:{plain.server_address[1]}/robot/send?access_token=plain-http-token"
+        run = timed(report, fleet(*HEALTHY), timeout=20, settings={"DINGTALK_WEBHOOK": url})
+        plain.shutdown()
+    failed = delivery(run, "dingtalk")
+    assert failed["ok"] is False and "could not connect (TLS failed)" in failed["error"]
+    assert re.search(r"after [2-4] attempts", failed["error"]), "a post that never left is retried"
+    assert seen and all(b"plain-http-token" not in hello and b"POST" not in hello for hello in seen)
+    other_delivered(run, "dingtalk")
+
+
 # --- Slack's rate limit ---------------------------------------------------------------------------
 
 def test_a_slack_retry_after_longer_than_the_budget_gives_up_at_once_and_says_for_how_long(report):
@@ -145,7 +169,9 @@ def test_a_slack_retry_after_longer_than_the_budget_gives_up_at_once_and_says_fo
     ("dingtalk", {"kind": "huge", "bytes": 400_000_000}, "not DingTalk's JSON"),
     ("dingtalk", {"kind": "gzip_bomb", "bytes": 1 << 30}, "not DingTalk's JSON"),
     ("slack", {"kind": "gzip_bomb", "bytes": 1 << 30}, "HTTP 200 but not Slack's `ok`"),
-], ids=["slack-400MB", "dingtalk-400MB", "dingtalk-gzip-1GB", "slack-gzip-1GB"])
+    # requests reads a 3xx body whole to find the next hop, even with allow_redirects=False
+    ("slack", {"kind": "redirect", "bytes": 400_000_000}, "HTTP 302: a redirect, not followed"),
+], ids=["slack-400MB", "dingtalk-400MB", "dingtalk-gzip-1GB", "slack-gzip-1GB", "slack-302-400MB"])
 def test_a_huge_or_compressed_answer_is_read_only_up_to_its_cap_and_is_a_failed_delivery(report, channel, fault, says):
     tracemalloc.start()
     try:

@@ -7,12 +7,11 @@ whose API answers the run did not get in full is never counted as fine, in any t
 """
 from __future__ import annotations
 
-import logging
 import time
 
 import pytest
 
-from conftest import Run, fleet, instance, log_every_request_line
+from conftest import Run, fleet, instance, keep_urllib3_at_debug
 
 FINE = {"ok", "not_due", "new"}
 RUNS: list[Run] = []  # every run of this module, for the last test's sweep
@@ -176,6 +175,23 @@ def test_a_hung_backup_list_after_a_good_policy_read_is_an_error_within_the_time
     assert time.monotonic() - started < timeout
     assert result.verdict("r-hung") == "error" and "DescribeBackups" in result.detail("r-hung")
     assert len(result.dingtalk) == 1 and len(result.slack) == 1
+
+
+def test_a_drip_fed_api_answer_costs_one_instance_and_the_digest_goes_out_within_the_timeout(run):
+    # A byte every 0.2 s: each read waits far less than the read timeout (2 s), so only the deadline
+    # on the call as a whole (connect + read, 4 s) ends it.
+    timeout = 20
+    started = time.monotonic()
+    result = run(fleet(*HEALTHY, instance("r-drip"), faults=[{"kind": "drip", "instance": "r-drip", "seconds": 0.2}]),
+                 timeout=timeout)
+    elapsed = time.monotonic() - started
+    assert elapsed < timeout, f"the run took {elapsed:.1f} s of a {timeout} s timeout"
+    assert result.verdicts == {"r-fine01": "ok", "r-fine02": "ok", "r-drip": "error"}
+    assert "DescribeBackupPolicy failed: Timeout: no complete answer within 4 s" in result.detail("r-drip")
+    assert len(api_calls(result, "r-drip", "DescribeBackupPolicy")) == 2, "retried once, the retry cut by the budget"
+    assert len(result.dingtalk) == 1 and len(result.slack) == 1
+    assert "r-drip" in result.dingtalk_text and "r-drip" in result.slack_text
+    assert delivered(result) == {"dingtalk": True, "slack": True}
 
 
 def test_running_out_of_time_leaves_instances_unchecked_never_fine_and_the_digest_still_goes_out(run):
@@ -435,24 +451,15 @@ def test_an_odd_secondary_field_never_crashes_a_run_and_an_unreadable_size_is_sa
 
 # --- Secrets at DEBUG -----------------------------------------------------------------------------
 
-def keep_urllib3_at_debug(monkeypatch) -> None:
-    """urllib3 at DEBUG logs every R-KVStore request line. The function turns it down to INFO; here
-    it stays at DEBUG, so the redacting filter must do the work."""
-    urllib3 = logging.getLogger("urllib3")
-    urllib3.setLevel(logging.DEBUG)
-    monkeypatch.setattr(urllib3, "setLevel", lambda level: None)
-
-
 @pytest.mark.parametrize("slack_path", [None, "T0SANDBOX/B0SANDBOX/shorttok9"], ids=["default", "short-token"])
 def test_at_debug_with_libraries_logging_requests_no_webhook_token_is_in_the_logs(run, monkeypatch, caplog, slack_path):
     keep_urllib3_at_debug(monkeypatch)
-    log_every_request_line(monkeypatch)
     spec = {"slack": {"path": slack_path}} if slack_path else {}
     result = run(fleet(*HEALTHY, instance("r-hit"), faults=[{"kind": "reset", "instance": "r-hit", "first": 1}],
                        dingtalk={"faults": [{"errcode": -1, "first": 1}]}, **spec))
     token = result.sandbox.scenario.dingtalk.token
     slack_token = result.sandbox.scenario.slack.path.rsplit("/", 1)[-1]
-    requests_logged = [r for r in caplog.records if r.name == "thirdparty.http" and "POST /" in r.getMessage()]
+    requests_logged = [r for r in caplog.records if r.name.startswith("urllib3") and "POST /" in r.getMessage()]
     assert any("/robot/send?access_token=***" in r.getMessage() for r in requests_logged), \
         "the DingTalk request line was logged, with its token scrubbed"
     assert any("/services/" in r.getMessage() for r in requests_logged)
@@ -463,7 +470,7 @@ def test_at_debug_with_libraries_logging_requests_no_webhook_token_is_in_the_log
 
 
 def test_the_scan_catches_a_token_logged_by_a_third_party_library(report, monkeypatch):
-    log_every_request_line(monkeypatch)
+    keep_urllib3_at_debug(monkeypatch)
     monkeypatch.setattr("backup_report.redact.RedactingFilter.scrub", lambda self, text: text)
     with pytest.raises(AssertionError, match="a secret leaked"):
         report(fleet(*HEALTHY))

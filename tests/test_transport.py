@@ -1,4 +1,5 @@
-"""The SDK's proxy handling against the webhooks': NO_PROXY honoured alike, or the run refuses.
+"""The SDK's proxy handling against the webhooks': NO_PROXY honoured alike, or the run refuses; an https
+webhook through HTTPS_PROXY is a tunnel the proxy never sees the token of.
 
 The Tea SDK (darabonba-core 1.0.9) ignores NO_PROXY, so calls to an endpoint NO_PROXY excludes would
 go through HTTP(S)_PROXY, STS token and all, while the webhooks (requests) go direct. A recording
@@ -86,3 +87,19 @@ def test_the_sdks_own_endpoint_excluded_by_no_proxy_is_not_called_through_the_pr
     assert "ProxyNotHonoured" in run.result["unchecked_regions"][0]["error"]
     assert run.result["status"] == "alert"
     assert len(run.dingtalk) == 1 and len(run.slack) == 1
+
+
+def test_an_https_webhook_goes_through_https_proxy_as_a_tunnel_that_never_shows_the_proxy_its_token(
+        report, monkeypatch, proxy):
+    # requests' own proxy handling: HTTPS_PROXY carries the https webhook (a CONNECT tunnel, so the
+    # proxy sees host and port only), not the http loopback ones. The proxy refuses the tunnel: the
+    # post never left, so it is retried, and the other channel delivers.
+    address, seen = proxy
+    monkeypatch.setenv("HTTPS_PROXY", address)
+    run = report(fleet(*HEALTHY), timeout=20,
+                 settings={"SLACK_WEBHOOK": "https://hooks.slack.invalid/services/T0PROXY/B0PROXY/proxytoken0123"})
+    assert seen and set(seen) == {"CONNECT hooks.slack.invalid:443"}
+    slack = next(d for d in run.result["deliveries"] if d["channel"] == "slack")
+    assert slack["ok"] is False and "could not connect (the proxy failed)" in slack["error"]
+    assert f"after {len(seen)} attempts" in slack["error"] and len(seen) > 1
+    assert len(run.dingtalk) == 1 and run.error is None

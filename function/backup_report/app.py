@@ -59,9 +59,9 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         return _settings_failed(error, invocation, started)
     # This invocation's secrets are hidden from every log record of the process while it runs, and from
     # what leaves it: the result, deliveries[].error and any exception's text.
-    with redact.Redaction(_secrets(settings, invocation.credentials)) as scrubber:
+    with redact.Redaction(_secrets(settings, invocation.credentials)) as scrubber, \
+            _transport(invocation, started) as transport:
         redact.quiet_sdk_debug(environ)
-        transport = _transport(invocation, started)
         beat = heartbeat.Heartbeat(settings.heartbeat_url, transport, scrubber.scrub) \
             if settings.heartbeat_url and not dry_run else None
         # The start ping runs beside the scan: a hung monitor costs the report nothing.
@@ -114,8 +114,8 @@ def _settings_failed(error: SettingsError, invocation, started: float) -> str:
     secret are fine, a /fail ping when HEARTBEAT_URL is fine, no API call, and an error result instead
     of an exception, so FC does not retry a run that cannot succeed. Raises `error` when no channel took it."""
     usable = error.usable
-    with redact.Redaction(_secrets(usable, invocation.credentials)) as scrubber:
-        transport = _transport(invocation, started)
+    with redact.Redaction(_secrets(usable, invocation.credentials)) as scrubber, \
+            _transport(invocation, started) as transport:
         # A channel is told when its own webhook and signing secret parse (a bad @ list only loses the @s).
         channels = [c for c in configured(usable, transport)
                     if not {f"{c.name.upper()}_WEBHOOK", f"{c.name.upper()}_SECRET"} & error.bad]

@@ -136,6 +136,18 @@ def test_a_hang_outlasts_the_client_read_timeout(serve):
     assert [c.code for c in sb.kvstore.calls] == ["Hang", "OK"]
 
 
+def test_a_drip_fed_answer_outlasts_the_client_read_timeout_and_still_arrives_whole(serve):
+    # Each byte comes well within the read timeout, so the SDK (requests underneath) waits for all
+    # of them: only a deadline on the whole call bounds it (cloud/kvstore.py, `_whole`).
+    sb = serve(fleet({"kind": "drip", "instance": "r-x", "seconds": 0.005, "first": 1}))
+    api = Api(sb, read_timeout_ms=300)
+    began = time.monotonic()
+    policy = api.describe_backup_policy(instance_id="r-x")
+    assert time.monotonic() - began > 1.0, "far longer than the read timeout"
+    assert policy.preferred_backup_time
+    assert [c.code for c in sb.kvstore.calls] == ["Drip"]
+
+
 def test_faults_apply_only_after_the_signature_check(serve):
     sb = serve(fleet({"kind": "throttle"}))
     assert outcome(lambda: Api(sb, access_key_secret="guess").describe_regions()) == "SignatureDoesNotMatch"

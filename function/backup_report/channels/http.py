@@ -1,37 +1,50 @@
 """One post to a webhook, and the retries around it that can never post a digest twice.
 
-A post takes the proxy `requests` would take (environment, NO_PROXY honoured), as a CONNECT tunnel.
-One post has one deadline as a whole: connect, send and every byte of the answer. A watchdog
-shuts the socket when it passes, so a peer that drip-feeds its answer costs at most that (a
-per-read timeout alone restarts with every byte). Redirects are never followed: `http.client`
-does not, so a 3xx is the answer the channel reads. Answers are read up to 64 KB, counted after
-decompression, so neither a huge body nor a gzip bomb can fill the function's 256 MB.
+Posts go through `requests`: its proxy handling (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, NO_PROXY
+honoured; https through a proxy is urllib3's CONNECT tunnel, with the proxy URL's credentials),
+certificate checks (certifi's bundle), pooled keep-alive connections and content decoding. What
+requests leaves to its caller is added here:
+- One deadline per post as a whole: connect, send and every byte of the answer. requests' timeout
+  bounds each socket operation, so a peer that drip-feeds its answer would restart it with every
+  byte: the answer is streamed (`stream=True`) in chunks with the deadline checked between them,
+  and a watchdog shuts the connection's socket when the deadline passes, even while the status
+  line is still arriving. The connection classes below only tell the watchdog which socket that is.
+- No redirect: `allow_redirects=False`, and the session names no redirect target, since requests
+  reads a 3xx body whole (uncapped) to find the next hop even when it will not follow it
+  (requests/sessions.py, `Session.send` -> `resolve_redirects`). A 3xx is the answer the channel reads.
+- Answers read up to 64 KB, counted after decompression (`iter_content`, i.e. urllib3's
+  `HTTPResponse.stream(decode_content=True)`): urllib3 >= 2.6 inflates only as much as a read asks
+  for (GHSA-2xpw-w6gg-jr37), so neither a huge body nor a gzip bomb can fill the function's 256 MB.
 
-Retry rule: a post is tried again only when it certainly did not land. That is a connection that
-could not be made, or a request that could not be sent whole (the service never had it), or an
-answer the channel says is safe to retry (429, 5xx, DingTalk -1). A post that was sent and got
-no complete answer (read timeout, reset after sending) may have been delivered: it is reported as
-"unknown whether delivered" and not retried. Error texts are written here and never carry the URL.
+Retry rule: a post is tried again only when it certainly did not land: no connection was made
+(refused, DNS, connect timeout, TLS handshake, the proxy), or it failed before the request began
+to leave; or the channel says the answer is safe to retry (429, 5xx, DingTalk -1). A post whose
+request had begun to leave and got no complete answer (read timeout, a reset or close after
+sending, the deadline) may have been delivered: it is "unknown whether delivered" and not retried.
+Error texts are written here and never carry the URL.
 """
 from __future__ import annotations
 
-import base64
-import http.client
 import random
 import socket
 import ssl
 import threading
 import time
-import zlib
 from dataclasses import dataclass
-from typing import Callable, Mapping
-from urllib.parse import unquote, urlsplit
+from typing import Callable, Iterator, Mapping
 
-from requests.utils import get_environ_proxies, select_proxy
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import ProxyManager
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ProxyError, SSLError
 
 from ..model import Delivery
 
 MAX_ANSWER_BYTES = 64 * 1024  # every real answer is a few bytes: "ok", {"errcode":0,"errmsg":"ok"}
+CHUNK_BYTES = 16 * 1024
+JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,7 @@ class Refusal:
 
 
 class NotSent(Exception):
-    """The request certainly did not reach the service whole: retrying cannot post twice."""
+    """The request certainly did not reach the service: retrying cannot post twice."""
 
 
 class Unknown(Exception):
@@ -82,20 +95,106 @@ class Retries:
         return min(self.cap, self.base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
 
 
-def _tls() -> ssl.SSLContext:
-    try:
-        import certifi  # requests' CA bundle, as the rest of the function uses
-        return ssl.create_default_context(cafile=certifi.where())
-    except ImportError:  # pragma: no cover - certifi comes with requests
-        return ssl.create_default_context()
+class _Attempt:
+    """One post on the wire: the connection carrying it, whether its request began to leave, and
+    whether its deadline passed (then the connection's socket is shut, whatever it is doing)."""
+
+    def __init__(self) -> None:
+        self.conn: HTTPConnection | None = None
+        self.sending = False
+        self.expired = False
+        self._lock = threading.Lock()
+
+    def on(self, conn: HTTPConnection, sending: bool = False) -> None:
+        with self._lock:
+            self.conn, self.sending = conn, self.sending or sending
+            if self.expired:
+                _shut(conn)
+
+    def expire(self) -> None:
+        """The watchdog: ends every pending read or write of the post."""
+        with self._lock:
+            self.expired = True
+            if self.conn is not None:
+                _shut(self.conn)
 
 
-def _cut(sock: socket.socket) -> None:
-    """The watchdog: end every pending read or write on the socket (plain socket call: safe under TLS)."""
-    try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass
+def _shut(conn: HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        try:  # the plain socket call: safe from another thread, under TLS too (no TLS shutdown)
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+_posting = threading.local()  # the _Attempt of the post this thread is making, if any
+
+
+class _Watched:
+    """A urllib3 connection that shows the post on its thread which socket to shut at the deadline
+    (`connect` for a new one, `request` for a pooled one too) and when its request starts to leave.
+    urllib3 connects an https connection before `request` (connectionpool.py, `_validate_conn`) and a
+    plain one inside it (http.client's `send`); the latter's connect failures are told by type."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        attempt = getattr(_posting, "attempt", None)
+        if attempt is not None:
+            attempt.on(self)
+
+    def request(self, *args, **kwargs) -> None:
+        attempt = getattr(_posting, "attempt", None)
+        if attempt is not None:
+            attempt.on(self, sending=True)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter, its pools (direct and through a proxy) making watched connections."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, ProxyManager):  # not a SOCKS manager (PySocks, not packaged): its pools are its own
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+class _Session(requests.Session):
+    """A Session whose connections answer to a post's watchdog, and that never follows a redirect."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mount("https://", _Adapter())
+        self.mount("http://", _Adapter())
+
+    def get_redirect_target(self, resp) -> None:
+        # No next hop: requests would otherwise read the whole 3xx body to release the connection
+        # for one (requests/sessions.py, `resolve_redirects`), even with allow_redirects=False.
+        return None
 
 
 class Transport:
@@ -103,7 +202,9 @@ class Transport:
 
     `deadline`: a `clock()` value (monotonic seconds) by which every post and wait must be over:
     the run's FC deadline minus the time it needs to return. `connect_timeout`: seconds for the
-    TCP and TLS handshake, within the attempt's deadline.
+    TCP and TLS handshake, within the attempt's deadline. One requests Session per posting thread
+    (the channels post concurrently; requests' maintainers advise a Session per thread,
+    psf/requests#2766, #1871), all closed by `close()` (or leaving a `with` block).
     """
 
     def __init__(self, attempt_timeout: float, deadline: float, connect_timeout: float = 3.0,
@@ -111,7 +212,22 @@ class Transport:
                  sleep: Callable[[float], None] = time.sleep, max_answer: int = MAX_ANSWER_BYTES):
         self.attempt_timeout, self.deadline, self.connect_timeout = attempt_timeout, deadline, connect_timeout
         self.retries, self.clock, self.sleep, self.max_answer = retries, clock, sleep, max_answer
-        self._tls: ssl.SSLContext | None = None
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> "Transport":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes every session's pooled connections."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     def remaining(self) -> float:
         return self.deadline - self.clock()
@@ -151,112 +267,106 @@ class Transport:
             self.sleep(wait)
 
     def post(self, url: str, body: bytes) -> Answer:
-        """One POST of a JSON body; raises NotSent or Unknown (texts without the URL)."""
+        """One POST of a JSON body; raises NotSent or Unknown (texts without the URL), or any other
+        error (an invalid URL or header: not retried)."""
         started = self.clock()
-        deadline = min(started + self.attempt_timeout, self.deadline)
-        if deadline - started <= 0:
+        left = min(started + self.attempt_timeout, self.deadline) - started
+        if left <= 0:
             raise NotSent("no time left in the run to post")
-        parts = urlsplit(url)
-        secure = parts.scheme == "https"
-        port = parts.port or (443 if secure else 80)
-        proxy = _proxy_for(url)
-        host, host_port = (proxy.hostname, proxy.port or 80) if proxy else (parts.hostname, port)
-        timeout = min(self.connect_timeout, deadline - started)
-        if secure:
-            self._tls = self._tls or _tls()
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(host, host_port, timeout=timeout,
-                                                                          context=self._tls)
-        else:
-            conn = http.client.HTTPConnection(host, host_port, timeout=timeout)
-        if proxy:  # a CONNECT tunnel, plain http too: the proxy never sees the path and its token
-            conn.set_tunnel(parts.hostname, port, headers=_proxy_auth(proxy))
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        late = f"no complete answer within {left:.0f} s"
+        attempt = _posting.attempt = _Attempt()
+        watchdog = threading.Timer(left, attempt.expire)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             try:
-                conn.connect()
-            except OSError as exc:  # refused, unreachable, DNS, TLS handshake, connect timeout
-                raise NotSent(f"could not connect ({_why(exc)})") from None
-            watchdog = threading.Timer(max(0.0, deadline - self.clock()), _cut, (conn.sock,))
-            watchdog.daemon = True
-            watchdog.start()
-            try:
-                conn.sock.settimeout(max(0.001, deadline - self.clock()))
+                response = self._session().post(url, data=body, headers=JSON, allow_redirects=False, stream=True,
+                                                timeout=(min(self.connect_timeout, left), left))
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if _before_sending(exc, attempt):
+                    raise NotSent(f"could not connect ({_why(exc)})") from None
+                if attempt.expired or isinstance(exc, requests.ReadTimeout):
+                    raise Unknown(late) from None
+                raise Unknown(f"the connection failed after the post was sent ({_why(exc)})") from None
+            with response:  # closes a connection whose answer was not read to its end: never reused
                 try:
-                    conn.request("POST", target, body=body,
-                                 headers={"Content-Type": "application/json; charset=utf-8"})
-                except OSError as exc:  # the body did not leave whole: the service cannot act on it
-                    raise NotSent(f"the connection failed while sending ({_why(exc)})") from None
-                try:
-                    response = conn.getresponse()
-                    return _read(response, self.max_answer)
+                    body_read, truncated = _capped(response.iter_content(CHUNK_BYTES), self.max_answer,
+                                                   lambda: attempt.expired or self.clock() - started >= left)
+                except requests.exceptions.ContentDecodingError:
+                    body_read, truncated = b"", True
                 except Exception as exc:  # noqa: BLE001 - after sending, any failure leaves the outcome unknown
-                    if self.clock() >= deadline - 0.05:
-                        raise Unknown(f"no complete answer within {deadline - started:.0f} s") from None
+                    if attempt.expired or isinstance(exc, _Late):
+                        raise Unknown(late) from None
                     raise Unknown(f"the connection failed after the post was sent ({_why(exc)})") from None
-            finally:
-                watchdog.cancel()
+                headers = {name.lower(): value for name, value in response.headers.items()}
+                return Answer(response.status_code, headers, body_read, truncated)
         finally:
-            conn.close()
+            watchdog.cancel()
+            _posting.attempt = None
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = _Session()
+            with self._lock:
+                self._sessions.append(session)
+        return session
 
 
-def _proxy_for(url: str):
-    """The proxy `requests` would take for `url` (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, NO_PROXY
-    honoured), as parts, or None: the webhooks take the same route the rest of the function does."""
-    proxy = select_proxy(url, get_environ_proxies(url))
-    return urlsplit(proxy if "://" in proxy else f"http://{proxy}") if proxy else None
+class _Late(Exception):
+    """The post's deadline passed between two chunks of the answer."""
 
 
-def _proxy_auth(proxy) -> dict[str, str]:
-    if not proxy.username:
-        return {}
-    user = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}"
-    return {"Proxy-Authorization": "Basic " + base64.b64encode(user.encode()).decode()}
-
-
-def _read(response: http.client.HTTPResponse, cap: int) -> Answer:
-    """The answer, its body read in chunks up to `cap` bytes after decompression; the rest is never read."""
-    headers = {k.lower(): v for k, v in response.getheaders()}
-    encoding = headers.get("content-encoding", "").strip().lower()
-    # wbits 47 = 32 + 15: zlib detects a gzip or a zlib header itself.
-    decoder = zlib.decompressobj(47) if encoding in ("gzip", "x-gzip", "deflate") else None
+def _capped(chunks: Iterator[bytes], cap: int, late: Callable[[], bool]) -> tuple[bytes, bool]:
+    """At most `cap` bytes of the (decoded) chunks, and whether there was more; raises _Late."""
     out = bytearray()
-    truncated = False
-    while len(out) <= cap:
-        chunk = response.read(16 * 1024)
-        if not chunk:
-            break
-        if decoder is not None:
-            try:
-                chunk = decoder.decompress(chunk, cap + 1 - len(out))  # never more than the cap, whatever the ratio
-            except zlib.error:
-                return Answer(response.status, headers, b"", truncated=True)
-            if decoder.unconsumed_tail:
-                truncated = True
+    for chunk in chunks:
         out += chunk
-        if truncated:
-            break
-    if decoder is not None and not truncated and len(out) <= cap:
-        try:
-            out += decoder.flush()
-        except zlib.error:
-            return Answer(response.status, headers, b"", truncated=True)
-    if len(out) > cap:
-        truncated = True
-    return Answer(response.status, headers, bytes(out[:cap]), truncated)
+        if len(out) > cap:
+            return bytes(out[:cap]), True
+        if late():
+            raise _Late()
+    return bytes(out), False
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what it wraps: requests puts urllib3's error in args[0], MaxRetryError has a
+    `reason`, urllib3's ProtocolError an OSError in args[1], and raise … from sets __cause__."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo += [x for x in (*e.args, getattr(e, "reason", None), e.__cause__, e.__context__)
+                 if isinstance(x, BaseException)]
+
+
+def _before_sending(exc: BaseException, attempt: _Attempt) -> bool:
+    """Whether a failed post certainly never reached the service. The request had not begun to leave
+    (the failure came before urllib3 called the connection's `request`: the TLS handshake, the
+    pool), or urllib3 says no connection was made: NewConnectionError / NameResolutionError /
+    ConnectTimeoutError come only from opening the socket (urllib3/connection.py, `_new_conn`), and it
+    wraps an error in ProxyError only while the connection had not reached the proxy
+    (urllib3/connectionpool.py, `urlopen` and `_make_request`, `not conn.has_connected_to_proxy`).
+    Whatever fails after the request began (urllib3's ProtocolError, "Connection aborted.", around
+    http.client's RemoteDisconnected or a reset from `getresponse`; a ReadTimeoutError) is not."""
+    if not attempt.sending or isinstance(exc, requests.ConnectTimeout):
+        return True
+    return any(isinstance(e, (NewConnectionError, ConnectTimeoutError, ProxyError)) for e in _causes(exc))
 
 
 def _why(exc: BaseException) -> str:
-    if isinstance(exc, (socket.timeout, TimeoutError)):
-        return "timed out"
-    if isinstance(exc, ConnectionRefusedError):
-        return "refused"
-    if isinstance(exc, ConnectionResetError):
-        return "reset"
-    if isinstance(exc, socket.gaierror):
-        return "host not found"
-    if isinstance(exc, ssl.SSLError):
-        return "TLS failed"
-    return type(exc).__name__
+    causes = list(_causes(exc))
+    for kinds, why in (((ProxyError,), "the proxy failed"), ((ConnectionRefusedError,), "refused"),
+                       ((ConnectionResetError,), "reset"), ((NameResolutionError, socket.gaierror), "host not found"),
+                       ((ConnectTimeoutError, socket.timeout), "timed out"), ((SSLError, ssl.SSLError), "TLS failed")):
+        if any(isinstance(e, kinds) for e in causes):
+            return why
+    innermost = causes[-1] if causes else exc
+    return type(innermost).__name__
 
 
 def _failed(channel: str, error: str, attempts: int) -> Delivery:

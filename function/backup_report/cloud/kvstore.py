@@ -1,7 +1,8 @@
 """The cloud edge: R-KVStore through the official Tea SDK, turned into plain model objects.
 
 One SDK client per region (the SDK keeps a pooled HTTP session per endpoint, so connections are
-reused). Every call has connect/read timeouts, passes the shared rate limiter, and is retried by
+reused). Every call has connect/read timeouts and a deadline as a whole (connect + read: a
+drip-fed answer is a timeout too, `_whole`), passes the shared rate limiter, and is retried by
 `retry.call`. What leaves this module is model data or an `ApiFailure`; never an SDK exception,
 never a download URL.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import replace
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from typing import Callable, Iterable, TypeVar
 
 from alibabacloud_r_kvstore20150101 import models
@@ -209,13 +211,44 @@ class KVStore:
             options = RuntimeOptions(connect_timeout=connect, read_timeout=read, max_idle_conns=self._pool_size,
                                      **route)
             try:
-                response = send(client, options)
+                response = _whole_call(lambda: send(client, options), (connect + read) / 1000, self._remaining(), action)
+            except retry.ApiFailure:
+                raise
             except Exception as exc:  # the SDK raises many types; all become an ApiFailure here
                 raise _failure(exc, action) from None
             self._limiter.succeeded()
             return response.body
 
         return retry.call(attempt, self._backoff, self._remaining, on_throttle=self._limiter.throttled)
+
+
+def _whole_call(call: Callable[[], T], timeout: float, budget: float, action: str) -> T:
+    """`call()` (one SDK call) in a thread of its own, waited for `timeout` seconds (connect + read)
+    at most, and never past the run's `budget` (seconds left). The SDK's timeouts bound each socket
+    operation, not the answer: darabonba-core 1.0.9's `DaraCore.do_action` hands (connect, read) to
+    requests' `session.send` and reads `resp.content` whole, so a drip-fed answer would hold the
+    run. Past `timeout`: a retryable ApiFailure `Timeout` (Describe* calls are safe to repeat); past
+    the budget: `OutOfTime`. The abandoned call ends on its own, at its next read that waits longer
+    than the read timeout or when the peer stops; its outcome is dropped."""
+    wait = min(timeout, budget)
+    if wait <= 0:
+        raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
+    outcome: Future = Future()
+
+    def work() -> None:
+        try:
+            outcome.set_result(call())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which maps it
+            outcome.set_exception(exc)
+
+    threading.Thread(target=work, name=f"kvstore-{action}", daemon=True).start()
+    try:
+        return outcome.result(timeout=wait)
+    except FutureTimeout:
+        if budget < timeout:
+            raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action)) from None
+        raise retry.ApiFailure(ApiError("Timeout", f"no complete answer within {round(timeout, 1):g} s", action),
+                               True) from None
 
 
 def _failure(exc: Exception, action: str) -> retry.ApiFailure:

@@ -44,12 +44,17 @@ class Backoff:
 
 def call(fn: Callable[[], T], backoff: Backoff, remaining: Callable[[], float],
          on_throttle: Callable[[], None] = lambda: None, sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run `fn`, retrying transient ApiFailures while attempts and the time budget last."""
+    """Run `fn`, retrying transient ApiFailures while attempts and the time budget last. A retry
+    that the budget cut short (OUT_OF_TIME) says nothing new: the failure that called for it is raised."""
     attempt = 0
+    earlier: ApiFailure | None = None
     while True:
         try:
             return fn()
         except ApiFailure as failure:
+            if earlier is not None and failure.error.code == OUT_OF_TIME:
+                raise earlier from None
+            earlier = failure
             if failure.throttled:
                 on_throttle()
             attempt += 1
