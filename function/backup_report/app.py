@@ -48,7 +48,8 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
     """`dry_run`: render the messages into the result's `deliveries` instead of posting them (and
     ping no heartbeat). `progress`: called with 1 as each instance is checked (the CLI's progress
     indicator). Raises SettingsError only when the settings are invalid and no channel took the alert
-    about them; DeliveryError when no channel took the digest."""
+    about them; DeliveryError when every channel surely refused the digest (not when a post may have
+    landed: FC's retry could post it twice)."""
     started = time.monotonic()
     invocation = read_context(context, environ)
     try:
@@ -80,7 +81,9 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
             took = any(d["ok"] for d in result["deliveries"])
             result["heartbeat"] = _end(beat, start, heartbeat.SUCCESS if took else heartbeat.FAIL,
                                        _ping_report(result))
-        if not took:
+        # A post that may have landed is never risked again: FC's retry would repeat it, so the run
+        # returns (the result says which channel is in doubt) unless every channel surely refused.
+        if not took and not any(d.get("maybe_delivered") for d in result["deliveries"]):
             raise DeliveryError(scrubber.scrub("no channel accepted the digest: " + "; ".join(
                 f"{d['channel']}: {d.get('error', '')}" for d in result["deliveries"])))
         return json.dumps(result, ensure_ascii=False)
@@ -297,6 +300,8 @@ def _delivery_json(d: Delivery, scrubber: redact.Redaction) -> dict:
         out["error"] = scrubber.scrub(d.error)
     if d.message is not None:
         out["message"] = d.message
+    if d.maybe_delivered:
+        out["maybe_delivered"] = True
     return out
 
 

@@ -29,7 +29,7 @@ def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
         text = event.strip()
         try:
             event = json.loads(text) if text else {}
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, nesting past the stack
             raise SettingsError(["event: not JSON; expected the timer trigger's JSON object or {}"]) from None
     event = event or {}
     if not isinstance(event, Mapping):
@@ -61,7 +61,7 @@ def _payload(value: object, problems: list[str]) -> Mapping[str, object]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, nesting past the stack
             problems.append(f"event payload: not JSON; expected {PAYLOAD_FORM}")
             return {}
     if not isinstance(value, Mapping):
@@ -89,14 +89,25 @@ def read_context(context: object, environ: Mapping[str, str] = os.environ) -> In
     """FC's context: request ID, the role's STS credentials, region, function timeout."""
     creds = _context_credentials(getattr(context, "credentials", None)) or _env_credentials(environ)
     function = getattr(context, "function", None)
-    timeout = getattr(function, "timeout", None) or environ.get("FC_FUNCTION_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS
+    timeout = _seconds(getattr(function, "timeout", None)) or _seconds(environ.get("FC_FUNCTION_TIMEOUT")) \
+        or DEFAULT_TIMEOUT_SECONDS
     region = getattr(context, "region", "") or environ.get("FC_REGION") or environ.get("ALIBABA_CLOUD_REGION_ID", "")
     return Invocation(
         request_id=str(getattr(context, "request_id", "") or "local"),
         region=str(region),
-        timeout_seconds=float(timeout),
+        timeout_seconds=timeout,
         credentials=creds,
     )
+
+
+def _seconds(value: object) -> float:
+    """A positive number of seconds, or 0 when `value` is none (FC always gives one; a local context
+    or an environment variable may not)."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return seconds if 0 < seconds < float("inf") else 0.0
 
 
 def _context_credentials(creds: object) -> Credentials | None:

@@ -265,6 +265,7 @@ class Delivery:
     error: str = ""
     skipped: str = ""  # why nothing was posted, when nothing was
     message: dict | None = None  # the rendered message, kept only for a dry run
+    maybe_delivered: bool = False  # sent, with no complete answer: the service may have taken it
 
 
 @dataclass

@@ -30,7 +30,7 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Mapping
 
 import requests
@@ -247,8 +247,8 @@ class Transport:
             except NotSent as exc:
                 refusal = Refusal(str(exc), retry=True)
             except Unknown as exc:
-                return _failed(channel, f"{exc}: unknown whether delivered, so not retried (a retry could post it "
-                                        "twice)", attempt)
+                return replace(_failed(channel, f"{exc}: unknown whether delivered, so not retried (a retry could "
+                                                "post it twice)", attempt), maybe_delivered=True)
             except Exception as exc:  # noqa: BLE001 - a bug here costs this channel only, and is never retried
                 return _failed(channel, f"the post failed ({type(exc).__name__})", attempt)
             else:

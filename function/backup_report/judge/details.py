@@ -137,11 +137,25 @@ def shrunk(records: list[Backup], rules, name_node: bool) -> str:
             f"{rules.history_days}-day median of {humanize.size(int(median))}")
 
 
-def account_for_status(instance: Instance, verdict: Verdict) -> Verdict:
-    """A non-Normal instance is not blamed for a backup it could not take, and is named as such."""
+def account_for_status(instance: Instance, verdict: Verdict, records: list[Backup], now: datetime) -> Verdict:
+    """A non-Normal instance is not blamed for a backup it could not take, and is named as such.
+
+    Only a status the API documents (STATUS_MEANING) excuses anything; an absent or unknown one keeps
+    the alert and says so. `Creating` reads `new` only for an instance that could be new: no
+    successful backup among its `records`, and a CreateTime that is not after `now`."""
     if instance.status == "Normal" or verdict.kind not in (Kind.MISSING, Kind.INCOMPLETE, Kind.NEW):
         return verdict
-    meaning = STATUS_MEANING.get(instance.status, "not in service")
+    meaning = STATUS_MEANING.get(instance.status)
+    if meaning is None:
+        if verdict.kind is Kind.NEW:
+            return verdict
+        return Verdict(verdict.kind, f"{verdict.detail}; InstanceStatus {instance.status!r} is not one the API "
+                                     "documents, so it excuses nothing")
     if instance.status == "Creating":
-        return Verdict(Kind.NEW, f"status Creating: {meaning}")
+        backed_up = any(b.succeeded for b in records)
+        future = instance.created is not None and instance.created > now
+        if verdict.kind is Kind.NEW or not (backed_up or future):
+            return Verdict(Kind.NEW, f"status Creating: {meaning}")
+        why = "it has earlier successful backups" if backed_up else "its CreateTime is in the future"
+        return Verdict(verdict.kind, f"{verdict.detail}; status Creating, yet {why}")
     return Verdict(Kind.INACTIVE, f"status {instance.status} ({meaning}): {verdict.detail}")

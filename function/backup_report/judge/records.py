@@ -26,7 +26,10 @@ def belongs(instance: Instance, node: str, per_shard: bool, shards: tuple[str, .
         return node in ("", instance.instance_id)
     if shards:
         return node in shards
-    return re.fullmatch(re.escape(instance.instance_id) + r"-db-\d+", node) is not None
+    shard = re.fullmatch(re.escape(instance.instance_id) + r"-db-(\d+)", node)
+    # With ShardCount given, shards are -db-0 … -db-(ShardCount-1): a record of a shard beyond them
+    # means ShardCount does not tell the whole cluster, so it is odd data, never a covered shard.
+    return shard is not None and (instance.shard_count <= 1 or int(shard[1]) < instance.shard_count)
 
 
 def screen(instance: Instance, reading: Reading, window: Window, tz) -> tuple[list[Backup], list[str]]:

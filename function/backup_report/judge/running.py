@@ -13,15 +13,20 @@ from .. import humanize
 from ..model import Backup, BackupTask, Kind, Verdict
 
 
-def resolve(verdict: Verdict, tasks: list[BackupTask], records: list[Backup], now: datetime, tz) -> Verdict:
-    """`verdict` (missing) turned `running` when a backup is in progress, else said what never ended."""
-    # A job without a readable StartTime is still a running backup; it sorts last and says so.
-    jobs = sorted((t for t in tasks if t.in_progress), key=lambda t: (t.start is None, t.start))
-    sets = sorted((b for b in records if b.running and b.start is not None), key=lambda b: b.start)
+def resolve(verdict: Verdict, tasks: list[BackupTask], records: list[Backup], now: datetime, tz,
+            since: datetime, cluster_sets: bool) -> Verdict:
+    """`verdict` (missing) turned `running` when a backup for the due slot is in progress, else said
+    what never ended. `since`: the earliest start that serves the slot; a job or set that started
+    before it (or whose start is unreadable) is not this slot's backup. `cluster_sets`: the records
+    are DescribeClusterBackupList's sets, whose RUNNING is documented; a DescribeBackups record
+    documents only Success and Failed, so its "Running" proves nothing (fail closed)."""
+    jobs = sorted((t for t in tasks if t.in_progress and t.start is not None and since <= t.start <= now),
+                  key=lambda t: t.start)
+    sets = sorted((b for b in records if cluster_sets and b.running and b.start is not None and since <= b.start),
+                  key=lambda b: b.start)
     if jobs:
         job = jobs[0]
-        started = (f"started {humanize.at(job.start, tz)}, running for {humanize.span(now - job.start)}"
-                   if job.start else "start time unknown")
+        started = f"started {humanize.at(job.start, tz)}, running for {humanize.span(now - job.start)}"
         progress = f", {job.progress}%" if job.progress else ""
         return Verdict(Kind.RUNNING, f"backup task {job.job_id} {started} ({job.status}{progress}); "
                                      f"{verdict.detail}")

@@ -54,13 +54,16 @@ def decide(instance: Instance, reading: Reading, window: Window, rules: Rules,
     verdict = _judge(instance, reading, placed, window, rules, problems)
     if verdict.kind is Kind.MISSING and tasks is not None:
         recent = [b for b in placed if b.start >= window.start]
-        verdict = resolve(verdict, list(tasks), recent, window.end, rules.tz)
+        slot = last_due_slot(reading.policy, window.end, rules.grace)
+        since = (slot.start if slot else window.start) - SLOT_TOLERANCE
+        verdict = resolve(verdict, list(tasks), recent, window.end, rules.tz, since,
+                          cluster_sets=reading.source == "DescribeClusterBackupList")
     if problems and verdict.severity.value != "alert":
         # The data behind a fine verdict is in doubt: say it could not be checked, never fine.
         return Verdict(Kind.ERROR, "; ".join(problems))
     if problems:  # an alert stands, and says what else was odd in what the API answered
         verdict = Verdict(verdict.kind, "; ".join([verdict.detail] + problems))
-    verdict = details.account_for_status(instance, verdict)
+    verdict = details.account_for_status(instance, verdict, placed, window.end)
     verdict = policy.apply(verdict, policy.breaches(instance, reading.policy, rules.controls))
     if verdict.severity is not Severity.FINE and verdict.kind is not Kind.ERROR:
         # Only what needs attention carries its strip; an `error`'s records are in doubt.
