@@ -134,6 +134,20 @@ class SlackConfig:
 
 
 @dataclass(frozen=True)
+class FeishuConfig:
+    token: str = field(repr=False)  # the last segment of /open-apis/bot/v2/hook/<token>
+    secret: str = field(repr=False)  # "" is a bot without signing
+    keywords: tuple[str, ...] = ()
+    faults: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeComConfig:
+    key: str = field(repr=False)
+    faults: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -147,6 +161,8 @@ class Scenario:
     slack: SlackConfig
     regions: tuple[str, ...]  # what the function is told to scan (REGIONS)
     instance_list: InstanceList = InstanceList()
+    feishu: FeishuConfig = FeishuConfig("", "")
+    wecom: WeComConfig = WeComConfig("")
 
     @property
     def fleet_regions(self) -> tuple[str, ...]:

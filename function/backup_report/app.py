@@ -57,6 +57,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
     # This invocation's secrets are hidden from every log record of the process while it runs, and from
     # what leaves it: the result, deliveries[].error and any exception's text.
     with redact.Redaction([settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
+                           settings.feishu_webhook, settings.feishu_secret, settings.wecom_webhook,
                            creds.access_key_id, creds.access_key_secret, creds.security_token]) as scrubber:
         redact.quiet_sdk_debug(environ)
         try:
