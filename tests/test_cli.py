@@ -133,7 +133,7 @@ def test_run_json_prints_the_result_of_the_window_ending_at_the_trigger_time(sb,
     assert result["status"] == "alert"
     assert result["window"] == {"start": "2026-11-27T01:00:00Z", "end": ANCHOR}
     assert {i["instance_id"] for i in result["instances"]} == {i.id for i in tagged(sb)}
-    assert [d["channel"] for d in result["deliveries"]] == ["dingtalk", "slack"]
+    assert [d["channel"] for d in result["deliveries"]] == ["dingtalk", "slack", "feishu", "wecom"]
 
 
 def test_run_json_with_dry_run_carries_the_messages(sb, cli_run):
@@ -161,9 +161,10 @@ def test_bad_settings_exit_2_naming_the_setting_before_any_call(sb, cli_run, arg
 
 
 def test_run_refused_by_every_channel_exits_1(sb, cli_run):
-    # The robot with another token: DingTalk refuses the post, and Slack is not configured.
+    # The robot with another token: DingTalk refuses the post, and no other channel is configured.
     wrong_token = sb.dingtalk_webhook.split("access_token=")[0] + "access_token=not-the-robots"
-    code, out, err = cli_run("run", "--set", "SLACK_WEBHOOK=", "--set", f"DINGTALK_WEBHOOK={wrong_token}")
+    code, out, err = cli_run("run", "--set", "SLACK_WEBHOOK=", "--set", "FEISHU_WEBHOOK=", "--set", "FEISHU_SECRET=",
+                             "--set", "WECOM_WEBHOOK=", "--set", f"DINGTALK_WEBHOOK={wrong_token}")
     assert code == 1
     assert "no channel accepted the digest" in err
 
