@@ -96,6 +96,8 @@ def test_check_shows_every_setting_but_no_secret(cli_run):
         assert f"  {name} " in out, name
     assert "DINGTALK_SECRET       set (hidden)" in out
     assert "token hidden" in out and "138****0000" in out
+    assert "FEISHU_SECRET         set (hidden)" in out
+    assert out.count("(token hidden)") == 4, "each of the four webhooks shows its host only"
 
 
 def test_check_applies_payload_then_set(sb, cli_run):
@@ -164,7 +166,8 @@ def test_run_refused_by_every_channel_exits_1(sb, cli_run):
     # The robot with another token: DingTalk refuses the post, and no other channel is configured.
     wrong_token = sb.dingtalk_webhook.split("access_token=")[0] + "access_token=not-the-robots"
     code, out, err = cli_run("run", "--set", "SLACK_WEBHOOK=", "--set", "FEISHU_WEBHOOK=", "--set", "FEISHU_SECRET=",
-                             "--set", "WECOM_WEBHOOK=", "--set", f"DINGTALK_WEBHOOK={wrong_token}")
+                             "--set", "WECOM_WEBHOOK=", "--set", "WECOM_MENTION_USERIDS=",
+                             "--set", f"DINGTALK_WEBHOOK={wrong_token}")
     assert code == 1
     assert "no channel accepted the digest" in err
 
