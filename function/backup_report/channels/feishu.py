@@ -98,12 +98,13 @@ def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None
     except (ValueError, RecursionError):  # not JSON, 1e400-digit numbers, nesting past the parser's depth
         parsed = None
     codes = {k: parsed[k] for k in ("code", "StatusCode") if k in parsed} if isinstance(parsed, dict) else {}
+    accepted = bool(codes) and all(type(c) is int and c == 0 for c in codes.values())  # noqa: E721 - bool is an int
     if answer.status != 200:
-        said = _said(parsed, codes, secrets) if codes else (f": {words}" if words else "")
+        said = _said(parsed, codes, secrets) if codes and not accepted else (f": {words}" if words else "")
         return Refusal(f"HTTP {answer.status}{said}", retry=answer.status == 429 or answer.status >= 500)
     if not codes:
         return Refusal("HTTP 200 with an answer that is not Feishu's JSON" + (f": {words}" if words else ""))
-    if all(type(c) is int and c == 0 for c in codes.values()):  # noqa: E721 - bool is an int subclass
+    if accepted:
         return None
     return Refusal("HTTP 200 " + _said(parsed, codes, secrets).removeprefix(": "))
 
