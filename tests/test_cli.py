@@ -118,7 +118,11 @@ def test_run_dry_run_prints_both_messages_and_posts_nothing(sb, cli_run):
     assert "Slack (Block Kit, as the channel would see it; not posted)" in out
     assert "cart-cache" in out and "search-suggest" in out
     assert "dingtalk: dry run: not posted" in out and "slack: dry run: not posted" in out
+    assert "Feishu (card, as the group would see it; not posted)" in out and "[red header]" in out
+    assert "WeCom (markdown, as the group would see it; not posted)" in out and "<@zhangsan>" in out
+    assert "feishu: dry run: not posted" in out and "wecom: dry run: not posted" in out
     assert sb.dingtalk.messages == [] and sb.slack.messages == []
+    assert sb.feishu.attempts == 0 and sb.wecom.attempts == 0
     assert any(c.action == "DescribeBackups" for c in sb.kvstore.calls)
 
 

@@ -50,6 +50,8 @@ def test_a_wecom_robot_alone_is_a_channel_and_its_key_is_hidden():
     ("https://open.feishu.cn/open-apis/bot/v2/hook/", "ends in its token"),
     (f"https://open.feishu.cn/open-apis/bot/v1/hook/{HOOK}", "ends in its token"),
     (f"https://open.feishu.cn/open-apis/bot/v2/hook/{HOOK}?x=1", "ends in its token"),
+    (f"https://open.feishu.cn/open-apis/bot/v2/hook/{HOOK}/extra", "ends in its token"),
+    (f"https://open.feishu.cn/proxy/open-apis/bot/v2/hook/{HOOK}", "ends in its token"),
     (f"https://open.feishu.cn/open-apis/bot/v2/hook/{HOOK}#frag", "fragment"),
 ])
 def test_a_feishu_webhook_of_another_shape_is_refused(url, says):

@@ -268,7 +268,7 @@ def parse_feishu_webhook(text: str) -> str:
     example = "https://open.feishu.cn/open-apis/bot/v2/hook/… (Lark: https://open.larksuite.com/open-apis/bot/v2/hook/…)"
     parts = addresses.parse_url(text, example)
     prefix, _, token = parts.path.partition("/open-apis/bot/v2/hook/")
-    if prefix or not token.strip("/") or parts.query:
+    if prefix or not token or "/" in token or parts.query:
         raise ValueError(f"the custom bot's webhook URL ends in its token: {example}")
     return text
 
