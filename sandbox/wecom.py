@@ -2,7 +2,8 @@
 
 Every answer to that path is HTTP 200 with `{"errcode", "errmsg"}` (WeCom's group-robot guide,
 https://developer.work.weixin.qq.com/document/path/91770, and its global error codes,
-https://developer.work.weixin.qq.com/document/path/90313), checked in this order:
+https://developer.work.weixin.qq.com/document/path/90313, as reproduced at
+https://static.kancloud.cn/dabashan/qiwei/2376083), checked in this order:
 - 93000 `invalid webhook url` for a missing or another key;
 - 40058 `Warning: wrong json format. invalid Request Parameter` for a body that is not a JSON object
   (the errcode of an invalid parameter; the exact answer to malformed JSON is not documented);

@@ -15,8 +15,11 @@ https://developer.work.weixin.qq.com/document/path/91770, also https://work.weix
   global error codes, 全局错误码, https://developer.work.weixin.qq.com/document/path/90313; the errmsg as in
   WecomTeam/wecom-openclaw-plugin#48). Retrying within the run cannot help, so 45009 is never
   retried, like DingTalk's 130101.
-- errcode 93000 "invalid webhook url" for a wrong or removed key; 40008 "invalid message type";
-  -1 "系统繁忙" (the service is busy, try again later): retried (global error codes).
+- errcode 93000 "invalid webhook url" for a wrong or removed key (the errmsg as public client code
+  quotes it); 40008 "不合法的msgtype参数"; -1 "系统繁忙": "服务器暂不可用，建议稍候重试。建议重试次数不超过
+  3次" (retry, at most 3 times): retried, within the transport's 4 attempts (the global error codes as
+  reproduced at https://static.kancloud.cn/dabashan/qiwei/2376083, which also says a request that
+  is not valid JSON gets "Warning: wrong json format." in its errmsg; this body is always json.dumps').
 - Markdown: headings, bold, links, inline code, quotes and `<font color="info|comment|warning">`;
   outside text has the characters of that markup replaced by look-alikes.
 """
