@@ -1,9 +1,10 @@
-"""The sandbox: R-KVStore, DingTalk, Slack and heartbeat emulators on loopback, driven by a scenario.
+"""The sandbox: R-KVStore, DingTalk, Slack, Feishu, WeCom and heartbeat emulators on loopback, driven by a scenario.
 
     with sandbox.start("demo", anchor="2026-11-28T01:00Z") as sb:
         os.environ.update(sb.env())   # point the function at the emulators
         ...
-        sb.kvstore.calls, sb.dingtalk.messages, sb.slack.messages, sb.heartbeat.pings
+        sb.kvstore.calls, sb.dingtalk.messages, sb.slack.messages, sb.feishu.messages, sb.wecom.messages,
+        sb.heartbeat.pings
 
 See README.md for the scenario format.
 """
@@ -15,31 +16,37 @@ from pathlib import Path
 from typing import Mapping
 
 from .dingtalk import DingTalkRobot
+from .feishu import FeishuBot
 from .fleet import Credentials, Scenario
 from .heartbeat import HeartbeatCheck
 from .httpserver import LoopbackServer
 from .kvstore import KVStore
 from .scenario import load
 from .slack import SlackWebhook
+from .wecom import WeComRobot
 
 __all__ = ["Sandbox", "start", "load"]
 
 
 class Sandbox:
-    """The four emulators of one scenario, each on its own loopback port; a context manager."""
+    """The six emulators of one scenario, each on its own loopback port; a context manager."""
 
     def __init__(self, scenario: Scenario, host: str = "127.0.0.1",
-                 kvstore_port: int = 0, dingtalk_port: int = 0, slack_port: int = 0, heartbeat_port: int = 0):
+                 kvstore_port: int = 0, dingtalk_port: int = 0, slack_port: int = 0, feishu_port: int = 0,
+                 wecom_port: int = 0, heartbeat_port: int = 0):
         self.scenario = scenario
         robot, hook = scenario.dingtalk, scenario.slack
         self.kvstore = KVStore(scenario)
         self.dingtalk = DingTalkRobot(robot.token, robot.secret, keywords=robot.keywords, faults=robot.faults)
         self.slack = SlackWebhook(hook.path, faults=hook.faults)
+        bot, key = scenario.feishu, scenario.wecom
+        self.feishu = FeishuBot(bot.token, bot.secret, keywords=bot.keywords, faults=bot.faults)
+        self.wecom = WeComRobot(key.key, faults=key.faults)
         self.heartbeat = HeartbeatCheck(scenario.heartbeat.uuid, faults=scenario.heartbeat.faults)
         self._servers: list[LoopbackServer] = []
         try:
             for app, port in ((self.kvstore, kvstore_port), (self.dingtalk, dingtalk_port), (self.slack, slack_port),
-                              (self.heartbeat, heartbeat_port)):
+                              (self.feishu, feishu_port), (self.wecom, wecom_port), (self.heartbeat, heartbeat_port)):
                 self._servers.append(LoopbackServer(app, host, port))
         except OSError:  # a port in use: free the ones already bound
             for server in self._servers:
@@ -90,8 +97,20 @@ class Sandbox:
         return f"http://{self._servers[2].address}/services/{self.scenario.slack.path}"
 
     @property
+    def feishu_webhook(self) -> str:
+        return f"http://{self._servers[3].address}/open-apis/bot/v2/hook/{self.scenario.feishu.token}"
+
+    @property
+    def feishu_secret(self) -> str:
+        return self.scenario.feishu.secret
+
+    @property
+    def wecom_webhook(self) -> str:
+        return f"http://{self._servers[4].address}/cgi-bin/webhook/send?key={self.scenario.wecom.key}"
+
+    @property
     def heartbeat_url(self) -> str:
-        return f"http://{self._servers[3].address}/{self.scenario.heartbeat.uuid}"
+        return f"http://{self._servers[5].address}/{self.scenario.heartbeat.uuid}"
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -105,6 +124,9 @@ class Sandbox:
             "DINGTALK_WEBHOOK": self.dingtalk_webhook,
             "DINGTALK_SECRET": self.dingtalk_secret,
             "SLACK_WEBHOOK": self.slack_webhook,
+            "FEISHU_WEBHOOK": self.feishu_webhook,
+            "FEISHU_SECRET": self.feishu_secret,
+            "WECOM_WEBHOOK": self.wecom_webhook,
             "HEARTBEAT_URL": self.heartbeat_url,
             "ALIBABA_CLOUD_ACCESS_KEY_ID": self.credentials.access_key_id,
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.credentials.access_key_secret,
@@ -117,7 +139,8 @@ def start(scenario: str | Path | Mapping | Scenario = "demo", anchor: datetime |
           **options) -> Sandbox:
     """Load `scenario` (name, path, dict, or an already loaded one) and start its emulators.
 
-    `options`: `host`, `kvstore_port`, `dingtalk_port`, `slack_port`, `heartbeat_port` (0 = an ephemeral port).
+    `options`: `host`, `kvstore_port`, `dingtalk_port`, `slack_port`, `feishu_port`, `wecom_port`,
+    `heartbeat_port` (0 = an ephemeral port).
     """
     loaded = scenario if isinstance(scenario, Scenario) else load(scenario, anchor)
     return Sandbox(loaded, **options).start()

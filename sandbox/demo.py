@@ -1,8 +1,8 @@
 """`make demo`: the real handler, end to end, against the sandbox's demo fleet.
 
 Starts the emulators, runs `index.handler` with `events/timer.json` and a context shaped like
-FC's, then shows what the team would read in DingTalk and Slack, the pings the heartbeat check
-received, the function's log lines and the result JSON.
+FC's, then shows what the team would read in DingTalk, Slack, Feishu and WeCom, the pings the
+heartbeat check received, the function's log lines and the result JSON.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ DEMO_SETTINGS = {
     "SLACK_MENTION": "<!here>",
     "OWNER_TAG": "team",
     "REQUIRE_BACKUP_LOG": "on",
+    "WECOM_MENTION_USERIDS": "zhangsan",
 }
 
 
@@ -82,6 +83,26 @@ def show_pings(pings) -> str:
     return "\n".join(f"{p.signal:<8} {p.body or '(no body)'}" for p in pings) or "(no ping)"
 
 
+def show_feishu(message: dict) -> str:
+    """The card as the group sees it: the header (with its colour) underlined, each lark_md block, the note."""
+    card = message.get("card") or {}
+    title = card.get("header", {}).get("title", {}).get("content", "")
+    lines = [f"{title}   [{card.get('header', {}).get('template', '')} header]", "═" * len(title), ""]
+    for element in card.get("elements", []):
+        if element.get("tag") == "div":
+            lines += [element["text"]["content"], ""]
+        elif element.get("tag") == "hr":
+            lines += ["─" * 40]
+        elif element.get("tag") == "note":
+            lines += ["  ".join(e.get("content", "") for e in element.get("elements", []))]
+    return "\n".join(lines)
+
+
+def show_wecom(message: dict) -> str:
+    """The markdown content exactly as posted (what the group reads; WeCom renders the markdown)."""
+    return message["markdown"]["content"] if message.get("msgtype") == "markdown" else json.dumps(message)
+
+
 def boxed(title: str, text: str) -> str:
     rule = "─" * 78
     return f"┌{rule}\n│ {title}\n├{rule}\n" + "\n".join(f"│ {line}" for line in text.splitlines()) + f"\n└{rule}"
@@ -120,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         for message in sb.slack.messages:
             print(boxed("Slack (Block Kit, as the channel sees it)", show_slack(message)))
             print(slack_notes(message) + "\n")
+        for message in sb.feishu.messages:
+            print(boxed("Feishu (interactive card, as the group sees it)", show_feishu(message)) + "\n")
+        for message in sb.wecom.messages:
+            print(boxed("WeCom (markdown, as the group sees it)", show_wecom(message)) + "\n")
         print(boxed("Heartbeat check (HEARTBEAT_URL, healthchecks.io-style): the pings it received",
                     show_pings(sb.heartbeat.pings)) + "\n")
     print("The function's log lines (what `s logs` shows; one per instance that needs attention, then the run's):")

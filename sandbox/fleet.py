@@ -135,6 +135,20 @@ class SlackConfig:
 
 
 @dataclass(frozen=True)
+class FeishuConfig:
+    token: str = field(repr=False)  # the last segment of /open-apis/bot/v2/hook/<token>
+    secret: str = field(repr=False)  # "" is a bot without signing
+    keywords: tuple[str, ...] = ()
+    faults: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeComConfig:
+    key: str = field(repr=False)
+    faults: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
 class HeartbeatConfig:
     uuid: str = field(repr=False)  # the check's ping UUID: a secret, as healthchecks.io's is
     faults: tuple[dict, ...] = ()
@@ -155,6 +169,8 @@ class Scenario:
     regions: tuple[str, ...]  # what the function is told to scan (REGIONS)
     instance_list: InstanceList = InstanceList()
     heartbeat: HeartbeatConfig = field(default_factory=lambda: HeartbeatConfig(str(uuid.uuid4())))
+    feishu: FeishuConfig = FeishuConfig("", "")
+    wecom: WeComConfig = WeComConfig("")
 
     @property
     def fleet_regions(self) -> tuple[str, ...]:

@@ -15,8 +15,8 @@ from typing import Mapping
 
 import yaml
 
-from .fleet import (WEEKDAYS, Credentials, DingTalkConfig, Fault, HeartbeatConfig, Instance, InstanceList, Policy,
-                    Scenario, SlackConfig, Task)
+from .fleet import (WEEKDAYS, Credentials, DingTalkConfig, Fault, FeishuConfig, HeartbeatConfig, Instance,
+                    InstanceList, Policy, Scenario, SlackConfig, Task, WeComConfig)
 from .history import expand
 from .spec import ScenarioError, Section, parse_anchor
 
@@ -28,8 +28,8 @@ FAULT_KINDS = ("latency", "throttle", "quota", "unavailable", "forbidden", "not_
 NODE_TYPES = ("double", "single", "MASTER_SLAVE", "STAND_ALONE")
 # BackupProgressStatus' values: models/_describe_backup_tasks_response_body.py.
 TASK_STATUSES = ("NoStart", "Preparing", "Waiting", "Uploading", "Checking", "Finished")
-_TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "instances", "faults",
-        "instance_list", "heartbeat")
+_TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "feishu", "wecom", "instances",
+        "faults", "instance_list", "heartbeat")
 _INSTANCE = ("id", "name", "region", "tags", "architecture", "shards", "status", "created", "engine",
              "type", "policy", "history", "latest", "backups", "total_count_offset", "node_type", "raw", "tasks")
 
@@ -83,6 +83,8 @@ def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = 
         slack=_slack(top.section("slack", tuple(SlackConfig.__dataclass_fields__))),
         regions=regions,
         instance_list=_instance_list(top.section("instance_list", ("total_count", "ignore_page_number", "twice"))),
+        feishu=_feishu(top.section("feishu", tuple(FeishuConfig.__dataclass_fields__))),
+        wecom=_wecom(top.section("wecom", tuple(WeComConfig.__dataclass_fields__))),
         heartbeat=_heartbeat(top.section("heartbeat", tuple(HeartbeatConfig.__dataclass_fields__))),
     )
 
@@ -193,6 +195,15 @@ def _dingtalk(spec: Section) -> DingTalkConfig:
 
 def _heartbeat(spec: Section) -> HeartbeatConfig:
     return HeartbeatConfig(spec.text("uuid", str(uuid.uuid4())), _faults(spec))
+
+
+def _feishu(spec: Section) -> FeishuConfig:
+    return FeishuConfig(spec.text("token", str(uuid.uuid4())), spec.text("secret", secrets.token_urlsafe(16)),
+                        tuple(str(k) for k in spec.items("keywords")), _faults(spec))
+
+
+def _wecom(spec: Section) -> WeComConfig:
+    return WeComConfig(spec.text("key", str(uuid.uuid4())), _faults(spec))
 
 
 def _slack(spec: Section) -> SlackConfig:

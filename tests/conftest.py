@@ -1,7 +1,7 @@
 """Runs of the real handler against the sandbox, and what a person would read of them.
 
 Every run through the `report` fixture is also scanned for the secrets it used (access keys, STS
-token, webhook tokens, the robot's secret, backup download URLs): in both messages, the result,
+token, webhook tokens, the robot's secret, backup download URLs): in every channel's messages, the result,
 the exception text and every log line at DEBUG, third-party libraries included.
 """
 from __future__ import annotations
@@ -55,6 +55,14 @@ class Run:
     @property
     def slack(self) -> list[dict]:
         return self.sandbox.slack.messages
+
+    @property
+    def feishu(self) -> list[dict]:
+        return self.sandbox.feishu.messages
+
+    @property
+    def wecom(self) -> list[dict]:
+        return self.sandbox.wecom.messages
 
     @property
     def pings(self) -> list[str]:
@@ -142,7 +150,8 @@ def report(monkeypatch, caplog):
             except Exception as exc:  # the test decides whether an error was expected
                 error = exc
             outcome = Run(sb, result, error, caplog.text, secrets_of(sb, env))
-        texts = [json.dumps(m, ensure_ascii=False) for m in outcome.dingtalk + outcome.slack]
+        texts = [json.dumps(m, ensure_ascii=False) for m in outcome.dingtalk + outcome.slack + outcome.feishu
+                 + outcome.wecom]
         texts += [json.dumps(result or {}, ensure_ascii=False), str(error or ""), repr(error), caplog.text]
         texts += [r.getMessage() for r in caplog.records]
         leaked = leaks(texts, outcome.secrets)

@@ -96,6 +96,8 @@ def test_check_shows_every_setting_but_no_secret(cli_run):
         assert f"  {name} " in out, name
     assert "DINGTALK_SECRET       set (hidden)" in out
     assert "token hidden" in out and "138****0000" in out
+    assert "FEISHU_SECRET         set (hidden)" in out
+    assert out.count("(token hidden)") == 4, "each of the four webhooks shows its host only"
 
 
 def test_check_applies_payload_then_set(sb, cli_run):
@@ -116,7 +118,11 @@ def test_run_dry_run_prints_both_messages_and_posts_nothing(sb, cli_run):
     assert "Slack (Block Kit, as the channel would see it; not posted)" in out
     assert "cart-cache" in out and "search-suggest" in out
     assert "dingtalk: dry run: not posted" in out and "slack: dry run: not posted" in out
+    assert "Feishu (card, as the group would see it; not posted)" in out and "[red header]" in out
+    assert "WeCom (markdown, as the group would see it; not posted)" in out and "<@zhangsan>" in out
+    assert "feishu: dry run: not posted" in out and "wecom: dry run: not posted" in out
     assert sb.dingtalk.messages == [] and sb.slack.messages == []
+    assert sb.feishu.attempts == 0 and sb.wecom.attempts == 0
     assert any(c.action == "DescribeBackups" for c in sb.kvstore.calls)
 
 
@@ -134,7 +140,7 @@ def test_run_json_prints_the_result_of_the_window_ending_at_the_trigger_time(sb,
     assert result["status"] == "alert"
     assert result["window"] == {"start": "2026-11-27T01:00:00Z", "end": ANCHOR}
     assert {i["instance_id"] for i in result["instances"]} == {i.id for i in tagged(sb)}
-    assert [d["channel"] for d in result["deliveries"]] == ["dingtalk", "slack"]
+    assert [d["channel"] for d in result["deliveries"]] == ["dingtalk", "slack", "feishu", "wecom"]
 
 
 def test_run_json_with_dry_run_carries_the_messages(sb, cli_run):
@@ -162,9 +168,11 @@ def test_bad_settings_exit_2_naming_the_setting_before_any_call(sb, cli_run, arg
 
 
 def test_run_refused_by_every_channel_exits_1(sb, cli_run):
-    # The robot with another token: DingTalk refuses the post, and Slack is not configured.
+    # The robot with another token: DingTalk refuses the post, and no other channel is configured.
     wrong_token = sb.dingtalk_webhook.split("access_token=")[0] + "access_token=not-the-robots"
-    code, out, err = cli_run("run", "--set", "SLACK_WEBHOOK=", "--set", f"DINGTALK_WEBHOOK={wrong_token}")
+    code, out, err = cli_run("run", "--set", "SLACK_WEBHOOK=", "--set", "FEISHU_WEBHOOK=", "--set", "FEISHU_SECRET=",
+                             "--set", "WECOM_WEBHOOK=", "--set", "WECOM_MENTION_USERIDS=",
+                             "--set", f"DINGTALK_WEBHOOK={wrong_token}")
     assert code == 1
     assert "no channel accepted the digest" in err
 

@@ -111,12 +111,12 @@ def test_an_accepted_post_answered_late_or_drip_fed_is_unknown_not_retried_and_t
     other_delivered(run, channel)
 
 
-def test_both_channels_drip_feeding_still_end_before_the_timeout_and_raise_naming_both(report):
+def test_every_channel_drip_feeding_still_ends_before_the_timeout_and_raises_naming_each(report):
     drip = {"faults": [{"kind": "drip", "seconds": 0.5}]}
-    run = timed(report, fleet(*HEALTHY, dingtalk=drip, slack=drip), timeout=10)
-    assert run.error is not None and "dingtalk" in str(run.error) and "slack" in str(run.error)
+    run = timed(report, fleet(*HEALTHY, dingtalk=drip, slack=drip, feishu=drip, wecom=drip), timeout=10)
+    assert run.error is not None and all(c in str(run.error) for c in ("dingtalk", "slack", "feishu", "wecom"))
     assert "unknown whether delivered" in str(run.error)
-    assert run.sandbox.dingtalk.attempts == 1 and run.sandbox.slack.attempts == 1
+    assert [getattr(run.sandbox, c).attempts for c in ("dingtalk", "slack", "feishu", "wecom")] == [1, 1, 1, 1]
 
 
 def test_a_webhook_nobody_listens_on_is_retried_since_nothing_was_sent(report):
@@ -199,9 +199,9 @@ def test_an_error_text_that_repeats_the_webhook_url_reaches_no_delivery_and_no_e
     # the fixture has scanned deliveries, the result, the logs and any exception for the tokens
 
 
-def test_both_channels_echoing_their_urls_raise_a_delivery_error_without_either_token(report):
-    run = timed(report, fleet(*HEALTHY, dingtalk={"faults": [{"kind": "echo_url"}]},
-                              slack={"faults": [{"kind": "echo_url"}]}))
+def test_every_channel_echoing_its_url_raises_a_delivery_error_without_any_token(report):
+    echo = {"faults": [{"kind": "echo_url"}]}
+    run = timed(report, fleet(*HEALTHY, dingtalk=echo, slack=echo, feishu=echo, wecom=echo))
     assert run.error is not None and "***" in str(run.error)
 
 
@@ -266,7 +266,9 @@ def test_outside_text_in_the_headline_is_escaped_in_slacks_fallback_text_too(rep
 def test_a_lone_surrogate_in_a_name_is_replaced_and_the_digest_still_goes_out(report):
     run = timed(report, fleet(instance("r-surrogate", name="bad\ud800name", latest={"status": "Failed"})))
     assert "bad\ufffdname" in run.dingtalk_text and "bad\ufffdname" in run.slack_text
-    assert [d["ok"] for d in run.result["deliveries"]] == [True, True]
+    assert "bad\ufffdname" in json.dumps(run.sandbox.feishu.messages, ensure_ascii=False)
+    assert "bad\ufffdname" in run.sandbox.wecom.messages[0]["markdown"]["content"]
+    assert [d["ok"] for d in run.result["deliveries"]] == [True, True, True, True]
 
 
 def test_an_unchecked_region_is_its_own_group_first_among_the_alerts_in_both_channels(report):

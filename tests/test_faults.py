@@ -67,6 +67,7 @@ def delivery(run: Run, channel: str) -> dict:
 
 
 HEALTHY = (instance("r-fine01"), instance("r-fine02"))
+NEW_OK = {"feishu": True, "wecom": True}  # the sandbox's Feishu and WeCom channels, untouched by these faults
 
 
 # --- R-KVStore API faults -------------------------------------------------------------------------
@@ -86,7 +87,7 @@ def test_a_passing_fault_is_retried_and_every_instance_is_fine(run, fault):
     refused = [c for c in result.calls() if c.code != "OK"]
     assert len(refused) == fault["first"], "the fault was acted out"
     assert result.result["status"] == "ok"
-    assert delivered(result) == {"dingtalk": True, "slack": True}
+    assert delivered(result) == {"dingtalk": True, "slack": True, **NEW_OK}
 
 
 @pytest.mark.parametrize("fault,code", [
@@ -163,7 +164,7 @@ def test_a_hung_call_costs_one_instance_and_the_digest_goes_out_well_within_the_
     assert "Timeout" in result.detail("r-hung")
     assert len(result.dingtalk) == 1 and len(result.slack) == 1
     assert "r-hung" in result.dingtalk_text and "r-hung" in result.slack_text
-    assert delivered(result) == {"dingtalk": True, "slack": True}
+    assert delivered(result) == {"dingtalk": True, "slack": True, **NEW_OK}
 
 
 def test_a_hung_backup_list_after_a_good_policy_read_is_an_error_within_the_timeout(run):
@@ -255,7 +256,7 @@ def test_slack_rate_limit_is_retried_after_the_time_it_asks_for(run):
     result = run(fleet(*HEALTHY, slack={"faults": [{"status": 429, "retry_after": 2, "first": 1}]}))
     assert time.monotonic() - started >= 2, "Retry-After: 2 was honoured"
     assert result.sandbox.slack.attempts == 2 and len(result.slack) == 1
-    assert delivered(result) == {"dingtalk": True, "slack": True}
+    assert delivered(result) == {"dingtalk": True, "slack": True, **NEW_OK}
 
 
 @pytest.mark.parametrize("fault,says", [
@@ -275,7 +276,7 @@ def test_a_slack_refusal_is_permanent_and_dingtalk_still_gets_the_digest(run, fa
 @pytest.mark.parametrize("fault", [{"status": 500, "first": 2}, {"status": 503, "first": 1}], ids=["500x2", "503"])
 def test_a_slack_server_error_is_retried(run, fault):
     result = run(fleet(*HEALTHY, slack={"faults": [fault]}))
-    assert delivered(result) == {"dingtalk": True, "slack": True}
+    assert delivered(result) == {"dingtalk": True, "slack": True, **NEW_OK}
     assert result.sandbox.slack.attempts == fault["first"] + 1 and len(result.slack) == 1
 
 
@@ -312,7 +313,7 @@ def test_a_hung_channel_does_not_starve_the_other_and_the_run_ends_within_the_ti
     elapsed = time.monotonic() - started
     assert elapsed < timeout, f"the run took {elapsed:.1f} s of a {timeout} s timeout"
     other = "slack" if channel == "dingtalk" else "dingtalk"
-    assert delivered(result) == {channel: False, other: True}
+    assert delivered(result) == {channel: False, other: True, **NEW_OK}
     assert "no complete answer within 1 s: unknown whether delivered" in delivery(result, channel)["error"]
     assert getattr(result.sandbox, channel).attempts == 1, "a post that may have landed is not repeated"
     assert result.error is None
@@ -326,10 +327,12 @@ def test_a_hung_api_and_a_hung_channel_together_still_end_within_the_timeout(run
     elapsed = time.monotonic() - started
     assert elapsed < timeout, f"the run took {elapsed:.1f} s of a {timeout} s timeout"
     assert result.verdict("r-hung") == "error"
-    assert delivered(result) == {"dingtalk": False, "slack": True} and "r-hung" in result.slack_text
+    assert delivered(result) == {"dingtalk": False, "slack": True, **NEW_OK} and "r-hung" in result.slack_text
 
 
-BOTH_DOWN = {"dingtalk": {"faults": [{"errcode": 310000}]}, "slack": {"faults": [{"status": 404, "error": "no_service"}]}}
+BOTH_DOWN = {"dingtalk": {"faults": [{"errcode": 310000}]}, "slack": {"faults": [{"status": 404, "error": "no_service"}]},
+             # and the other two channels, so that no channel takes the digest
+             "feishu": {"faults": [{"code": 19024}]}, "wecom": {"faults": [{"errcode": 93000}]}}
 
 
 def test_both_channels_down_raises_naming_both_and_no_secret(run):
@@ -358,7 +361,8 @@ def test_everything_hung_still_ends_within_the_timeout_and_raises_naming_both_ch
     timeout = 10
     started = time.monotonic()
     result = run(fleet(*HEALTHY, instance("r-hung"), faults=[{"kind": "hang", "instance": "r-hung"}],
-                       dingtalk={"faults": [{"kind": "hang"}]}, slack={"faults": [{"kind": "hang"}]}), timeout=timeout)
+                       dingtalk={"faults": [{"kind": "hang"}]}, slack={"faults": [{"kind": "hang"}]},
+                       feishu={"faults": [{"kind": "hang"}]}, wecom={"faults": [{"kind": "hang"}]}), timeout=timeout)
     elapsed = time.monotonic() - started
     assert elapsed < timeout, f"the run took {elapsed:.1f} s of a {timeout} s timeout"
     assert result.error is not None and "dingtalk" in str(result.error) and "slack" in str(result.error)
@@ -466,7 +470,7 @@ def test_at_debug_with_libraries_logging_requests_no_webhook_token_is_in_the_log
     assert any(r.name.startswith("urllib3") and "POST /" in r.getMessage() for r in caplog.records)
     assert token not in caplog.text and slack_token not in caplog.text
     assert all(token not in r.getMessage() and slack_token not in r.getMessage() for r in caplog.records)
-    assert delivered(result) == {"dingtalk": True, "slack": True}
+    assert delivered(result) == {"dingtalk": True, "slack": True, **NEW_OK}
 
 
 def test_the_scan_catches_a_token_logged_by_a_third_party_library(report, monkeypatch):

@@ -1,4 +1,4 @@
-"""Golden files: exactly what the demo fleet's DingTalk and Slack messages say.
+"""Golden files: exactly what the demo fleet's DingTalk, Slack, Feishu and WeCom messages say.
 
 The README shows these same files. After an intended change of wording, regenerate them with
 `UPDATE_GOLDEN=1 make test` and read the diff as a reader of the channel would.
@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from sandbox.demo import DEMO_SETTINGS, show_dingtalk, show_slack
+from sandbox.demo import DEMO_SETTINGS, show_dingtalk, show_feishu, show_slack, show_wecom
 
 GOLDEN = Path(__file__).parent / "golden"
 SETTINGS = {**DEMO_SETTINGS, "REGIONS": "cn-hangzhou,cn-shanghai"}
@@ -32,3 +32,18 @@ def test_the_demo_slack_message_reads_as_the_golden_file(report):
     run = report("demo", settings=SETTINGS)
     check("demo-slack.txt", show_slack(run.slack[0]) + "\n")
     check("demo-slack.json", json.dumps(run.slack[0], ensure_ascii=False, indent=2) + "\n")
+
+
+def test_the_demo_feishu_card_reads_as_the_golden_file(report):
+    run = report("demo", settings=SETTINGS)
+    card = dict(run.sandbox.feishu.messages[0])
+    timestamp, sign = card.pop("timestamp"), card.pop("sign")  # they change with every run
+    assert timestamp and sign, "the demo bot signs"
+    check("demo-feishu.txt", show_feishu(card) + "\n")
+    check("demo-feishu.json", json.dumps(card, ensure_ascii=False, indent=2) + "\n")
+
+
+def test_the_demo_wecom_message_reads_as_the_golden_file(report):
+    run = report("demo", settings=SETTINGS)
+    check("demo-wecom.md", show_wecom(run.sandbox.wecom.messages[0]) + "\n")
+    check("demo-wecom.json", json.dumps(run.sandbox.wecom.messages[0], ensure_ascii=False, indent=2) + "\n")

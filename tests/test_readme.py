@@ -11,7 +11,7 @@ BLOCK = re.compile(r"<!-- golden:(?P<name>[\w.-]+) -->\n```text\n(?P<body>.*?)``
 def test_the_readme_shows_the_current_golden_messages():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = {m["name"]: m["body"] for m in BLOCK.finditer(readme)}
-    assert set(blocks) == {"demo-dingtalk.md", "demo-slack.txt"}
+    assert set(blocks) == {"demo-dingtalk.md", "demo-slack.txt", "demo-feishu.txt", "demo-wecom.md"}
     for name, body in blocks.items():
         assert body == (ROOT / "tests" / "golden" / name).read_text(encoding="utf-8"), \
             f"README's {name} block differs from tests/golden/{name}: copy it over"

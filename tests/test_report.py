@@ -28,7 +28,7 @@ def test_a_healthy_fleet_gets_a_green_summary_on_both_channels(report):
     assert run.dingtalk[0]["markdown"]["title"] == "🟢 Redis backups: 2 fine"
     assert run.slack[0]["blocks"][0]["text"]["text"] == "🟢 Redis backups: 2 fine"
     assert "✅ 2 ok" in run.dingtalk_text and "✅ 2 ok" in run.slack_text
-    assert run.result["deliveries"] == [{"channel": "dingtalk", "ok": True}, {"channel": "slack", "ok": True}]
+    assert run.result["deliveries"] == [{"channel": c, "ok": True} for c in ("dingtalk", "slack", "feishu", "wecom")]
 
 
 def test_a_failed_backup_is_an_alert_naming_the_instance_and_the_backup(report):
@@ -266,7 +266,8 @@ def test_a_bad_setting_stops_the_run_before_any_call_and_the_team_is_told_naming
 
 
 def test_no_channel_at_all_is_refused(report):
-    run = report(fleet(HEALTHY), settings={"DINGTALK_WEBHOOK": None, "SLACK_WEBHOOK": None, "DINGTALK_SECRET": None})
+    run = report(fleet(HEALTHY), settings={"DINGTALK_WEBHOOK": None, "SLACK_WEBHOOK": None, "DINGTALK_SECRET": None,
+                                           "FEISHU_WEBHOOK": None, "FEISHU_SECRET": None, "WECOM_WEBHOOK": None})
     assert "no channel" in str(run.error)
 
 

@@ -161,6 +161,7 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
     creds, source = credentials(sb)
     print(f"Credentials: {source}")
     with redact.Redaction([settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
+                           settings.feishu_webhook, settings.feishu_secret, settings.wecom_webhook,
                            creds.access_key_id, creds.access_key_secret, creds.security_token]):
         redact.quiet_sdk_debug()
         return _list_instances(settings, creds, home=_region(args, sb))
@@ -212,13 +213,13 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
     rows = []
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
-        if f.name in ("dingtalk_webhook", "slack_webhook"):
+        if f.name in ("dingtalk_webhook", "slack_webhook", "feishu_webhook", "wecom_webhook"):
             parts = urlsplit(value)
             shown = f"{parts.scheme}://{parts.hostname}/… (token hidden)" if value else "not set"
         elif f.name == "heartbeat_url":  # its path is the check's UUID or key
             parts = urlsplit(value)
             shown = f"{parts.scheme}://{parts.hostname}/… (check hidden)" if value else "not set: no heartbeat"
-        elif f.name == "dingtalk_secret":
+        elif f.name in ("dingtalk_secret", "feishu_secret"):
             shown = "set (hidden): posts are signed" if value else "not set: posts are not signed"
         elif f.name == "instance_tags":
             shown = _tags(settings)
@@ -301,7 +302,7 @@ def _message_display():
         demo = None
     if demo is None:
         return lambda channel, message: f"--- {channel} ---\n" + json.dumps(message, indent=2, ensure_ascii=False)
-    from sandbox.demo import boxed, dingtalk_notes, show_dingtalk, show_slack, slack_notes
+    from sandbox.demo import boxed, dingtalk_notes, show_dingtalk, show_feishu, show_slack, show_wecom, slack_notes
 
     def show(channel: str, message: dict) -> str:
         if channel == "dingtalk":
@@ -310,6 +311,10 @@ def _message_display():
         if channel == "slack":
             return boxed("Slack (Block Kit, as the channel would see it; not posted)",
                          show_slack(message)) + "\n" + slack_notes(message)
+        if channel == "feishu":
+            return boxed("Feishu (card, as the group would see it; not posted)", show_feishu(message))
+        if channel == "wecom":
+            return boxed("WeCom (markdown, as the group would see it; not posted)", show_wecom(message))
         return boxed(channel, json.dumps(message, indent=2, ensure_ascii=False))
     return show
 
@@ -578,7 +583,7 @@ def _sandbox(args: argparse.Namespace, given) -> Iterator[object]:
     except (ValueError, OSError) as error:  # an unknown scenario, a bad file
         raise UsageError(f"--sandbox {args.sandbox}: {error}") from None
     print(f"sandbox: scenario {args.sandbox!r} at {sb.anchor:%Y-%m-%dT%H:%MZ} (--at TIME moves the clock): "
-          "R-KVStore, DingTalk and Slack emulated on 127.0.0.1; nothing leaves this machine", file=sys.stderr)
+          "R-KVStore, DingTalk, Slack, Feishu and WeCom emulated on 127.0.0.1; nothing leaves this machine", file=sys.stderr)
     with sb:
         yield sb
 

@@ -21,6 +21,10 @@ DINGTALK_WEBHOOK = "DINGTALK_WEBHOOK"
 DINGTALK_SECRET = "DINGTALK_SECRET"
 DINGTALK_AT_MOBILES = "DINGTALK_AT_MOBILES"
 SLACK_WEBHOOK = "SLACK_WEBHOOK"
+FEISHU_WEBHOOK = "FEISHU_WEBHOOK"
+FEISHU_SECRET = "FEISHU_SECRET"
+WECOM_WEBHOOK = "WECOM_WEBHOOK"
+WECOM_MENTION_USERIDS = "WECOM_MENTION_USERIDS"
 TIMEZONE = "TIMEZONE"
 SIZE_DROP_PERCENT = "SIZE_DROP_PERCENT"
 HISTORY_DAYS = "HISTORY_DAYS"
@@ -40,7 +44,8 @@ HEARTBEAT_URL = "HEARTBEAT_URL"
 
 NAMES = (
     INSTANCE_TAGS, REGIONS, LOOKBACK_HOURS, NOTIFY_ON, DINGTALK_WEBHOOK, DINGTALK_SECRET,
-    DINGTALK_AT_MOBILES, SLACK_WEBHOOK, TIMEZONE, SIZE_DROP_PERCENT, HISTORY_DAYS,
+    DINGTALK_AT_MOBILES, SLACK_WEBHOOK, FEISHU_WEBHOOK, FEISHU_SECRET, WECOM_WEBHOOK, WECOM_MENTION_USERIDS,
+    TIMEZONE, SIZE_DROP_PERCENT, HISTORY_DAYS,
     BACKUP_GRACE_MINUTES, MAX_CONCURRENCY, API_QPS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL,
     MIN_RETENTION_DAYS, MIN_BACKUPS_PER_WEEK, REQUIRE_BACKUP_LOG, COVERAGE, CONSOLE, OWNER_TAG, SLACK_MENTION, HEARTBEAT_URL,
 )
@@ -52,6 +57,11 @@ MOBILE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
 # A mobile costs at most 46 bytes there (20 characters, once in atMobiles and once as @mobile in the
 # text), so 100 of them take at most 4,600 bytes and leave over 14,000 for the message itself.
 MAX_AT_MOBILES = 100
+# WeCom userids: 1-64 bytes of letters, digits and _-@., starting with a letter or digit (WeCom's
+# create-member API, 创建成员, https://developer.work.weixin.qq.com/document/path/90195). 20 of them
+# take at most 1,360 bytes of the 4,096-byte markdown content (channels.wecom.MENTIONS_BYTES).
+USERID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+MAX_MENTION_USERIDS = 20
 # Tag keys and values: at most 128 characters each (Alibaba Cloud's tag rules, e.g. TagResources:
 # https://www.alibabacloud.com/help/en/redis/developer-reference/api-r-kvstore-2015-01-01-tagresources-redis
 # and the Tag service's "a tag key can be up to 128 characters"; the SDK's DescribeInstancesRequestTag
@@ -90,6 +100,10 @@ class Settings:
     dingtalk_secret: str = field(default="", repr=False)
     dingtalk_at_mobiles: tuple[str, ...] = ()
     slack_webhook: str = field(default="", repr=False)
+    feishu_webhook: str = field(default="", repr=False)
+    feishu_secret: str = field(default="", repr=False)
+    wecom_webhook: str = field(default="", repr=False)
+    wecom_mention_userids: tuple[str, ...] = ()
     timezone: str = "UTC"
     size_drop_percent: int = 50
     history_days: int = 7
@@ -158,6 +172,10 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
         dingtalk_secret=get(DINGTALK_SECRET, parse_dingtalk_secret, ""),
         dingtalk_at_mobiles=get(DINGTALK_AT_MOBILES, parse_mobiles, ()),
         slack_webhook=get(SLACK_WEBHOOK, parse_slack_webhook, ""),
+        feishu_webhook=get(FEISHU_WEBHOOK, parse_feishu_webhook, ""),
+        feishu_secret=get(FEISHU_SECRET, parse_feishu_secret, ""),
+        wecom_webhook=get(WECOM_WEBHOOK, parse_wecom_webhook, ""),
+        wecom_mention_userids=get(WECOM_MENTION_USERIDS, parse_userids, ()),
         timezone=get(TIMEZONE, parse_timezone, "UTC"),
         size_drop_percent=get(SIZE_DROP_PERCENT, int_in(0, 99), 50),
         history_days=get(HISTORY_DAYS, int_in(1, 30), 7),
@@ -185,10 +203,15 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
     elif values["kvstore_protocol"] == "http" and KVSTORE_ENDPOINT not in given:
         problems.append(f"{KVSTORE_PROTOCOL}=http is only for a loopback {KVSTORE_ENDPOINT} (a test server): "
                         "the SDK's endpoints are public, and http would send the STS token in clear; use https")
-    if not given & {DINGTALK_WEBHOOK, SLACK_WEBHOOK}:
-        problems.append(f"no channel: set {DINGTALK_WEBHOOK} and/or {SLACK_WEBHOOK}")
+    if not given & {DINGTALK_WEBHOOK, SLACK_WEBHOOK, FEISHU_WEBHOOK, WECOM_WEBHOOK}:
+        problems.append(f"no channel: set one or more of {DINGTALK_WEBHOOK}, {SLACK_WEBHOOK}, {FEISHU_WEBHOOK}, "
+                        f"{WECOM_WEBHOOK}")
     if (values["dingtalk_secret"] or values["dingtalk_at_mobiles"]) and DINGTALK_WEBHOOK not in given:
         problems.append(f"{DINGTALK_SECRET} / {DINGTALK_AT_MOBILES} are set but {DINGTALK_WEBHOOK} is not")
+    if values["feishu_secret"] and FEISHU_WEBHOOK not in given:
+        problems.append(f"{FEISHU_SECRET} is set but {FEISHU_WEBHOOK} is not")
+    if values["wecom_mention_userids"] and WECOM_WEBHOOK not in given:
+        problems.append(f"{WECOM_MENTION_USERIDS} is set but {WECOM_WEBHOOK} is not")
     if problems:
         raise SettingsError(problems, frozenset(bad), Settings(**values))
     return Settings(**values)
@@ -196,9 +219,9 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
 
 def _shown(name: str, text: str) -> str:
     """What an error may quote of a value: never a webhook's token or a secret."""
-    if name in (DINGTALK_SECRET,):
+    if name in (DINGTALK_SECRET, FEISHU_SECRET):
         return "***"
-    if name in (DINGTALK_WEBHOOK, SLACK_WEBHOOK, HEARTBEAT_URL):
+    if name in (DINGTALK_WEBHOOK, SLACK_WEBHOOK, FEISHU_WEBHOOK, WECOM_WEBHOOK, HEARTBEAT_URL):
         try:
             parts = urlsplit(text)
         except ValueError:  # e.g. an unclosed [ in the host: show nothing of it
@@ -305,6 +328,44 @@ def parse_heartbeat_url(text: str) -> str:
     if not parts.path.strip("/"):
         raise ValueError("the check's ping URL has a path: https://hc-ping.com/<uuid>")
     return text
+
+
+def parse_feishu_webhook(text: str) -> str:
+    # The custom bot's address: /open-apis/bot/v2/hook/<token> on open.feishu.cn or, for Lark,
+    # open.larksuite.com (Feishu's custom-bot guide; channels/feishu.py).
+    example = "https://open.feishu.cn/open-apis/bot/v2/hook/… (Lark: https://open.larksuite.com/open-apis/bot/v2/hook/…)"
+    parts = addresses.parse_url(text, example)
+    prefix, _, token = parts.path.partition("/open-apis/bot/v2/hook/")
+    if prefix or not token or "/" in token or parts.query:
+        raise ValueError(f"the custom bot's webhook URL ends in its token: {example}")
+    return text
+
+
+def parse_wecom_webhook(text: str) -> str:
+    example = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
+    parts = addresses.parse_url(text, example)
+    if parts.path != "/cgi-bin/webhook/send" or not parse_qs(parts.query).get("key", [""])[0]:
+        raise ValueError(f"the group robot's webhook URL needs its key: {example}")
+    return text
+
+
+def parse_feishu_secret(text: str) -> str:
+    if len(text) < 8 or any(c.isspace() or not c.isprintable() for c in text):
+        raise ValueError("the bot's signing secret (签名校验) as Feishu shows it: one word, no spaces")
+    return text
+
+
+def parse_userids(text: str) -> tuple[str, ...]:
+    userids = tuple(dict.fromkeys(u.strip() for u in text.split(",") if u.strip()))
+    bad = [u for u in userids if not USERID.match(u)]
+    if bad:
+        shown = ", ".join(repr(u[:64]) for u in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ValueError(f"{shown}: comma-separated WeCom userids (the member's account, 帐号: letters, digits "
+                         "and _-@., up to 64) like zhangsan,li.si; a markdown message cannot @ a mobile number")
+    if len(userids) > MAX_MENTION_USERIDS:
+        raise ValueError(f"{len(userids)} userids; at most {MAX_MENTION_USERIDS}: each costs up to 68 bytes of "
+                         "WeCom's 4,096-byte markdown, and 20 leave room for the report itself")
+    return userids
 
 
 def parse_dingtalk_secret(text: str) -> str:

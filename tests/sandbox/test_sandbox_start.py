@@ -66,6 +66,9 @@ def test_env_points_the_function_at_the_sandbox():
             "DINGTALK_WEBHOOK": sb.dingtalk_webhook,
             "DINGTALK_SECRET": sb.dingtalk_secret,
             "SLACK_WEBHOOK": sb.slack_webhook,
+            "FEISHU_WEBHOOK": sb.feishu_webhook,
+            "FEISHU_SECRET": sb.feishu_secret,
+            "WECOM_WEBHOOK": sb.wecom_webhook,
             "HEARTBEAT_URL": sb.heartbeat_url,
             "ALIBABA_CLOUD_ACCESS_KEY_ID": sb.credentials.access_key_id,
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": sb.credentials.access_key_secret,
@@ -103,7 +106,8 @@ def test_serve_prints_json_then_exports_and_stops_on_sigint():
         first, second = process.stdout.readline(), process.stdout.readline()
         shown = json.loads(first)
         assert set(shown) == {"kvstore_endpoint", "dingtalk_webhook", "dingtalk_secret", "slack_webhook",
-                              "heartbeat_url", "access_key_id", "access_key_secret", "security_token"}
+                              "feishu_webhook", "feishu_secret", "wecom_webhook", "heartbeat_url",
+                              "access_key_id", "access_key_secret", "security_token"}
         exports = dict(item.split("=", 1) for item in shlex.split(second.removeprefix("export ")))
         assert exports["KVSTORE_ENDPOINT"] == shown["kvstore_endpoint"] and exports["KVSTORE_PROTOCOL"] == "http"
         assert exports["DINGTALK_WEBHOOK"] == shown["dingtalk_webhook"]

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 REGISTRY = (
     "dingtalk",
     "slack",
+    "feishu",
+    "wecom",
 )
 
 
@@ -48,7 +50,8 @@ MAX_SERVICE_WORDS = 200
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
 # A URL in a name or an API text would become a link in both channels (both link bare URLs).
 _URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):/+")
-_TOKENS = (re.compile(r"(?i)(access_token=)[^&\s\"'<>]+"), re.compile(r"(?i)(/services/)[^\s\"'<>?]+"))
+_TOKENS = (re.compile(r"(?i)(access_token=)[^&\s\"'<>]+"), re.compile(r"(?i)(/services/)[^\s\"'<>?]+"),
+           re.compile(r"(?i)(/bot/v2/hook/)[^\s\"'<>?]+"), re.compile(r"(?i)(\bkey=)[^&\s\"'<>]+"))
 
 
 def clean(text: object, limit: int) -> str:

@@ -1,0 +1,165 @@
+"""WeCom (企业微信) group robot (群机器人): the digest as a `markdown` message, and its answers.
+
+Rules relied on (WeCom's group-robot guide, 群机器人配置说明,
+https://developer.work.weixin.qq.com/document/path/91770, also https://work.weixin.qq.com/api/doc/90000/90136/91770):
+- The webhook is `https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=<key>`; the key is the secret.
+- Success is HTTP 200 with JSON `{"errcode": 0, "errmsg": "ok"}`; refusals are HTTP 200 too, with a
+  non-zero `errcode`. Only the integer 0 is success: `0.9`, `false`, `"0"` are not.
+- `markdown.content`: "最长不超过4096个字节，必须是utf8编码" (at most 4,096 bytes of UTF-8); over it,
+  errcode 40058 "markdown.content exceed max length 4096. invalid Request Parameter" (the answer as
+  public client code quotes it).
+- Mentions: "机器人的text/markdown类型消息支持在content中使用<@userid>扩展语法来@群成员"; the mobile list
+  (`mentioned_mobile_list`) is a field of `text` messages only. A markdown digest can therefore only
+  @-mention by userid: WECOM_MENTION_USERIDS, as `<@userid>` in the content, on alerts only.
+- Rate: "每个机器人发送的消息不能超过20条/分钟"; over it, errcode 45009 "api freq out of limit" (WeCom's
+  global error codes, 全局错误码, https://developer.work.weixin.qq.com/document/path/90313; the errmsg as in
+  WecomTeam/wecom-openclaw-plugin#48). Retrying within the run cannot help, so 45009 is never
+  retried, like DingTalk's 130101.
+- errcode 93000 "invalid webhook url" for a wrong or removed key (the errmsg as public client code
+  quotes it); 40008 "不合法的msgtype参数"; -1 "系统繁忙": "服务器暂不可用，建议稍候重试。建议重试次数不超过
+  3次" (retry, at most 3 times): retried, within the transport's 4 attempts (the global error codes as
+  reproduced at https://static.kancloud.cn/dabashan/qiwei/2376083, which also says a request that
+  is not valid JSON gets "Warning: wrong json format." in its errmsg; this body is always json.dumps').
+- Markdown: headings, bold, links, inline code, quotes and `<font color="info|comment|warning">`;
+  outside text has the characters of that markup replaced by look-alikes.
+"""
+from __future__ import annotations
+
+import json
+
+from .. import digest as d
+from ..model import Delivery
+from ..redact import secrets_of
+from .base import clean, defang, fit, more_line, service_words
+from .http import Answer, Refusal, Transport
+
+NAME = "wecom"
+MAX_CONTENT_BYTES = 4096  # markdown.content, UTF-8
+CONTENT_BYTES_KEPT = 4000  # a margin: the limit's counting (before or after JSON escaping) is not documented
+# The @ list may take this much of the content, the list of instances the rest: the most userids the
+# settings accept (settings.MAX_MENTION_USERIDS, 20, at up to 68 bytes each as "<@…> ") always fit.
+MENTIONS_BYTES = 20 * 68
+
+RATE_LIMITED = "rate limited: more than 20 messages a minute to this robot"
+# errcode -> (meaning for a person, retry?)
+ERRORS = {
+    -1: ("WeCom is busy (系统繁忙)", True),
+    40008: ("WeCom refused the message type", False),
+    40058: ("the message is too long (markdown over 4,096 bytes) or malformed", False),
+    45009: (RATE_LIMITED, False),
+    93000: ("the webhook's key is not valid (the robot was removed, or the URL is wrong)", False),
+}
+# Look-alikes for the characters of WeCom's markdown and its <font>/<@userid> tags, in outside text only.
+_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］",
+                         "<": "‹", ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖", "&": "＆"})
+
+
+def escape(text: str) -> str:
+    """Outside text (already one clean line) that WeCom's markdown shows as written: no link,
+    emphasis, heading, tag or @mention can come out of it."""
+    return defang(text).translate(_MARKUP)
+
+
+def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
+    """None when WeCom accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
+    words = service_words(answer.body, secrets) if answer.body else ""
+    if 300 <= answer.status < 400:
+        return Refusal(f"HTTP {answer.status}: a redirect, not followed (a login page or a proxy, not WeCom's answer)")
+    if answer.status != 200:
+        return Refusal(f"HTTP {answer.status}" + (f": {words}" if words else ""),
+                       retry=answer.status == 429 or answer.status >= 500)
+    try:
+        parsed = json.loads(answer.body)
+    except (ValueError, RecursionError):  # not JSON, 1e400-digit numbers, nesting past the parser's depth
+        parsed = None
+    if not isinstance(parsed, dict) or "errcode" not in parsed:
+        return Refusal("HTTP 200 with an answer that is not WeCom's JSON" + (f": {words}" if words else ""))
+    code = parsed["errcode"]
+    errmsg = service_words(parsed.get("errmsg", ""), secrets)
+    said = f" (errmsg: {errmsg})" if errmsg else ""
+    if type(code) is not int:  # noqa: E721 - bool is an int subclass, and False is not success
+        return Refusal(f"HTTP 200 with errcode {clean(json.dumps(code), 40)}, not the integer 0: not accepted{said}")
+    if code == 0:
+        return None
+    meaning, retry = ERRORS.get(code, ("refused", False))
+    return Refusal(f"WeCom errcode {code}: {meaning}{said}", retry=retry)
+
+
+class WeCom:
+    """The group robot of WECOM_WEBHOOK, @-mentioning WECOM_MENTION_USERIDS on alerts."""
+
+    name = NAME
+
+    def __init__(self, webhook: str, transport: Transport, mention_userids: tuple[str, ...] = ()):
+        self._webhook, self._transport, self._mention = webhook, transport, mention_userids
+        self._secrets = tuple(secrets_of([webhook]))
+
+    def render(self, dg: d.Digest) -> dict:
+        return render(dg, self._mention)
+
+    def send(self, message: dict) -> Delivery:
+        body = json.dumps(message, ensure_ascii=False).encode("utf-8")
+        return self._transport.deliver(NAME, lambda: self._webhook, body,
+                                       lambda answer: read_answer(answer, self._secrets))
+
+
+def from_settings(settings, transport: Transport) -> WeCom | None:
+    if not settings.wecom_webhook:
+        return None
+    return WeCom(settings.wecom_webhook, transport, settings.wecom_mention_userids)
+
+
+def render(dg: d.Digest, mention_userids: tuple[str, ...] = ()) -> dict:
+    """The digest as a `markdown` message whose content stays within 4,000 UTF-8 bytes
+    (CONTENT_BYTES_KEPT): the @ list first (capped to MENTIONS_BYTES), then as many instances as
+    fit, the rest counted in "…and N more"."""
+    wanted = mention_userids if dg.status == "alert" else ()  # never @ people for a green or a warning
+    items = d.flat(dg.groups)
+    bare = content_bytes(_message(dg, [], 0, (), 0))
+    mentions = fit(len(wanted), lambda k: _message(dg, [], 0, wanted[:k], len(wanted) - k),
+                   lambda m: content_bytes(m) - bare <= MENTIONS_BYTES)
+    shown_ids = tuple(u for u in wanted if f"<@{u}>" in mentions["markdown"]["content"])
+    left_out = len(wanted) - len(shown_ids)
+    return fit(len(items), lambda shown: _message(dg, items, shown, shown_ids, left_out), _fits)
+
+
+def content_bytes(message: dict) -> int:
+    return len(message["markdown"]["content"].encode("utf-8"))
+
+
+def _fits(message: dict) -> bool:
+    return content_bytes(message) <= CONTENT_BYTES_KEPT
+
+
+def _show(text: str, max_chars: int) -> str:
+    return escape(clean(text, max_chars))
+
+
+def _link(url: str, shown: str) -> str:
+    # WeCom markdown links are [text](url); `shown` is escaped (its brackets are look-alikes), and the
+    # URL is built by digest.console_url from an ID and a region of the documented forms only.
+    return f"[{shown}]({url})"
+
+
+def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
+    lines = [f"## {escape(clean(dg.headline, 200))}"]
+    lines += [f"- {_show(note, d.DETAIL_CHARS)}" for note in dg.notes]
+    if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
+        lines.append(f"**⛔ Regions not checked ({len(dg.unchecked_regions)})**")
+        lines += [f"- {d.region_line(f, _show)}" for f in dg.unchecked_regions]
+    current = None
+    for group, checked in items[:shown]:
+        if group is not current:
+            lines.append(f"**{group.heading}**")
+            current = group
+        lines.append(f"- {d.item_line(checked, _show, _link)}")
+    if shown < len(items):
+        lines.append(more_line(len(items) - shown))
+    lines.append(dg.fine_line)
+    footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
+    lines.append(f'<font color="comment">{footer}</font>')
+    if mention:
+        lines.append(" ".join(f"<@{u}>" for u in mention))
+    if left_out:
+        lines.append(f"(and {left_out} more to notify: left out to stay within WeCom's 4,096 bytes)")
+    return {"msgtype": "markdown", "markdown": {"content": "\n".join(lines)}}
