@@ -99,3 +99,29 @@ def fit(total: int, render: Callable[[int], T], fits: Callable[[T], bool]) -> T:
 
 def more_line(hidden: int) -> str:
     return f"…and {hidden} more (all are in the run's result and log)"
+
+
+def body_blocks(dg: "Digest", items: list, shown: int, show: Callable[[str, int], str],
+                link: Callable[[str, str], str], bold: Callable[[str], str] = lambda text: f"**{text}**",
+                bullet: str = "- ") -> list[list[str]]:
+    """The digest's body as blocks of lines, in the order every channel shows it: the settings
+    alert's problems; the regions not checked, first among the alerts (a region not checked hides all
+    its instances); each verdict group's heading and its first `shown` items (`digest.flat` order);
+    "…and N more"; the fine line. `show(text, max_chars)` and `link(url, shown)` are the channel's
+    way with outside text and links, `bold` its emphasis, `bullet` its list mark."""
+    from .. import digest as d  # digest is channel-neutral and never imports a channel
+
+    blocks = [[f"{bullet}{show(note, d.DETAIL_CHARS)}" for note in dg.notes]] if dg.notes else []
+    if dg.unchecked_regions:
+        blocks.append([bold(f"⛔ Regions not checked ({len(dg.unchecked_regions)})")]
+                      + [f"{bullet}{d.region_line(f, show)}" for f in dg.unchecked_regions])
+    current = None
+    for group, checked in items[:shown]:
+        if group is not current:
+            blocks.append([bold(group.heading)])
+            current = group
+        blocks[-1].append(f"{bullet}{d.item_line(checked, show, link)}")
+    if shown < len(items):
+        blocks.append([more_line(len(items) - shown)])
+    blocks.append([dg.fine_line])
+    return blocks

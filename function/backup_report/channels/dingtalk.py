@@ -34,7 +34,7 @@ from urllib.parse import quote_plus
 from .. import digest as d
 from ..redact import secrets_of
 from ..model import Delivery
-from .base import clean, defang, fit, more_line, service_words
+from .base import body_blocks, clean, defang, fit, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "dingtalk"
@@ -174,20 +174,7 @@ def _link(url: str, shown: str) -> str:
 
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
     headline = escape(clean(dg.headline, 200))
-    lines = [f"#### {headline}"]
-    lines += [f"- {_show(note, d.DETAIL_CHARS)}" for note in dg.notes]
-    if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
-        lines.append(f"**⛔ Regions not checked ({len(dg.unchecked_regions)})**")
-        lines += [f"- {d.region_line(f, _show)}" for f in dg.unchecked_regions]
-    current = None
-    for group, checked in items[:shown]:
-        if group is not current:
-            lines.append(f"**{group.heading}**")
-            current = group
-        lines.append(f"- {d.item_line(checked, _show, _link)}")
-    if shown < len(items):
-        lines.append(more_line(len(items) - shown))
-    lines.append(dg.fine_line)
+    lines = [f"#### {headline}"] + [line for block in body_blocks(dg, items, shown, _show, _link) for line in block]
     footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
     lines.append(f"###### {footer}")
     if mention:

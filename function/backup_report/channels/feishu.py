@@ -42,7 +42,7 @@ from typing import Callable
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import clean, defang, fit, more_line, service_words
+from .base import body_blocks, clean, defang, fit, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "feishu"
@@ -175,19 +175,7 @@ def _div(lines: list[str]) -> dict:
 
 
 def _message(dg: d.Digest, items: list, shown: int) -> dict:
-    blocks: list[list[str]] = [[f"- {_show(note, d.DETAIL_CHARS)}" for note in dg.notes]] if dg.notes else []
-    if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
-        blocks.append([f"**⛔ Regions not checked ({len(dg.unchecked_regions)})**"]
-                      + [f"- {d.region_line(f, _show)}" for f in dg.unchecked_regions])
-    current = None
-    for group, checked in items[:shown]:
-        if group is not current:
-            blocks.append([f"**{group.heading}**"])
-            current = group
-        blocks[-1].append(f"- {d.item_line(checked, _show, _link)}")
-    if shown < len(items):
-        blocks.append([more_line(len(items) - shown)])
-    blocks.append([dg.fine_line])
+    blocks = body_blocks(dg, items, shown, _show, _link)
     footer = clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000)
     elements = [_div(lines) for lines in blocks]
     elements += [{"tag": "hr"}, {"tag": "note", "elements": [{"tag": "plain_text", "content": footer}]}]

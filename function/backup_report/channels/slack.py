@@ -29,7 +29,7 @@ import json
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import clean, defang, fit, more_line, service_words
+from .base import body_blocks, clean, defang, fit, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "slack"
@@ -154,20 +154,7 @@ def _link(url: str, shown: str) -> str:
 def _blocks(dg: d.Digest, items: list, shown: int, mention: str = "") -> list[dict]:
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(clean(dg.headline, 1000), MAX_HEADER)}}]
     sections: list[list[str]] = [[mention]] if mention else []
-    if dg.notes:
-        sections.append([f"• {_show(note, d.DETAIL_CHARS)}" for note in dg.notes])
-    if dg.unchecked_regions:  # a region not checked hides all its instances: first among the alerts
-        sections.append([f"*⛔ Regions not checked ({len(dg.unchecked_regions)})*"]
-                        + [f"• {d.region_line(f, _show)}" for f in dg.unchecked_regions])
-    current = None
-    for group, checked in items[:shown]:
-        if group is not current:
-            sections.append([f"*{escape(group.heading)}*"])
-            current = group
-        sections[-1].append(f"• {d.item_line(checked, _show, _link)}")
-    if shown < len(items):
-        sections.append([more_line(len(items) - shown)])
-    sections.append([dg.fine_line])
+    sections += body_blocks(dg, items, shown, _show, _link, bold=lambda text: f"*{escape(text)}*", bullet="• ")
     for lines in sections:
         blocks += [_section(text) for text in _chunks(lines)]
     context = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
