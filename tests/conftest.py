@@ -24,6 +24,8 @@ pytest_plugins = ["sandbox.pytest_plugin"]
 
 ANCHOR = "2026-11-28T01:00:00Z"  # Saturday 09:00 in Shanghai; daily slots 18:00Z-19:00Z
 TAG = {"backup-report": "daily"}
+# Settings that leave only DingTalk and Slack configured (sb.env() configures all four channels).
+TWO_CHANNELS = {"FEISHU_WEBHOOK": None, "FEISHU_SECRET": None, "WECOM_WEBHOOK": None}
 DAILY = {"period": "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday", "time": "18:00Z-19:00Z"}
 
 

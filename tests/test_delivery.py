@@ -111,11 +111,11 @@ def test_an_accepted_post_answered_late_or_drip_fed_is_unknown_not_retried_and_t
     other_delivered(run, channel)
 
 
-def test_every_channel_drip_feeding_still_ends_before_the_timeout_and_raises_naming_each(report):
+def test_every_channel_drip_feeding_still_ends_before_the_timeout_and_fc_is_not_made_to_post_again(report):
     drip = {"faults": [{"kind": "drip", "seconds": 0.5}]}
     run = timed(report, fleet(*HEALTHY, dingtalk=drip, slack=drip, feishu=drip, wecom=drip), timeout=10)
-    assert run.error is not None and all(c in str(run.error) for c in ("dingtalk", "slack", "feishu", "wecom"))
-    assert "unknown whether delivered" in str(run.error)
+    assert run.error is None, "each post may have landed: raising would make FC's retry post it twice"
+    assert all("unknown whether delivered" in d["error"] and d["maybe_delivered"] for d in run.result["deliveries"])
     assert [getattr(run.sandbox, c).attempts for c in ("dingtalk", "slack", "feishu", "wecom")] == [1, 1, 1, 1]
 
 

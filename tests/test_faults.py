@@ -192,7 +192,7 @@ def test_a_drip_fed_api_answer_costs_one_instance_and_the_digest_goes_out_within
     assert len(api_calls(result, "r-drip", "DescribeBackupPolicy")) == 2, "retried once, the retry cut by the budget"
     assert len(result.dingtalk) == 1 and len(result.slack) == 1
     assert "r-drip" in result.dingtalk_text and "r-drip" in result.slack_text
-    assert delivered(result) == {"dingtalk": True, "slack": True}
+    assert delivered(result) == {"dingtalk": True, "slack": True, "feishu": True, "wecom": True}
 
 
 def test_running_out_of_time_leaves_instances_unchecked_never_fine_and_the_digest_still_goes_out(run):
@@ -357,7 +357,7 @@ def test_both_channels_down_with_nothing_to_report_does_not_raise(run):
     assert all(d["ok"] and d["skipped"] for d in result.result["deliveries"])
 
 
-def test_everything_hung_still_ends_within_the_timeout_and_raises_naming_both_channels(run):
+def test_everything_hung_still_ends_within_the_timeout_and_returns_since_each_post_may_have_landed(run):
     timeout = 10
     started = time.monotonic()
     result = run(fleet(*HEALTHY, instance("r-hung"), faults=[{"kind": "hang", "instance": "r-hung"}],
@@ -365,8 +365,11 @@ def test_everything_hung_still_ends_within_the_timeout_and_raises_naming_both_ch
                        feishu={"faults": [{"kind": "hang"}]}, wecom={"faults": [{"kind": "hang"}]}), timeout=timeout)
     elapsed = time.monotonic() - started
     assert elapsed < timeout, f"the run took {elapsed:.1f} s of a {timeout} s timeout"
-    assert result.error is not None and "dingtalk" in str(result.error) and "slack" in str(result.error)
-    assert result.sandbox.slack.attempts >= 1, "the second channel still got its attempt"
+    # Each post was sent and never answered: it may have landed, so FC must not be made to retry it.
+    assert result.error is None
+    assert {d["channel"]: (d["ok"], d.get("maybe_delivered")) for d in result.result["deliveries"]} == {
+        c: (False, True) for c in ("dingtalk", "slack", "feishu", "wecom")}
+    assert [getattr(result.sandbox, c).attempts for c in ("dingtalk", "slack", "feishu", "wecom")] == [1, 1, 1, 1]
 
 
 # --- Settings -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from backup_report.heartbeat import url_for
-from conftest import fleet, instance
+from conftest import TWO_CHANNELS, fleet, instance
 
 HEALTHY = instance("r-healthy01")
 FAILED = instance("r-failed01", latest={"status": "Failed"})
@@ -22,7 +22,7 @@ def bodies(run, signal: str) -> list[dict]:
 
 
 def test_a_good_run_pings_start_then_success_once_with_its_status_and_counts(report):
-    run = report(fleet(HEALTHY, FAILED))
+    run = report(fleet(HEALTHY, FAILED), settings=TWO_CHANNELS)
     assert run.pings == ["start", "success"]
     assert run.result["heartbeat"] == [{"signal": "start", "ok": True}, {"signal": "success", "ok": True}]
     # Success means the report went out, whatever the backups say: the alert itself is in the digest.
@@ -31,13 +31,13 @@ def test_a_good_run_pings_start_then_success_once_with_its_status_and_counts(rep
 
 
 def test_nothing_to_post_with_notify_on_failure_still_pings_success(report):
-    run = report(fleet(HEALTHY), settings={"NOTIFY_ON": "failure"})
+    run = report(fleet(HEALTHY), settings={**TWO_CHANNELS, "NOTIFY_ON": "failure"})
     assert run.dingtalk == [] and run.slack == []
     assert run.pings == ["start", "success"]
 
 
 def test_no_channel_took_the_digest_pings_fail_naming_the_channels_and_fc_sees_the_failure(report):
-    run = report(fleet(HEALTHY, **BOTH_DOWN))
+    run = report(fleet(HEALTHY, **BOTH_DOWN), settings=TWO_CHANNELS)
     assert run.pings == ["start", "fail"]
     failed = bodies(run, "fail")[0]["failed"]
     assert [f.split(":")[0] for f in failed] == ["dingtalk", "slack"] and "no_service" in failed[1]
@@ -45,13 +45,13 @@ def test_no_channel_took_the_digest_pings_fail_naming_the_channels_and_fc_sees_t
 
 
 def test_one_channel_took_the_digest_pings_success_and_names_the_other(report):
-    run = report(fleet(HEALTHY, slack={"faults": [{"status": 404, "error": "no_service"}]}))
+    run = report(fleet(HEALTHY, slack={"faults": [{"status": 404, "error": "no_service"}]}), settings=TWO_CHANNELS)
     assert run.pings == ["start", "success"] and run.error is None
     assert bodies(run, "success")[0]["failed"][0].startswith("slack: HTTP 404 no_service")
 
 
 def test_a_bad_lookback_with_a_good_webhook_alerts_the_team_pings_fail_and_returns(report):
-    run = report(fleet(HEALTHY), settings={"LOOKBACK_HOURS": "36h"})
+    run = report(fleet(HEALTHY), settings={**TWO_CHANNELS, "LOOKBACK_HOURS": "36h"})
     assert run.error is None, "raising would make FC retry a run that cannot succeed"
     assert run.calls() == [] and run.calls("DescribeBackups") == []
     assert run.pings == ["fail"]
@@ -68,7 +68,7 @@ def test_a_bad_lookback_with_a_good_webhook_alerts_the_team_pings_fail_and_retur
 @pytest.mark.parametrize("payload", ["awesome-fc", '"awesome-fc"', "[1, 2]", "42"])
 def test_a_payload_that_is_not_a_json_object_reaches_the_team_and_the_check(report, payload):
     # "awesome-fc" is FC's own example payload for a timer trigger (devsapp/fc3 docs/zh/yaml/readme.md).
-    run = report(fleet(HEALTHY), payload=payload)
+    run = report(fleet(HEALTHY), settings=TWO_CHANNELS, payload=payload)
     assert run.error is None and run.calls() == []
     assert run.pings == ["fail"]
     assert "event payload" in run.result["settings"][0] and "awesome-fc" in run.result["settings"][0]
@@ -77,7 +77,7 @@ def test_a_payload_that_is_not_a_json_object_reaches_the_team_and_the_check(repo
 
 def test_a_long_list_of_problems_is_cut_in_the_message_and_whole_in_the_result(report):
     payload = {f"not_a_setting_{n:02}": "x" for n in range(30)}
-    run = report(fleet(HEALTHY), payload=payload)
+    run = report(fleet(HEALTHY), settings=TWO_CHANNELS, payload=payload)
     assert len(run.result["settings"]) == 30 and run.calls() == []
     for text in (run.dingtalk_text, run.slack_text):
         assert "its settings have 30 problems" in text
@@ -87,12 +87,12 @@ def test_a_long_list_of_problems_is_cut_in_the_message_and_whole_in_the_result(r
 
 @pytest.mark.parametrize("payload", [" ", "\n\t ", ""])
 def test_a_blank_payload_is_no_payload(report, payload):
-    run = report(fleet(HEALTHY), payload=payload)
+    run = report(fleet(HEALTHY), settings=TWO_CHANNELS, payload=payload)
     assert run.error is None and run.result["status"] == "ok" and run.pings == ["start", "success"]
 
 
 def test_a_bad_heartbeat_url_is_named_and_never_pinged(report):
-    run = report(fleet(HEALTHY), settings={"HEARTBEAT_URL": "http://hc-ping.example/0f3c9b7e-5c1d-4c55-9a55-1d2b3c4d5e6f"})
+    run = report(fleet(HEALTHY), settings={**TWO_CHANNELS, "HEARTBEAT_URL": "http://hc-ping.example/0f3c9b7e-5c1d-4c55-9a55-1d2b3c4d5e6f"})
     assert run.pings == [] and run.calls() == []
     assert "HEARTBEAT_URL='http://hc-ping.example/…' is invalid" in run.result["settings"][0]
     assert "0f3c9b7e" not in json.dumps(run.result) + run.dingtalk_text + run.logs
@@ -100,7 +100,7 @@ def test_a_bad_heartbeat_url_is_named_and_never_pinged(report):
 
 
 def test_bad_settings_with_no_usable_channel_still_ping_fail_and_raise(report):
-    run = report(fleet(HEALTHY), settings={"LOOKBACK_HOURS": "0", "SLACK_WEBHOOK": "ftp://hooks.slack.com/services/T/B/X",
+    run = report(fleet(HEALTHY), settings={**TWO_CHANNELS, "LOOKBACK_HOURS": "0", "SLACK_WEBHOOK": "ftp://hooks.slack.com/services/T/B/X",
                                            "DINGTALK_WEBHOOK": None, "DINGTALK_SECRET": None})
     assert run.error is not None and "LOOKBACK_HOURS" in str(run.error)
     assert run.pings == ["fail"] and run.calls() == []
@@ -124,7 +124,7 @@ def test_a_heartbeat_that_is_down_slow_or_redirects_never_changes_the_run(report
     settings = {"HEARTBEAT_URL": f"http://127.0.0.1:{_closed_port()}/0f3c9b7e-5c1d-4c55-9a55-1d2b3c4d5e6f"} \
         if staged is None else {}
     scenario = fleet(HEALTHY, FAILED, **({"heartbeat": staged} if staged else {}))
-    run = report(scenario, settings=settings, timeout=30)
+    run = report(scenario, settings={**TWO_CHANNELS, **settings}, timeout=30)
     assert run.error is None and run.result["status"] == "alert"
     assert run.verdicts == {"r-healthy01": "ok", "r-failed01": "failed"}
     assert len(run.dingtalk) == 1 and len(run.slack) == 1, "the digest went out"
@@ -136,7 +136,7 @@ def test_a_heartbeat_that_is_down_slow_or_redirects_never_changes_the_run(report
 
 
 def test_a_redirect_is_never_followed_and_says_so(report):
-    run = report(fleet(HEALTHY, heartbeat={"faults": [{"kind": "redirect", "first": 1}]}))
+    run = report(fleet(HEALTHY, heartbeat={"faults": [{"kind": "redirect", "first": 1}]}), settings=TWO_CHANNELS)
     assert run.result["heartbeat"][0] == {
         "signal": "start", "ok": False,
         "error": "HTTP 302: a redirect, not followed (not the monitor's answer) (after 1 attempt)"}

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import ANCHOR, fleet, instance
+from conftest import TWO_CHANNELS, ANCHOR, fleet, instance
 
 HEALTHY = instance("r-healthy01")
 
@@ -272,7 +272,7 @@ def test_no_channel_at_all_is_refused(report):
 
 
 def test_bad_settings_and_no_usable_channel_raise_naming_them(report):
-    run = report(fleet(HEALTHY), settings={"SLACK_WEBHOOK": "ftp://hooks.slack.com/services/T/B/X",
+    run = report(fleet(HEALTHY), settings={**TWO_CHANNELS, "SLACK_WEBHOOK": "ftp://hooks.slack.com/services/T/B/X",
                                            "DINGTALK_WEBHOOK": None, "DINGTALK_SECRET": None})
     assert run.error is not None and "SLACK_WEBHOOK" in str(run.error)
     assert run.calls() == [] and run.dingtalk == [] and run.slack == []
