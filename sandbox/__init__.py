@@ -1,9 +1,9 @@
-"""The sandbox: R-KVStore, DingTalk, Slack and heartbeat emulators on loopback, driven by a scenario.
+"""The sandbox: R-KVStore, DingTalk, Slack, heartbeat and OSS emulators on loopback, driven by a scenario.
 
     with sandbox.start("demo", anchor="2026-11-28T01:00Z") as sb:
         os.environ.update(sb.env())   # point the function at the emulators
         ...
-        sb.kvstore.calls, sb.dingtalk.messages, sb.slack.messages, sb.heartbeat.pings
+        sb.kvstore.calls, sb.dingtalk.messages, sb.slack.messages, sb.heartbeat.pings, sb.oss.objects
 
 See README.md for the scenario format.
 """
@@ -19,6 +19,7 @@ from .fleet import Credentials, Scenario
 from .heartbeat import HeartbeatCheck
 from .httpserver import LoopbackServer
 from .kvstore import KVStore
+from .oss import OSSBucket
 from .scenario import load
 from .slack import SlackWebhook
 
@@ -26,20 +27,26 @@ __all__ = ["Sandbox", "start", "load"]
 
 
 class Sandbox:
-    """The four emulators of one scenario, each on its own loopback port; a context manager."""
+    """The five emulators of one scenario, each on its own loopback port; a context manager.
+    `oss_objects`: the archive bucket's objects (a dict kept by the caller, so a bucket outlives a run)."""
+
+    ARCHIVE_BUCKET = "backup-report-archive"
+    ARCHIVE_REGION = "cn-hangzhou"  # the region the function runs in, in tests and the demo
 
     def __init__(self, scenario: Scenario, host: str = "127.0.0.1",
-                 kvstore_port: int = 0, dingtalk_port: int = 0, slack_port: int = 0, heartbeat_port: int = 0):
+                 kvstore_port: int = 0, dingtalk_port: int = 0, slack_port: int = 0, heartbeat_port: int = 0,
+                 oss_port: int = 0, oss_objects: dict | None = None):
         self.scenario = scenario
         robot, hook = scenario.dingtalk, scenario.slack
         self.kvstore = KVStore(scenario)
         self.dingtalk = DingTalkRobot(robot.token, robot.secret, keywords=robot.keywords, faults=robot.faults)
         self.slack = SlackWebhook(hook.path, faults=hook.faults)
         self.heartbeat = HeartbeatCheck(scenario.heartbeat.uuid, faults=scenario.heartbeat.faults)
+        self.oss = OSSBucket(self.ARCHIVE_BUCKET, scenario.credentials, self.ARCHIVE_REGION, oss_objects)
         self._servers: list[LoopbackServer] = []
         try:
             for app, port in ((self.kvstore, kvstore_port), (self.dingtalk, dingtalk_port), (self.slack, slack_port),
-                              (self.heartbeat, heartbeat_port)):
+                              (self.heartbeat, heartbeat_port), (self.oss, oss_port)):
                 self._servers.append(LoopbackServer(app, host, port))
         except OSError:  # a port in use: free the ones already bound
             for server in self._servers:
@@ -94,6 +101,14 @@ class Sandbox:
         return f"http://{self._servers[3].address}/{self.scenario.heartbeat.uuid}"
 
     @property
+    def oss_endpoint(self) -> str:
+        return f"http://{self._servers[4].address}"
+
+    def archive_env(self) -> dict[str, str]:
+        """The settings that turn the archive on, into this sandbox's bucket."""
+        return {"ARCHIVE_OSS_BUCKET": self.ARCHIVE_BUCKET, "ARCHIVE_OSS_ENDPOINT": self.oss_endpoint}
+
+    @property
     def regions(self) -> tuple[str, ...]:
         return tuple(sorted(self.scenario.regions))
 
@@ -117,7 +132,7 @@ def start(scenario: str | Path | Mapping | Scenario = "demo", anchor: datetime |
           **options) -> Sandbox:
     """Load `scenario` (name, path, dict, or an already loaded one) and start its emulators.
 
-    `options`: `host`, `kvstore_port`, `dingtalk_port`, `slack_port`, `heartbeat_port` (0 = an ephemeral port).
+    `options`: `host`, `kvstore_port`, `dingtalk_port`, `slack_port`, `heartbeat_port`, `oss_port` (0 = an ephemeral port), `oss_objects`.
     """
     loaded = scenario if isinstance(scenario, Scenario) else load(scenario, anchor)
     return Sandbox(loaded, **options).start()

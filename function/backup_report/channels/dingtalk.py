@@ -188,6 +188,8 @@ def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], le
     if shown < len(items):
         lines.append(more_line(len(items) - shown))
     lines.append(dg.fine_line)
+    if dg.link:  # a pre-signed OSS URL: its query is percent-encoded, so no ) or space ends the link early
+        lines.append(_link(dg.link, dg.link_text))
     footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
     lines.append(f"###### {footer}")
     if mention:

@@ -168,6 +168,8 @@ def _blocks(dg: d.Digest, items: list, shown: int, mention: str = "") -> list[di
     if shown < len(items):
         sections.append([more_line(len(items) - shown)])
     sections.append([dg.fine_line])
+    if dg.link:  # a pre-signed OSS URL: percent-encoded, so no > or | ends the link early
+        sections.append([_link(dg.link, dg.link_text)])
     for lines in sections:
         blocks += [_section(text) for text in _chunks(lines)]
     context = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
