@@ -264,12 +264,15 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
 
 def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> Memory:
     """The archive of this run: the bucket through ARCHIVE_OSS_ENDPOINT (else the function's region's
-    internal endpoint), signed for the function's region, with the run's credentials."""
+    internal endpoint; the page link through its public one), signed for the function's region, with
+    the run's credentials."""
     region = invocation.region or settings.regions[0]
-    url = addresses.endpoint_url(settings.archive_oss_endpoint or oss.default_endpoint(region),
-                                 "oss-cn-hangzhou-internal.aliyuncs.com")
+    example = "oss-cn-hangzhou-internal.aliyuncs.com"
+    url = addresses.endpoint_url(settings.archive_oss_endpoint or oss.default_endpoint(region), example)
+    # The link goes to people's phones: through the endpoint set, else the region's public one.
+    link = url if settings.archive_oss_endpoint else addresses.endpoint_url(oss.public_endpoint(region), example)
     bucket = oss.Bucket(settings.archive_oss_bucket, url, region, invocation.credentials,
-                        connect_timeout=timing.api_connect, read_timeout=timing.api_read)
+                        connect_timeout=timing.api_connect, read_timeout=timing.api_read, link_endpoint_url=link)
     return Memory(bucket, settings.archive_oss_prefix, window.end.astimezone(timezone.utc).date(),
                   timer.trigger_name or invocation.request_id, settings.report_link_days)
 

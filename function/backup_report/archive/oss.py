@@ -42,6 +42,12 @@ def default_endpoint(region: str) -> str:
     return f"oss-{region}-internal.aliyuncs.com"
 
 
+def public_endpoint(region: str) -> str:
+    """The region's public endpoint: the page link's host, since a phone cannot reach the internal one
+    (same source)."""
+    return f"oss-{region}.aliyuncs.com"
+
+
 def day_prefix(prefix: str, day: date) -> str:
     return f"{prefix}{day:%Y/%m/%d}/"
 
@@ -59,14 +65,22 @@ class Listed:
 
 class Bucket:
     """One bucket through one endpoint (`https://host` or loopback `http://host:port`), signed for
-    `region` with `credentials` (access_key_id, access_key_secret, security_token)."""
+    `region` with `credentials` (access_key_id, access_key_secret, security_token); its page links
+    through `link_endpoint_url` when given."""
 
     def __init__(self, bucket: str, endpoint_url: str, region: str, credentials, connect_timeout: float,
-                 read_timeout: float):
-        loopback = endpoint_url.startswith("http://")
+                 read_timeout: float, link_endpoint_url: str = ""):
         self.bucket = bucket
         self.worst_seconds = connect_timeout + read_timeout  # the longest one call can take
-        self._client = oss.Client(oss.config.Config(
+        self._client = self._client_for(endpoint_url, region, credentials, connect_timeout, read_timeout)
+        # Links are signed for the host people open them on (`link_endpoint_url`, else the endpoint).
+        self._links = self._client_for(link_endpoint_url, region, credentials, connect_timeout, read_timeout) \
+            if link_endpoint_url and link_endpoint_url != endpoint_url else self._client
+
+    @staticmethod
+    def _client_for(endpoint_url: str, region: str, credentials, connect_timeout: float, read_timeout: float):
+        loopback = endpoint_url.startswith("http://")
+        return oss.Client(oss.config.Config(
             region=region, endpoint=endpoint_url,
             credentials_provider=oss.credentials.StaticCredentialsProvider(
                 credentials.access_key_id, credentials.access_key_secret, credentials.security_token or None),
@@ -95,7 +109,7 @@ class Bucket:
 
     def presigned_get(self, key: str, days: int) -> str:
         """A GET URL valid `days` (1-7) days, computed locally (no request)."""
-        answer = self._call(lambda: self._client.presign(
+        answer = self._call(lambda: self._links.presign(
             oss.GetObjectRequest(bucket=self.bucket, key=key), expires=timedelta(days=days)))
         return answer.url
 
