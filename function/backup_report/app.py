@@ -243,8 +243,8 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
     if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
         result["changes"] = changes
         # Room is kept for the end ping, and the whole second before FC's deadline that posts keep too.
-        memory.keep(result, findings.checked, settings.owner_tag, {k.value: k.rank for k in Kind},
-                    lambda: started + invocation.timeout_seconds - 1.0 - timing.post_timeout - time.monotonic())
+        memory.keep(result, findings.checked, settings.owner_tag, {k.value: k.rank for k in Kind}, window.end,
+                    rules.grace, lambda: started + invocation.timeout_seconds - 1.0 - timing.post_timeout - time.monotonic())
         result["archive"] = {k: (scrubber.scrub(v) if isinstance(v, str) else v) for k, v in memory.report().items()}
     # The digest may end in "…and N more": each instance that needs attention has its own line here.
     for item in result["instances"]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 from . import drift, oss, page, record
@@ -57,11 +57,12 @@ class Memory:
             self.errors.append(f"no link to the page: {error}")
             return ""
 
-    def keep(self, result: dict, checked, owner_tag: str, ranks: dict[str, int],
-             seconds_left: Callable[[], float]) -> None:
-        """Writes this run's JSON, CSV and page, each while `seconds_left()` leaves room for it."""
+    def keep(self, result: dict, checked, owner_tag: str, ranks: dict[str, int], now: datetime,
+             grace: timedelta, seconds_left: Callable[[], float]) -> None:
+        """Writes this run's JSON, CSV and page (record.document: `now` the window's end, `grace`
+        BACKUP_GRACE_MINUTES), each while `seconds_left()` leaves room for it."""
         previous = self._found[1] if self._found else None
-        document = record.document(result, checked, owner_tag, previous, self.day)
+        document = record.document(result, checked, owner_tag, previous, now, grace)
         try:
             self.written = self.archive.write(document, record.csv_text(document),
                                               page.render(document, self.day, ranks), seconds_left)

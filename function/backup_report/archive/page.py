@@ -21,10 +21,11 @@ STATES = {  # state: (symbol, words, css class)
 STYLE = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:12px;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px;vertical-align:top;text-align:left}
-.cal{display:flex;gap:1px}.cal span{width:12px;height:16px;font-size:10px;text-align:center;border-radius:2px}
+.cal{display:flex;gap:1px;min-width:330px}.cal span{width:10px;height:16px;font-size:9px;line-height:16px;text-align:center;border-radius:2px}
 .done{background:#2e9d4f;color:#fff}.failed{background:#d33;color:#fff}.missing{background:#f39c12;color:#fff}
 .unscheduled{background:#eee;color:#888}.uncreated{background:#fafafa;color:#bbb}.unknown{background:#ccc;color:#444}
-.counts span{margin-right:12px}.detail{color:#555;font-size:12px;max-width:40em}
+.counts span{margin-right:12px}.detail{color:#555;font-size:12px;min-width:16em;max-width:40em}
+.policy{font-size:12px;min-width:10em}
 """
 SCRIPT = """
 const rows=()=>Array.from(document.querySelectorAll('#instances tbody tr'));
@@ -53,6 +54,7 @@ def render(document: dict, today: date, ranks: dict[str, int]) -> str:
     window = document.get("window", {})
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="icon" href="data:,">
 <title>Redis backup report {escape(today.isoformat())}</title><style>{STYLE}</style></head><body>
 <h1>Redis backup report — {escape(document.get("status", ""))}</h1>
 <p>Window {escape(str(window.get("start", "")))} – {escape(str(window.get("end", "")))} (UTC)</p>
@@ -61,8 +63,8 @@ def render(document: dict, today: date, ranks: dict[str, int]) -> str:
 Owner <select id="owner"><option value="">all</option>{_options(owners)}</select>
 Sort <button id="by-verdict" type="button">by verdict</button> <button id="by-name" type="button">by name</button></p>
 <p class="cal-legend">{legend} — last {DAYS} days, oldest first ({escape(days[0].isoformat())} to {escape(today.isoformat())}, UTC)</p>
-<table id="instances"><thead><tr><th>Instance</th><th>Verdict</th><th>Region</th><th>Owner</th><th>Policy</th>
-<th>Last {DAYS} days</th></tr></thead><tbody>
+<table id="instances"><thead><tr><th>Instance</th><th>Verdict</th><th>Last {DAYS} days</th><th>Region</th>
+<th>Owner</th><th>Policy</th></tr></thead><tbody>
 {rows}
 </tbody></table>
 <script>{SCRIPT}</script></body></html>
@@ -77,7 +79,9 @@ def _row(item: dict, days: list[date], ranks: dict[str, int]) -> str:
     calendar = item.get("calendar") or {}
     cells = "".join(_cell(calendar.get(d.isoformat(), ""), d) for d in days)
     policy = item.get("policy") or {}
-    said = (f"{policy.get('period', '?')} {policy.get('slot', '')}; retention {policy.get('retention_days', '?')} days; "
+    period = str(policy.get("period", "?"))
+    period = "daily" if period.count(",") == 6 else ", ".join(day[:3] for day in period.split(","))
+    said = (f"{period} {policy.get('slot', '')}; retention {policy.get('retention_days', '?')} days; "
             f"backup log {({1: 'on', 0: 'off'}).get(policy.get('backup_log'), '?')}") if policy else "not read"
     verdict = str(item.get("verdict", ""))
     name = str(item.get("name", ""))
@@ -85,8 +89,9 @@ def _row(item: dict, days: list[date], ranks: dict[str, int]) -> str:
             f'data-rank="{ranks.get(verdict, 99)}" data-name="{escape(name)}">'
             f'<td><b>{escape(name)}</b><br>{escape(str(item.get("instance_id", "")))}</td>'
             f'<td>{escape(verdict)}<div class="detail">{escape(str(item.get("detail", "")))}</div></td>'
+            f'<td><div class="cal">{cells}</div></td>'
             f'<td>{escape(str(item.get("region", "")))}</td><td>{escape(str(item.get("owner", "")))}</td>'
-            f'<td>{escape(said)}</td><td><div class="cal">{cells}</div></td></tr>')
+            f'<td class="policy">{escape(said)}</td></tr>')
 
 
 def _cell(state: str, day: date) -> str:
@@ -103,11 +108,11 @@ VERDICT_DAY = {"ok": "done", "shrunk": "done", "recovered": "done", "policy": "d
 STRIP = {"✓": "done", "✗": "failed", "○": "missing", "·": "unscheduled", "–": "uncreated"}
 
 
-def calendar(previous: dict | None, entry: dict, today: date) -> dict[str, str]:
-    """An instance's last `DAYS` days {YYYY-MM-DD: state}: the previous run's calendar (`previous`,
-    or None), then this run's history strip (`entry["history"]` from `history_from`, HISTORY_DAYS
-    days, only for an instance that needs attention), then this run's verdict for `today` (the UTC
-    date the window ends; for a fine instance the only day this run judged)."""
+def calendar(previous: dict | None, entry: dict, judged: date | None, today: date) -> dict[str, str]:
+    """An instance's `DAYS` days up to `today` {YYYY-MM-DD: state}: the previous run's calendar
+    (`previous`, or None), then this run's history strip (`entry["history"]` from `history_from`,
+    HISTORY_DAYS days, only for an instance that needs attention), else this run's verdict for the
+    day `judged` (the UTC date of the slot it judged; None when no slot was due)."""
     days = dict((previous or {}).get("calendar") or {})
     if entry.get("history") and entry.get("history_from"):
         first = date.fromisoformat(entry["history_from"])
@@ -115,7 +120,7 @@ def calendar(previous: dict | None, entry: dict, today: date) -> dict[str, str]:
             if symbol in STRIP:
                 days[(first + timedelta(days=n)).isoformat()] = STRIP[symbol]
     state = VERDICT_DAY.get(entry.get("verdict", ""))
-    if state and not entry.get("history"):
-        days[today.isoformat()] = state
+    if state and judged and not entry.get("history"):
+        days[judged.isoformat()] = state
     oldest = (today - timedelta(days=DAYS - 1)).isoformat()
     return {d: v for d, v in sorted(days.items()) if oldest <= d <= today.isoformat() and v in STATES}

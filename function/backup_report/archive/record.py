@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import datetime, timedelta, timezone
 
+from ..judge.schedule import last_due_slot
 from ..model import Checked
 from . import drift, page
 
@@ -13,9 +14,12 @@ CSV_COLUMNS = ("instance_id", "name", "region", "owner", "verdict", "detail", "p
                "retention_days", "backup_log")
 
 
-def document(result: dict, checked: list[Checked], owner_tag: str, previous: dict | None, today: date) -> dict:
+def document(result: dict, checked: list[Checked], owner_tag: str, previous: dict | None, now: datetime,
+             grace: timedelta) -> dict:
     """`result` with each instance's `policy`, `owner` (the OWNER_TAG tag's value) and `calendar`
-    (page.calendar, carried on from the `previous` document's entry of the same instance)."""
+    (page.calendar up to `now`'s UTC date, carried on from the `previous` document's entry of the same
+    instance; a verdict counts for the day of the slot it judged: the last one due by `now`, `grace`
+    after its end, as judge.verdicts reads it)."""
     before = {i.get("instance_id"): i for i in (previous or {}).get("instances", []) if isinstance(i, dict)}
     by_id = {c.instance.instance_id: c for c in checked}
     instances = []
@@ -23,7 +27,10 @@ def document(result: dict, checked: list[Checked], owner_tag: str, previous: dic
         c = by_id[entry["instance_id"]]
         item = {**entry, "owner": c.instance.tag(owner_tag) if owner_tag else "",
                 "policy": drift.policy_json(c.verdict.policy)}
-        item["calendar"] = page.calendar(before.get(entry["instance_id"]), item, today)
+        slot = last_due_slot(c.verdict.policy, now, grace) if c.verdict.policy else None
+        item["calendar"] = page.calendar(before.get(entry["instance_id"]), item,
+                                         slot.start.astimezone(timezone.utc).date() if slot else None,
+                                         now.astimezone(timezone.utc).date())
         instances.append(item)
     return {**result, "instances": instances}
 
