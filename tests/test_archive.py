@@ -146,3 +146,15 @@ def test_the_emulator_checks_v4_signatures_and_serves_presigned_links():
         assert refused.value.code == 403 and b"SignatureDoesNotMatch" in refused.value.read()
     finally:
         server.stop()
+
+
+def test_each_trigger_compares_with_its_own_runs(report):
+    bucket: dict = {}
+    report(fleet(instance("r-payments1")), oss=bucket,
+           event={"triggerTime": "2026-11-28T01:00:00Z", "triggerName": "payments", "payload": "{}"})
+    report(fleet(instance("r-search01")), oss=bucket,
+           event={"triggerTime": "2026-11-28T01:00:00Z", "triggerName": "search", "payload": "{}"})
+    run = report(fleet(instance("r-search01")), oss=bucket, anchor=NEXT_DAY,
+                 event={"triggerTime": NEXT_DAY, "triggerName": "search", "payload": "{}"})
+    assert run.result["archive"]["previous"] == DAY + "search.json"
+    assert run.result["changes"] == []

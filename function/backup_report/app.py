@@ -274,7 +274,7 @@ def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> Me
     bucket = oss.Bucket(settings.archive_oss_bucket, url, region, invocation.credentials,
                         connect_timeout=timing.api_connect, read_timeout=timing.api_read, link_endpoint_url=link)
     return Memory(bucket, settings.archive_oss_prefix, window.end.astimezone(timezone.utc).date(),
-                  timer.trigger_name or invocation.request_id, settings.report_link_days)
+                  timer.trigger_name, invocation.request_id, settings.report_link_days)
 
 
 def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:

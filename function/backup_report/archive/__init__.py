@@ -19,10 +19,11 @@ log = logging.getLogger("backup_report")
 
 class Memory:
     """One run's archive: `bucket` (oss.Bucket), its `prefix`, the window's end `day` (UTC) and the
-    run's name (the trigger's, else the request ID); `link_days` the page link's validity (1-7)."""
+    run's name (the timer trigger's, else the request ID); `link_days` the page link's validity (1-7)."""
 
-    def __init__(self, bucket: oss.Bucket, prefix: str, day: date, run_name: str, link_days: int):
-        self.archive = oss.Archive(bucket, prefix, day, run_name)
+    def __init__(self, bucket: oss.Bucket, prefix: str, day: date, trigger_name: str, request_id: str,
+                 link_days: int):
+        self.archive = oss.Archive(bucket, prefix, day, trigger_name or request_id, same_name=bool(trigger_name))
         self.day, self.link_days = day, link_days
         self._previous: Future | None = None
         self._found: tuple[str, dict] | None = None

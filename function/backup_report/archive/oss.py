@@ -135,17 +135,21 @@ class Archive:
 
     LOOK_BACK_DAYS = 7  # days searched for the previous run: one ListObjectsV2 each, newest first
 
-    def __init__(self, bucket: Bucket, prefix: str, day: date, run_name: str):
+    def __init__(self, bucket: Bucket, prefix: str, day: date, run_name: str, same_name: bool):
         self.bucket, self.prefix, self.day = bucket, prefix, day
+        # A timer's run compares with its own trigger's earlier runs (several teams' triggers share the
+        # prefix, each with its own tags); a manual run with the newest run of any name.
+        self._previous_name = object_name(run_name) + ".json" if same_name else ""
         base = day_prefix(prefix, day) + object_name(run_name)
         self.json_key, self.csv_key, self.html_key = base + ".json", base + ".csv", base + ".html"
 
     def previous(self) -> tuple[str, dict] | None:
-        """The newest earlier run's key and archived document, searched from `day` back
+        """The newest earlier run's key and archived document (of the same trigger, see __init__), searched from `day` back
         LOOK_BACK_DAYS days (at most that many ListObjectsV2 calls and one GetObject); None when
         there is none. Raises ArchiveError (a call failed, or the object is not a JSON object)."""
         for back in range(self.LOOK_BACK_DAYS + 1):
-            found = [o for o in self.bucket.listed(day_prefix(self.prefix, self.day - timedelta(days=back)))
+            found = [o for o in self.bucket.listed(day_prefix(self.prefix, self.day - timedelta(days=back))
+                                                   + self._previous_name)
                      if o.key.endswith(".json") and o.key != self.json_key]
             if found:
                 newest = max(found, key=lambda o: (o.last_modified, o.key))
