@@ -160,3 +160,10 @@ def test_each_trigger_compares_with_its_own_runs(report):
                  event={"triggerTime": NEXT_DAY, "triggerName": "search", "payload": "{}"})
     assert run.result["archive"]["previous"] == DAY + "search.json"
     assert run.result["changes"] == []
+
+
+def test_no_write_is_started_that_could_outlast_fcs_deadline(report):
+    bucket: dict = {}
+    run = report(fleet(instance("r-healthy01")), oss=bucket, timeout=3)
+    assert run.error is None and len(run.dingtalk) == 1 and bucket == {}
+    assert run.result["archive"]["errors"][-1] == DAY + "daily.json not written: out of time before FC's deadline"
