@@ -46,7 +46,7 @@ def test_a_run_with_the_archive_on_writes_json_csv_and_the_page_and_links_it(rep
         ("r-failed01", "failed", "18:00Z-19:00Z"), ("r-healthy01", "ok", "18:00Z-19:00Z")]
     assert bucket[DAY + "daily.html"].content_type.startswith("text/html")
     for text in (run.dingtalk_text, run.slack_text):
-        assert "📄 Report page: every instance, 30 days (link valid 7 days)" in text
+        assert "📄 Report page: every instance, 30 days (link valid up to 7 days)" in text
         url = link_in(text)
         parts = urlsplit(url)
         assert parts.path == "/backup-report-archive/" + DAY + "daily.html"

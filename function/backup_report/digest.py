@@ -51,7 +51,7 @@ class Digest:
 
     @property
     def link_text(self) -> str:
-        return f"📄 Report page: every instance, 30 days (link valid {self.link_days} days)"
+        return f"📄 Report page: every instance, 30 days (link valid up to {self.link_days} days)"
 
     @property
     def needs_post(self) -> bool:

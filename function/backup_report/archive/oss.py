@@ -8,7 +8,9 @@ The SDK signs with V4 (OSS4-HMAC-SHA256) by default (alibabacloud_oss_v2/signer/
 pre-signed URL is valid at most 7 days (presigner.py refuses longer; OSS's "Signature Version 4"
 doc: https://www.alibabacloud.com/help/en/oss/developer-reference/add-signatures-to-urls) and, signed
 with STS credentials, carries the AccessKey ID (x-oss-credential) and the STS token
-(x-oss-security-token) but never the AccessKey secret; it stops working when the token expires.
+(x-oss-security-token) but never the AccessKey secret; it stops working when the token expires,
+whichever comes first ("the minimum validity period takes precedence",
+https://www.alibabacloud.com/help/en/oss/developer-reference/authorize-access-1).
 
 Every call here is bounded (one attempt, the connect and read timeouts given) and raises
 `ArchiveError` with a one-line reason (OSS's error Code, or the exception's type): the caller reports
