@@ -9,7 +9,6 @@ at all, as tests/test_archive.py checks). Console messages come from Chromium's 
 """
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
