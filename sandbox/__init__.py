@@ -1,10 +1,11 @@
-"""The sandbox: R-KVStore, DingTalk, Slack, Feishu, WeCom and heartbeat emulators on loopback, driven by a scenario.
+"""The sandbox: R-KVStore, DingTalk, Slack, Feishu, WeCom, heartbeat and OSS emulators on loopback, driven by a
+scenario.
 
     with sandbox.start("demo", anchor="2026-11-28T01:00Z") as sb:
         os.environ.update(sb.env())   # point the function at the emulators
         ...
         sb.kvstore.calls, sb.dingtalk.messages, sb.slack.messages, sb.feishu.messages, sb.wecom.messages,
-        sb.heartbeat.pings
+        sb.heartbeat.pings, sb.oss.objects
 
 See README.md for the scenario format.
 """
@@ -21,6 +22,7 @@ from .fleet import Credentials, Scenario
 from .heartbeat import HeartbeatCheck
 from .httpserver import LoopbackServer
 from .kvstore import KVStore
+from .oss import OSSBucket
 from .scenario import load
 from .slack import SlackWebhook
 from .wecom import WeComRobot
@@ -29,11 +31,15 @@ __all__ = ["Sandbox", "start", "load"]
 
 
 class Sandbox:
-    """The six emulators of one scenario, each on its own loopback port; a context manager."""
+    """The seven emulators of one scenario, each on its own loopback port; a context manager.
+    `oss_objects`: the archive bucket's objects (a dict kept by the caller, so a bucket outlives a run)."""
+
+    ARCHIVE_BUCKET = "backup-report-archive"
+    ARCHIVE_REGION = "cn-hangzhou"  # the region the function runs in, in tests and the demo
 
     def __init__(self, scenario: Scenario, host: str = "127.0.0.1",
                  kvstore_port: int = 0, dingtalk_port: int = 0, slack_port: int = 0, feishu_port: int = 0,
-                 wecom_port: int = 0, heartbeat_port: int = 0):
+                 wecom_port: int = 0, heartbeat_port: int = 0, oss_port: int = 0, oss_objects: dict | None = None):
         self.scenario = scenario
         robot, hook = scenario.dingtalk, scenario.slack
         self.kvstore = KVStore(scenario)
@@ -43,10 +49,12 @@ class Sandbox:
         self.feishu = FeishuBot(bot.token, bot.secret, keywords=bot.keywords, faults=bot.faults)
         self.wecom = WeComRobot(key.key, faults=key.faults)
         self.heartbeat = HeartbeatCheck(scenario.heartbeat.uuid, faults=scenario.heartbeat.faults)
+        self.oss = OSSBucket(self.ARCHIVE_BUCKET, scenario.credentials, self.ARCHIVE_REGION, oss_objects)
         self._servers: list[LoopbackServer] = []
         try:
             for app, port in ((self.kvstore, kvstore_port), (self.dingtalk, dingtalk_port), (self.slack, slack_port),
-                              (self.feishu, feishu_port), (self.wecom, wecom_port), (self.heartbeat, heartbeat_port)):
+                              (self.feishu, feishu_port), (self.wecom, wecom_port), (self.heartbeat, heartbeat_port),
+                              (self.oss, oss_port)):
                 self._servers.append(LoopbackServer(app, host, port))
         except OSError:  # a port in use: free the ones already bound
             for server in self._servers:
@@ -113,6 +121,14 @@ class Sandbox:
         return f"http://{self._servers[5].address}/{self.scenario.heartbeat.uuid}"
 
     @property
+    def oss_endpoint(self) -> str:
+        return f"http://{self._servers[6].address}"
+
+    def archive_env(self) -> dict[str, str]:
+        """The settings that turn the archive on, into this sandbox's bucket."""
+        return {"ARCHIVE_OSS_BUCKET": self.ARCHIVE_BUCKET, "ARCHIVE_OSS_ENDPOINT": self.oss_endpoint}
+
+    @property
     def regions(self) -> tuple[str, ...]:
         return tuple(sorted(self.scenario.regions))
 
@@ -140,7 +156,7 @@ def start(scenario: str | Path | Mapping | Scenario = "demo", anchor: datetime |
     """Load `scenario` (name, path, dict, or an already loaded one) and start its emulators.
 
     `options`: `host`, `kvstore_port`, `dingtalk_port`, `slack_port`, `feishu_port`, `wecom_port`,
-    `heartbeat_port` (0 = an ephemeral port).
+    `heartbeat_port`, `oss_port` (0 = an ephemeral port), `oss_objects`.
     """
     loaded = scenario if isinstance(scenario, Scenario) else load(scenario, anchor)
     return Sandbox(loaded, **options).start()

@@ -2,7 +2,8 @@
 
 Starts the emulators, runs `index.handler` with `events/timer.json` and a context shaped like
 FC's, then shows what the team would read in DingTalk, Slack, Feishu and WeCom, the pings the
-heartbeat check received, the function's log lines and the result JSON.
+heartbeat check received, the function's log lines and the result JSON; the archive is on (the
+sandbox's OSS bucket), and the report page it wrote is copied to build/demo-report.html.
 """
 from __future__ import annotations
 
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     import index  # the deployed code, unchanged
 
     with sandbox.start(args.scenario, anchor=trigger) as sb:
-        os.environ.update({**sb.env(), **DEMO_SETTINGS})
+        os.environ.update({**sb.env(), **sb.archive_env(), **DEMO_SETTINGS})
         # Credentials come from the context, as on FC: the role's STS token.
         for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"):
             os.environ.pop(name, None)
@@ -147,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
             print(boxed("WeCom (markdown, as the group sees it)", show_wecom(message)) + "\n")
         print(boxed("Heartbeat check (HEARTBEAT_URL, healthchecks.io-style): the pings it received",
                     show_pings(sb.heartbeat.pings)) + "\n")
+        pages = [obj.body for key, obj in sorted(sb.oss.objects.items()) if key.endswith(".html")]
+        if pages:
+            page = ROOT / "build" / "demo-report.html"
+            page.parent.mkdir(exist_ok=True)
+            page.write_bytes(pages[-1])
+            print(f"The report page (ARCHIVE_OSS_BUCKET, the sandbox's OSS bucket): {page}\n")
     print("The function's log lines (what `s logs` shows; one per instance that needs attention, then the run's):")
     print(log.getvalue())
     print("Result JSON (what FC records for the invocation):")

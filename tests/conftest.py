@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +23,7 @@ from sandbox.demo import fc_context
 # The sandbox's own fixtures (`sandbox`, `serve`) for tests that talk to the emulators directly.
 pytest_plugins = ["sandbox.pytest_plugin"]
 
+SIGNED_LINK = re.compile(r"(x-oss-credential|x-oss-security-token)=[^&\s)>|\"]*")
 ANCHOR = "2026-11-28T01:00:00Z"  # Saturday 09:00 in Shanghai; daily slots 18:00Z-19:00Z
 TAG = {"backup-report": "daily"}
 # Settings that leave only DingTalk and Slack configured (sb.env() configures all four channels).
@@ -125,13 +127,17 @@ def report(monkeypatch, caplog):
     """`report(scenario, **settings)` runs index.handler once and returns a Run (sandbox stopped)."""
 
     def run(scenario, settings: dict | None = None, payload=None, event: dict | None = None,
-            anchor: str = ANCHOR, timeout: int = 300, context_credentials: bool = True) -> Run:
+            anchor: str = ANCHOR, timeout: int = 300, context_credentials: bool = True,
+            oss: dict | None = None) -> Run:
         caplog.set_level(logging.DEBUG)
         for name in list(os.environ):
             if name in NAMES or name.startswith("ALIBABA_CLOUD_"):
                 monkeypatch.delenv(name)
-        with sandbox.start(scenario, anchor=anchor) as sb:
-            env = {**sb.env(), "INSTANCE_TAGS": "backup-report=daily", **(settings or {})}
+        # `oss`: the archive bucket's objects (turns ARCHIVE_OSS_BUCKET on); the same dict across runs is
+        # the same bucket, day after day.
+        with sandbox.start(scenario, anchor=anchor, oss_objects=oss) as sb:
+            env = {**sb.env(), **(sb.archive_env() if oss is not None else {}), "INSTANCE_TAGS": "backup-report=daily",
+                   **(settings or {})}
             if context_credentials:
                 for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
                              "ALIBABA_CLOUD_SECURITY_TOKEN"):
@@ -152,8 +158,10 @@ def report(monkeypatch, caplog):
             except Exception as exc:  # the test decides whether an error was expected
                 error = exc
             outcome = Run(sb, result, error, caplog.text, secrets_of(sb, env))
-        texts = [json.dumps(m, ensure_ascii=False) for m in outcome.dingtalk + outcome.slack + outcome.feishu
-                 + outcome.wecom]
+        # The report page's pre-signed link carries the STS key ID and token by design (OSS's V4 query
+        # signature): they are masked here, and the AccessKey secret is still looked for everywhere.
+        texts = [SIGNED_LINK.sub(r"\1=…", json.dumps(m, ensure_ascii=False))
+                 for m in outcome.dingtalk + outcome.slack + outcome.feishu + outcome.wecom]
         texts += [json.dumps(result or {}, ensure_ascii=False), str(error or ""), repr(error), caplog.text]
         texts += [r.getMessage() for r in caplog.records]
         leaked = leaks(texts, outcome.secrets)

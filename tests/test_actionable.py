@@ -146,7 +146,8 @@ def test_a_mention_not_of_slacks_forms_is_refused_before_any_call(report):
     run = report(fleet(instance("r-any00001")),
                  settings={"SLACK_MENTION": "@here <!subteam^S1|x> <https://evil.example|x>", "OWNER_TAG": "a=b",
                            "CONSOLE": "us", "COVERAGE": "yes"})
-    assert run.error is None, "bad settings reach the team as an alert; FC is not made to retry"
+    # A good webhook took the settings alert: the run returns it (issue 15) instead of raising.
+    assert run.error is None and run.result["status"] == "error"
     text = "\n".join(run.result["settings"])
     assert "SLACK_MENTION=" in text and "Slack mentions like <!here>" in text
     assert "OWNER_TAG='a=b' is invalid" in text

@@ -46,7 +46,14 @@ RESOURCES = {
     "kvstore:DescribeLogicInstanceTopology": (r"\*",),
     "kvstore:DescribeRegions": (r"\*",),
     "log:PostLogStoreLogs": (r"acs:log:[^:]+:[^:]+:project/serverless-\*/logstore/default-logs",),
+    # The archive (ARCHIVE_OSS_BUCKET): objects under the default prefix only, in any bucket the deployer
+    # names (https://www.alibabacloud.com/help/en/oss/user-guide/authorization-syntax-and-elements).
+    "oss:PutObject": (r"acs:oss:\*:\*:[a-z0-9*-]+/redis-backup-report/\*",),
+    "oss:GetObject": (r"acs:oss:\*:\*:[a-z0-9*-]+/redis-backup-report/\*",),
+    # ListObjects is a bucket-level action: its resource is the bucket, narrowed by the oss:Prefix condition.
+    "oss:ListObjects": (r"acs:oss:\*:\*:[a-z0-9*-]+",),
 }
+PREFIX_CONDITION = {"StringLike": {"oss:Prefix": "redis-backup-report/*"}}
 POLICY_ACTIONS = set(RESOURCES)
 
 
@@ -168,6 +175,8 @@ def policy_problems(policy):
         actions = st.get("Action")
         actions = {actions} if isinstance(actions, str) else set(actions)
         granted |= actions
+        if "oss:ListObjects" in actions and st.get("Condition") != PREFIX_CONDITION:
+            out.append(f"oss:ListObjects is granted without the condition {PREFIX_CONDITION}")
         resources = st.get("Resource")
         for r in [resources] if isinstance(resources, str) else resources:
             for action in actions:

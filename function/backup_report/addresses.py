@@ -172,3 +172,15 @@ def sdk_proxy_options(protocol: str, host: str, environ: Mapping[str, str] | Non
         if problem:
             raise ValueError(problem)
     return {f"{protocol}_proxy": proxy} if proxy else {}
+
+
+def endpoint_url(endpoint: str, example: str) -> str:
+    """`host[:port]` -> `https://host[:port]`; a full `https://` URL as it is, `http://` only to a loopback
+    host; no path or query. Raises ValueError naming `example`."""
+    if "://" in endpoint:
+        parts = parse_url(endpoint, example)
+        if parts.path.strip("/") or parts.query:
+            raise ValueError(f"{example}: an endpoint has no path or query")
+        return f"{parts.scheme}://{parts.netloc}"
+    parse_host_port(endpoint)
+    return f"https://{endpoint}"

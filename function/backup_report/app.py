@@ -17,7 +17,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
-from . import coverage, digest, heartbeat, redact, regions
+from . import addresses, coverage, digest, heartbeat, redact, regions
+from .archive import Memory, oss
 from .channels.base import Channel, configured
 from .channels.http import Transport
 from .invocation import TimerEvent, read_context, parse_event
@@ -33,6 +34,7 @@ from .window import iso_utc, window_for
 
 log = logging.getLogger("backup_report")
 SKIPPED = "nothing needs attention (NOTIFY_ON=failure)"
+MAX_CHANGE_NOTES = 12  # changes the digest lists; all are in the result
 FINE = {kind.value for kind in Kind if kind.severity is Severity.FINE}
 
 class DeliveryError(RuntimeError):
@@ -194,8 +196,13 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                     limiter=RateLimiter(settings.api_qps), remaining=budget.remaining,
                     connect_timeout=timing.api_connect, read_timeout=timing.api_read,
                     pool_size=settings.max_concurrency)
-    # DescribeRegions and the coverage listings run beside the scan: a slow answer costs the scan no time.
-    with ThreadPoolExecutor(max_workers=2) as side:
+    memory = _memory(settings, invocation, timer, window, timing) if settings.archive_oss_bucket and not dry_run \
+        else None
+    # DescribeRegions, the coverage listings and the previous archived run are read beside the scan:
+    # a slow answer costs the scan no time.
+    with ThreadPoolExecutor(max_workers=3) as side:
+        if memory:
+            memory.read_previous(side)
         offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
         listings = side.submit(lambda: [listed(cloud, r) for r in settings.regions] if settings.coverage else [])
         findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
@@ -215,6 +222,15 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                                 for f in findings.region_failures]
     dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings), invocation.request_id,
                       coverage=tuple(covered), console=settings.console, owner_tag=settings.owner_tag)
+    instances = [{"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region,
+                  "verdict": c.verdict.kind.value, "detail": c.verdict.detail, **_history_json(c.verdict)}
+                 for c in findings.checked]
+    changes: list[str] = []
+    if memory:
+        changes = memory.changes(instances, findings.checked, {f.region for f in findings.region_failures}, budget.remaining())
+        shown = changes[:MAX_CHANGE_NOTES] + ([f"…and {len(changes) - MAX_CHANGE_NOTES} more changes (all are in "
+                                              "the run's result)"] if len(changes) > MAX_CHANGE_NOTES else [])
+        dg = replace(dg, notes=dg.notes + tuple(shown), link=memory.link(), link_days=settings.report_link_days)
 
     # Channels post at the same time, each post within its own whole deadline, every retry and wait
     # over a second before FC's: one hung or drip-feeding channel never costs the other its post.
@@ -223,13 +239,17 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
         "status": dg.status,
         "window": {"start": iso_utc(window.start), "end": iso_utc(window.end)},
         "counts": digest.counts(findings),
-        "instances": [{"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region,
-                       "verdict": c.verdict.kind.value, "detail": c.verdict.detail, **_history_json(c.verdict)}
-                      for c in findings.checked],
+        "instances": instances,
         "unchecked_regions": [{"region": f.region, "error": str(f.error)} for f in findings.region_failures],
         "coverage": [coverage.as_json(c) for c in covered],
         "deliveries": [_delivery_json(d, scrubber) for d in deliveries],
     }
+    if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
+        result["changes"] = changes
+        # Room is kept for the end ping, and the whole second before FC's deadline that posts keep too.
+        memory.keep(result, findings.checked, settings.owner_tag, {k.value: k.rank for k in Kind}, window.end,
+                    rules.grace, lambda: started + invocation.timeout_seconds - 1.0 - timing.post_timeout - time.monotonic())
+        result["archive"] = {k: (scrubber.scrub(v) if isinstance(v, str) else v) for k, v in memory.report().items()}
     # The digest may end in "…and N more": each instance that needs attention has its own line here.
     for item in result["instances"]:
         if item["verdict"] not in FINE:
@@ -244,6 +264,21 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
         "unchecked_regions": len(findings.region_failures), "deliveries": result["deliveries"],
         "duration_ms": int((time.monotonic() - started) * 1000)}, ensure_ascii=False))
     return result
+
+
+def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> Memory:
+    """The archive of this run: the bucket through ARCHIVE_OSS_ENDPOINT (else the function's region's
+    internal endpoint; the page link through its public one), signed for the function's region, with
+    the run's credentials."""
+    region = invocation.region or settings.regions[0]
+    example = "oss-cn-hangzhou-internal.aliyuncs.com"
+    url = addresses.endpoint_url(settings.archive_oss_endpoint or oss.default_endpoint(region), example)
+    # The link goes to people's phones: through the endpoint set, else the region's public one.
+    link = url if settings.archive_oss_endpoint else addresses.endpoint_url(oss.public_endpoint(region), example)
+    bucket = oss.Bucket(settings.archive_oss_bucket, url, region, invocation.credentials,
+                        connect_timeout=timing.api_connect, read_timeout=timing.api_read, link_endpoint_url=link)
+    return Memory(bucket, settings.archive_oss_prefix, window.end.astimezone(timezone.utc).date(),
+                  timer.trigger_name, invocation.request_id, settings.report_link_days)
 
 
 def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:

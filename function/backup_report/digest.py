@@ -46,6 +46,12 @@ class Digest:
     scope_line: str
     request_id: str
     notes: tuple[str, ...] = ()  # outside text, one line each, under the headline (a settings alert's problems)
+    link: str = ""  # the report page's pre-signed URL (ARCHIVE_OSS_BUCKET), shown as LINK_TEXT under the fine line
+    link_days: int = 0  # how long the link is valid
+
+    @property
+    def link_text(self) -> str:
+        return f"📄 Report page: every instance, 30 days (link valid up to {self.link_days} days)"
 
     @property
     def needs_post(self) -> bool:

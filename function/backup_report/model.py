@@ -222,6 +222,7 @@ class Verdict:
     kind: Kind
     detail: str
     history: History | None = None  # the last scheduled days, for an instance that needs attention
+    policy: BackupPolicy | None = None  # the policy it was judged by (None when it could not be read)
 
     @property
     def severity(self) -> Severity:

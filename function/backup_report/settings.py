@@ -41,6 +41,10 @@ CONSOLE = "CONSOLE"
 OWNER_TAG = "OWNER_TAG"
 SLACK_MENTION = "SLACK_MENTION"
 HEARTBEAT_URL = "HEARTBEAT_URL"
+ARCHIVE_OSS_BUCKET = "ARCHIVE_OSS_BUCKET"
+ARCHIVE_OSS_PREFIX = "ARCHIVE_OSS_PREFIX"
+ARCHIVE_OSS_ENDPOINT = "ARCHIVE_OSS_ENDPOINT"
+REPORT_LINK_DAYS = "REPORT_LINK_DAYS"
 
 NAMES = (
     INSTANCE_TAGS, REGIONS, LOOKBACK_HOURS, NOTIFY_ON, DINGTALK_WEBHOOK, DINGTALK_SECRET,
@@ -48,6 +52,7 @@ NAMES = (
     TIMEZONE, SIZE_DROP_PERCENT, HISTORY_DAYS,
     BACKUP_GRACE_MINUTES, MAX_CONCURRENCY, API_QPS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL,
     MIN_RETENTION_DAYS, MIN_BACKUPS_PER_WEEK, REQUIRE_BACKUP_LOG, COVERAGE, CONSOLE, OWNER_TAG, SLACK_MENTION, HEARTBEAT_URL,
+    ARCHIVE_OSS_BUCKET, ARCHIVE_OSS_PREFIX, ARCHIVE_OSS_ENDPOINT, REPORT_LINK_DAYS,
 )
 
 MAX_TAGS = 5  # DescribeInstances takes Tag.1 … Tag.5
@@ -120,6 +125,10 @@ class Settings:
     owner_tag: str = ""
     slack_mention: tuple[str, ...] = ()
     heartbeat_url: str = field(default="", repr=False)
+    archive_oss_bucket: str = ""  # "": no archive, the run is stateless
+    archive_oss_prefix: str = "redis-backup-report/"
+    archive_oss_endpoint: str = ""  # "": the region's internal endpoint (archive.oss.default_endpoint)
+    report_link_days: int = 7
 
     @property
     def tz(self) -> ZoneInfo:
@@ -192,6 +201,11 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
         owner_tag=get(OWNER_TAG, parse_tag_key, ""),
         slack_mention=get(SLACK_MENTION, parse_slack_mention, ()),
         heartbeat_url=get(HEARTBEAT_URL, parse_heartbeat_url, ""),
+        archive_oss_bucket=get(ARCHIVE_OSS_BUCKET, parse_bucket, ""),
+        archive_oss_prefix=get(ARCHIVE_OSS_PREFIX, parse_prefix, "redis-backup-report/"),
+        archive_oss_endpoint=get(ARCHIVE_OSS_ENDPOINT, parse_oss_endpoint, ""),
+        # A V4 pre-signed URL is valid at most 7 days (alibabacloud_oss_v2/presigner.py).
+        report_link_days=get(REPORT_LINK_DAYS, int_in(1, 7), 7),
     )
     if values["kvstore_endpoint"]:
         # The SDK's route to the endpoint: https, or http to a loopback host that no proxy carries.
@@ -403,4 +417,31 @@ def parse_endpoint(text: str) -> str:
         addresses.parse_host_port(text)
     except ValueError as exc:
         raise ValueError(f"{accepted}: {exc}") from None
+    return text
+
+
+def parse_bucket(text: str) -> str:
+    # https://www.alibabacloud.com/help/en/oss/user-guide/bucket-naming-conventions
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", text):
+        raise ValueError("an OSS bucket name: 3-63 lowercase letters, digits and hyphens, starting and "
+                         "ending with a letter or digit, like my-audit-bucket")
+    return text
+
+
+def parse_prefix(text: str) -> str:
+    # Object names: UTF-8, 1-1023 bytes, not starting with / or \
+    # (https://www.alibabacloud.com/help/en/oss/user-guide/object-naming-conventions).
+    if text.startswith(("/", "\\")) or not text.endswith("/") or CONTROL.search(text) or "\\" in text \
+            or len(text.encode()) > 900 or "//" in text:
+        raise ValueError("a folder of the bucket ending in '/', not starting with '/', like redis-backup-report/ "
+                         "(no control characters, backslashes or empty parts)")
+    return text
+
+
+def parse_oss_endpoint(text: str) -> str:
+    try:
+        addresses.endpoint_url(text, "oss-cn-hangzhou-internal.aliyuncs.com")
+    except ValueError as exc:
+        raise ValueError(f"an OSS endpoint like oss-cn-hangzhou-internal.aliyuncs.com (https) or "
+                         f"http://127.0.0.1:9000 (a loopback test server only): {exc}") from None
     return text

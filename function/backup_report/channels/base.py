@@ -107,7 +107,7 @@ def body_blocks(dg: "Digest", items: list, shown: int, show: Callable[[str, int]
     """The digest's body as blocks of lines, in the order every channel shows it: the settings
     alert's problems; the regions not checked, first among the alerts (a region not checked hides all
     its instances); each verdict group's heading and its first `shown` items (`digest.flat` order);
-    "…and N more"; the fine line. `show(text, max_chars)` and `link(url, shown)` are the channel's
+    "…and N more"; the fine line; the report page's link (the archive). `show(text, max_chars)` and `link(url, shown)` are the channel's
     way with outside text and links, `bold` its emphasis, `bullet` its list mark."""
     from .. import digest as d  # digest is channel-neutral and never imports a channel
 
@@ -124,4 +124,6 @@ def body_blocks(dg: "Digest", items: list, shown: int, show: Callable[[str, int]
     if shown < len(items):
         blocks.append([more_line(len(items) - shown)])
     blocks.append([dg.fine_line])
+    if dg.link:  # the report page: a pre-signed OSS URL, percent-encoded, so no ), > or | ends the link early
+        blocks.append([link(dg.link, dg.link_text)])
     return blocks

@@ -60,7 +60,7 @@ def decide(instance: Instance, reading: Reading, window: Window, rules: Rules,
                           cluster_sets=reading.source == "DescribeClusterBackupList")
     if problems and verdict.severity.value != "alert":
         # The data behind a fine verdict is in doubt: say it could not be checked, never fine.
-        return Verdict(Kind.ERROR, "; ".join(problems))
+        return Verdict(Kind.ERROR, "; ".join(problems), policy=reading.policy)
     if problems:  # an alert stands, and says what else was odd in what the API answered
         verdict = Verdict(verdict.kind, "; ".join([verdict.detail] + problems))
     verdict = details.account_for_status(instance, verdict, placed, window.end)
@@ -69,7 +69,7 @@ def decide(instance: Instance, reading: Reading, window: Window, rules: Rules,
         # Only what needs attention carries its strip; an `error`'s records are in doubt.
         verdict = replace(verdict, history=history.read(instance, reading, placed, window.end, rules.grace,
                                                         rules.history_days, rules.tz))
-    return verdict
+    return replace(verdict, policy=reading.policy)  # the archive keeps it, to tell a changed policy
 
 
 def needs_tasks(verdict: Verdict) -> bool:

@@ -1,0 +1,92 @@
+"""The run's memory and evidence in OSS (ARCHIVE_OSS_BUCKET): the objects (oss.py), the report page
+(page.py), what the archive keeps (record.py) and what changed since the last run (drift.py).
+
+`Memory` is the run's side of it: read the previous run beside the scan, say what changed and link
+the page in the digest, write this run's objects after the digest is posted. Every failure is kept
+in `report()` (the result's `archive`) and the log; none is raised, none fails the run.
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from . import drift, oss, page, record
+
+log = logging.getLogger("backup_report")
+
+
+class Memory:
+    """One run's archive: `bucket` (oss.Bucket), its `prefix`, the window's end `day` (UTC) and the
+    run's name (the timer trigger's, else the request ID); `link_days` the page link's validity (1-7)."""
+
+    def __init__(self, bucket: oss.Bucket, prefix: str, day: date, trigger_name: str, request_id: str,
+                 link_days: int):
+        self.archive = oss.Archive(bucket, prefix, day, trigger_name or request_id, same_name=bool(trigger_name))
+        self.day, self.link_days = day, link_days
+        self._previous: Future | None = None
+        self._found: tuple[str, dict] | None = None
+        self.errors: list[str] = []
+        self.written: list[str] = []
+
+    def read_previous(self, pool: ThreadPoolExecutor) -> None:
+        """Starts reading the previous run in `pool` (beside the scan)."""
+        self._previous = pool.submit(self.archive.previous)
+
+    def changes(self, instances: list[dict], checked, unchecked_regions: set[str], wait: float) -> list[str]:
+        """What changed since the previous run (drift.changes), waiting at most `wait` seconds for it.
+        `instances`: the result's entries, one per `checked` instance, in the same order."""
+        try:
+            self._found = self._previous.result(timeout=max(0.0, wait)) if self._previous else None
+        except FutureTimeout:
+            self.errors.append("the previous run was not read in time")
+        except oss.ArchiveError as error:
+            self.errors.append(f"the previous run was not read: {error}")
+        if self._found is None:
+            return []
+        key, previous = self._found
+        when = _when(key, self.archive.prefix, self.day)
+        current = [{**entry, "policy": drift.policy_json(c.verdict.policy)} for entry, c in zip(instances, checked)]
+        return drift.changes(previous.get("instances") or [], current, unchecked_regions, when)
+
+    def link(self) -> str:
+        """The page's pre-signed GET URL ("" when it could not be made); computed locally."""
+        try:
+            return self.archive.bucket.presigned_get(self.archive.html_key, self.link_days)
+        except oss.ArchiveError as error:
+            self.errors.append(f"no link to the page: {error}")
+            return ""
+
+    def keep(self, result: dict, checked, owner_tag: str, ranks: dict[str, int], now: datetime,
+             grace: timedelta, seconds_left: Callable[[], float]) -> None:
+        """Writes this run's JSON, CSV and page (record.document: `now` the window's end, `grace`
+        BACKUP_GRACE_MINUTES), each while `seconds_left()` leaves room for it."""
+        previous = self._found[1] if self._found else None
+        document = record.document(result, checked, owner_tag, previous, now, grace)
+        try:
+            self.written = self.archive.write(document, record.csv_text(document),
+                                              page.render(document, self.day, ranks), seconds_left)
+        except oss.ArchiveError as error:
+            self.errors.append(str(error))
+
+    def report(self) -> dict:
+        """The result's `archive`: ok, the keys written, the previous run's key, what failed."""
+        out: dict = {"ok": not self.errors, "written": self.written,
+                     "previous": self._found[0] if self._found else None}
+        if self.errors:
+            out["errors"] = self.errors
+            log.warning("archive: %s", "; ".join(self.errors))
+        return out
+
+
+def _when(key: str, prefix: str, today: date) -> str:
+    """How a change line names the previous run: "earlier today", "yesterday" or "on YYYY-MM-DD"."""
+    try:
+        y, m, d = key[len(prefix):].split("/")[:3]
+        day = date(int(y), int(m), int(d))
+    except ValueError:
+        return "last time"
+    if day == today:
+        return "earlier today"
+    return "yesterday" if day == today - timedelta(days=1) else f"on {day.isoformat()}"

@@ -1,0 +1,147 @@
+"""OSS emulator: one bucket, path-style on loopback (`/<bucket>/<key>`), objects in memory.
+
+Requests are signed with V4 (OSS4-HMAC-SHA256), the signing version `alibabacloud-oss-v2` uses by
+default, and checked here from OSS's own description of it ("Signature Version 4",
+https://www.alibabacloud.com/help/en/oss/developer-reference/recommend-to-use-signature-version-4):
+canonical request = verb, canonical URI (`/bucket/key`, percent-encoded but for '/'), the sorted
+query, the `x-oss-*`, Content-Type and Content-MD5 headers (plus any listed as AdditionalHeaders),
+the additional header names, and the payload hash (UNSIGNED-PAYLOAD); string to sign =
+"OSS4-HMAC-SHA256", the timestamp, the scope `<date>/<region>/oss/aliyun_v4_request` and the
+canonical request's SHA-256; the key is HMAC-SHA256 chained over "aliyun_v4"+secret, date, region,
+"oss", "aliyun_v4_request". A pre-signed URL carries the same in `x-oss-*` query parameters and is
+refused once `x-oss-date` + `x-oss-expires` has passed (403 AccessDenied, "Request has expired").
+The STS token must come with the request (`x-oss-security-token`).
+
+Operations: PutObject (PUT), GetObject (GET), ListObjectsV2 (GET `/<bucket>?list-type=2&prefix=`),
+answered in OSS's XML (https://www.alibabacloud.com/help/en/oss/developer-reference/listobjectsv2);
+errors as OSS's `<Error><Code>…` document (SignatureDoesNotMatch, InvalidAccessKeyId, NoSuchKey,
+NoSuchBucket, AccessDenied). `down = True` answers every request 503 (a failing OSS).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote, unquote
+from xml.sax.saxutils import escape
+
+from sandbox.httpserver import Reply
+
+SIGNED_DEFAULT = ("content-type", "content-md5")
+
+
+@dataclass
+class StoredObject:
+    body: bytes
+    content_type: str
+    last_modified: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+def _error(status: int, code: str, message: str) -> Reply:
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{escape(message)}</Message>'
+           f"<RequestId>5C3D9175B6FC201293AD4890</RequestId><HostId>oss.sandbox</HostId></Error>")
+    return Reply(status, xml.encode(), {"Content-Type": "application/xml", "x-oss-request-id": "5C3D9175B6FC201293AD4890"})
+
+
+def _key(secret: str, day: str, region: str) -> bytes:
+    key = hmac.new(("aliyun_v4" + secret).encode(), day.encode(), hashlib.sha256).digest()
+    for part in (region, "oss", "aliyun_v4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+class OSSBucket:
+    """One bucket named `bucket`, for the credentials given; `.objects` key -> StoredObject (shareable
+    between sandboxes, as a bucket outlives a run); `.requests` (method, key or '?list') in order."""
+
+    down = False  # True: every request is answered 503 ServiceUnavailable (set on the class for a whole run)
+
+    def __init__(self, bucket: str, credentials, region: str = "cn-hangzhou", objects: dict | None = None):
+        self.bucket, self.credentials, self.region = bucket, credentials, region
+        self.objects: dict[str, StoredObject] = {} if objects is None else objects
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def handle_request(self, method, path, query, headers, body, raw_query):
+        with self._lock:
+            bucket, _, key = path.lstrip("/").partition("/")
+            key = unquote(key)
+            self.requests.append((method, key or "?list"))
+            if self.down:
+                return _error(503, "ServiceUnavailable", "Please reduce your request rate.")
+            if bucket != self.bucket:
+                return _error(404, "NoSuchBucket", "The specified bucket does not exist.")
+            refused = self._refused(method, path, headers, raw_query, query)
+            if refused:
+                return refused
+            if method == "PUT" and key:
+                self.objects[key] = StoredObject(body, headers.get("content-type", "application/octet-stream"))
+                return Reply(200, b"", {"ETag": '"' + hashlib.md5(body).hexdigest().upper() + '"'})
+            if method == "GET" and key:
+                found = self.objects.get(key)
+                if found is None:
+                    return _error(404, "NoSuchKey", "The specified key does not exist.")
+                return Reply(200, found.body, {"Content-Type": found.content_type})
+            if method == "GET" and query.get("list-type") == "2":
+                return self._list(query.get("prefix", ""), int(query.get("max-keys", "100")))
+            return _error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+
+    def _list(self, prefix: str, max_keys: int) -> Reply:
+        keys = sorted(k for k in self.objects if k.startswith(prefix))[:max_keys]
+        contents = "".join(
+            f"<Contents><Key>{escape(k)}</Key><LastModified>"
+            f"{self.objects[k].last_modified.strftime('%Y-%m-%dT%H:%M:%S.000Z')}</LastModified>"
+            f"<ETag>\"x\"</ETag><Type>Normal</Type><Size>{len(self.objects[k].body)}</Size>"
+            f"<StorageClass>Standard</StorageClass></Contents>" for k in keys)
+        xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>{self.bucket}</Name>'
+               f"<Prefix>{escape(prefix)}</Prefix><MaxKeys>{max_keys}</MaxKeys><Delimiter></Delimiter>"
+               f"<IsTruncated>false</IsTruncated><KeyCount>{len(keys)}</KeyCount>{contents}</ListBucketResult>")
+        return Reply(200, xml.encode(), {"Content-Type": "application/xml"})
+
+    def _refused(self, method, path, headers, raw_query, query) -> Reply | None:
+        """None when the request is signed with V4 by the bucket's credentials, else OSS's error."""
+        pairs = [p.partition("=") for p in raw_query.split("&") if p]
+        if "x-oss-signature" in query:  # a pre-signed URL
+            credential = unquote(query.get("x-oss-credential", ""))
+            stamp, signature = query.get("x-oss-date", ""), query["x-oss-signature"]
+            token = query.get("x-oss-security-token", "")
+            additional = [h for h in query.get("x-oss-additional-headers", "").split(";") if h]
+            pairs = [(k, s, v) for k, s, v in pairs if k != "x-oss-signature"]
+            try:
+                expires = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) \
+                    + timedelta(seconds=int(query.get("x-oss-expires", "0")))
+            except ValueError:
+                return _error(400, "InvalidArgument", "x-oss-date or x-oss-expires cannot be read")
+            if expires < datetime.now(timezone.utc):
+                return _error(403, "AccessDenied", "Request has expired.")
+            payload = "UNSIGNED-PAYLOAD"
+        else:
+            auth = headers.get("authorization", "")
+            if not auth.startswith("OSS4-HMAC-SHA256 "):
+                return _error(403, "AccessDenied", "Only V4 signatures are accepted by this emulator.")
+            fields = dict(p.strip().partition("=")[::2] for p in auth[len("OSS4-HMAC-SHA256 "):].split(","))
+            credential, signature = fields.get("Credential", ""), fields.get("Signature", "")
+            additional = [h for h in fields.get("AdditionalHeaders", "").split(";") if h]
+            stamp, token = headers.get("x-oss-date", ""), headers.get("x-oss-security-token", "")
+            payload = headers.get("x-oss-content-sha256", "UNSIGNED-PAYLOAD")
+        key_id, _, scope = credential.partition("/")
+        if key_id != self.credentials.access_key_id:
+            return _error(403, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.")
+        if (self.credentials.security_token or "") != unquote(token):
+            return _error(403, "InvalidSecurityToken", "The security token you provided is invalid.")
+        signed = sorted((k, v.strip()) for k, v in headers.items()
+                        if k.startswith("x-oss-") or k in SIGNED_DEFAULT or k in additional)
+        canonical = "\n".join([
+            method, quote(unquote(path), safe="/"),
+            "&".join(f"{k}={v}" if v else k for k, _, v in sorted(pairs)),
+            "".join(f"{k}:{v}\n" for k, v in signed), ";".join(additional), payload])
+        to_sign = "\n".join(["OSS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        day, region = stamp[:8], scope.split("/")[1] if scope.count("/") >= 3 else ""
+        expected = hmac.new(_key(self.credentials.access_key_secret, day, region), to_sign.encode(),
+                            hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature) or region != self.region:
+            return _error(403, "SignatureDoesNotMatch",
+                          "The request signature we calculated does not match the signature you provided.")
+        return None

@@ -1,0 +1,169 @@
+"""The archive (ARCHIVE_OSS_BUCKET): each run's JSON, CSV and report page in OSS, the page linked from
+the message, and what changed since the previous run. Through index.handler against the sandbox's
+OSS emulator (`sandbox/oss.py`, V4 signatures checked), one bucket kept across runs."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from types import SimpleNamespace
+from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.request import urlopen
+from urllib.error import HTTPError
+
+import pytest
+
+from backup_report.archive.oss import ArchiveError, Bucket
+from conftest import DAILY, fleet, instance
+from sandbox.httpserver import LoopbackServer
+from sandbox.oss import OSSBucket
+
+DAY = "redis-backup-report/2026/11/28/"
+NEXT_DAY = "2026-11-29T01:00:00Z"
+HOSTILE = '<img src=x onerror=alert(1)>"&'
+
+
+def link_in(text: str) -> str:
+    found = re.findall(r"http://127\.0\.0\.1:[0-9]+/backup-report-archive/[^\s)>|]+", text)
+    assert len(found) == 1, text
+    return found[0]
+
+
+def test_a_run_with_the_archive_on_writes_json_csv_and_the_page_and_links_it(report):
+    bucket: dict = {}
+    run = report(fleet(instance("r-healthy01"), instance("r-failed01", latest={"status": "Failed"})), oss=bucket)
+    assert sorted(bucket) == [DAY + "daily.csv", DAY + "daily.html", DAY + "daily.json"]
+    assert run.result["archive"] == {"ok": True, "written": [DAY + "daily.json", DAY + "daily.csv", DAY + "daily.html"],
+                                     "previous": None}
+    assert run.result["changes"] == []
+    kept = json.loads(bucket[DAY + "daily.json"].body)
+    assert {i["instance_id"]: i["verdict"] for i in kept["instances"]} == {"r-failed01": "failed", "r-healthy01": "ok"}
+    assert kept["instances"][1]["policy"] == {"period": DAILY["period"], "slot": "18:00Z-19:00Z",
+                                              "retention_days": 7, "backup_log": 0}
+    rows = list(csv.DictReader(io.StringIO(bucket[DAY + "daily.csv"].body.decode())))
+    assert [(r["instance_id"], r["verdict"], r["slot"]) for r in rows] == [
+        ("r-failed01", "failed", "18:00Z-19:00Z"), ("r-healthy01", "ok", "18:00Z-19:00Z")]
+    assert bucket[DAY + "daily.html"].content_type.startswith("text/html")
+    for text in (run.dingtalk_text, run.slack_text):
+        assert "📄 Report page: every instance, 30 days (link valid up to 7 days)" in text
+        url = link_in(text)
+        parts = urlsplit(url)
+        assert parts.path == "/backup-report-archive/" + DAY + "daily.html"
+        query = parse_qs(parts.query)
+        assert query["x-oss-signature-version"] == ["OSS4-HMAC-SHA256"]
+        assert 6 * 86400 < int(query["x-oss-expires"][0]) <= 7 * 86400
+        assert run.sandbox.credentials.access_key_secret not in unquote(url)
+
+
+def test_the_next_day_reports_a_vanished_instance_a_shortened_retention_and_a_new_one(report):
+    bucket: dict = {}
+    policy = {**DAILY, "retention": 7, "backup_log": 1}
+    report(fleet(instance("r-gone01"), instance("r-keep01", policy=policy)), oss=bucket)
+    run = report(fleet(instance("r-keep01", policy={**policy, "retention": 3, "backup_log": 0}), instance("r-new01")),
+                 oss=bucket, anchor=NEXT_DAY)
+    assert run.result["archive"]["previous"] == DAY + "daily.json"
+    assert run.result["changes"] == [
+        "no longer reported: r-gone01 (gone01-cache, ok yesterday) — released or untagged?",
+        "newly reported: r-new01 (new01-cache)",
+        "r-keep01 (keep01-cache): retention shortened from 7 to 3 days",
+        "r-keep01 (keep01-cache): backup log (data flashback) turned off",
+    ]
+    assert "no longer reported: r-gone01 (gone01-cache, ok yesterday) — released or untagged?" in run.slack_text
+    assert "retention shortened from 7 to 3 days" in run.dingtalk_text
+    assert "redis-backup-report/2026/11/29/daily.json" in bucket
+    # The calendar carries on: yesterday's day is still there for the instance that stayed.
+    kept = json.loads(bucket["redis-backup-report/2026/11/29/daily.json"].body)
+    keep = next(i for i in kept["instances"] if i["instance_id"] == "r-keep01")
+    assert keep["calendar"] == {"2026-11-27": "done", "2026-11-28": "done"}
+
+
+def test_without_the_archive_the_run_is_stateless(report):
+    run = report(fleet(instance("r-healthy01")))
+    assert "archive" not in run.result and "changes" not in run.result
+    assert "Report page" not in run.dingtalk_text + run.slack_text
+
+
+def test_a_failing_oss_never_costs_the_digest(report, monkeypatch):
+    bucket: dict = {}
+    monkeypatch.setattr(OSSBucket, "down", True, raising=False)
+    run = report(fleet(instance("r-healthy01")), oss=bucket)
+    assert run.error is None and run.pings == ["start", "success"]
+    assert len(run.dingtalk) == 1 and len(run.slack) == 1
+    assert bucket == {}
+    archive = run.result["archive"]
+    assert archive["ok"] is False and archive["written"] == []
+    assert archive["errors"] == ["the previous run was not read: OSS ServiceUnavailable (HTTP 503)",
+                                 DAY + "daily.json not written: OSS ServiceUnavailable (HTTP 503)"]
+    assert "archive: the previous run was not read" in run.logs
+
+
+def test_an_unreachable_oss_never_costs_the_digest(report):
+    run = report(fleet(instance("r-healthy01")), oss={}, settings={"ARCHIVE_OSS_ENDPOINT": "http://127.0.0.1:9"})
+    assert run.error is None and len(run.dingtalk) == 1 and run.result["archive"]["ok"] is False
+    assert run.result["archive"]["errors"] == [
+        "the previous run was not read: RequestError: OSS did not answer",
+        DAY + "daily.json not written: RequestError: OSS did not answer"], run.result["archive"]
+
+
+def test_the_page_escapes_hostile_names(report):
+    bucket: dict = {}
+    report(fleet(instance("r-hostile01", name=HOSTILE)), oss=bucket)
+    html = bucket[DAY + "daily.html"].body.decode()
+    assert HOSTILE not in html and "&lt;img src=x onerror=alert(1)&gt;&quot;&amp;" in html
+    loads = re.findall(r"\b(?:src|href)=\"([^\"]*)\"|url\(|@import|//", html)
+    assert loads == ["data:,"], "the page loads nothing from outside (its icon is an empty data: URL)"
+
+
+@pytest.mark.parametrize("settings, problem", [
+    ({"ARCHIVE_OSS_BUCKET": "My_Bucket"}, "ARCHIVE_OSS_BUCKET='My_Bucket' is invalid: an OSS bucket name"),
+    ({"ARCHIVE_OSS_PREFIX": "/abs/"}, "ARCHIVE_OSS_PREFIX='/abs/' is invalid: a folder of the bucket ending in '/'"),
+    ({"ARCHIVE_OSS_ENDPOINT": "http://oss-cn-hangzhou.aliyuncs.com"},
+     "ARCHIVE_OSS_ENDPOINT='http://oss-cn-hangzhou.aliyuncs.com' is invalid: an OSS endpoint like"),
+    ({"REPORT_LINK_DAYS": "8"}, "REPORT_LINK_DAYS='8' is invalid: a whole number from 1 to 7"),
+])
+def test_bad_archive_settings_are_named_before_any_call(report, settings, problem):
+    run = report(fleet(instance("r-healthy01")), oss={}, settings=settings)
+    assert run.calls() == [] and run.sandbox.oss.requests == []
+    assert any(p.startswith(problem) for p in run.result["settings"]), run.result["settings"]
+
+
+def test_the_emulator_checks_v4_signatures_and_serves_presigned_links():
+    creds = SimpleNamespace(access_key_id="STS.NTestKeyId01", access_key_secret="TestSecret0123456789",
+                            security_token="CAIS+test/token==")
+    emulator = OSSBucket("audit-bucket", creds)
+    server = LoopbackServer(emulator).start()
+    try:
+        good = Bucket("audit-bucket", f"http://{server.address}", "cn-hangzhou", creds, 2, 2)
+        good.put("p/a.html", b"<p>hi</p>", "text/html")
+        assert urlopen(good.presigned_get("p/a.html", 1)).read() == b"<p>hi</p>"
+        assert [o.key for o in good.listed("p/")] == ["p/a.html"]
+        wrong = SimpleNamespace(access_key_id=creds.access_key_id, access_key_secret="NotTheSecret0000",
+                                security_token=creds.security_token)
+        with pytest.raises(ArchiveError, match=r"^OSS SignatureDoesNotMatch \(HTTP 403\)$"):
+            Bucket("audit-bucket", f"http://{server.address}", "cn-hangzhou", wrong, 2, 2).get("p/a.html")
+        tampered = good.presigned_get("p/a.html", 1).replace("p/a.html", "p/b.html")
+        with pytest.raises(HTTPError) as refused:
+            urlopen(tampered)
+        assert refused.value.code == 403 and b"SignatureDoesNotMatch" in refused.value.read()
+    finally:
+        server.stop()
+
+
+def test_each_trigger_compares_with_its_own_runs(report):
+    bucket: dict = {}
+    report(fleet(instance("r-payments1")), oss=bucket,
+           event={"triggerTime": "2026-11-28T01:00:00Z", "triggerName": "payments", "payload": "{}"})
+    report(fleet(instance("r-search01")), oss=bucket,
+           event={"triggerTime": "2026-11-28T01:00:00Z", "triggerName": "search", "payload": "{}"})
+    run = report(fleet(instance("r-search01")), oss=bucket, anchor=NEXT_DAY,
+                 event={"triggerTime": NEXT_DAY, "triggerName": "search", "payload": "{}"})
+    assert run.result["archive"]["previous"] == DAY + "search.json"
+    assert run.result["changes"] == []
+
+
+def test_no_write_is_started_that_could_outlast_fcs_deadline(report):
+    bucket: dict = {}
+    run = report(fleet(instance("r-healthy01")), oss=bucket, timeout=3)
+    assert run.error is None and len(run.dingtalk) == 1 and bucket == {}
+    assert run.result["archive"]["errors"][-1] == DAY + "daily.json not written: out of time before FC's deadline"
