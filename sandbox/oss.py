@@ -15,10 +15,12 @@ The STS token must come with the request (`x-oss-security-token`).
 Operations: PutObject (PUT), GetObject (GET), ListObjectsV2 (GET `/<bucket>?list-type=2&prefix=`),
 answered in OSS's XML (https://www.alibabacloud.com/help/en/oss/developer-reference/listobjectsv2);
 errors as OSS's `<Error><Code>…` document (SignatureDoesNotMatch, InvalidAccessKeyId, NoSuchKey,
-NoSuchBucket, AccessDenied). `down = True` answers every request 503 (a failing OSS).
+NoSuchBucket, AccessDenied). `down = True` answers every request 503 (a failing OSS); `drip = S`
+writes every answer a byte every S seconds (a slow OSS that no read timeout ends).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import threading
@@ -57,6 +59,7 @@ class OSSBucket:
     between sandboxes, as a bucket outlives a run); `.requests` (method, key or '?list') in order."""
 
     down = False  # True: every request is answered 503 ServiceUnavailable (set on the class for a whole run)
+    drip = 0.0  # > 0: every answer is written a byte every `drip` seconds (a slow OSS no read timeout ends)
 
     def __init__(self, bucket: str, credentials, region: str = "cn-hangzhou", objects: dict | None = None):
         self.bucket, self.credentials, self.region = bucket, credentials, region
@@ -65,6 +68,10 @@ class OSSBucket:
         self._lock = threading.Lock()
 
     def handle_request(self, method, path, query, headers, body, raw_query):
+        reply = self._answer(method, path, query, headers, body, raw_query)
+        return dataclasses.replace(reply, drip=self.drip) if self.drip else reply
+
+    def _answer(self, method, path, query, headers, body, raw_query):
         with self._lock:
             bucket, _, key = path.lstrip("/").partition("/")
             key = unquote(key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import re
 from types import SimpleNamespace
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -96,6 +97,28 @@ def test_a_failing_oss_never_costs_the_digest(report, monkeypatch):
     assert archive["errors"] == ["the previous run was not read: OSS ServiceUnavailable (HTTP 503)",
                                  DAY + "daily.json not written: OSS ServiceUnavailable (HTTP 503)"]
     assert "archive: the previous run was not read" in run.logs
+
+
+def test_a_drip_feeding_oss_holds_neither_the_digest_nor_the_end_ping_past_the_deadline(report, monkeypatch):
+    monkeypatch.setattr(OSSBucket, "drip", 0.3, raising=False)  # no read timeout ends it
+    started = time.monotonic()
+    run = report(fleet(instance("r-failed01", latest={"status": "Failed"})), oss={}, timeout=30)
+    assert time.monotonic() - started < 30, "the run outlived FC's timeout"
+    assert run.error is None and run.pings == ["start", "success"]
+    assert [len(m) for m in (run.dingtalk, run.slack, run.feishu, run.wecom)] == [1, 1, 1, 1]
+    assert "r-failed01" in run.dingtalk_text
+    assert run.result["archive"]["ok"] is False
+    # No link to a page that may never be written.
+    assert "Report page" not in run.dingtalk_text and "the report page is not linked" in run.dingtalk_text
+
+
+def test_changes_since_yesterday_are_posted_under_notify_on_failure_too(report):
+    bucket: dict = {}
+    report(fleet(instance("r-keep01"), instance("r-gone01")), oss=bucket, anchor="2026-11-28T01:00:00Z")
+    run = report(fleet(instance("r-keep01")), oss=bucket, anchor="2026-11-29T01:00:00Z",
+                 settings={"NOTIFY_ON": "failure"})
+    assert len(run.dingtalk) == 1, "an instance gone from the report is worth a post"
+    assert "no longer reported: r-gone01" in run.dingtalk_text
 
 
 def test_an_unreachable_oss_never_costs_the_digest(report):

@@ -136,7 +136,9 @@ def _settings_failed(error: SettingsError, invocation, started: float) -> str:
                   "heartbeat": [_ping_json(ping.result())] if ping else []}
         log.error(json.dumps({"event": "backup_report.settings", "request_id": invocation.request_id,
                               **result}, ensure_ascii=False))
-        if not any(d.ok for d in deliveries):
+        # Raised (FC retries) only when every channel surely refused: an alert that may have landed
+        # would be posted again by the retry.
+        if not any(d.ok or d.maybe_delivered for d in deliveries):
             raise error
         return json.dumps(result, ensure_ascii=False)
 
@@ -200,9 +202,9 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
         else None
     # DescribeRegions, the coverage listings and the previous archived run are read beside the scan:
     # a slow answer costs the scan no time.
+    if memory:  # in a thread of its own: a slow OSS never holds the scan, the digest or the end ping
+        memory.read_previous()
     with ThreadPoolExecutor(max_workers=3) as side:
-        if memory:
-            memory.read_previous(side)
         offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
         listings = side.submit(lambda: [listed(cloud, r) for r in settings.regions] if settings.coverage else [])
         findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
@@ -230,7 +232,11 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
         changes = memory.changes(instances, findings.checked, {f.region for f in findings.region_failures}, budget.remaining())
         shown = changes[:MAX_CHANGE_NOTES] + ([f"…and {len(changes) - MAX_CHANGE_NOTES} more changes (all are in "
                                               "the run's result)"] if len(changes) > MAX_CHANGE_NOTES else [])
-        dg = replace(dg, notes=dg.notes + tuple(shown), link=memory.link(), link_days=settings.report_link_days)
+        # No link to a page that may never be written: when OSS failed already, the message says so instead.
+        link = "" if memory.errors else memory.link()
+        dg = replace(dg, notes=dg.notes + tuple(shown) + (() if link else ("the report page is not linked: the "
+                                                                          "archive could not be read",)),
+                     link=link, link_days=settings.report_link_days)
 
     # Channels post at the same time, each post within its own whole deadline, every retry and wait
     # over a second before FC's: one hung or drip-feeding channel never costs the other its post.

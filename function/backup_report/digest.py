@@ -55,7 +55,9 @@ class Digest:
 
     @property
     def needs_post(self) -> bool:
-        return self.status != "ok"
+        # Notes (what changed since the last run: an instance gone, retention cut) are worth a post
+        # under NOTIFY_ON=failure too: they are how protection is lost quietly.
+        return self.status != "ok" or bool(self.notes)
 
 
 def run_status(findings: Findings) -> str:

@@ -241,6 +241,9 @@ def _shown(name: str, text: str) -> str:
         except ValueError:  # e.g. an unclosed [ in the host: show nothing of it
             return "…"
         return f"{parts.scheme}://{parts.hostname or ''}/…" if parts.scheme else "…"
+    # user:password@ in any URL-like value (an endpoint) may be a credential: never quoted.
+    text = re.sub(r"(?<=://)[^/@\s]*@", "…@", text)
+    text = re.sub(r"^[^/@\s:]*:[^/@\s]*@", "…@", text)
     return text if len(text) <= 80 else text[:60] + "…"  # a problem is one line, not the whole value
 
 

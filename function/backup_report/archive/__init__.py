@@ -8,11 +8,14 @@ in `report()` (the result's `archive`) and the log; none is raised, none fails t
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
+import threading
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from datetime import date, datetime, timedelta
-from typing import Callable
+from typing import Callable, TypeVar
 
 from . import drift, oss, page, record
+
+T = TypeVar("T")
 
 log = logging.getLogger("backup_report")
 
@@ -30,9 +33,11 @@ class Memory:
         self.errors: list[str] = []
         self.written: list[str] = []
 
-    def read_previous(self, pool: ThreadPoolExecutor) -> None:
-        """Starts reading the previous run in `pool` (beside the scan)."""
-        self._previous = pool.submit(self.archive.previous)
+    def read_previous(self) -> None:
+        """Starts reading the previous run beside the scan, in a daemon thread of its own: `changes`
+        waits for it only within the run's budget, and nothing else ever waits for it (a drip-fed
+        OSS answer is bounded by no socket timeout)."""
+        self._previous = _in_thread(self.archive.previous)
 
     def changes(self, instances: list[dict], checked, unchecked_regions: set[str], wait: float) -> list[str]:
         """What changed since the previous run (drift.changes), waiting at most `wait` seconds for it.
@@ -64,9 +69,17 @@ class Memory:
         BACKUP_GRACE_MINUTES), each while `seconds_left()` leaves room for it."""
         previous = self._found[1] if self._found else None
         document = record.document(result, checked, owner_tag, previous, now, grace)
+
+        def write() -> list[str]:
+            return self.archive.write(document, record.csv_text(document), page.render(document, self.day, ranks),
+                                      seconds_left)
+
+        # The writes too run in a thread of their own, waited for only while the budget lasts: a slow
+        # OSS must not cost the end ping or FC's deadline.
         try:
-            self.written = self.archive.write(document, record.csv_text(document),
-                                              page.render(document, self.day, ranks), seconds_left)
+            self.written = _in_thread(write).result(timeout=max(0.0, seconds_left()))
+        except FutureTimeout:
+            self.errors.append("the archive was not written in time")
         except oss.ArchiveError as error:
             self.errors.append(str(error))
 
@@ -90,3 +103,18 @@ def _when(key: str, prefix: str, today: date) -> str:
     if day == today:
         return "earlier today"
     return "yesterday" if day == today - timedelta(days=1) else f"on {day.isoformat()}"
+
+
+def _in_thread(work: Callable[[], T]) -> Future:
+    """`work()` in a daemon thread; its outcome in the returned Future. Unlike a pool's, nobody joins
+    the thread: a call that never ends costs no one's wait but the Future's own, bounded one."""
+    outcome: Future = Future()
+
+    def run() -> None:
+        try:
+            outcome.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+            outcome.set_exception(exc)
+
+    threading.Thread(target=run, name="archive", daemon=True).start()
+    return outcome
