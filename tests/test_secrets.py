@@ -106,11 +106,11 @@ def test_a_finished_runs_secrets_stay_hidden_for_threads_that_outlive_it(caplog)
 
 
 def test_a_token_quoted_percent_encoded_in_a_refusal_is_scrubbed_too():
-    token = "CAIS6AF1q6Ft5B2y+fSjIr5D/fLu7b=="
-    with redact.Redaction(["LTAI5tCQMEHnrouy", token]):
+    token = "TestStsTokenPlaceholder+fSjIr5D/fLu7b=="
+    with redact.Redaction(["TestKeyIdPlaceholder01", token]):
         quoted = ("Specified signature is not matched with our calculation. server string to sign is:"
-                  "POST&%2F&AccessKeyId%3DLTAI5tCQMEHnrouy%26SecurityToken%3DCAIS6AF1q6Ft5B2y%252BfSjIr5D"
+                  "POST&%2F&AccessKeyId%3DTestKeyIdPlaceholder01%26SecurityToken%3DTestStsTokenPlaceholder%252BfSjIr5D"
                   "%252FfLu7b%253D%253D%26Version%3D2015-01-01")
         scrubbed = redact.scrub(quoted)
-    assert "LTAI5tCQMEHnrouy" not in scrubbed and "CAIS6AF1q6Ft5B2y" not in scrubbed
+    assert "TestKeyIdPlaceholder01" not in scrubbed and "TestStsTokenPlaceholder" not in scrubbed
     assert "AccessKeyId%3D***%26SecurityToken%3D***%26" in scrubbed
