@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 from typing import Callable
 from urllib.parse import quote_plus
@@ -34,7 +33,7 @@ from urllib.parse import quote_plus
 from .. import digest as d
 from ..redact import secrets_of
 from ..model import Delivery
-from .base import body_blocks, clean, defang, fit, service_words
+from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit
 from .http import Answer, Refusal, Transport
 
 NAME = "dingtalk"
@@ -88,24 +87,12 @@ def signed_url(webhook: str, secret: str, clock: Callable[[], float] = time.time
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
     """None when DingTalk accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
-    words = service_words(answer.body, secrets) if answer.body else ""
-    if 300 <= answer.status < 400:
-        return Refusal(f"HTTP {answer.status}: a redirect, not followed; DingTalk answers so while it blocks a robot "
-                       "that sent too fast: likely rate limited")
-    if answer.status != 200:
-        return Refusal(f"HTTP {answer.status}" + (f": {words}" if words else ""),
-                       retry=answer.status == 429 or answer.status >= 500)
-    try:
-        parsed = json.loads(answer.body)
-    except (ValueError, RecursionError):  # not JSON, 1e400-digit numbers, nesting past the parser's depth
-        parsed = None
-    if not isinstance(parsed, dict) or "errcode" not in parsed:
-        return Refusal("HTTP 200 with an answer that is not DingTalk's JSON" + (f": {words}" if words else ""))
-    code = parsed["errcode"]
-    errmsg = service_words(parsed.get("errmsg", ""), secrets)
+    read = errcode_answer(answer, "DingTalk", secrets, "a redirect, not followed; DingTalk answers so while it "
+                                                       "blocks a robot that sent too fast: likely rate limited")
+    if isinstance(read, Refusal):
+        return read
+    code, errmsg = read
     said = f" (errmsg: {errmsg})" if errmsg else ""
-    if type(code) is not int:  # noqa: E721 - bool is an int subclass, and False is not success
-        return Refusal(f"HTTP 200 with errcode {clean(json.dumps(code), 40)}, not the integer 0: not accepted{said}")
     if code == 0:
         return None
     if code == 310000:
@@ -152,10 +139,6 @@ def render(dg: d.Digest, at_mobiles: tuple[str, ...] = ()) -> dict:
     shown_mobiles = tuple(mentions["at"]["atMobiles"])
     left_out = len(wanted) - len(shown_mobiles)
     return fit(len(items), lambda shown: _message(dg, items, shown, shown_mobiles, left_out), _fits)
-
-
-def body_bytes(message: dict) -> bytes:
-    return json.dumps(message, ensure_ascii=False).encode("utf-8")
 
 
 def _fits(message: dict) -> bool:

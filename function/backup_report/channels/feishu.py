@@ -42,7 +42,7 @@ from typing import Callable
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import body_blocks, clean, defang, fit, service_words
+from .base import body_blocks, body_bytes, clean, defang, fit, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "feishu"
@@ -150,10 +150,6 @@ def render(dg: d.Digest) -> dict:
     list is cut, and a note with the window, scope and run."""
     items = d.flat(dg.groups)
     return fit(len(items), lambda shown: _message(dg, items, shown), _fits)
-
-
-def body_bytes(message: dict) -> bytes:
-    return json.dumps(message, ensure_ascii=False).encode("utf-8")
 
 
 def _fits(message: dict) -> bool:

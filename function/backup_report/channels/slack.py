@@ -24,12 +24,11 @@ Rules relied on:
 """
 from __future__ import annotations
 
-import json
 
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import body_blocks, clean, defang, fit, service_words
+from .base import body_blocks, body_bytes, clean, defang, fit, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "slack"
@@ -105,7 +104,7 @@ class Slack:
         return render(dg, self._mention)
 
     def send(self, message: dict) -> Delivery:
-        body = json.dumps(message, ensure_ascii=False).encode("utf-8")
+        body = body_bytes(message)
         return self._transport.deliver(NAME, lambda: self._webhook, body,
                                        lambda answer: read_answer(answer, self._secrets))
 

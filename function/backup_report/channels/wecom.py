@@ -25,12 +25,11 @@ https://developer.work.weixin.qq.com/document/path/91770, also https://work.weix
 """
 from __future__ import annotations
 
-import json
 
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import body_blocks, clean, defang, fit, service_words
+from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit
 from .http import Answer, Refusal, Transport
 
 NAME = "wecom"
@@ -62,23 +61,12 @@ def escape(text: str) -> str:
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
     """None when WeCom accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
-    words = service_words(answer.body, secrets) if answer.body else ""
-    if 300 <= answer.status < 400:
-        return Refusal(f"HTTP {answer.status}: a redirect, not followed (a login page or a proxy, not WeCom's answer)")
-    if answer.status != 200:
-        return Refusal(f"HTTP {answer.status}" + (f": {words}" if words else ""),
-                       retry=answer.status == 429 or answer.status >= 500)
-    try:
-        parsed = json.loads(answer.body)
-    except (ValueError, RecursionError):  # not JSON, 1e400-digit numbers, nesting past the parser's depth
-        parsed = None
-    if not isinstance(parsed, dict) or "errcode" not in parsed:
-        return Refusal("HTTP 200 with an answer that is not WeCom's JSON" + (f": {words}" if words else ""))
-    code = parsed["errcode"]
-    errmsg = service_words(parsed.get("errmsg", ""), secrets)
+    read = errcode_answer(answer, "WeCom", secrets, "a redirect, not followed (a login page or a proxy, not "
+                                                    "WeCom's answer)")
+    if isinstance(read, Refusal):
+        return read
+    code, errmsg = read
     said = f" (errmsg: {errmsg})" if errmsg else ""
-    if type(code) is not int:  # noqa: E721 - bool is an int subclass, and False is not success
-        return Refusal(f"HTTP 200 with errcode {clean(json.dumps(code), 40)}, not the integer 0: not accepted{said}")
     if code == 0:
         return None
     meaning, retry = ERRORS.get(code, ("refused", False))
@@ -98,7 +86,7 @@ class WeCom:
         return render(dg, self._mention)
 
     def send(self, message: dict) -> Delivery:
-        body = json.dumps(message, ensure_ascii=False).encode("utf-8")
+        body = body_bytes(message)
         return self._transport.deliver(NAME, lambda: self._webhook, body,
                                        lambda answer: read_answer(answer, self._secrets))
 
