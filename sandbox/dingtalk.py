@@ -35,13 +35,12 @@ import json
 import re
 import threading
 import time
-from collections import deque
 
 from sandbox.httpserver import Reply
-from sandbox.staged import Staged, generic
+from sandbox.staged import RateWindow, Staged, generic, strings
 
 MAX_BODY = 20_000
-RATE_LIMIT, RATE_WINDOW = 20, 60.0
+RATE_LIMITS = ((20, 60.0),)  # (messages, seconds)
 BLOCK_SECONDS = 600.0
 BLOCK_PAGE = "https://dingtalk-block.invalid/robot/blocked"  # .invalid never resolves (RFC 2606)
 SIGN_TOLERANCE = 3600.0
@@ -81,17 +80,6 @@ def _accepted(ok: Reply, fault: dict | None) -> Reply:
     return ok
 
 
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 class DingTalkRobot:
     def __init__(self, token: str, secret: str | None, keywords=(), faults=(), clock=time.time):
         self.token = token
@@ -101,7 +89,7 @@ class DingTalkRobot:
         self.messages: list[dict] = []
         self.attempts = 0
         self._faults = Staged(faults)
-        self._accepted_at: deque[float] = deque()
+        self._rate = RateWindow(RATE_LIMITS)
         self.blocked_until = float("-inf")
         self._lock = threading.Lock()
 
@@ -116,9 +104,7 @@ class DingTalkRobot:
             now = self.clock()
             if now < self.blocked_until:
                 return Reply(302, "", {"Location": BLOCK_PAGE})
-            while self._accepted_at and self._accepted_at[0] <= now - RATE_WINDOW:
-                self._accepted_at.popleft()
-            if len(self._accepted_at) >= RATE_LIMIT:
+            if self._rate.full(now):
                 self.blocked_until = now + BLOCK_SECONDS
                 return _answer(130101)
             fault = self._faults.take()
@@ -131,7 +117,7 @@ class DingTalkRobot:
                 return _answer(fault["errcode"], fault.get("errmsg"))
             if fault and fault.get("kind") not in ("late", "drip"):
                 return generic(fault)
-            self._accepted_at.append(now)
+            self._rate.accepted(now)
             self.messages.append(json.loads(body))
             return _accepted(_answer(0), fault)
 
@@ -165,6 +151,6 @@ class DingTalkRobot:
         for field in REQUIRED[msgtype]:
             if not isinstance(content, dict) or not content.get(field):
                 return _answer(40035, f"缺少参数 {msgtype}.{field}")
-        if self.keywords and not any(k in s for s in _strings(content) for k in self.keywords):
+        if self.keywords and not any(k in s for s in strings(content) for k in self.keywords):
             return _answer(310000, "keywords not in content")
         return None

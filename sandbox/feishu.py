@@ -35,10 +35,9 @@ import json
 import re
 import threading
 import time
-from collections import deque
 
 from sandbox.httpserver import Reply
-from sandbox.staged import Staged, generic
+from sandbox.staged import RateWindow, Staged, generic, strings
 
 PREFIX = "/open-apis/bot/v2/hook/"
 MAX_BODY = 20 * 1024
@@ -65,17 +64,6 @@ def _answer(code, msg: str | None = None, status: int = 200) -> Reply:
     return Reply(status, {"code": code, "data": {}, "msg": msg or MSG.get(code, "error")})
 
 
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def _card_ok(card) -> bool:
     if isinstance(card, str):
         try:
@@ -96,7 +84,7 @@ class FeishuBot:
         self.messages: list[dict] = []
         self.attempts = 0
         self._faults = Staged(faults)
-        self._accepted_at: deque[float] = deque()
+        self._rate = RateWindow(RATE_LIMITS)
         self._lock = threading.Lock()
 
     def handle_request(self, method, path, query, headers, body, raw_query):
@@ -108,9 +96,7 @@ class FeishuBot:
             if refusal:
                 return refusal
             now = self.clock()
-            while self._accepted_at and self._accepted_at[0] <= now - max(w for _, w in RATE_LIMITS):
-                self._accepted_at.popleft()
-            if any(sum(1 for t in self._accepted_at if t > now - window) >= limit for limit, window in RATE_LIMITS):
+            if self._rate.full(now):
                 return _answer(11232)
             fault = self._faults.take()
             if fault and "code" in fault:
@@ -122,7 +108,7 @@ class FeishuBot:
                 return _answer(19001, f"{MSG[19001]}: POST {path}")
             if fault and fault.get("kind") not in ("late", "drip", "legacy"):
                 return generic(fault)
-            self._accepted_at.append(now)
+            self._rate.accepted(now)
             self.messages.append(json.loads(body))
             ok = Reply(200, {"Extra": None, "StatusCode": 0, "StatusMessage": "success"}
                        if fault and fault["kind"] == "legacy" else dict(SUCCESS))
@@ -161,6 +147,6 @@ class FeishuBot:
                 return _answer(9499, status=400)
         else:
             return _answer(9499, status=400)
-        if self.keywords and not any(k in s for s in _strings(content) for k in self.keywords):
+        if self.keywords and not any(k in s for s in strings(content) for k in self.keywords):
             return _answer(19024)
         return None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections import deque
 from functools import lru_cache
 
 from sandbox.httpserver import Hang, Reply, Reset
@@ -89,3 +90,35 @@ class Staged:
         if fault.get("kind") == "hang":
             raise Hang(float(fault.get("seconds", 600)))
         return fault
+
+
+class RateWindow:
+    """A robot's rate limits over sliding windows: `limits` are (messages, seconds) pairs, e.g.
+    DingTalk's and WeCom's ((20, 60.0),), Feishu's ((5, 1.0), (100, 60.0)). Not locked: the emulator
+    calls it under its own lock."""
+
+    def __init__(self, limits: tuple[tuple[int, float], ...]):
+        self.limits = limits
+        self._accepted: deque[float] = deque()
+
+    def full(self, now: float) -> bool:
+        """Whether one more message at `now` would break a limit."""
+        longest = max(seconds for _, seconds in self.limits)
+        while self._accepted and self._accepted[0] <= now - longest:
+            self._accepted.popleft()
+        return any(sum(1 for t in self._accepted if t > now - seconds) >= count for count, seconds in self.limits)
+
+    def accepted(self, now: float) -> None:
+        self._accepted.append(now)
+
+
+def strings(value):
+    """Every string in a JSON value (a message), depth first: where a robot looks for its keywords."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)

@@ -28,13 +28,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import deque
 
 from sandbox.httpserver import Reply
-from sandbox.staged import Staged, generic
+from sandbox.staged import RateWindow, Staged, generic
 
 PATH = "/cgi-bin/webhook/send"
-RATE_LIMIT, RATE_WINDOW = 20, 60.0
+RATE_LIMITS = ((20, 60.0),)  # (messages, seconds)
 MAX_CONTENT = {"markdown": 4096, "text": 2048}
 KNOWN = ("text", "markdown", "image", "news", "file", "template_card")
 ERRMSG = {
@@ -59,7 +58,7 @@ class WeComRobot:
         self.messages: list[dict] = []
         self.attempts = 0
         self._faults = Staged(faults)
-        self._accepted_at: deque[float] = deque()
+        self._rate = RateWindow(RATE_LIMITS)
         self._lock = threading.Lock()
 
     def handle_request(self, method, path, query, headers, body, raw_query):
@@ -71,9 +70,7 @@ class WeComRobot:
             if refusal:
                 return refusal
             now = self.clock()
-            while self._accepted_at and self._accepted_at[0] <= now - RATE_WINDOW:
-                self._accepted_at.popleft()
-            if len(self._accepted_at) >= RATE_LIMIT:
+            if self._rate.full(now):
                 return _answer(45009)
             fault = self._faults.take()
             if fault and "errcode" in fault:
@@ -82,7 +79,7 @@ class WeComRobot:
                 return _answer(93000, f"invalid webhook url: POST {PATH}?{raw_query}")
             if fault and fault.get("kind") not in ("late", "drip"):
                 return generic(fault)
-            self._accepted_at.append(now)
+            self._rate.accepted(now)
             self.messages.append(json.loads(body))
             ok = _answer(0)
             if fault and fault["kind"] == "late":
