@@ -129,6 +129,13 @@ def fit(total: int, render: Callable[[int], T], fits: Callable[[T], bool]) -> T:
     return render(low)
 
 
+def markdown_link(url: str, shown: str) -> str:
+    """`[shown](url)`, the link of DingTalk's, Feishu's lark_md and WeCom's markdown. `shown` is
+    already escaped (its brackets are look-alikes, so nothing closes the link early); the URL is
+    built by the run (digest.console_url, a pre-signed OSS URL: percent-encoded), never outside text."""
+    return f"[{shown}]({url})"
+
+
 def more_line(hidden: int) -> str:
     return f"…and {hidden} more (all are in the run's result and log)"
 

@@ -33,7 +33,7 @@ from urllib.parse import quote_plus
 from .. import digest as d
 from ..redact import secrets_of
 from ..model import Delivery
-from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit
+from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link
 from .http import Answer, Refusal, Transport
 
 NAME = "dingtalk"
@@ -149,15 +149,11 @@ def _show(text: str, max_chars: int) -> str:
     return escape(clean(text, max_chars))
 
 
-def _link(url: str, shown: str) -> str:
-    # `shown` is escaped (no ] or ) can close the link early: brackets are look-alikes); the URL is
-    # built by digest.console_url from an ID and region of the documented forms only.
-    return f"[{shown}]({url})"
-
 
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
     headline = escape(clean(dg.headline, 200))
-    lines = [f"#### {headline}"] + [line for block in body_blocks(dg, items, shown, _show, _link) for line in block]
+    blocks = body_blocks(dg, items, shown, _show, markdown_link)
+    lines = [f"#### {headline}"] + [line for block in blocks for line in block]
     footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
     lines.append(f"###### {footer}")
     if mention:

@@ -42,7 +42,7 @@ from typing import Callable
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, fit, service_words
+from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "feishu"
@@ -160,18 +160,13 @@ def _show(text: str, max_chars: int) -> str:
     return escape(clean(text, max_chars))
 
 
-def _link(url: str, shown: str) -> str:
-    # lark_md links are [text](url); `shown` is escaped (its brackets are look-alikes), and the URL is
-    # built by digest.console_url from an ID and a region of the documented forms only.
-    return f"[{shown}]({url})"
-
 
 def _div(lines: list[str]) -> dict:
     return {"tag": "div", "text": {"tag": "lark_md", "content": "\n".join(lines)}}
 
 
 def _message(dg: d.Digest, items: list, shown: int) -> dict:
-    blocks = body_blocks(dg, items, shown, _show, _link)
+    blocks = body_blocks(dg, items, shown, _show, markdown_link)
     footer = clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000)
     elements = [_div(lines) for lines in blocks]
     elements += [{"tag": "hr"}, {"tag": "note", "elements": [{"tag": "plain_text", "content": footer}]}]

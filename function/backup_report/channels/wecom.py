@@ -29,7 +29,7 @@ from __future__ import annotations
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit
+from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link
 from .http import Answer, Refusal, Transport
 
 NAME = "wecom"
@@ -123,15 +123,10 @@ def _show(text: str, max_chars: int) -> str:
     return escape(clean(text, max_chars))
 
 
-def _link(url: str, shown: str) -> str:
-    # WeCom markdown links are [text](url); `shown` is escaped (its brackets are look-alikes), and the
-    # URL is built by digest.console_url from an ID and a region of the documented forms only.
-    return f"[{shown}]({url})"
-
 
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
     lines = [f"## {escape(clean(dg.headline, 200))}"]
-    lines += [line for block in body_blocks(dg, items, shown, _show, _link) for line in block]
+    lines += [line for block in body_blocks(dg, items, shown, _show, markdown_link) for line in block]
     footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
     lines.append(f'<font color="comment">{footer}</font>')
     if mention:
