@@ -174,9 +174,7 @@ def _transport(invocation, started: float) -> Transport:
 
 def _secrets(settings: Settings, creds=None) -> list[str]:
     """This invocation's secrets: the channels', the heartbeat URL's and the credentials'."""
-    found = [settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
-             settings.feishu_webhook, settings.feishu_secret, settings.wecom_webhook,
-             *heartbeat.secrets(settings.heartbeat_url)]
+    found = [*settings.secrets(), *heartbeat.secrets(settings.heartbeat_url)]
     if creds is not None:
         found += [creds.access_key_id, creds.access_key_secret, creds.security_token]
     return found

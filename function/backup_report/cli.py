@@ -160,9 +160,8 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
         print(f"  {name:<21} {shown}")
     creds, source = credentials(sb)
     print(f"Credentials: {source}")
-    with redact.Redaction([settings.dingtalk_webhook, settings.dingtalk_secret, settings.slack_webhook,
-                           settings.feishu_webhook, settings.feishu_secret, settings.wecom_webhook,
-                           creds.access_key_id, creds.access_key_secret, creds.security_token]):
+    with redact.Redaction([*settings.secrets(), creds.access_key_id, creds.access_key_secret,
+                           creds.security_token]):
         redact.quiet_sdk_debug()
         return _list_instances(settings, creds, home=_region(args, sb))
 

@@ -1,59 +1,16 @@
-"""Settings: read once from the environment and the trigger payload, checked together, then frozen.
+"""How each setting's text is read: one parser per accepted form, raising ValueError with that form.
 
-Every problem is collected, so one failed run names all of them; each message names the setting
-and shows the accepted form. A key in the payload that is not a setting is an error too.
+A parser takes the value's text (stripped, non-empty) and returns the typed value; its ValueError's
+message is the accepted form, which `load_settings` puts after "NAME='value' is invalid: ".
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Callable, Mapping
-from urllib.parse import parse_qs, urlsplit
+from typing import Callable
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import addresses
-
-INSTANCE_TAGS = "INSTANCE_TAGS"
-REGIONS = "REGIONS"
-LOOKBACK_HOURS = "LOOKBACK_HOURS"
-NOTIFY_ON = "NOTIFY_ON"
-DINGTALK_WEBHOOK = "DINGTALK_WEBHOOK"
-DINGTALK_SECRET = "DINGTALK_SECRET"
-DINGTALK_AT_MOBILES = "DINGTALK_AT_MOBILES"
-SLACK_WEBHOOK = "SLACK_WEBHOOK"
-FEISHU_WEBHOOK = "FEISHU_WEBHOOK"
-FEISHU_SECRET = "FEISHU_SECRET"
-WECOM_WEBHOOK = "WECOM_WEBHOOK"
-WECOM_MENTION_USERIDS = "WECOM_MENTION_USERIDS"
-TIMEZONE = "TIMEZONE"
-SIZE_DROP_PERCENT = "SIZE_DROP_PERCENT"
-HISTORY_DAYS = "HISTORY_DAYS"
-BACKUP_GRACE_MINUTES = "BACKUP_GRACE_MINUTES"
-MAX_CONCURRENCY = "MAX_CONCURRENCY"
-API_QPS = "API_QPS"
-KVSTORE_ENDPOINT = "KVSTORE_ENDPOINT"
-KVSTORE_PROTOCOL = "KVSTORE_PROTOCOL"
-MIN_RETENTION_DAYS = "MIN_RETENTION_DAYS"
-MIN_BACKUPS_PER_WEEK = "MIN_BACKUPS_PER_WEEK"
-REQUIRE_BACKUP_LOG = "REQUIRE_BACKUP_LOG"
-COVERAGE = "COVERAGE"
-CONSOLE = "CONSOLE"
-OWNER_TAG = "OWNER_TAG"
-SLACK_MENTION = "SLACK_MENTION"
-HEARTBEAT_URL = "HEARTBEAT_URL"
-ARCHIVE_OSS_BUCKET = "ARCHIVE_OSS_BUCKET"
-ARCHIVE_OSS_PREFIX = "ARCHIVE_OSS_PREFIX"
-ARCHIVE_OSS_ENDPOINT = "ARCHIVE_OSS_ENDPOINT"
-REPORT_LINK_DAYS = "REPORT_LINK_DAYS"
-
-NAMES = (
-    INSTANCE_TAGS, REGIONS, LOOKBACK_HOURS, NOTIFY_ON, DINGTALK_WEBHOOK, DINGTALK_SECRET,
-    DINGTALK_AT_MOBILES, SLACK_WEBHOOK, FEISHU_WEBHOOK, FEISHU_SECRET, WECOM_WEBHOOK, WECOM_MENTION_USERIDS,
-    TIMEZONE, SIZE_DROP_PERCENT, HISTORY_DAYS,
-    BACKUP_GRACE_MINUTES, MAX_CONCURRENCY, API_QPS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL,
-    MIN_RETENTION_DAYS, MIN_BACKUPS_PER_WEEK, REQUIRE_BACKUP_LOG, COVERAGE, CONSOLE, OWNER_TAG, SLACK_MENTION, HEARTBEAT_URL,
-    ARCHIVE_OSS_BUCKET, ARCHIVE_OSS_PREFIX, ARCHIVE_OSS_ENDPOINT, REPORT_LINK_DAYS,
-)
+from .. import addresses
 
 MAX_TAGS = 5  # DescribeInstances takes Tag.1 … Tag.5
 REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
@@ -77,174 +34,6 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # "Mentioning groups", "Special mentions"): <@U…>/<@W…> a user, <!subteam^S…> a user group, <!here>,
 # <!channel>, <!everyone>. Handles like @team do not notify from a webhook.
 SLACK_MENTION_FORM = re.compile(r"<@[UW][A-Z0-9]{2,20}>|<!subteam\^S[A-Z0-9]{2,20}>|<!(?:here|channel|everyone)>")
-
-
-class SettingsError(ValueError):
-    """Invalid configuration: the run stops before any API call.
-
-    `problems`: one line each, naming the setting and the accepted form (never a secret).
-    `bad`: the names of the settings whose own value was refused. `usable`: the settings as far as
-    they could be read (a refused one at its default), so the run can still tell the team through
-    a channel whose own settings are fine; None when nothing was read.
-    """
-
-    def __init__(self, problems: list[str], bad: frozenset[str] = frozenset(),
-                 usable: "Settings | None" = None):
-        self.problems, self.bad, self.usable = problems, bad, usable
-        super().__init__("invalid settings:\n- " + "\n- ".join(problems))
-
-
-@dataclass(frozen=True)
-class Settings:
-    instance_tags: tuple[tuple[str, str | None], ...]
-    regions: tuple[str, ...]
-    lookback_hours: int = 24
-    notify_on: str = "always"
-    # Secrets are kept out of repr so that a logged or printed Settings never shows them.
-    dingtalk_webhook: str = field(default="", repr=False)
-    dingtalk_secret: str = field(default="", repr=False)
-    dingtalk_at_mobiles: tuple[str, ...] = ()
-    slack_webhook: str = field(default="", repr=False)
-    feishu_webhook: str = field(default="", repr=False)
-    feishu_secret: str = field(default="", repr=False)
-    wecom_webhook: str = field(default="", repr=False)
-    wecom_mention_userids: tuple[str, ...] = ()
-    timezone: str = "UTC"
-    size_drop_percent: int = 50
-    history_days: int = 7
-    backup_grace_minutes: int = 60
-    max_concurrency: int = 16
-    api_qps: float = 50.0
-    kvstore_endpoint: str = ""
-    kvstore_protocol: str = "https"
-    min_retention_days: int = 0  # 0: the control is off
-    min_backups_per_week: int = 0
-    require_backup_log: bool = False
-    coverage: bool = True
-    console: str = "cn"
-    owner_tag: str = ""
-    slack_mention: tuple[str, ...] = ()
-    heartbeat_url: str = field(default="", repr=False)
-    archive_oss_bucket: str = ""  # "": no archive, the run is stateless
-    archive_oss_prefix: str = "redis-backup-report/"
-    archive_oss_endpoint: str = ""  # "": the region's internal endpoint (archive.oss.default_endpoint)
-    report_link_days: int = 7
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | None = None,
-                  default_region: str = "") -> Settings:
-    """Environment first, then the payload's lower-case keys win. Raises SettingsError."""
-    problems: list[str] = []
-    bad: set[str] = set()
-    raw: dict[str, str] = {name: environ[name] for name in NAMES if environ.get(name, "") != ""}
-    for key, value in (payload or {}).items():
-        name = str(key).upper()
-        if name not in NAMES or key != name.lower():
-            problems.append(f"payload key {key!r} is not a setting; accepted keys: "
-                            + ", ".join(n.lower() for n in NAMES))
-        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            bad.add(name)
-            problems.append(f"{name} (payload key {key!r}) must be a string or a number, "
-                            f"not {type(value).__name__}")
-        else:
-            raw[name] = str(value)
-
-    def get(name: str, parse: Callable[[str], object], default: object) -> object:
-        text = raw.get(name, "").strip()
-        if not text:
-            return default
-        try:
-            return parse(text)
-        except ValueError as exc:
-            bad.add(name)
-            problems.append(f"{name}={_shown(name, text)!r} is invalid: {exc}")
-            return default
-
-    given = {name for name, text in raw.items() if text.strip()}  # empty means unset, as s.yaml leaves it
-    tags = get(INSTANCE_TAGS, parse_tags, ())
-    if INSTANCE_TAGS not in given:
-        problems.append(f"{INSTANCE_TAGS} is required: key=value[,key=value…] (at most {MAX_TAGS} pairs)")
-    regions = get(REGIONS, parse_regions, (default_region,) if default_region else ())
-    if not regions:
-        problems.append(f"{REGIONS} is required here (the function's own region is unknown): "
-                        "comma-separated region IDs like cn-hangzhou,cn-shanghai")
-    values = dict(
-        instance_tags=tags,
-        regions=regions,
-        lookback_hours=get(LOOKBACK_HOURS, int_in(1, 168), 24),
-        notify_on=get(NOTIFY_ON, one_of("always", "failure"), "always"),
-        dingtalk_webhook=get(DINGTALK_WEBHOOK, parse_dingtalk_webhook, ""),
-        dingtalk_secret=get(DINGTALK_SECRET, parse_dingtalk_secret, ""),
-        dingtalk_at_mobiles=get(DINGTALK_AT_MOBILES, parse_mobiles, ()),
-        slack_webhook=get(SLACK_WEBHOOK, parse_slack_webhook, ""),
-        feishu_webhook=get(FEISHU_WEBHOOK, parse_feishu_webhook, ""),
-        feishu_secret=get(FEISHU_SECRET, parse_feishu_secret, ""),
-        wecom_webhook=get(WECOM_WEBHOOK, parse_wecom_webhook, ""),
-        wecom_mention_userids=get(WECOM_MENTION_USERIDS, parse_userids, ()),
-        timezone=get(TIMEZONE, parse_timezone, "UTC"),
-        size_drop_percent=get(SIZE_DROP_PERCENT, int_in(0, 99), 50),
-        history_days=get(HISTORY_DAYS, int_in(1, 30), 7),
-        backup_grace_minutes=get(BACKUP_GRACE_MINUTES, int_in(0, 1440), 60),
-        max_concurrency=get(MAX_CONCURRENCY, int_in(1, 64), 16),
-        api_qps=get(API_QPS, number_in(0.1, 1000), 50.0),
-        kvstore_endpoint=get(KVSTORE_ENDPOINT, parse_endpoint, ""),
-        kvstore_protocol=get(KVSTORE_PROTOCOL, one_of("https", "http"), "https"),
-        min_retention_days=get(MIN_RETENTION_DAYS, int_in(0, 730), 0),
-        min_backups_per_week=get(MIN_BACKUPS_PER_WEEK, int_in(0, 7), 0),
-        require_backup_log=get(REQUIRE_BACKUP_LOG, one_of("on", "off"), "off") == "on",
-        coverage=get(COVERAGE, one_of("on", "off"), "on") == "on",
-        console=get(CONSOLE, one_of("cn", "intl"), "cn"),
-        owner_tag=get(OWNER_TAG, parse_tag_key, ""),
-        slack_mention=get(SLACK_MENTION, parse_slack_mention, ()),
-        heartbeat_url=get(HEARTBEAT_URL, parse_heartbeat_url, ""),
-        archive_oss_bucket=get(ARCHIVE_OSS_BUCKET, parse_bucket, ""),
-        archive_oss_prefix=get(ARCHIVE_OSS_PREFIX, parse_prefix, "redis-backup-report/"),
-        archive_oss_endpoint=get(ARCHIVE_OSS_ENDPOINT, parse_oss_endpoint, ""),
-        # A V4 pre-signed URL is valid at most 7 days (alibabacloud_oss_v2/presigner.py).
-        report_link_days=get(REPORT_LINK_DAYS, int_in(1, 7), 7),
-    )
-    if values["kvstore_endpoint"]:
-        # The SDK's route to the endpoint: https, or http to a loopback host that no proxy carries.
-        try:
-            addresses.sdk_proxy_options(values["kvstore_protocol"], values["kvstore_endpoint"])
-        except ValueError as exc:
-            problems.append(f"{KVSTORE_ENDPOINT}={values['kvstore_endpoint']!r} with "
-                            f"{KVSTORE_PROTOCOL}={values['kvstore_protocol']}: {exc}")
-    elif values["kvstore_protocol"] == "http" and KVSTORE_ENDPOINT not in given:
-        problems.append(f"{KVSTORE_PROTOCOL}=http is only for a loopback {KVSTORE_ENDPOINT} (a test server): "
-                        "the SDK's endpoints are public, and http would send the STS token in clear; use https")
-    if not given & {DINGTALK_WEBHOOK, SLACK_WEBHOOK, FEISHU_WEBHOOK, WECOM_WEBHOOK}:
-        problems.append(f"no channel: set one or more of {DINGTALK_WEBHOOK}, {SLACK_WEBHOOK}, {FEISHU_WEBHOOK}, "
-                        f"{WECOM_WEBHOOK}")
-    if (values["dingtalk_secret"] or values["dingtalk_at_mobiles"]) and DINGTALK_WEBHOOK not in given:
-        problems.append(f"{DINGTALK_SECRET} / {DINGTALK_AT_MOBILES} are set but {DINGTALK_WEBHOOK} is not")
-    if values["feishu_secret"] and FEISHU_WEBHOOK not in given:
-        problems.append(f"{FEISHU_SECRET} is set but {FEISHU_WEBHOOK} is not")
-    if values["wecom_mention_userids"] and WECOM_WEBHOOK not in given:
-        problems.append(f"{WECOM_MENTION_USERIDS} is set but {WECOM_WEBHOOK} is not")
-    if problems:
-        raise SettingsError(problems, frozenset(bad), Settings(**values))
-    return Settings(**values)
-
-
-def _shown(name: str, text: str) -> str:
-    """What an error may quote of a value: never a webhook's token or a secret."""
-    if name in (DINGTALK_SECRET, FEISHU_SECRET):
-        return "***"
-    if name in (DINGTALK_WEBHOOK, SLACK_WEBHOOK, FEISHU_WEBHOOK, WECOM_WEBHOOK, HEARTBEAT_URL):
-        try:
-            parts = urlsplit(text)
-        except ValueError:  # e.g. an unclosed [ in the host: show nothing of it
-            return "…"
-        return f"{parts.scheme}://{parts.hostname or ''}/…" if parts.scheme else "…"
-    # user:password@ in any URL-like value (an endpoint) may be a credential: never quoted.
-    text = re.sub(r"(?<=://)[^/@\s]*@", "…@", text)
-    text = re.sub(r"^[^/@\s:]*:[^/@\s]*@", "…@", text)
-    return text if len(text) <= 80 else text[:60] + "…"  # a problem is one line, not the whole value
 
 
 def parse_tags(text: str) -> tuple[tuple[str, str | None], ...]:
@@ -321,6 +110,11 @@ def one_of(*choices: str) -> Callable[[str], str]:
             raise ValueError("one of " + ", ".join(choices))
         return text
     return parse
+
+
+def on_off(text: str) -> bool:
+    """`on` or `off`, read as True or False."""
+    return one_of("on", "off")(text) == "on"
 
 
 def parse_dingtalk_webhook(text: str) -> str:

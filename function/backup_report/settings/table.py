@@ -1,0 +1,110 @@
+"""Every setting once: its name, how its text is read, its default, whether it is a secret, and who may set it.
+
+`Settings` (the typed values), the secrets each run hides, the CLI's display and the README's settings
+table are read from `TABLE` or tested against it: a setting is added here, in `Settings`, in s.yaml and
+in the README, and nowhere else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from . import parsers as p
+
+INSTANCE_TAGS = "INSTANCE_TAGS"
+REGIONS = "REGIONS"
+LOOKBACK_HOURS = "LOOKBACK_HOURS"
+NOTIFY_ON = "NOTIFY_ON"
+DINGTALK_WEBHOOK = "DINGTALK_WEBHOOK"
+DINGTALK_SECRET = "DINGTALK_SECRET"
+DINGTALK_AT_MOBILES = "DINGTALK_AT_MOBILES"
+SLACK_WEBHOOK = "SLACK_WEBHOOK"
+FEISHU_WEBHOOK = "FEISHU_WEBHOOK"
+FEISHU_SECRET = "FEISHU_SECRET"
+WECOM_WEBHOOK = "WECOM_WEBHOOK"
+WECOM_MENTION_USERIDS = "WECOM_MENTION_USERIDS"
+TIMEZONE = "TIMEZONE"
+SIZE_DROP_PERCENT = "SIZE_DROP_PERCENT"
+HISTORY_DAYS = "HISTORY_DAYS"
+BACKUP_GRACE_MINUTES = "BACKUP_GRACE_MINUTES"
+MAX_CONCURRENCY = "MAX_CONCURRENCY"
+API_QPS = "API_QPS"
+KVSTORE_ENDPOINT = "KVSTORE_ENDPOINT"
+KVSTORE_PROTOCOL = "KVSTORE_PROTOCOL"
+MIN_RETENTION_DAYS = "MIN_RETENTION_DAYS"
+MIN_BACKUPS_PER_WEEK = "MIN_BACKUPS_PER_WEEK"
+REQUIRE_BACKUP_LOG = "REQUIRE_BACKUP_LOG"
+COVERAGE = "COVERAGE"
+CONSOLE = "CONSOLE"
+OWNER_TAG = "OWNER_TAG"
+SLACK_MENTION = "SLACK_MENTION"
+HEARTBEAT_URL = "HEARTBEAT_URL"
+ARCHIVE_OSS_BUCKET = "ARCHIVE_OSS_BUCKET"
+ARCHIVE_OSS_PREFIX = "ARCHIVE_OSS_PREFIX"
+ARCHIVE_OSS_ENDPOINT = "ARCHIVE_OSS_ENDPOINT"
+REPORT_LINK_DAYS = "REPORT_LINK_DAYS"
+
+# Who may set a setting (see the README's trust model): an event's payload may set it as it likes.
+PAYLOAD = "payload"
+
+# How a secret is kept out of what the run shows: a value is never shown, a URL shows its scheme and host.
+SECRET_VALUE, SECRET_URL = "value", "url"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: `name` (the environment variable; its payload key is the lower-case name), `parse`
+    (text -> value, ValueError naming the accepted form), `default` (the value when unset; None: the
+    run decides, see load_settings), `secret` ("" not a secret, SECRET_VALUE, SECRET_URL), `origin`
+    (who may set it: PAYLOAD)."""
+
+    name: str
+    parse: Callable[[str], object]
+    default: object
+    secret: str = ""
+    origin: str = PAYLOAD
+
+    @property
+    def field(self) -> str:
+        """The `Settings` attribute and the payload key: the name in lower case."""
+        return self.name.lower()
+
+
+TABLE: tuple[Setting, ...] = (
+    Setting(INSTANCE_TAGS, p.parse_tags, ()),  # required: load_settings says so when unset
+    Setting(REGIONS, p.parse_regions, None),  # None: the function's own region
+    Setting(LOOKBACK_HOURS, p.int_in(1, 168), 24),
+    Setting(NOTIFY_ON, p.one_of("always", "failure"), "always"),
+    Setting(DINGTALK_WEBHOOK, p.parse_dingtalk_webhook, "", secret=SECRET_URL),
+    Setting(DINGTALK_SECRET, p.parse_dingtalk_secret, "", secret=SECRET_VALUE),
+    Setting(DINGTALK_AT_MOBILES, p.parse_mobiles, ()),
+    Setting(SLACK_WEBHOOK, p.parse_slack_webhook, "", secret=SECRET_URL),
+    Setting(FEISHU_WEBHOOK, p.parse_feishu_webhook, "", secret=SECRET_URL),
+    Setting(FEISHU_SECRET, p.parse_feishu_secret, "", secret=SECRET_VALUE),
+    Setting(WECOM_WEBHOOK, p.parse_wecom_webhook, "", secret=SECRET_URL),
+    Setting(WECOM_MENTION_USERIDS, p.parse_userids, ()),
+    Setting(TIMEZONE, p.parse_timezone, "UTC"),
+    Setting(SIZE_DROP_PERCENT, p.int_in(0, 99), 50),
+    Setting(HISTORY_DAYS, p.int_in(1, 30), 7),
+    Setting(BACKUP_GRACE_MINUTES, p.int_in(0, 1440), 60),
+    Setting(MAX_CONCURRENCY, p.int_in(1, 64), 16),
+    Setting(API_QPS, p.number_in(0.1, 1000), 50.0),
+    Setting(KVSTORE_ENDPOINT, p.parse_endpoint, ""),
+    Setting(KVSTORE_PROTOCOL, p.one_of("https", "http"), "https"),
+    Setting(MIN_RETENTION_DAYS, p.int_in(0, 730), 0),  # 0: the control is off
+    Setting(MIN_BACKUPS_PER_WEEK, p.int_in(0, 7), 0),
+    Setting(REQUIRE_BACKUP_LOG, p.on_off, False),
+    Setting(COVERAGE, p.on_off, True),
+    Setting(CONSOLE, p.one_of("cn", "intl"), "cn"),
+    Setting(OWNER_TAG, p.parse_tag_key, ""),
+    Setting(SLACK_MENTION, p.parse_slack_mention, ()),
+    Setting(HEARTBEAT_URL, p.parse_heartbeat_url, "", secret=SECRET_URL),
+    Setting(ARCHIVE_OSS_BUCKET, p.parse_bucket, ""),  # "": no archive, the run is stateless
+    Setting(ARCHIVE_OSS_PREFIX, p.parse_prefix, "redis-backup-report/"),
+    Setting(ARCHIVE_OSS_ENDPOINT, p.parse_oss_endpoint, ""),  # "": the region's internal endpoint
+    # A V4 pre-signed URL is valid at most 7 days (alibabacloud_oss_v2/presigner.py).
+    Setting(REPORT_LINK_DAYS, p.int_in(1, 7), 7),
+)
+BY_NAME = {s.name: s for s in TABLE}
+NAMES = tuple(BY_NAME)
+__all__ = [*NAMES, "NAMES", "TABLE", "BY_NAME", "Setting", "PAYLOAD", "SECRET_VALUE", "SECRET_URL"]

@@ -1,0 +1,35 @@
+"""The settings table is the one list of settings: Settings, the names, s.yaml and the secrets follow it."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from backup_report import settings as cfg
+from backup_report.settings.table import TABLE
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_settings_has_one_attribute_per_row_in_the_tables_order_with_its_default():
+    fields = dataclasses.fields(cfg.Settings)
+    assert [f.name for f in fields] == [s.field for s in TABLE]
+    for f, row in zip(fields, TABLE):
+        if row.default is not None and f.default is not dataclasses.MISSING:
+            assert f.default == row.default, row.name
+
+
+def test_secret_rows_are_kept_out_of_repr_and_out_of_error_texts():
+    secret = {s.field for s in TABLE if s.secret}
+    assert secret == {f.name for f in dataclasses.fields(cfg.Settings) if not f.repr}
+    for row in TABLE:
+        if row.secret:
+            shown = cfg._shown(row.name, "https://example.com/path/tokentokentoken0123?access_token=abcdef0123")
+            assert "tokentoken" not in shown and "abcdef0123" not in shown
+
+
+def test_s_yaml_passes_every_setting_from_the_deploying_shell():
+    s = yaml.safe_load((REPO / "s.yaml").read_text())
+    env = next(iter(s["resources"].values()))["props"]["environmentVariables"]
+    assert [n for n in cfg.NAMES if n not in env] == []
