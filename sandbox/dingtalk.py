@@ -87,6 +87,7 @@ class DingTalkRobot:
         self.keywords = tuple(keywords)
         self.clock = clock
         self.messages: list[dict] = []
+        self.queries: list[dict] = []  # each accepted post's query (access_token, timestamp, sign)
         self.attempts = 0
         self._faults = Staged(faults)
         self._rate = RateWindow(RATE_LIMITS)
@@ -119,6 +120,7 @@ class DingTalkRobot:
                 return generic(fault)
             self._rate.accepted(now)
             self.messages.append(json.loads(body))
+            self.queries.append(dict(query))
             return _accepted(_answer(0), fault)
 
     def _fresh(self, timestamp_ms: int) -> bool:

@@ -86,8 +86,9 @@ def tag_text(pairs, spaced: bool) -> str:
        via_payload=st.booleans())
 def test_valid_settings_read_back_as_written(pairs, spaced, regions, hours, notify, mobiles, via_payload):
     given_ = {cfg.INSTANCE_TAGS: tag_text(pairs, spaced), cfg.REGIONS: ",".join(regions),
-              cfg.LOOKBACK_HOURS: str(hours), cfg.NOTIFY_ON: notify, cfg.DINGTALK_AT_MOBILES: ",".join(mobiles)}
-    environ = {cfg.DINGTALK_WEBHOOK: WEBHOOK}
+              cfg.LOOKBACK_HOURS: str(hours), cfg.NOTIFY_ON: notify}
+    # The robot's @ list goes with its webhook: both from the environment (a payload may set neither).
+    environ = {cfg.DINGTALK_WEBHOOK: WEBHOOK, cfg.DINGTALK_AT_MOBILES: ",".join(mobiles)}
     if via_payload:
         environ[cfg.INSTANCE_TAGS] = "overridden=by-the-payload"
         read = cfg.load_settings(environ, {k.lower(): v for k, v in given_.items()})

@@ -35,6 +35,8 @@ from .window import iso_utc, window_for
 log = logging.getLogger("backup_report")
 SKIPPED = "nothing needs attention (NOTIFY_ON=failure)"
 MAX_CHANGE_NOTES = 12  # changes the digest lists; all are in the result
+PAYLOAD_CHANNEL_NO_LINK = ("the report page is linked only in the channels the function's environment sets: "
+                           "its link carries the function's STS token")
 FINE = {kind.value for kind in Kind if kind.severity is Severity.FINE}
 
 class DeliveryError(RuntimeError):
@@ -317,10 +319,18 @@ def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run
     if settings.notify_on == "failure" and not dg.needs_post:
         return [Delivery(channel.name, True, skipped=SKIPPED) for channel in channels]
     if dry_run:
-        return [Delivery(channel.name, True, skipped="dry run: not posted", message=channel.render(dg))
-                for channel in channels]
+        return [Delivery(channel.name, True, skipped="dry run: not posted",
+                         message=channel.render(_for(channel, dg, settings))) for channel in channels]
     with ThreadPoolExecutor(max_workers=max(1, len(channels)), thread_name_prefix="post") as pool:
-        return list(pool.map(lambda channel: _post(channel, dg), channels))
+        return list(pool.map(lambda channel: _post(channel, _for(channel, dg, settings)), channels))
+
+
+def _for(channel: Channel, dg: digest.Digest, settings: Settings) -> digest.Digest:
+    """The digest as `channel` may see it: a channel whose webhook came from the event's payload gets no
+    page link, which carries the role's STS token (README, "Who decides what")."""
+    if not dg.link or f"{channel.name.upper()}_WEBHOOK" not in settings.from_payload:
+        return dg
+    return replace(dg, link="", notes=dg.notes + (PAYLOAD_CHANNEL_NO_LINK,))
 
 
 def _post(channel: Channel, dg: digest.Digest) -> Delivery:

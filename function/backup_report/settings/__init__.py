@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from .. import addresses
 from .parsers import MAX_TAGS
 from .table import *  # noqa: F401,F403 - the setting names (table.__all__), as `settings.INSTANCE_TAGS`
-from .table import (BY_NAME, DINGTALK_AT_MOBILES, DINGTALK_SECRET, DINGTALK_WEBHOOK, FEISHU_SECRET,
+from .table import (BY_NAME, DINGTALK_AT_MOBILES, ENVIRONMENT, LOWER, OPT_IN, PAYLOAD_SETTINGS, Setting,
+                    parse_payload_settings, DINGTALK_SECRET, DINGTALK_WEBHOOK, FEISHU_SECRET,
                     FEISHU_WEBHOOK, INSTANCE_TAGS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL, NAMES, REGIONS,
                     SECRET_URL, SECRET_VALUE, SLACK_WEBHOOK, TABLE, WECOM_MENTION_USERIDS, WECOM_WEBHOOK)
 
@@ -73,6 +74,9 @@ class Settings:
     archive_oss_prefix: str = "redis-backup-report/"
     archive_oss_endpoint: str = ""  # "": the region's internal endpoint (archive.oss.default_endpoint)
     report_link_days: int = 7
+    payload_settings: frozenset[str] = frozenset()  # the OPT_IN settings a payload may set
+    # Not a setting: the names of the settings this run's event payload set (the rest came from the environment).
+    from_payload: frozenset[str] = frozenset()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -83,30 +87,75 @@ class Settings:
         return [getattr(self, s.field) for s in TABLE if s.secret]
 
 
+MAX_PAYLOAD_PROBLEMS = 64  # unknown or refused payload keys named one by one; the rest are counted
+
+
 def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | None = None,
                   default_region: str = "") -> Settings:
-    """Environment first, then the payload's lower-case keys win. Raises SettingsError."""
+    """The environment's settings, then the payload's lower-case keys where the table lets a payload set
+    them (`table.Setting.origin`). Raises SettingsError naming every problem, a refused payload key too."""
     problems: list[str] = []
     bad: set[str] = set()
-    raw: dict[str, str] = {name: environ[name] for name in NAMES if environ.get(name, "") != ""}
-    for key, value in (payload or {}).items():
+    env = {name: environ[name] for name in NAMES if environ.get(name, "") != ""}
+    opted = _opted_in(env.get(PAYLOAD_SETTINGS, ""))
+    from_payload = _payload_texts(payload or {}, opted, problems, bad)
+    raw = {**env, **from_payload}
+    given = {name for name, text in raw.items() if text.strip()}  # empty means unset, as s.yaml leaves it
+    values = _parse(raw, given, default_region, problems, bad)
+    problems += _payload_limits(values, env, set(from_payload), default_region)
+    problems += _together(values, given)
+    settings = Settings(**values, from_payload=frozenset(from_payload))
+    if problems:
+        raise SettingsError(problems, frozenset(bad), settings)
+    return settings
+
+
+def _opted_in(text: str) -> frozenset[str]:
+    """The PAYLOAD_SETTINGS names (an invalid list opts nothing in; its problem is reported by _parse)."""
+    try:
+        return parse_payload_settings(text) if text.strip() else frozenset()
+    except ValueError:
+        return frozenset()
+
+
+def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problems: list[str],
+                   bad: set[str]) -> dict[str, str]:
+    """The payload's values a payload may set, by setting name; every other key is a problem."""
+    texts: dict[str, str] = {}
+    refused = 0
+    for key, value in payload.items():
         name = str(key).upper()
-        if name not in NAMES or key != name.lower():
-            problems.append(f"payload key {key!r} is not a setting; accepted keys: "
-                            + ", ".join(n.lower() for n in NAMES))
+        row = BY_NAME.get(name)
+        if row is None or key != row.field:
+            problem = (f"payload key {str(key)[:64]!r} is not a setting; accepted keys: "
+                       + ", ".join(s.field for s in TABLE if s.origin != ENVIRONMENT))
+        elif row.origin == ENVIRONMENT:
+            problem = (f"payload key {key!r}: {name} can only be set in the function's environment (s.yaml), "
+                       "never by an event's payload: it decides where the function's signed requests go")
+        elif row.origin == OPT_IN and name not in opted:
+            problem = (f"payload key {key!r}: {name} is a destination or a secret, which an event's payload may "
+                       f"set only when the function's environment names it in {PAYLOAD_SETTINGS}")
         elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
             bad.add(name)
-            problems.append(f"{name} (payload key {key!r}) must be a string or a number, "
-                            f"not {type(value).__name__}")
+            problem = f"{name} (payload key {key!r}) must be a string or a number, not {type(value).__name__}"
         else:
-            raw[name] = str(value)
+            texts[name] = str(value)
+            continue
+        refused += 1
+        if refused <= MAX_PAYLOAD_PROBLEMS:
+            problems.append(problem)
+    if refused > MAX_PAYLOAD_PROBLEMS:
+        problems.append(f"…and {refused - MAX_PAYLOAD_PROBLEMS} more payload keys refused")
+    return texts
 
-    given = {name for name, text in raw.items() if text.strip()}  # empty means unset, as s.yaml leaves it
+
+def _parse(raw: Mapping[str, str], given: set[str], default_region: str, problems: list[str],
+           bad: set[str]) -> dict[str, object]:
+    """Every row's value (its default when unset or refused), in the table's order."""
     values: dict[str, object] = {}
     for setting in TABLE:
         text = raw.get(setting.name, "").strip()
-        default = ((default_region,) if default_region else ()) if setting.name == REGIONS else setting.default
-        values[setting.field] = default
+        values[setting.field] = _default(setting, default_region)
         if text:
             try:
                 values[setting.field] = setting.parse(text)
@@ -118,10 +167,48 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
         if setting.name == REGIONS and not values[setting.field]:
             problems.append(f"{REGIONS} is required here (the function's own region is unknown): "
                             "comma-separated region IDs like cn-hangzhou,cn-shanghai")
-    problems += _together(values, given)
-    if problems:
-        raise SettingsError(problems, frozenset(bad), Settings(**values))
-    return Settings(**values)
+    return values
+
+
+def _default(setting: Setting, default_region: str) -> object:
+    if setting.name == REGIONS:
+        return (default_region,) if default_region else ()
+    return setting.default
+
+
+def _payload_limits(values: dict[str, object], env: Mapping[str, str], from_payload: set[str],
+                    default_region: str) -> list[str]:
+    """A payload may only lower what the environment allows (LOWER rows), and a channel's secret or
+    mentions from a payload go only with that channel's webhook from the same payload. A value refused
+    here falls back to the environment's."""
+    problems = []
+    for setting in TABLE:
+        if setting.name not in from_payload:
+            continue
+        if setting.origin == LOWER:
+            allowed = _environment_value(setting, env, default_region)
+            if values[setting.field] > allowed:
+                problems.append(f"payload key {setting.field!r}: an event's payload may only lower {setting.name}, "
+                                f"the environment's {allowed:g}, never raise it (to {values[setting.field]:g})")
+                values[setting.field] = allowed
+        elif setting.part_of and setting.part_of not in from_payload:
+            problems.append(f"payload key {setting.field!r}: {setting.name} from a payload goes only with a "
+                            f"{setting.part_of} from the same payload, never with the environment's")
+            values[setting.field] = _environment_value(setting, env, default_region)
+    # A webhook from the payload is never signed with, nor mentions, what the environment set for its own.
+    for setting in TABLE:
+        if setting.part_of in from_payload and setting.name not in from_payload:
+            values[setting.field] = _default(setting, default_region)
+    return problems
+
+
+def _environment_value(setting: Setting, env: Mapping[str, str], default_region: str) -> object:
+    """The value the environment alone gives a setting (its default when unset or unreadable)."""
+    text = env.get(setting.name, "").strip()
+    try:
+        return setting.parse(text) if text else _default(setting, default_region)
+    except ValueError:
+        return _default(setting, default_region)
 
 
 def _together(values: Mapping[str, object], given: set[str]) -> list[str]:

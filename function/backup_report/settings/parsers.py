@@ -76,11 +76,20 @@ def parse_slack_mention(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(mentions))
 
 
+# Alibaba Cloud has about 30 public regions and a few industry-cloud ones ("Regions and zones",
+# https://www.alibabacloud.com/help/en/doc-detail/189254.htm; ApsaraDB for Redis is offered in fewer): a list
+# longer than this is not a list of real regions, and each one costs calls and a line of the message.
+MAX_REGIONS = 40
+
+
 def parse_regions(text: str) -> tuple[str, ...]:
     regions = tuple(dict.fromkeys(r.strip() for r in text.split(",") if r.strip()))
     bad = [r for r in regions if not REGION_ID.match(r)]
     if bad or not regions:
-        raise ValueError(f"{', '.join(bad) or 'nothing'}: region IDs look like cn-hangzhou, ap-southeast-1")
+        shown = ", ".join(b[:40] for b in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ValueError(f"{shown or 'nothing'}: region IDs look like cn-hangzhou, ap-southeast-1")
+    if len(regions) > MAX_REGIONS:
+        raise ValueError(f"{len(regions)} regions; at most {MAX_REGIONS} (Alibaba Cloud has about 30)")
     return regions
 
 

@@ -44,8 +44,20 @@ ARCHIVE_OSS_PREFIX = "ARCHIVE_OSS_PREFIX"
 ARCHIVE_OSS_ENDPOINT = "ARCHIVE_OSS_ENDPOINT"
 REPORT_LINK_DAYS = "REPORT_LINK_DAYS"
 
-# Who may set a setting (see the README's trust model): an event's payload may set it as it likes.
-PAYLOAD = "payload"
+PAYLOAD_SETTINGS = "PAYLOAD_SETTINGS"
+
+# Who may set a setting (the README's trust model: the deployer decides where signed requests, reports and
+# secrets go; an invoker's event may narrow or tune a run):
+PAYLOAD = "payload"  # an event's payload may set it (it narrows or tunes the run)
+LOWER = "lower"  # a payload may only lower the environment's value (the account's quota is shared)
+OPT_IN = "opt-in"  # a destination or secret: from a payload only when PAYLOAD_SETTINGS names it
+ENVIRONMENT = "environment"  # the function's environment (s.yaml) only: endpoints, buckets, prefixes
+ORIGIN_WORDS = {
+    PAYLOAD: "environment or payload",
+    LOWER: "environment; a payload may lower it",
+    OPT_IN: "environment; a payload only when PAYLOAD_SETTINGS names it",
+    ENVIRONMENT: "environment only",
+}
 
 # How a secret is kept out of what the run shows: a value is never shown, a URL shows its scheme and host.
 SECRET_VALUE, SECRET_URL = "value", "url"
@@ -63,6 +75,7 @@ class Setting:
     default: object
     secret: str = ""
     origin: str = PAYLOAD
+    part_of: str = ""
 
     @property
     def field(self) -> str:
@@ -70,41 +83,58 @@ class Setting:
         return self.name.lower()
 
 
+def parse_payload_settings(text: str) -> frozenset[str]:
+    """PAYLOAD_SETTINGS: the destination and secret settings (OPT_IN rows) an event's payload may set."""
+    opt_ins = [s.name for s in TABLE if s.origin == OPT_IN]
+    names = {n.strip().upper() for n in text.split(",") if n.strip()}
+    refused = sorted(n for n in names if n not in opt_ins)
+    if refused or not names:
+        raise ValueError(f"{', '.join(refused[:5]) or 'nothing'}: comma-separated names of the settings a "
+                         f"payload may set only when named here: {', '.join(opt_ins)}")
+    return frozenset(names)
+
+
 TABLE: tuple[Setting, ...] = (
     Setting(INSTANCE_TAGS, p.parse_tags, ()),  # required: load_settings says so when unset
     Setting(REGIONS, p.parse_regions, None),  # None: the function's own region
     Setting(LOOKBACK_HOURS, p.int_in(1, 168), 24),
     Setting(NOTIFY_ON, p.one_of("always", "failure"), "always"),
-    Setting(DINGTALK_WEBHOOK, p.parse_dingtalk_webhook, "", secret=SECRET_URL),
-    Setting(DINGTALK_SECRET, p.parse_dingtalk_secret, "", secret=SECRET_VALUE),
-    Setting(DINGTALK_AT_MOBILES, p.parse_mobiles, ()),
-    Setting(SLACK_WEBHOOK, p.parse_slack_webhook, "", secret=SECRET_URL),
-    Setting(FEISHU_WEBHOOK, p.parse_feishu_webhook, "", secret=SECRET_URL),
-    Setting(FEISHU_SECRET, p.parse_feishu_secret, "", secret=SECRET_VALUE),
-    Setting(WECOM_WEBHOOK, p.parse_wecom_webhook, "", secret=SECRET_URL),
-    Setting(WECOM_MENTION_USERIDS, p.parse_userids, ()),
+    Setting(DINGTALK_WEBHOOK, p.parse_dingtalk_webhook, "", secret=SECRET_URL, origin=OPT_IN),
+    Setting(DINGTALK_SECRET, p.parse_dingtalk_secret, "", secret=SECRET_VALUE, origin=OPT_IN,
+            part_of=DINGTALK_WEBHOOK),
+    Setting(DINGTALK_AT_MOBILES, p.parse_mobiles, (), origin=OPT_IN, part_of=DINGTALK_WEBHOOK),
+    Setting(SLACK_WEBHOOK, p.parse_slack_webhook, "", secret=SECRET_URL, origin=OPT_IN),
+    Setting(FEISHU_WEBHOOK, p.parse_feishu_webhook, "", secret=SECRET_URL, origin=OPT_IN),
+    Setting(FEISHU_SECRET, p.parse_feishu_secret, "", secret=SECRET_VALUE, origin=OPT_IN, part_of=FEISHU_WEBHOOK),
+    Setting(WECOM_WEBHOOK, p.parse_wecom_webhook, "", secret=SECRET_URL, origin=OPT_IN),
+    Setting(WECOM_MENTION_USERIDS, p.parse_userids, (), origin=OPT_IN, part_of=WECOM_WEBHOOK),
     Setting(TIMEZONE, p.parse_timezone, "UTC"),
     Setting(SIZE_DROP_PERCENT, p.int_in(0, 99), 50),
     Setting(HISTORY_DAYS, p.int_in(1, 30), 7),
     Setting(BACKUP_GRACE_MINUTES, p.int_in(0, 1440), 60),
-    Setting(MAX_CONCURRENCY, p.int_in(1, 64), 16),
-    Setting(API_QPS, p.number_in(0.1, 1000), 50.0),
-    Setting(KVSTORE_ENDPOINT, p.parse_endpoint, ""),
-    Setting(KVSTORE_PROTOCOL, p.one_of("https", "http"), "https"),
+    Setting(MAX_CONCURRENCY, p.int_in(1, 64), 16, origin=LOWER),
+    Setting(API_QPS, p.number_in(0.1, 1000), 50.0, origin=LOWER),
+    Setting(KVSTORE_ENDPOINT, p.parse_endpoint, "", origin=ENVIRONMENT),
+    Setting(KVSTORE_PROTOCOL, p.one_of("https", "http"), "https", origin=ENVIRONMENT),
     Setting(MIN_RETENTION_DAYS, p.int_in(0, 730), 0),  # 0: the control is off
     Setting(MIN_BACKUPS_PER_WEEK, p.int_in(0, 7), 0),
     Setting(REQUIRE_BACKUP_LOG, p.on_off, False),
     Setting(COVERAGE, p.on_off, True),
     Setting(CONSOLE, p.one_of("cn", "intl"), "cn"),
     Setting(OWNER_TAG, p.parse_tag_key, ""),
-    Setting(SLACK_MENTION, p.parse_slack_mention, ()),
-    Setting(HEARTBEAT_URL, p.parse_heartbeat_url, "", secret=SECRET_URL),
-    Setting(ARCHIVE_OSS_BUCKET, p.parse_bucket, ""),  # "": no archive, the run is stateless
-    Setting(ARCHIVE_OSS_PREFIX, p.parse_prefix, "redis-backup-report/"),
-    Setting(ARCHIVE_OSS_ENDPOINT, p.parse_oss_endpoint, ""),  # "": the region's internal endpoint
-    # A V4 pre-signed URL is valid at most 7 days (alibabacloud_oss_v2/presigner.py).
-    Setting(REPORT_LINK_DAYS, p.int_in(1, 7), 7),
+    Setting(SLACK_MENTION, p.parse_slack_mention, (), origin=OPT_IN, part_of=SLACK_WEBHOOK),
+    Setting(HEARTBEAT_URL, p.parse_heartbeat_url, "", secret=SECRET_URL, origin=OPT_IN),
+    Setting(ARCHIVE_OSS_BUCKET, p.parse_bucket, "", origin=ENVIRONMENT),  # "": no archive, the run is stateless
+    Setting(ARCHIVE_OSS_PREFIX, p.parse_prefix, "redis-backup-report/", origin=ENVIRONMENT),
+    # "": the region's internal endpoint
+    Setting(ARCHIVE_OSS_ENDPOINT, p.parse_oss_endpoint, "", origin=ENVIRONMENT),
+    # A V4 pre-signed URL is valid at most 7 days (alibabacloud_oss_v2/presigner.py); the link carries the
+    # role's STS token, so a payload may shorten its life, never lengthen it.
+    Setting(REPORT_LINK_DAYS, p.int_in(1, 7), 7, origin=LOWER),
+    Setting(PAYLOAD_SETTINGS, parse_payload_settings, frozenset(), origin=ENVIRONMENT),
 )
+OPT_INS = tuple(s.name for s in TABLE if s.origin == OPT_IN)
 BY_NAME = {s.name: s for s in TABLE}
 NAMES = tuple(BY_NAME)
-__all__ = [*NAMES, "NAMES", "TABLE", "BY_NAME", "Setting", "PAYLOAD", "SECRET_VALUE", "SECRET_URL"]
+__all__ = [*NAMES, "NAMES", "TABLE", "BY_NAME", "Setting", "PAYLOAD", "LOWER", "OPT_IN", "ENVIRONMENT",
+           "ORIGIN_WORDS", "OPT_INS", "SECRET_VALUE", "SECRET_URL"]
