@@ -8,11 +8,10 @@ import io
 import json
 import logging
 import threading
+import time
 
-
-import index
 import sandbox
-from backup_report import redact
+from backup_report import app, redact
 from backup_report.settings import NAMES
 from conftest import ANCHOR, fleet, instance, keep_urllib3_at_debug, secrets_of
 from sandbox.demo import fc_context
@@ -58,33 +57,30 @@ def test_if_the_sdk_debug_dump_is_written_anyway_its_own_stderr_handler_gets_it_
 
 def test_two_concurrent_runs_in_one_process_each_keep_both_tokens_out_of_the_logs(monkeypatch, caplog):
     """Run A is slow (every API call takes 150 ms); run B starts, and ends, while A is still checking.
-    Before, B's secrets replaced A's in the one global filter, and A's DingTalk token reached the log."""
+    Each has its own environment (its own sandbox's endpoint and webhooks: a payload may not set them)."""
     caplog.set_level(logging.DEBUG)
     keep_urllib3_at_debug(monkeypatch)  # urllib3 logs every request line, webhook token included
-    for name in list(__import__("os").environ):
-        if name in NAMES or name.startswith("ALIBABA_CLOUD_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("INSTANCE_TAGS", "backup-report=daily")
     slow = fleet(*HEALTHY, faults=[{"kind": "latency", "ms": 150}], dingtalk={"token": "tokenofteamA0123"})
     fast = fleet(*HEALTHY, dingtalk={"token": "tokenofteamB4567"}, slack={"path": "T0B/B0B/slacktokenofteamB"})
     results: dict[str, object] = {}
 
     def invoke(name: str, sb: sandbox.Sandbox) -> None:
-        payload = {k.lower(): v for k, v in sb.env().items() if k in NAMES and v}
-        event = {"triggerTime": ANCHOR, "triggerName": name, "payload": json.dumps(payload)}
+        environ = {**{k: v for k, v in sb.env().items() if k in NAMES and v}, "INSTANCE_TAGS": "backup-report=daily"}
+        event = {"triggerTime": ANCHOR, "triggerName": name, "payload": "{}"}
         try:
-            results[name] = json.loads(index.handler(json.dumps(event).encode(),
-                                                     fc_context(sb.credentials, "cn-hangzhou", request_id=name)))
+            results[name] = json.loads(app.run(json.dumps(event).encode(),
+                                               fc_context(sb.credentials, "cn-hangzhou", request_id=name), environ))
         except Exception as exc:  # reported below
             results[name] = exc
 
     with sandbox.start(slow, anchor=ANCHOR) as a, sandbox.start(fast, anchor=ANCHOR) as b:
         run_a = threading.Thread(target=invoke, args=("A", a))
         run_a.start()
-        while not a.kvstore.calls:  # A has started calling the API: B starts now
-            threading.Event().wait(0.01)
+        waited = time.monotonic()
+        while not a.kvstore.calls and run_a.is_alive() and time.monotonic() - waited < 30:
+            threading.Event().wait(0.01)  # A has started calling the API: B starts now
         invoke("B", b)
-        assert run_a.is_alive(), "A was still running when B finished"
+        assert run_a.is_alive(), f"A was still running when B finished: {results}"
         run_a.join(60)
         secrets = secrets_of(a, a.env()) + secrets_of(b, b.env())
         posted = [a.dingtalk.messages, b.dingtalk.messages, a.slack.messages, b.slack.messages]
@@ -97,12 +93,33 @@ def test_two_concurrent_runs_in_one_process_each_keep_both_tokens_out_of_the_log
     assert [s for s in secrets for t in texts if s in t] == []
 
 
-def test_a_finished_runs_secrets_stay_hidden_for_threads_that_outlive_it(caplog):
+def test_a_thread_an_invocation_started_keeps_its_secrets_hidden_after_it_returned(caplog):
     caplog.set_level(logging.INFO)
-    with redact.Redaction(["https://oapi.dingtalk.com/robot/send?access_token=lingering0123"]):
-        pass
-    logging.getLogger("some.library").info("late retry of %s", "/robot/send?access_token=lingering0123")
-    assert "lingering0123" not in caplog.text and "access_token=***" in caplog.text
+    late = threading.Event()
+    with redact.Redaction(["https://oapi.dingtalk.com/robot/send?access_token=lingeringtoken0123"]):
+        thread = threading.Thread(target=redact.in_context(
+            lambda: (late.wait(5), logging.getLogger("some.library").info("late retry of %s",
+                                                                          "/robot/send?access_token=lingeringtoken0123"))))
+        thread.start()
+    late.set()  # the invocation is over; its abandoned call logs now
+    thread.join(5)
+    assert "lingeringtoken0123" not in caplog.text and "access_token=***" in caplog.text
+
+
+def test_nothing_of_a_finished_invocation_is_hidden_in_the_next_one(caplog):
+    caplog.set_level(logging.INFO)
+    with redact.Redaction(["https://hc-ping.com/failed", "https://oapi.dingtalk.com/robot/send?access_token="
+                           "earlierrunstoken0123"]) as first:
+        assert first.scrub("backup failed; earlierrunstoken0123") == "backup failed; ***"
+    with redact.Redaction(["https://hooks.slack.com/services/T0/B0/nextrunstoken0123456"]) as second:
+        logging.getLogger("backup_report").warning("r-bp1 failed; earlierrunstoken0123")
+        assert second.scrub("backup 2 failed at 02:10") == "backup 2 failed at 02:10"
+    assert "r-bp1 failed; earlierrunstoken0123" in caplog.text  # not this invocation's secret: nothing hidden
+
+
+def test_an_invocation_hides_at_most_a_bounded_number_of_values():
+    url = "https://hc-ping.com/x?" + "&".join(f"p{n}=value{n:012}" for n in range(20_000))
+    assert len(redact.secrets_of([url])) <= redact.MAX_SECRETS
 
 
 def test_a_token_quoted_percent_encoded_in_a_refusal_is_scrubbed_too():

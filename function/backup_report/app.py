@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
@@ -70,7 +70,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         beat = heartbeat.Heartbeat(settings.heartbeat_url, transport, scrubber.scrub) \
             if settings.heartbeat_url and not dry_run else None
         # The start ping runs beside the scan: a hung monitor costs the report nothing.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat") as side:
+        with redact.Pool(max_workers=1, thread_name_prefix="heartbeat") as side:
             start = side.submit(beat.ping, heartbeat.START) if beat else None
             try:
                 result = _report(invocation, timer, settings, scrubber, started, now, dry_run, progress, transport)
@@ -129,7 +129,7 @@ def _settings_failed(error: SettingsError, invocation, started: float) -> str:
         beat = heartbeat.Heartbeat(usable.heartbeat_url, transport, scrubber.scrub) \
             if usable.heartbeat_url and HEARTBEAT_URL not in error.bad else None
         dg = digest.settings_alert(error.problems, invocation.request_id)
-        with ThreadPoolExecutor(max_workers=len(channels) + 1, thread_name_prefix="post") as pool:
+        with redact.Pool(max_workers=len(channels) + 1, thread_name_prefix="post") as pool:
             ping = pool.submit(beat.ping, heartbeat.FAIL, {"status": "error", "settings": error.problems}) \
                 if beat else None
             deliveries = list(pool.map(lambda channel: _post(channel, dg), channels))
@@ -204,7 +204,7 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
     # a slow answer costs the scan no time.
     if memory:  # in a thread of its own: a slow OSS never holds the scan, the digest or the end ping
         memory.read_previous()
-    with ThreadPoolExecutor(max_workers=3) as side:
+    with redact.Pool(max_workers=3) as side:
         offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
         listings = side.submit(lambda: [listed(cloud, r) for r in settings.regions] if settings.coverage else [])
         findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
@@ -321,7 +321,7 @@ def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run
     if dry_run:
         return [Delivery(channel.name, True, skipped="dry run: not posted",
                          message=channel.render(_for(channel, dg, settings))) for channel in channels]
-    with ThreadPoolExecutor(max_workers=max(1, len(channels)), thread_name_prefix="post") as pool:
+    with redact.Pool(max_workers=max(1, len(channels)), thread_name_prefix="post") as pool:
         return list(pool.map(lambda channel: _post(channel, _for(channel, dg, settings)), channels))
 
 

@@ -31,7 +31,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .channels.base import service_words
 from .channels.http import Answer, Refusal, Transport
-from .redact import secrets_of
+from .redact import secrets_of, token_like
 
 START, SUCCESS, FAIL = "start", "success", "fail"
 NAME = "heartbeat"
@@ -99,9 +99,9 @@ class Heartbeat:
 
 
 def secrets(url: str) -> list[str]:
-    """What of a ping URL is secret: all but its scheme and host (a UUID, a ping key or an API key
-    sits in the path, and may sit in the query)."""
+    """What of a ping URL is secret: the URL, and its token-like parts (a UUID, a ping key or an API key
+    sits in the path, and may sit in the query), never a short word of it (redact.token_like)."""
     if not url:
         return []
     parts = urlsplit(url)
-    return secrets_of([url]) + [p for p in (parts.path.strip("/"), parts.query) if len(p) >= 6]
+    return secrets_of([url]) + [p for p in (parts.path.strip("/"), parts.query) if token_like(p)]

@@ -1,12 +1,19 @@
 """Keeps secrets out of every log line the process writes, whoever logs them, invocation by invocation.
 
-Each invocation registers its own secrets for as long as it runs (`Redaction`, a context manager).
-A log record cannot be told apart by invocation: FC runs concurrent invocations in one process,
-and their records come from worker threads and library threads that carry no trace of the
-invocation. So every record is scrubbed of the secrets of every invocation registered: an
-invocation can only add to what is hidden, never replace another's (the old single global list
-was overwritten by the next invocation, which let the first one's token through). Secrets of a
-finished invocation stay hidden a while longer (`RETIRED`), for threads that outlive it.
+Each invocation registers its own secrets while it runs (`Redaction`, a context manager), and nothing
+of it outlives it: the next invocation in a warm FC instance starts with nothing hidden but its own.
+- What an invocation returns and posts (the result, deliveries[].error, exception texts, API texts in
+  the digest) is scrubbed of its own secrets only (`Redaction.scrub`): another invocation's token can
+  never turn a word of this one's report into ***.
+- A log record is scrubbed of the secrets of the invocation it belongs to. Records carry no trace of
+  their invocation, but the thread that writes them does: `Redaction` sets a context variable, and the
+  threads an invocation starts inherit its context (`in_context`, `Pool`), so their records, even those
+  written after the invocation returned (an abandoned call ending late), are scrubbed of its secrets.
+  A record written outside any invocation's context (a thread a library started) is scrubbed of the
+  secrets of every invocation running at that moment.
+- Only values that can be secrets are hidden: the settings' and credentials' values whole, and of a
+  URL the parts that look like tokens (`token_like`: as long as a webhook token, check UUID or ping key,
+  or letters and digits mixed), never a word ("failed", "Normal") or a number a report needs.
 
 Where the scrubbing happens:
 - at record creation (`logging.setLogRecordFactory`), so every handler sees clean records,
@@ -24,39 +31,52 @@ AccessKey ID) and `x-acs-security-token` among them, at DEBUG to the loggers `da
 """
 from __future__ import annotations
 
+import contextvars
 import itertools
 import logging
 import os
 import threading
-from collections import deque
-from typing import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit
 
 MASK = "***"
-RETIRED = 64  # finished invocations whose secrets are still hidden
+MIN_SECRET = 6  # a whole secret value shorter than this is not hidden (it would mask ordinary words)
+MIN_TOKEN = 16  # a URL part is a token from this length on (webhook tokens, UUIDs, ping keys: 22-64)
+MAX_SECRETS = 256  # one invocation's secrets, at most (a URL is at most 2,048 characters: addresses.MAX_URL)
 # The loggers the SDK stack writes request details to, with the versions that name them.
 SDK_DEBUG_LOGGERS = ("darabonba-core", "alibabacloud-tea")
 # Loggers that log request lines or credential lookups: never below INFO in a run.
 NOISY_LOGGERS = SDK_DEBUG_LOGGERS + ("urllib3", "credentials")
+T = TypeVar("T")
 
 log = logging.getLogger("backup_report")
 
 
+def token_like(part: str) -> bool:
+    """Whether a part of a URL can be a token: as long as one (DingTalk's access_token is 64 hex digits,
+    Slack's 24 characters, Feishu's, WeCom's and healthchecks.io's UUIDs 36, a ping key 22), or shorter
+    but letters and digits mixed ("shorttok9"); never a number, nor a word a report shows ("failed",
+    "Normal", a status)."""
+    if part.isdigit() or len(part) < MIN_SECRET:
+        return False
+    return len(part) >= MIN_TOKEN or (any(c.isdigit() for c in part) and any(c.isalpha() for c in part))
+
+
 def secrets_of(values: Iterable[str]) -> list[str]:
-    """The strings to hide: each value, and each part of a URL that carries a token."""
+    """The strings to hide: each value (MIN_SECRET characters or more), and each token-like part of a URL
+    (its query values and path segments), also percent-encoded once and twice; longest first."""
     found: set[str] = set()
     for value in filter(None, values):
-        found.add(value)
+        if len(value) >= MIN_SECRET:
+            found.add(value)
         try:
             parts = urlsplit(value)
         except ValueError:
             continue
         if parts.scheme and parts.netloc:
-            found.update(v for _, v in parse_qsl(parts.query) if len(v) >= 6)
-            segments = [p for p in parts.path.split("/") if p]
-            found.update(p for p in segments if len(p) >= 12)  # Slack's T…/B…/token
-            if segments and len(segments[-1]) >= 6:  # a webhook's last segment is its token, however short
-                found.add(segments[-1])
+            found.update(v for _, v in parse_qsl(parts.query) if token_like(v))
+            found.update(p for p in parts.path.split("/") if token_like(p))
     # As a refusal may quote them: percent-encoded once or twice (the API gateway's "server string to
     # sign is:POST&%2F&AccessKeyId%3D…" repeats the request's parameters encoded, e.g.
     # https://github.com/dromara/SMS4J/issues/34), so an STS token's + / = do not hide it from the scrub.
@@ -64,41 +84,51 @@ def secrets_of(values: Iterable[str]) -> list[str]:
         once = quote(value, safe="")
         found.update((once, quote(once, safe="")))
     # Longest first, so a URL is replaced whole before its token is.
-    return sorted((s for s in found if len(s) >= 6), key=len, reverse=True)
+    return sorted(found, key=len, reverse=True)[:MAX_SECRETS]
 
 
-class _Registry:
-    """The secrets of the invocations running now, and of the last RETIRED ones, by invocation key."""
+def _replaced(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class _Running:
+    """The secrets of the invocations running now, by invocation key: what a record written outside any
+    invocation's context is scrubbed of."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._active: dict[int, tuple[str, ...]] = {}
-        self._retired: deque[tuple[str, ...]] = deque(maxlen=RETIRED)
         self._keys = itertools.count(1)
         self.secrets: tuple[str, ...] = ()  # the union, longest first; replaced whole, read without a lock
 
-    def add(self, secrets: Iterable[str]) -> int:
+    def add(self, secrets: tuple[str, ...]) -> int:
         with self._lock:
             key = next(self._keys)
-            self._active[key] = tuple(secrets)
+            self._active[key] = secrets
             self._refresh()
             return key
 
-    def retire(self, key: int) -> None:
+    def remove(self, key: int) -> None:
         with self._lock:
-            self._retired.append(self._active.pop(key, ()))
+            self._active.pop(key, None)
             self._refresh()
 
     def _refresh(self) -> None:
-        union = set(itertools.chain(*self._active.values(), *self._retired))
+        union = set(itertools.chain(*self._active.values()))
         self.secrets = tuple(sorted(union, key=len, reverse=True))
 
 
-_registry = _Registry()
+_running = _Running()
+# The secrets of the invocation whose context this is (None: outside any invocation).
+_current: contextvars.ContextVar[tuple[str, ...] | None] = contextvars.ContextVar("backup_report_secrets",
+                                                                                   default=None)
 
 
 class RedactingFilter(logging.Filter):
-    """Formats a record's message and traceback, then replaces every registered secret with ***."""
+    """Formats a record's message and traceback, then replaces the secrets of its invocation with ***."""
 
     def __init__(self) -> None:
         super().__init__("redact")
@@ -121,10 +151,8 @@ class RedactingFilter(logging.Filter):
         return True
 
     def scrub(self, text: str) -> str:
-        for secret in _registry.secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
+        mine = _current.get()
+        return _replaced(text, _running.secrets if mine is None else mine)
 
 
 _filter = RedactingFilter()
@@ -133,35 +161,54 @@ _factory_installed = False
 
 
 def scrub(text: str) -> str:
-    """`text` with every registered secret replaced by ***: for strings that leave by another way
-    than logging (CLI output, exception texts, the result)."""
+    """`text` with the current invocation's secrets replaced by *** (outside any invocation: those of
+    every invocation running): for strings that leave by another way than logging (CLI output)."""
     return _filter.scrub(text)
 
 
 class Redaction:
-    """One invocation's secrets, hidden from every log record while it runs (and a while after).
+    """One invocation's secrets, hidden from every log record of its context while it runs.
 
-    `with Redaction([...]) as redaction:` registers them; `redaction.scrub(text)` hides them (and
-    those of the other running invocations) in any text.
+    `with Redaction([...]) as redaction:` registers them; `redaction.scrub(text)` hides them in any text.
+    Threads started inside keep them (`in_context`, `Pool`).
     """
 
     def __init__(self, values: Iterable[str]):
-        self.secrets = secrets_of(values)
+        self.secrets = tuple(secrets_of(values))
         self._key: int | None = None
+        self._token: contextvars.Token | None = None
 
     def __enter__(self) -> "Redaction":
         _install()
-        self._key = _registry.add(self.secrets)
+        self._key = _running.add(self.secrets)
+        self._token = _current.set(self.secrets)
         return self
 
     def __exit__(self, *exc) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+            self._token = None
         if self._key is not None:
-            _registry.retire(self._key)
+            _running.remove(self._key)
             self._key = None
 
-    @staticmethod
-    def scrub(text: str) -> str:
-        return scrub(text)
+    def scrub(self, text: str) -> str:
+        """`text` with this invocation's secrets replaced by ***."""
+        return _replaced(text, self.secrets)
+
+
+def in_context(work: Callable[..., T]) -> Callable[..., T]:
+    """`work` bound to the caller's context (its invocation's secrets), for a thread to run."""
+    context = contextvars.copy_context()
+    return lambda *args, **kwargs: context.run(work, *args, **kwargs)
+
+
+class Pool(ThreadPoolExecutor):
+    """A ThreadPoolExecutor whose tasks run in the context of the thread that submitted them, so their
+    log records are scrubbed of that invocation's secrets (a plain pool's threads have an empty context)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(in_context(fn), *args, **kwargs)
 
 
 def _install() -> None:

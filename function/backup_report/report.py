@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from . import redact
 from .model import (ApiError, Backup, BackupPolicy, BackupTask, Checked, ClusterBackupSet, Findings, Instance, Kind,
                     RegionFailure, Verdict, Window)
 from .cloud import kinds
@@ -71,7 +72,7 @@ def collect(cloud: Cloud, regions: tuple[str, ...], tags, window: Window, rules:
             budget: Budget, concurrency: int, progress: Callable[[int], None] | None = None) -> Findings:
     findings = Findings(window=window)
     checks: list[tuple[Instance, Future]] = []
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+    with redact.Pool(max_workers=concurrency) as pool:
         def found(page: list[Instance]) -> None:  # called by a discovery, page by page
             submitted = [(i, pool.submit(_check, cloud, i, window, rules, budget)) for i in page]
             checks.extend(submitted)

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Callable, TypeVar
 
 from . import drift, oss, page, record
+from .. import redact
 
 T = TypeVar("T")
 
@@ -116,5 +117,5 @@ def _in_thread(work: Callable[[], T]) -> Future:
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
             outcome.set_exception(exc)
 
-    threading.Thread(target=run, name="archive", daemon=True).start()
+    threading.Thread(target=redact.in_context(run), name="archive", daemon=True).start()
     return outcome

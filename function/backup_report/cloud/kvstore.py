@@ -20,6 +20,7 @@ from alibabacloud_tea_openapi import models as openapi
 from darabonba.runtime import RuntimeOptions
 
 from . import retry
+from .. import redact
 from ..invocation import Credentials
 from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance, ShardBackup
 from .ratelimit import RateLimiter
@@ -248,7 +249,7 @@ def _whole_call(call: Callable[[], T], timeout: float, budget: float, action: st
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, which maps it
             outcome.set_exception(exc)
 
-    threading.Thread(target=work, name=f"kvstore-{action}", daemon=True).start()
+    threading.Thread(target=redact.in_context(work), name=f"kvstore-{action}", daemon=True).start()
     try:
         return outcome.result(timeout=wait)
     except FutureTimeout:
