@@ -171,6 +171,11 @@ class Actions:
         # classic cluster and a standard instance answer without it.
         if i.architecture == "rwsplit" or (i.architecture == "cluster" and i.cloud_native):
             answer["ShardCount"] = i.shards
+        # ReplicaCount (replica nodes in the primary zone) is "applicable only to cloud-native instances"
+        # (models/_describe_instances_response_body.py): 1 for a dual-replica one here; a single-replica
+        # instance's value is not documented, so it is left out.
+        if i.cloud_native and i.node_type in ("double", "MASTER_SLAVE"):
+            answer["ReplicaCount"] = 1
         answer.update(i.raw)
         return answer
 

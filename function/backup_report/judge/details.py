@@ -81,9 +81,7 @@ def partial(failure: Backup, tz) -> str:
 
 def incomplete(instance: Instance, reading: Reading, nodes: dict[str, list[Backup]], covered: set[str],
                failures: list[Backup], expected: int, tz, now: datetime) -> str:
-    parts = [f"{min(len(covered), expected)}/{expected} shards backed up"]
-    if instance.kind != "cluster":
-        parts[0] += f" ({instance.kind})"
+    parts = [f"{min(len(covered), expected)}/{expected} shards backed up ({reading.kind(instance)})"]
     parts += [f"{b.node or '?'} failed (backup {b.backup_id} at {humanize.at(b.start, tz)}){_without(nodes, b.node, now)}"
               for b in failures]
     failed_nodes = {b.node for b in failures}

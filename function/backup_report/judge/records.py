@@ -64,7 +64,7 @@ def screen(instance: Instance, reading: Reading, window: Window, tz) -> tuple[li
         problems.append(f"{len(nodeless)} backup record(s) of a cluster without a NodeInstanceId")
     if strangers:
         names = sorted({b.node for b in strangers})
-        problems.append(f"{len(strangers)} backup record(s) of node(s) not of this {instance.kind} "
+        problems.append(f"{len(strangers)} backup record(s) of node(s) not of this {reading.kind(instance)} "
                         f"({', '.join(names[:3])})")
     set_aside = {id(b) for b in nodeless + strangers + unplaced + late}
     return [b for b in records if id(b) not in set_aside], problems
