@@ -290,10 +290,12 @@ class Actions:
     def _shard_backup(self, b: Backup, instance: Instance) -> dict:
         plain = self._backup(b, instance)
         ok = b.status == "Success"
-        answer = {"BackupId": str(b.backup_id), "BackupName": f"hins{b.backup_id}_data_{b.start:%Y%m%d%H%M%S}.rdb",
+        file_name = f"hins{b.backup_id}_data_{b.start:%Y%m%d%H%M%S}.rdb"
+        answer = {"BackupId": str(b.backup_id), "BackupName": file_name,
                   "BackupStatus": "OK" if ok else "ERROR", "IsAvail": "1" if ok else "0",
                   "BackupSize": str(b.size), "BackupStartTime": _utc(b.start), "BackupEndTime": _utc(b.end),
-                  "InstanceName": b.node_id, "Engine": "redis", "RecoverConfigMode": "",
+                  "InstanceName": file_name if instance.shard_instance_name == "file" else b.node_id,
+                  "Engine": "redis", "RecoverConfigMode": "",
                   "BackupDownloadURL": plain["BackupDownloadURL"],
                   "BackupIntranetDownloadURL": plain["BackupIntranetDownloadURL"],
                   "ExtraInfo": {"CustinsDbVersion": instance.engine}}

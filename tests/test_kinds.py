@@ -341,3 +341,29 @@ def test_a_classic_cluster_whose_record_carries_a_shard_count_is_settled_by_its_
     assert run.verdict("r-cls") == "ok" and "on all 4 shards" in run.detail("r-cls")
     assert run.verdict("r-gap") == "incomplete"
     assert run.detail("r-gap").startswith("3/4 shards backed up (classic cluster); r-gap-db-1 failed (backup ")
+
+
+def test_a_cloud_native_set_whose_shards_instance_name_is_a_backup_file_is_matched_by_backup_id(report):
+    run = report(fleet(cloud_native("r-cn", shard_instance_name="file")))
+    assert run.verdict("r-cn") == "ok"
+    assert "(cluster backup set on all 3 shards)" in run.detail("r-cn")
+    assert "have no backup in the set" not in run.dingtalk_text
+
+
+@pytest.mark.parametrize("latest,verdict,says", [
+    ({"status": "Failed", "nodes": [1]}, "incomplete", "2/3 shards backed up; a shard ERROR, not available (backup "),
+    ({"status": "Absent", "nodes": [2]}, "incomplete", "2/3 shards backed up; 1 shard(s) have no backup in the set"),
+    ({"status": "Failed"}, "failed", "a shard ERROR, not available (backup "),
+    ({"status": "Absent"}, "missing", "the scheduled 18:00 cluster backup set of 2026-11-27 was not done"),
+])
+def test_a_set_named_by_backup_files_with_a_failed_or_absent_shard_still_alerts(report, latest, verdict, says):
+    run = report(fleet(cloud_native("r-cn", shard_instance_name="file", latest=latest)))
+    assert run.verdict("r-cn") == verdict
+    assert says in run.detail("r-cn") and run.result["status"] == "alert"
+
+
+def test_a_set_listing_another_instances_shard_is_odd_data_never_a_shard(report):
+    stranger = [{"start": "-6h50m", "node": 2, "raw": {"shard": {"InstanceName": "r-other-db-2"}}}]
+    run = report(fleet(cloud_native("r-cn", latest={"status": "Absent"}, backups=stranger)))
+    assert run.verdict("r-cn") not in FINE
+    assert "lists backups of node(s) not of this cluster (r-other-db-2)" in run.detail("r-cn")
