@@ -367,3 +367,24 @@ def test_a_set_listing_another_instances_shard_is_odd_data_never_a_shard(report)
     run = report(fleet(cloud_native("r-cn", latest={"status": "Absent"}, backups=stranger)))
     assert run.verdict("r-cn") not in FINE
     assert "lists backups of node(s) not of this cluster (r-other-db-2)" in run.detail("r-cn")
+
+
+@pytest.mark.parametrize("node_form", ["data_node", "topology"])
+def test_a_read_write_splitting_instance_whose_records_name_its_data_node_is_ok(report, node_form):
+    run = report(fleet(instance("r-rw", architecture="rwsplit", node_form=node_form)))
+    assert run.verdict("r-rw") == "ok", run.detail("r-rw")
+    assert "not of this" not in run.detail("r-rw")
+
+
+@pytest.mark.parametrize("latest,verdict", [({"status": "Failed"}, "failed"), ({"status": "Absent"}, "missing")])
+def test_the_same_read_write_splitting_instance_with_a_failed_or_missing_backup_still_alerts(report, latest, verdict):
+    run = report(fleet(instance("r-rw", architecture="rwsplit", node_form="data_node", latest=latest)))
+    assert run.verdict("r-rw") == verdict and run.result["status"] == "alert"
+
+
+@pytest.mark.parametrize("node", ["r-rw-db-1", "r-other-db-0", "r-other"])
+def test_a_read_write_splitting_instances_record_of_another_node_is_odd_data(report, node):
+    odd = [{"start": "-2h", "raw": {"NodeInstanceId": node}}]
+    run = report(fleet(instance("r-rw", architecture="rwsplit", node_form="data_node", backups=odd)))
+    assert run.verdict("r-rw") == "error"
+    assert f"node(s) not of this read/write splitting ({node})" in run.detail("r-rw")
