@@ -18,7 +18,8 @@ from .schedule import Slot, next_slot
 #   Rebooting, ZoneMigrating ("Deleting Expired Data" in Instance states and impacts,
 #   https://help.aliyun.com/en/redis/user-guide/instance-states-and-impacts).
 # The sources disagree on Flushing: the answers say "being released", DescribeInstances' request "purge in
-# progress" and the states page "Flushing Instance" (data deleted); the words here say what all imply.
+# progress" and the states page "Flushing Instance" (data deleted); the words follow the latter two, and
+# either way the instance is not Normal, which is all the verdict rests on.
 STATUS_MEANING = {
     "Creating": "being created",
     "Changing": "changing its configuration",
