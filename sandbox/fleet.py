@@ -46,22 +46,39 @@ class Instance:
     type: str
     policy: Policy
     total_count_offset: int = 0
-    node_type: str = "double"  # NodeType: double | single (classic), MASTER_SLAVE | STAND_ALONE (cloud-native)
+    node_type: str = "double"  # NodeType as answered: double | single | MASTER_SLAVE | STAND_ALONE
     raw: dict = field(default_factory=dict)  # DescribeInstances answer fields that win, for odd answers
     tasks: tuple["Task", ...] = ()
-
-    @property
-    def cloud_native(self) -> bool:
-        # NodeType's values per models/_describe_instances_request.py: MASTER_SLAVE / STAND_ALONE are
-        # cloud-native instances, double / single classic ones.
-        return self.node_type in ("MASTER_SLAVE", "STAND_ALONE")
+    # Deployed on cloud disks (cloud-native) rather than local disks (classic). Its answered NodeType need not
+    # say so: DescribeInstances' answer documents only double / single (models/_describe_instances_response_body.py),
+    # and the Terraform provider reads a cloud-native Tair instance's double as MASTER_SLAVE
+    # (alicloud/resource_alicloud_redis_tair_instance.go). Default: NodeType MASTER_SLAVE / STAND_ALONE.
+    cloud_native: bool = False
+    # How a read/write splitting instance's DescribeBackups records name their node: "instance" (its own ID),
+    # "data_node" (`<id>-db-0`) or "topology" (`<id>-db-0#<number>`). DescribeBackups' NodeInstanceId is the
+    # instance ID only "if the instance uses the standard architecture" (models/_describe_backups_response_body.py),
+    # DescribeInstanceAttribute's ReplicationMode counts read/write splitting as "cluster", and
+    # DescribeLogicInstanceTopology names data nodes `<id>-db-0#<number>` (https://help.aliyun.com/document_detail/473786.html).
+    node_form: str = "instance"
+    # InstanceName of each shard's backup in DescribeClusterBackupList: "node" (the shard's node ID) or "file"
+    # (the backup file's name, the only public example of the field: `hins100322105_data_20240108012127.rdb`
+    # in github.com/alibabacloud-go/r-kvstore-20150101, client/describe_cluster_backup_list_response_body_model.go).
+    shard_instance_name: str = "node"
 
     @property
     def nodes(self) -> tuple[str, ...]:
-        """`NodeInstanceId`s: the instance itself, or `<id>-db-<i>` for each shard of a cluster."""
+        """`NodeInstanceId`s: the instance itself, `<id>-db-<i>` for each shard of a cluster, or a read/write
+        splitting instance's data node in its `node_form`."""
         if self.architecture == "cluster":
             return tuple(f"{self.id}-db-{i}" for i in range(self.shards))
+        if self.architecture == "rwsplit" and self.node_form != "instance":
+            return (f"{self.id}-db-0" + ("#" + self.data_node_number if self.node_form == "topology" else ""),)
         return (self.id,)
+
+    @property
+    def data_node_number(self) -> str:
+        """The `#<number>` DescribeLogicInstanceTopology appends to a node ID, fixed per instance."""
+        return str(1_000_000 + int.from_bytes(self.id.encode()[-3:], "big") % 9_000_000)
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,11 @@ class Actions:
         # classic cluster and a standard instance answer without it.
         if i.architecture == "rwsplit" or (i.architecture == "cluster" and i.cloud_native):
             answer["ShardCount"] = i.shards
+        # ReplicaCount (replica nodes in the primary zone) is "applicable only to cloud-native instances"
+        # (models/_describe_instances_response_body.py): 1 for a dual-replica one here; a single-replica
+        # instance's value is not documented, so it is left out.
+        if i.cloud_native and i.node_type in ("double", "MASTER_SLAVE"):
+            answer["ReplicaCount"] = 1
         answer.update(i.raw)
         return answer
 
@@ -199,7 +204,7 @@ class Actions:
 
     def _backup(self, b: Backup, instance: Instance) -> dict:
         # OSS-style presigned URLs: the Signature is this sandbox's secret, never to be repeated.
-        name = f"{b.node_id}/hins{b.backup_id}_data_{b.start:%Y%m%d%H%M%S}.rdb"
+        name = f"{b.node_id.split('#')[0]}/hins{b.backup_id}_data_{b.start:%Y%m%d%H%M%S}.rdb"
         query = (f"Expires={int((self.scenario.anchor + timedelta(hours=1)).timestamp())}"
                  f"&OSSAccessKeyId=sandbox-oss&Signature={self.download_signature}")
         host = f"rdsbak-{instance.region}-v3.oss-{instance.region}"
@@ -229,9 +234,11 @@ class Actions:
             raise ApiError(400, "IncorrectInstanceType", "This operation is supported only for cluster and "
                                                          "read/write splitting instances.")
         number = random.Random(f"{self.scenario.seed}:{instance.id}:topology").randrange(1_000_000, 9_999_999)
-        shards = [{"NodeId": f"{node}#{number + n}", "NodeType": "db", "SubInstanceType": "master",
-                   "Capacity": "2048", "Connection": "10000", "Bandwidth": "96"}
-                  for n, node in enumerate(instance.nodes)]
+        # A read/write splitting instance's one data node is `<id>-db-0` whatever its records say (node_form).
+        nodes = ([f"{node}#{number + n}" for n, node in enumerate(instance.nodes)] if instance.architecture == "cluster"
+                 else [f"{instance.id}-db-0#{instance.data_node_number}"])
+        shards = [{"NodeId": node, "NodeType": "db", "SubInstanceType": "master",
+                   "Capacity": "2048", "Connection": "10000", "Bandwidth": "96"} for node in nodes]
         proxies = [{"NodeId": f"{instance.id}-proxy-{n}#{number + 100 + n}", "NodeType": "proxy",
                     "Capacity": "5120", "Connection": "320000", "Bandwidth": "96"} for n in range(2)]
         return {"InstanceId": instance.id, "RedisShardList": {"NodeInfo": shards},
@@ -285,10 +292,12 @@ class Actions:
     def _shard_backup(self, b: Backup, instance: Instance) -> dict:
         plain = self._backup(b, instance)
         ok = b.status == "Success"
-        answer = {"BackupId": str(b.backup_id), "BackupName": f"hins{b.backup_id}_data_{b.start:%Y%m%d%H%M%S}.rdb",
+        file_name = f"hins{b.backup_id}_data_{b.start:%Y%m%d%H%M%S}.rdb"
+        answer = {"BackupId": str(b.backup_id), "BackupName": file_name,
                   "BackupStatus": "OK" if ok else "ERROR", "IsAvail": "1" if ok else "0",
                   "BackupSize": str(b.size), "BackupStartTime": _utc(b.start), "BackupEndTime": _utc(b.end),
-                  "InstanceName": b.node_id, "Engine": "redis", "RecoverConfigMode": "",
+                  "InstanceName": file_name if instance.shard_instance_name == "file" else b.node_id,
+                  "Engine": "redis", "RecoverConfigMode": "",
                   "BackupDownloadURL": plain["BackupDownloadURL"],
                   "BackupIntranetDownloadURL": plain["BackupIntranetDownloadURL"],
                   "ExtraInfo": {"CustinsDbVersion": instance.engine}}

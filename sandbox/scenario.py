@@ -31,7 +31,11 @@ TASK_STATUSES = ("NoStart", "Preparing", "Waiting", "Uploading", "Checking", "Fi
 _TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "feishu", "wecom", "instances",
         "faults", "instance_list", "heartbeat")
 _INSTANCE = ("id", "name", "region", "tags", "architecture", "shards", "status", "created", "engine",
-             "type", "policy", "history", "latest", "backups", "total_count_offset", "node_type", "raw", "tasks")
+             "type", "policy", "history", "latest", "backups", "total_count_offset", "node_type", "raw", "tasks",
+             "cloud_native", "node_form", "shard_instance_name")
+# How an instance's answers name its nodes (fleet.Instance, each with its source).
+NODE_FORMS = ("instance", "data_node", "topology")
+SHARD_INSTANCE_NAMES = ("node", "file")
 
 
 def names() -> list[str]:
@@ -127,10 +131,20 @@ def _instance(spec: Section, anchor: datetime) -> Instance:
         policy=_policy(spec.section("policy", ("period", "time", "retention", "backup_log"))),
         total_count_offset=spec.whole("total_count_offset", 0, minimum=-10**6),
         node_type=node_type,
+        cloud_native=spec.choice("cloud_native", (True, False), node_type in ("MASTER_SLAVE", "STAND_ALONE")),
+        node_form=_node_form(spec, architecture),
+        shard_instance_name=spec.choice("shard_instance_name", SHARD_INSTANCE_NAMES, "node"),
         raw=dict(raw),
         tasks=tuple(_task(Section(t, f"{spec.key('tasks')}[{n}]", ("start", "status", "mode", "node", "progress")),
                           anchor, n) for n, t in enumerate(spec.items("tasks"))),
     )
+
+
+def _node_form(spec: Section, architecture: str) -> str:
+    form = spec.choice("node_form", NODE_FORMS, "instance")
+    if form != "instance" and architecture != "rwsplit":
+        raise spec.fail("node_form", "names a read/write splitting instance's data node: architecture rwsplit only")
+    return form
 
 
 def _task(spec: Section, anchor: datetime, n: int) -> Task:

@@ -100,6 +100,13 @@ class Section:
             raise self.fail(name, f"expected a whole number >= {minimum}, got {value!r}")
         return value
 
+    def choice(self, name: str, options: tuple, default):
+        """One of `options` (text or booleans, as YAML reads them), else the default when absent."""
+        value = self.data.get(name, default)
+        if value not in options or isinstance(value, bool) is not isinstance(options[0], bool):
+            raise self.fail(name, f"{value!r} is not one of {', '.join(map(str, options))}")
+        return value
+
     def number(self, name: str, default: float) -> float:
         value = self.data.get(name, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

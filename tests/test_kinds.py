@@ -64,10 +64,15 @@ def test_a_cluster_with_a_shard_count_but_no_architecture_type_is_still_a_cluste
     assert "r-odd-db-2 ERROR" in run.detail("r-odd")
 
 
-def test_a_cluster_whose_node_type_says_neither_kind_is_an_error_naming_why(report):
-    run = report(fleet(classic("r-odd", raw={"NodeType": None})))
-    assert run.verdict("r-odd") == "error"
-    assert "not known which API lists its backups" in run.detail("r-odd")
+def test_a_cluster_whose_node_type_says_neither_kind_is_settled_by_the_records_it_has(report):
+    # This was `error` every day ("not known which API lists its backups") for a fine cluster: what
+    # DescribeBackups lists of its shards settles the kind, and no other call is made for it.
+    run = report(fleet(classic("r-odd", raw={"NodeType": None}),
+                       classic("r-gone", raw={"NodeType": None}, latest={"status": "Absent", "nodes": [3]})))
+    assert run.verdict("r-odd") == "ok" and "on all 4 shards" in run.detail("r-odd")
+    assert run.verdict("r-gone") == "incomplete"
+    assert run.detail("r-gone").startswith("3/4 shards backed up (classic cluster); r-gone-db-3 has had no backup")
+    assert run.calls("DescribeClusterBackupList") == []
 
 
 def test_records_naming_another_instances_nodes_never_count_as_shards(report):
@@ -268,3 +273,118 @@ def test_a_refused_backup_task_lookup_leaves_the_instance_missing_and_says_so(re
                        faults=[{"kind": "forbidden", "action": "DescribeBackupTasks"}]))
     assert run.verdict("r-late") == "missing"
     assert "DescribeBackupTasks failed: Forbidden.RAM" in run.detail("r-late")
+
+
+# --- Issue 22: no false alarm for Tair clusters, cluster sets or read/write splitting ---------------
+
+def tair_cluster(instance_id: str, node_type: str = "double", **spec) -> dict:
+    """A cloud-native Tair cluster whose record says NodeType double or single, as DescribeInstances' answer
+    documents it for every instance (the Terraform provider reads a Tair instance's double as MASTER_SLAVE)."""
+    return instance(instance_id, architecture="cluster", shards=3, node_type=node_type, cloud_native=True,
+                    type="Tair", **spec)
+
+
+@pytest.mark.parametrize("node_type", ["double", "single"])
+def test_a_cloud_native_tair_cluster_whose_node_type_says_double_or_single_is_ok(report, node_type):
+    run = report(fleet(tair_cluster("r-tair", node_type)))
+    assert run.verdict("r-tair") == "ok"
+    assert "(cluster backup set on all 3 shards)" in run.detail("r-tair")
+    # Its ShardCount points to a cloud-native cluster, and its sets settle it: no other call.
+    assert run.calls("DescribeBackups") == [] and run.calls("DescribeLogicInstanceTopology") == []
+    assert run.result["status"] == "ok"
+
+
+@pytest.mark.parametrize("latest,verdict,says", [
+    ({"status": "Failed"}, "failed", "cluster backup set cb-"),
+    ({"status": "Absent"}, "missing", "the scheduled 18:00 cluster backup set of 2026-11-27 was not done"),
+    ({"status": "Failed", "nodes": [1]}, "incomplete", "2/3 shards backed up; r-tair-db-1 ERROR"),
+])
+def test_the_same_tair_cluster_with_a_failed_or_missing_backup_still_alerts(report, latest, verdict, says):
+    run = report(fleet(tair_cluster("r-tair", latest=latest)))
+    assert run.verdict("r-tair") == verdict
+    assert says in run.detail("r-tair") and run.result["status"] == "alert"
+
+
+def test_a_tair_cluster_whose_fields_do_not_say_its_kind_is_settled_by_its_cluster_sets(report):
+    # No ShardCount and no ReplicaCount either: the fields point to a classic cluster, DescribeBackups lists
+    # nothing of it, so DescribeClusterBackupList is asked once, and its sets settle it.
+    hidden = {"ShardCount": None, "ReplicaCount": None}
+    run = report(fleet(tair_cluster("r-tair", raw=hidden), tair_cluster("r-late", raw=hidden,
+                                                                         latest={"status": "Absent"})))
+    assert run.verdict("r-tair") == "ok" and "(cluster backup set on all 3 shards)" in run.detail("r-tair")
+    assert run.verdict("r-late") == "missing"
+    assert run.detail("r-late").startswith("the scheduled 18:00 cluster backup set of 2026-11-27 was not done")
+    assert sorted(c.params["InstanceId"] for c in run.calls("DescribeClusterBackupList")) == ["r-late", "r-tair"]
+
+
+def test_a_cluster_no_api_lists_any_backup_of_whose_kind_is_open_is_an_error_naming_why_never_missing(report):
+    run = report(fleet(tair_cluster("r-tair", raw={"ShardCount": None, "ReplicaCount": None}, history=None)))
+    assert run.verdict("r-tair") == "error"
+    assert run.detail("r-tair").startswith(
+        "not known whether a classic or a cloud-native cluster: NodeType 'double' does not tell them apart, "
+        "DescribeInstances gave no ShardCount, and neither DescribeBackups nor DescribeClusterBackupList lists "
+        "a backup of it: the scheduled 18:00 backup of 2026-11-27 was not done")
+    assert run.calls("DescribeBackupTasks") == []
+
+
+def test_a_new_cluster_whose_kind_is_open_is_still_new(report):
+    run = report(fleet(tair_cluster("r-new", raw={"ShardCount": None, "ReplicaCount": None}, history=None,
+                                    created="-3h")))
+    assert run.verdict("r-new") == "new"
+
+
+def test_a_classic_cluster_whose_record_carries_a_shard_count_is_settled_by_its_records(report):
+    # The fields disagree the other way: ShardCount points to cloud-native, DescribeClusterBackupList lists
+    # no set, and the records DescribeBackups lists settle it as classic.
+    run = report(fleet(classic("r-cls", raw={"ShardCount": 4}),
+                       classic("r-gap", raw={"ShardCount": 4}, latest={"status": "Failed", "nodes": [1]})))
+    assert run.verdict("r-cls") == "ok" and "on all 4 shards" in run.detail("r-cls")
+    assert run.verdict("r-gap") == "incomplete"
+    assert run.detail("r-gap").startswith("3/4 shards backed up (classic cluster); r-gap-db-1 failed (backup ")
+
+
+def test_a_cloud_native_set_whose_shards_instance_name_is_a_backup_file_is_matched_by_backup_id(report):
+    run = report(fleet(cloud_native("r-cn", shard_instance_name="file")))
+    assert run.verdict("r-cn") == "ok"
+    assert "(cluster backup set on all 3 shards)" in run.detail("r-cn")
+    assert "have no backup in the set" not in run.dingtalk_text
+
+
+@pytest.mark.parametrize("latest,verdict,says", [
+    ({"status": "Failed", "nodes": [1]}, "incomplete", "2/3 shards backed up; a shard ERROR, not available (backup "),
+    ({"status": "Absent", "nodes": [2]}, "incomplete", "2/3 shards backed up; 1 shard(s) have no backup in the set"),
+    ({"status": "Failed"}, "failed", "a shard ERROR, not available (backup "),
+    ({"status": "Absent"}, "missing", "the scheduled 18:00 cluster backup set of 2026-11-27 was not done"),
+])
+def test_a_set_named_by_backup_files_with_a_failed_or_absent_shard_still_alerts(report, latest, verdict, says):
+    run = report(fleet(cloud_native("r-cn", shard_instance_name="file", latest=latest)))
+    assert run.verdict("r-cn") == verdict
+    assert says in run.detail("r-cn") and run.result["status"] == "alert"
+
+
+def test_a_set_listing_another_instances_shard_is_odd_data_never_a_shard(report):
+    stranger = [{"start": "-6h50m", "node": 2, "raw": {"shard": {"InstanceName": "r-other-db-2"}}}]
+    run = report(fleet(cloud_native("r-cn", latest={"status": "Absent"}, backups=stranger)))
+    assert run.verdict("r-cn") not in FINE
+    assert "lists backups of node(s) not of this cluster (r-other-db-2)" in run.detail("r-cn")
+
+
+@pytest.mark.parametrize("node_form", ["data_node", "topology"])
+def test_a_read_write_splitting_instance_whose_records_name_its_data_node_is_ok(report, node_form):
+    run = report(fleet(instance("r-rw", architecture="rwsplit", node_form=node_form)))
+    assert run.verdict("r-rw") == "ok", run.detail("r-rw")
+    assert "not of this" not in run.detail("r-rw")
+
+
+@pytest.mark.parametrize("latest,verdict", [({"status": "Failed"}, "failed"), ({"status": "Absent"}, "missing")])
+def test_the_same_read_write_splitting_instance_with_a_failed_or_missing_backup_still_alerts(report, latest, verdict):
+    run = report(fleet(instance("r-rw", architecture="rwsplit", node_form="data_node", latest=latest)))
+    assert run.verdict("r-rw") == verdict and run.result["status"] == "alert"
+
+
+@pytest.mark.parametrize("node", ["r-rw-db-1", "r-other-db-0", "r-other"])
+def test_a_read_write_splitting_instances_record_of_another_node_is_odd_data(report, node):
+    odd = [{"start": "-2h", "raw": {"NodeInstanceId": node}}]
+    run = report(fleet(instance("r-rw", architecture="rwsplit", node_form="data_node", backups=odd)))
+    assert run.verdict("r-rw") == "error"
+    assert f"node(s) not of this read/write splitting ({node})" in run.detail("r-rw")

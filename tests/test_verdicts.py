@@ -84,6 +84,21 @@ def test_an_instance_not_in_service_is_named_as_such_never_missing(report, statu
     assert run.detail("r-busy").startswith(says)
 
 
+@pytest.mark.parametrize("status,says", [
+    ("Error", "status Error (failed to be created)"),
+    ("Rebooting", "status Rebooting (restarting)"),
+    ("CleaningUpExpiredData", "status CleaningUpExpiredData (deleting expired data)"),
+])
+def test_statuses_the_api_and_terraform_document_are_named_in_plain_words_never_called_undocumented(
+        report, status, says):
+    # DescribeInstanceAttribute's answer documents Error; the Terraform provider's instance list Rebooting
+    # and CleaningUpExpiredData (data_source_alicloud_kvstore_instances.go).
+    run = report(fleet(instance("r-busy", status=status, latest={"status": "Absent"})))
+    assert run.verdict("r-busy") == "inactive"
+    assert run.detail("r-busy").startswith(f"{says}: the scheduled 18:00 backup of 2026-11-27 was not done")
+    assert "does not document" not in run.dingtalk_text and "not one the API documents" not in run.dingtalk_text
+
+
 def test_an_instance_changing_its_configuration_that_was_backed_up_is_ok(report):
     run = report(fleet(instance("r-busy", status="Changing")))
     assert run.verdict("r-busy") == "ok"

@@ -9,37 +9,77 @@
   (the DescribeBackups reference points cloud-native clusters to it, and DescribeClusterBackupList's,
   https://help.aliyun.com/document_detail/2679168.html, says it applies only to cloud-native
   instances); the topology too when ShardCount is missing.
-- a cluster whose NodeType says neither classic nor cloud-native: not read (`error`), since which
-  API lists its backups is not known.
+
+Which of the two a cluster is: a cloud-native NodeType (MASTER_SLAVE / STAND_ALONE) settles it. Any other
+NodeType does not (an answer's double / single are given for both kinds: model.CLOUD_NATIVE_NODE_TYPES),
+so the cluster is read the way its other fields point (`Instance.cloud_native`: ShardCount or ReplicaCount
+point to cloud-native), and what that API lists settles it: a cluster set is cloud-native, a record of
+DescribeBackups classic. Only when that API lists nothing over the whole range is the other one asked (one
+more call, for such clusters only); when neither lists anything, the reading carries why its kind is
+unsettled, and an alert on it becomes `error` (judge.verdicts), never `missing`.
 DescribeBackupTasks is asked by the caller, only for a would-be `missing` instance.
 """
 from __future__ import annotations
 
-from ..model import Instance, Reading, Verdict, Kind, Window
+from dataclasses import replace
+from datetime import datetime
+
+from . import retry
+from ..model import Instance, Reading, Verdict, Kind, Window, BackupPolicy
 from ..judge.cluster_sets import as_records
 from ..judge.verdicts import Rules, read_from
 
 
 def read(cloud, instance: Instance, window: Window, rules: Rules) -> Reading | Verdict:
-    """The instance's Reading, or an `error` Verdict when its kind cannot be read.
+    """The instance's Reading, or an `error` Verdict when a cluster's shards cannot be known.
     Raises `retry.ApiFailure` when a call fails (the caller makes it an `error`)."""
-    if instance.kind == "cluster":
-        return Verdict(Kind.ERROR, f"a cluster whose NodeType {instance.node_type or '(none)'!r} says neither "
-                                   "classic (double/single) nor cloud-native (MASTER_SLAVE/STAND_ALONE): "
-                                   "not known which API lists its backups")
     policy = cloud.policy(instance)
     start = read_from(policy, window, rules)
+    if not instance.is_cluster:
+        records, anomalies = cloud.backups(instance, start, window.end)
+        return Reading(policy, tuple(records), anomalies=tuple(anomalies))
     shards: tuple[str, ...] = ()
-    if instance.is_cluster and instance.shard_count < 1:
+    if instance.shard_count < 1:
         shards = cloud.topology(instance)
         if not shards:
             return Verdict(Kind.ERROR, f"{instance.kind}: DescribeLogicInstanceTopology named no shard, and "
                                        "DescribeInstances gave no ShardCount: its shards are unknown")
-    count = len(shards) or instance.shard_count
-    if instance.kind == "cloud-native cluster":
-        sets, anomalies = cloud.cluster_backups(instance, start, window.end)
-        records, odd = as_records(instance, sets, count, shards)
-        return Reading(policy, tuple(records), anomalies=tuple(anomalies + odd), source="DescribeClusterBackupList")
-    records, anomalies = cloud.backups(instance, start, window.end)
-    return Reading(policy, tuple(records), per_shard=instance.is_cluster, shard_count=count, shards=shards,
-                   anomalies=tuple(anomalies))
+    first, second = (_as_sets, _as_records) if instance.cloud_native else (_as_records, _as_sets)
+    reading = first(cloud, instance, policy, start, window.end, shards)
+    if instance.kind_settled or reading.records or reading.anomalies:
+        return reading
+    try:
+        other = second(cloud, instance, policy, start, window.end, shards)
+    except retry.ApiFailure as failure:
+        if failure.error.code == retry.OUT_OF_TIME:
+            raise
+        why = f"{reading.source} lists no backup of it and {failure.error.action} failed: {failure.error}"
+        return replace(reading, unsettled=unsettled(instance, why))
+    if other.records or other.anomalies:
+        return other
+    return replace(reading, unsettled=unsettled(instance, "neither DescribeBackups nor DescribeClusterBackupList "
+                                                          "lists a backup of it"))
+
+
+def unsettled(instance: Instance, why: str) -> str:
+    """Why a cluster's kind is not known, naming the fields that left it open."""
+    node = f"NodeType {instance.node_type!r}" if instance.node_type else "no NodeType"
+    count = f"ShardCount {instance.shard_count}" if instance.shard_count else "no ShardCount"
+    return (f"not known whether a classic or a cloud-native cluster: {node} does not tell them apart, "
+            f"DescribeInstances gave {count}, and {why}")
+
+
+def _as_records(cloud, instance: Instance, policy: BackupPolicy, start: datetime, end: datetime,
+                shards: tuple[str, ...]) -> Reading:
+    """A classic cluster's reading: DescribeBackups, one record per shard node."""
+    records, anomalies = cloud.backups(instance, start, end)
+    return Reading(policy, tuple(records), per_shard=True, shard_count=len(shards) or instance.shard_count,
+                   shards=shards, anomalies=tuple(anomalies))
+
+
+def _as_sets(cloud, instance: Instance, policy: BackupPolicy, start: datetime, end: datetime,
+             shards: tuple[str, ...]) -> Reading:
+    """A cloud-native cluster's reading: DescribeClusterBackupList's sets, each one record of the whole."""
+    sets, anomalies = cloud.cluster_backups(instance, start, end)
+    records, odd = as_records(instance, sets, len(shards) or instance.shard_count, shards)
+    return Reading(policy, tuple(records), anomalies=tuple(anomalies + odd), source="DescribeClusterBackupList")

@@ -279,17 +279,14 @@ def _failure(exc: Exception, action: str) -> retry.ApiFailure:
 
 
 def _instance(item, region: str) -> tuple[Instance, object]:
-    # 0 = unknown: a ShardCount that is not a positive integer ("4", 0, -1, null) is not believed;
-    # a cluster's shards then come from its topology.
-    count = item.shard_count
-    shards = count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
     instance = Instance(
         instance_id=str(item.instance_id or "?"),
         name=str(item.instance_name or item.instance_id or "?"),
         region=str(item.region_id or region),
         status=str(item.instance_status or "Unknown"),
         architecture=str(item.architecture_type or ""),
-        shard_count=shards,
+        shard_count=_positive(item.shard_count),
+        replica_count=_positive(item.replica_count),
         created=parse_api_time(item.create_time),
         node_type=str(item.node_type or ""),
         instance_type=str(item.instance_type or ""),
@@ -298,6 +295,12 @@ def _instance(item, region: str) -> tuple[Instance, object]:
                    for t in ((item.tags.tag if item.tags else None) or []) if t.key),
     )
     return instance, item
+
+
+def _positive(value) -> int:
+    """A positive integer as answered, else 0 (unknown): a ShardCount of "4", 0, -1 or null is not believed,
+    and a cluster's shards then come from its topology."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _has_tags(item, tags: Iterable[tuple[str, str | None]]) -> bool:

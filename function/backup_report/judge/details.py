@@ -8,16 +8,33 @@ from .. import humanize
 from ..model import Backup, BackupPolicy, Instance, Kind, Reading, Verdict, Window
 from .schedule import Slot, next_slot
 
+# Every InstanceStatus the public sources document, in plain words. Sources:
+# - DescribeInstances' and DescribeInstanceAttribute's answers (alibabacloud_r_kvstore20150101/models/
+#   _describe_instances_response_body.py, _describe_instance_attribute_response_body.py, InstanceStatus):
+#   Normal, Creating, Changing, Inactive, Flushing, Released, Transforming, Unavailable, Error, Migrating,
+#   BackupRecovering, MinorVersionUpgrading, NetworkModifying, SSLModifying, MajorVersionUpgrading;
+# - the Terraform provider's instance list (aliyun/terraform-provider-alicloud,
+#   alicloud/data_source_alicloud_kvstore_instances.go, `status`): also CleaningUpExpiredData, HASwitching,
+#   Rebooting, ZoneMigrating ("Deleting Expired Data" in Instance states and impacts,
+#   https://help.aliyun.com/en/redis/user-guide/instance-states-and-impacts).
+# The sources disagree on Flushing: the answers say "being released", DescribeInstances' request "purge in
+# progress" and the states page "Flushing Instance" (data deleted); the words follow the latter two, and
+# either way the instance is not Normal, which is all the verdict rests on.
 STATUS_MEANING = {
     "Creating": "being created",
     "Changing": "changing its configuration",
     "Migrating": "being migrated",
-    "Transforming": "being transformed",
+    "Transforming": "changing its billing method",
     "BackupRecovering": "restoring a backup",
-    "Flushing": "being flushed",
+    "Flushing": "clearing its data",
     "Released": "released",
     "Inactive": "expired or locked",
     "Unavailable": "unavailable",
+    "Error": "failed to be created",
+    "Rebooting": "restarting",
+    "CleaningUpExpiredData": "deleting expired data",
+    "HASwitching": "switching over to its replica",
+    "ZoneMigrating": "moving to another zone",
     "MajorVersionUpgrading": "upgrading its major version",
     "MinorVersionUpgrading": "upgrading its minor version",
     "NetworkModifying": "changing its network",
@@ -65,9 +82,7 @@ def partial(failure: Backup, tz) -> str:
 
 def incomplete(instance: Instance, reading: Reading, nodes: dict[str, list[Backup]], covered: set[str],
                failures: list[Backup], expected: int, tz, now: datetime) -> str:
-    parts = [f"{min(len(covered), expected)}/{expected} shards backed up"]
-    if instance.kind != "cluster":
-        parts[0] += f" ({instance.kind})"
+    parts = [f"{min(len(covered), expected)}/{expected} shards backed up ({reading.kind(instance)})"]
     parts += [f"{b.node or '?'} failed (backup {b.backup_id} at {humanize.at(b.start, tz)}){_without(nodes, b.node, now)}"
               for b in failures]
     failed_nodes = {b.node for b in failures}
@@ -140,7 +155,7 @@ def shrunk(records: list[Backup], rules, name_node: bool) -> str:
 def account_for_status(instance: Instance, verdict: Verdict, records: list[Backup], now: datetime) -> Verdict:
     """A non-Normal instance is not blamed for a backup it could not take, and is named as such.
 
-    Only a status the API documents (STATUS_MEANING) excuses anything; an absent or unknown one keeps
+    Only a status the sources document (STATUS_MEANING) excuses anything; an absent or unknown one keeps
     the alert and says so. `Creating` reads `new` only for an instance that could be new: no
     successful backup among its `records`, and a CreateTime that is not after `now`."""
     if instance.status == "Normal" or verdict.kind not in (Kind.MISSING, Kind.INCOMPLETE, Kind.NEW):

@@ -3,9 +3,15 @@
 A record is an instance's only when its node is one of the instance's: `<id>-db-<N>` for a shard of
 a cluster (DescribeBackups' NodeInstanceId, e.g. `r-bp10noxlhcoim2****-db-1`, in the API reference
 https://help.aliyun.com/document_detail/473823.html and shared/seed/DescribeBackups-api.txt), one of
-the topology's shards when it named them, or the instance ID itself (or no node) for a standard or
-read/write splitting instance. The reference does not say which NodeInstanceId a read/write
-splitting instance's records carry: only its own ID is believed, others are reported (fail closed).
+the topology's shards when it named them, or the instance ID itself (or no node) for a standard
+instance. A read/write splitting instance's records may name its one data node instead: DescribeBackups
+promises the instance ID only "if the instance uses the standard architecture"
+(models/_describe_backups_response_body.py, NodeInstanceId), DescribeInstanceAttribute's ReplicationMode
+counts read/write splitting instances as "cluster" (models/_describe_instance_attribute_response_body.py),
+and their data node is `<id>-db-0`, which DescribeLogicInstanceTopology answers as `<id>-db-0#<number>`
+(https://help.aliyun.com/document_detail/473786.html; DescribeAvailableResource's NodeId: "remove the
+number sign (#) and the content that follows", models/_describe_available_resource_request.py). Any
+other node (another shard, another instance) is reported (fail closed).
 """
 from __future__ import annotations
 
@@ -23,7 +29,9 @@ def belongs(instance: Instance, node: str, per_shard: bool, shards: tuple[str, .
     """Whether a record's node is one of this instance's (see the module's docstring). `per_shard`:
     the node should be a shard's; `shards`: the topology's shard node IDs, when it was read."""
     if not per_shard:
-        return node in ("", instance.instance_id)
+        data_node = instance.architecture == "rwsplit" and re.fullmatch(
+            re.escape(instance.instance_id) + r"-db-0(#\d+)?", node) is not None
+        return data_node or node in ("", instance.instance_id)
     if shards:
         return node in shards
     shard = re.fullmatch(re.escape(instance.instance_id) + r"-db-(\d+)", node)
@@ -64,7 +72,7 @@ def screen(instance: Instance, reading: Reading, window: Window, tz) -> tuple[li
         problems.append(f"{len(nodeless)} backup record(s) of a cluster without a NodeInstanceId")
     if strangers:
         names = sorted({b.node for b in strangers})
-        problems.append(f"{len(strangers)} backup record(s) of node(s) not of this {instance.kind} "
+        problems.append(f"{len(strangers)} backup record(s) of node(s) not of this {reading.kind(instance)} "
                         f"({', '.join(names[:3])})")
     set_aside = {id(b) for b in nodeless + strangers + unplaced + late}
     return [b for b in records if id(b) not in set_aside], problems

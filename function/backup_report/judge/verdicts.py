@@ -52,6 +52,9 @@ def decide(instance: Instance, reading: Reading, window: Window, rules: Rules,
     `missing` without them (the caller then asks once and decides again)."""
     placed, problems = screen(instance, reading, window, rules.tz)
     verdict = _judge(instance, reading, placed, window, rules, problems)
+    if reading.unsettled and verdict.severity is not Severity.FINE:
+        # Neither API listed a backup: whether one is owed where the run looked cannot be told (kinds.py).
+        return Verdict(Kind.ERROR, f"{reading.unsettled}: {verdict.detail}", policy=reading.policy)
     if verdict.kind is Kind.MISSING and tasks is not None:
         recent = [b for b in placed if b.start >= window.start]
         slot = last_due_slot(reading.policy, window.end, rules.grace)
