@@ -7,8 +7,8 @@ requests leaves to its caller is added here:
 - One deadline per post as a whole: connect, send and every byte of the answer. requests' timeout
   bounds each socket operation, so a peer that drip-feeds its answer would restart it with every
   byte: the answer is streamed (`stream=True`) in chunks with the deadline checked between them,
-  and a watchdog shuts the connection's socket when the deadline passes, even while the status
-  line is still arriving. The connection classes below only tell the watchdog which socket that is.
+  and a watchdog (`watchdog.py`) shuts the connection's socket when the deadline passes, even while
+  the status line is still arriving.
 - No redirect: `allow_redirects=False`, and the session names no redirect target, since requests
   reads a 3xx body whole (uncapped) to find the next hop even when it will not follow it
   (requests/sessions.py, `Session.send` -> `resolve_redirects`). A 3xx is the answer the channel reads.
@@ -34,12 +34,9 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Mapping
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.poolmanager import ProxyManager
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ProxyError, SSLError
 
+from .. import watchdog
 from ..model import Delivery
 
 MAX_ANSWER_BYTES = 64 * 1024  # every real answer is a few bytes: "ok", {"errcode":0,"errmsg":"ok"}
@@ -93,108 +90,6 @@ class Retries:
 
     def delay(self, attempt: int) -> float:
         return min(self.cap, self.base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-
-
-class _Attempt:
-    """One post on the wire: the connection carrying it, whether its request began to leave, and
-    whether its deadline passed (then the connection's socket is shut, whatever it is doing)."""
-
-    def __init__(self) -> None:
-        self.conn: HTTPConnection | None = None
-        self.sending = False
-        self.expired = False
-        self._lock = threading.Lock()
-
-    def on(self, conn: HTTPConnection, sending: bool = False) -> None:
-        with self._lock:
-            self.conn, self.sending = conn, self.sending or sending
-            if self.expired:
-                _shut(conn)
-
-    def expire(self) -> None:
-        """The watchdog: ends every pending read or write of the post."""
-        with self._lock:
-            self.expired = True
-            if self.conn is not None:
-                _shut(self.conn)
-
-
-def _shut(conn: HTTPConnection) -> None:
-    sock = conn.sock
-    if sock is not None:
-        try:  # the plain socket call: safe from another thread, under TLS too (no TLS shutdown)
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-
-_posting = threading.local()  # the _Attempt of the post this thread is making, if any
-
-
-class _Watched:
-    """A urllib3 connection that shows the post on its thread which socket to shut at the deadline
-    (`connect` for a new one, `request` for a pooled one too) and when its request starts to leave.
-    urllib3 connects an https connection before `request` (connectionpool.py, `_validate_conn`) and a
-    plain one inside it (http.client's `send`); the latter's connect failures are told by type."""
-
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        attempt = getattr(_posting, "attempt", None)
-        if attempt is not None:
-            attempt.on(self)
-
-    def request(self, *args, **kwargs) -> None:
-        attempt = getattr(_posting, "attempt", None)
-        if attempt is not None:
-            attempt.on(self, sending=True)
-        super().request(*args, **kwargs)  # type: ignore[misc]
-
-
-class _HTTPConnection(_Watched, HTTPConnection):
-    pass
-
-
-class _HTTPSConnection(_Watched, HTTPSConnection):
-    pass
-
-
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
-_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
-
-
-class _Adapter(HTTPAdapter):
-    """requests' adapter, its pools (direct and through a proxy) making watched connections."""
-
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOLS
-
-    def proxy_manager_for(self, proxy, **proxy_kwargs):
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if isinstance(manager, ProxyManager):  # not a SOCKS manager (PySocks, not packaged): its pools are its own
-            manager.pool_classes_by_scheme = _POOLS
-        return manager
-
-
-class _Session(requests.Session):
-    """A Session whose connections answer to a post's watchdog, and that never follows a redirect."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.mount("https://", _Adapter())
-        self.mount("http://", _Adapter())
-
-    def get_redirect_target(self, resp) -> None:
-        # No next hop: requests would otherwise read the whole 3xx body to release the connection
-        # for one (requests/sessions.py, `resolve_redirects`), even with allow_redirects=False.
-        return None
 
 
 class Transport:
@@ -274,11 +169,7 @@ class Transport:
         if left <= 0:
             raise NotSent("no time left in the run to post")
         late = f"no complete answer within {left:.0f} s"
-        attempt = _posting.attempt = _Attempt()
-        watchdog = threading.Timer(left, attempt.expire)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
+        with watchdog.watch(left) as attempt:
             try:
                 response = self._session().post(url, data=body, headers=JSON, allow_redirects=False, stream=True,
                                                 timeout=(min(self.connect_timeout, left), left))
@@ -300,14 +191,11 @@ class Transport:
                     raise Unknown(f"the connection failed after the post was sent ({_why(exc)})") from None
                 headers = {name.lower(): value for name, value in response.headers.items()}
                 return Answer(response.status_code, headers, body_read, truncated)
-        finally:
-            watchdog.cancel()
-            _posting.attempt = None
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = _Session()
+            session = self._local.session = watchdog.Session()
             with self._lock:
                 self._sessions.append(session)
         return session
@@ -344,7 +232,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
                  if isinstance(x, BaseException)]
 
 
-def _before_sending(exc: BaseException, attempt: _Attempt) -> bool:
+def _before_sending(exc: BaseException, attempt: watchdog.Attempt) -> bool:
     """Whether a failed post certainly never reached the service. The request had not begun to leave
     (the failure came before urllib3 called the connection's `request`: the TLS handshake, the
     pool), or urllib3 says no connection was made: NewConnectionError / NameResolutionError /

@@ -1,0 +1,143 @@
+"""A deadline for one HTTP request as a whole, for any requests Session: connect, send and every byte of
+the answer.
+
+requests' timeout bounds each socket operation, so a peer that drip-feeds its answer restarts it with
+every byte, and no timeout at all bounds a status line that trickles in. `watch(seconds)` arms a
+watchdog for the request the calling thread makes next through a `Session`: when the seconds pass it
+shuts that connection's socket (`socket.shutdown`, safe from another thread, under TLS too), so the
+request fails at once wherever it is. The connection classes here only tell the watchdog which socket
+that is, and when the request began to leave (`Attempt.sending`: a failure before that certainly never
+reached the service).
+
+Used by the webhooks' posts (channels/http.py) and the archive's OSS calls (archive/oss.py).
+"""
+from __future__ import annotations
+
+import socket
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import ProxyManager
+
+
+class Attempt:
+    """One request on the wire: the connection carrying it, whether its request began to leave, and
+    whether its deadline passed (then the connection's socket is shut, whatever it is doing)."""
+
+    def __init__(self) -> None:
+        self.conn: HTTPConnection | None = None
+        self.sending = False
+        self.expired = False
+        self._lock = threading.Lock()
+
+    def on(self, conn: HTTPConnection, sending: bool = False) -> None:
+        with self._lock:
+            self.conn, self.sending = conn, self.sending or sending
+            if self.expired:
+                _shut(conn)
+
+    def expire(self) -> None:
+        """The watchdog: ends every pending read or write of the post."""
+        with self._lock:
+            self.expired = True
+            if self.conn is not None:
+                _shut(self.conn)
+
+
+def _shut(conn: HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        try:  # the plain socket call: safe from another thread, under TLS too (no TLS shutdown)
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+_posting = threading.local()  # the Attempt of the request this thread is making, if any
+
+
+class _Watched:
+    """A urllib3 connection that shows the post on its thread which socket to shut at the deadline
+    (`connect` for a new one, `request` for a pooled one too) and when its request starts to leave.
+    urllib3 connects an https connection before `request` (connectionpool.py, `_validate_conn`) and a
+    plain one inside it (http.client's `send`); the latter's connect failures are told by type."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        attempt = getattr(_posting, "attempt", None)
+        if attempt is not None:
+            attempt.on(self)
+
+    def request(self, *args, **kwargs) -> None:
+        attempt = getattr(_posting, "attempt", None)
+        if attempt is not None:
+            attempt.on(self, sending=True)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter, its pools (direct and through a proxy) making watched connections."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, ProxyManager):  # not a SOCKS manager (PySocks, not packaged): its pools are its own
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+class Session(requests.Session):
+    """A Session whose connections answer to a request's watchdog (`watch`), and that never follows a
+    redirect."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mount("https://", _Adapter())
+        self.mount("http://", _Adapter())
+
+    def get_redirect_target(self, resp) -> None:
+        # No next hop: requests would otherwise read the whole 3xx body to release the connection
+        # for one (requests/sessions.py, `resolve_redirects`), even with allow_redirects=False.
+        return None
+
+
+@contextmanager
+def watch(seconds: float) -> Iterator[Attempt]:
+    """The Attempt of the next request this thread makes through a Session, whose connection is shut
+    `seconds` from now if the request is still going on; disarmed when the block ends."""
+    attempt = _posting.attempt = Attempt()
+    timer = threading.Timer(max(0.0, seconds), attempt.expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield attempt
+    finally:
+        timer.cancel()
+        _posting.attempt = None
