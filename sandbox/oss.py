@@ -15,8 +15,12 @@ The STS token must come with the request (`x-oss-security-token`).
 Operations: PutObject (PUT), GetObject (GET), ListObjectsV2 (GET `/<bucket>?list-type=2&prefix=`),
 answered in OSS's XML (https://www.alibabacloud.com/help/en/oss/developer-reference/listobjectsv2);
 errors as OSS's `<Error><Code>…` document (SignatureDoesNotMatch, InvalidAccessKeyId, NoSuchKey,
-NoSuchBucket, AccessDenied). `down = True` answers every request 503 (a failing OSS); `drip = S`
-writes every answer a byte every S seconds (a slow OSS that no read timeout ends).
+NoSuchBucket, AccessDenied, and FileAlreadyExists for a PutObject with `x-oss-forbid-overwrite: true` on an
+existing key, https://www.alibabacloud.com/help/en/oss/developer-reference/putobject). `down = True`
+answers every request 503 (a failing OSS); `drip = S` writes every answer a byte every S seconds (a slow
+OSS that no read timeout ends). Answers OSS would never give, for the archive's read-back tests: an
+object stored with `encoding="gzip"` is served with that Content-Encoding (a gzip bomb), and
+`list_everything = True` lists every key, whatever the prefix and max-keys asked.
 """
 from __future__ import annotations
 
@@ -39,6 +43,7 @@ class StoredObject:
     body: bytes
     content_type: str
     last_modified: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    encoding: str = ""  # a Content-Encoding to serve the body with ("gzip": the body is gzip data)
 
 
 def _error(status: int, code: str, message: str) -> Reply:
@@ -60,6 +65,7 @@ class OSSBucket:
 
     down = False  # True: every request is answered 503 ServiceUnavailable (set on the class for a whole run)
     drip = 0.0  # > 0: every answer is written a byte every `drip` seconds (a slow OSS no read timeout ends)
+    list_everything = False  # True: a listing holds every key, outside the prefix and past max-keys too
 
     def __init__(self, bucket: str, credentials, region: str = "cn-hangzhou", objects: dict | None = None):
         self.bucket, self.credentials, self.region = bucket, credentials, region
@@ -84,19 +90,24 @@ class OSSBucket:
             if refused:
                 return refused
             if method == "PUT" and key:
+                if key in self.objects and headers.get("x-oss-forbid-overwrite", "").lower() == "true":
+                    return _error(409, "FileAlreadyExists",
+                                  "The object you specified already exists and can not be overwritten.")
                 self.objects[key] = StoredObject(body, headers.get("content-type", "application/octet-stream"))
                 return Reply(200, b"", {"ETag": '"' + hashlib.md5(body).hexdigest().upper() + '"'})
             if method == "GET" and key:
                 found = self.objects.get(key)
                 if found is None:
                     return _error(404, "NoSuchKey", "The specified key does not exist.")
-                return Reply(200, found.body, {"Content-Type": found.content_type})
+                encoding = {"Content-Encoding": found.encoding} if found.encoding else {}
+                return Reply(200, found.body, {"Content-Type": found.content_type, **encoding})
             if method == "GET" and query.get("list-type") == "2":
                 return self._list(query.get("prefix", ""), int(query.get("max-keys", "100")))
             return _error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
 
     def _list(self, prefix: str, max_keys: int) -> Reply:
-        keys = sorted(k for k in self.objects if k.startswith(prefix))[:max_keys]
+        keys = sorted(k for k in self.objects if k.startswith(prefix))[:max_keys] if not self.list_everything \
+            else sorted(self.objects)
         contents = "".join(
             f"<Contents><Key>{escape(k)}</Key><LastModified>"
             f"{self.objects[k].last_modified.strftime('%Y-%m-%dT%H:%M:%S.000Z')}</LastModified>"

@@ -128,7 +128,7 @@ def report(monkeypatch, caplog):
 
     def run(scenario, settings: dict | None = None, payload=None, event: dict | None = None,
             anchor: str = ANCHOR, timeout: int = 300, context_credentials: bool = True,
-            oss: dict | None = None) -> Run:
+            oss: dict | None = None, request_id: str = "demo-request-0001") -> Run:
         caplog.set_level(logging.DEBUG)
         for name in list(os.environ):
             if name in NAMES or name.startswith("ALIBABA_CLOUD_"):
@@ -150,8 +150,8 @@ def report(monkeypatch, caplog):
                         "payload": payload if isinstance(payload, str) else json.dumps(payload or {})}
             else:
                 body = event
-            context = fc_context(sb.credentials, region="cn-hangzhou", timeout=timeout) if context_credentials \
-                else fc_context(_NoCredentials, region="cn-hangzhou", timeout=timeout)
+            creds = sb.credentials if context_credentials else _NoCredentials
+            context = fc_context(creds, region="cn-hangzhou", timeout=timeout, request_id=request_id)
             result, error = None, None
             try:
                 result = json.loads(index.handler(json.dumps(body).encode(), context))

@@ -23,6 +23,22 @@ from sandbox.oss import OSSBucket
 DAY = "redis-backup-report/2026/11/28/"
 NEXT_DAY = "2026-11-29T01:00:00Z"
 HOSTILE = '<img src=x onerror=alert(1)>"&'
+RUN = re.compile(r"/[0-9]{6}Z-demo-request-0001\.(json|csv|html)\b")
+
+
+def run_key(key: str) -> str:
+    """A run's key with its start time and request ID as `<run>`: `…/daily/<run>.json`."""
+    return RUN.sub(r"/<run>.\1", key)
+
+
+def keys(bucket: dict) -> list[str]:
+    return sorted(run_key(k) for k in bucket)
+
+
+def stored(bucket: dict, key: str):
+    """The object whose key is `key` with `<run>` for the run's start time and request ID."""
+    (found,) = [v for k, v in bucket.items() if run_key(k) == key]
+    return found
 
 
 def link_in(text: str) -> str:
@@ -34,23 +50,24 @@ def link_in(text: str) -> str:
 def test_a_run_with_the_archive_on_writes_json_csv_and_the_page_and_links_it(report):
     bucket: dict = {}
     run = report(fleet(instance("r-healthy01"), instance("r-failed01", latest={"status": "Failed"})), oss=bucket)
-    assert sorted(bucket) == [DAY + "daily.csv", DAY + "daily.html", DAY + "daily.json"]
-    assert run.result["archive"] == {"ok": True, "written": [DAY + "daily.json", DAY + "daily.csv", DAY + "daily.html"],
-                                     "previous": None}
+    assert keys(bucket) == [DAY + "daily/<run>.csv", DAY + "daily/<run>.html", DAY + "daily/<run>.json"]
+    archive = {**run.result["archive"], "written": [run_key(k) for k in run.result["archive"]["written"]]}
+    assert archive == {"ok": True, "written": [DAY + "daily/<run>.json", DAY + "daily/<run>.csv",
+                                               DAY + "daily/<run>.html"], "previous": None}
     assert run.result["changes"] == []
-    kept = json.loads(bucket[DAY + "daily.json"].body)
+    kept = json.loads(stored(bucket, DAY + "daily/<run>.json").body)
     assert {i["instance_id"]: i["verdict"] for i in kept["instances"]} == {"r-failed01": "failed", "r-healthy01": "ok"}
     assert kept["instances"][1]["policy"] == {"period": DAILY["period"], "slot": "18:00Z-19:00Z",
                                               "retention_days": 7, "backup_log": 0}
-    rows = list(csv.DictReader(io.StringIO(bucket[DAY + "daily.csv"].body.decode())))
+    rows = list(csv.DictReader(io.StringIO(stored(bucket, DAY + "daily/<run>.csv").body.decode())))
     assert [(r["instance_id"], r["verdict"], r["slot"]) for r in rows] == [
         ("r-failed01", "failed", "18:00Z-19:00Z"), ("r-healthy01", "ok", "18:00Z-19:00Z")]
-    assert bucket[DAY + "daily.html"].content_type.startswith("text/html")
+    assert stored(bucket, DAY + "daily/<run>.html").content_type.startswith("text/html")
     for text in (run.dingtalk_text, run.slack_text):
         assert "📄 Report page: every instance, 30 days (link valid up to 7 days)" in text
         url = link_in(text)
         parts = urlsplit(url)
-        assert parts.path == "/backup-report-archive/" + DAY + "daily.html"
+        assert run_key(parts.path) == "/backup-report-archive/" + DAY + "daily/<run>.html"
         query = parse_qs(parts.query)
         assert query["x-oss-signature-version"] == ["OSS4-HMAC-SHA256"]
         assert 6 * 86400 < int(query["x-oss-expires"][0]) <= 7 * 86400
@@ -63,7 +80,7 @@ def test_the_next_day_reports_a_vanished_instance_a_shortened_retention_and_a_ne
     report(fleet(instance("r-gone01"), instance("r-keep01", policy=policy)), oss=bucket)
     run = report(fleet(instance("r-keep01", policy={**policy, "retention": 3, "backup_log": 0}), instance("r-new01")),
                  oss=bucket, anchor=NEXT_DAY)
-    assert run.result["archive"]["previous"] == DAY + "daily.json"
+    assert run_key(run.result["archive"]["previous"]) == DAY + "daily/<run>.json"
     assert run.result["changes"] == [
         "no longer reported: r-gone01 (gone01-cache, ok yesterday) — released or untagged?",
         "newly reported: r-new01 (new01-cache)",
@@ -72,9 +89,8 @@ def test_the_next_day_reports_a_vanished_instance_a_shortened_retention_and_a_ne
     ]
     assert "no longer reported: r-gone01 (gone01-cache, ok yesterday) — released or untagged?" in run.slack_text
     assert "retention shortened from 7 to 3 days" in run.dingtalk_text
-    assert "redis-backup-report/2026/11/29/daily.json" in bucket
     # The calendar carries on: yesterday's day is still there for the instance that stayed.
-    kept = json.loads(bucket["redis-backup-report/2026/11/29/daily.json"].body)
+    kept = json.loads(stored(bucket, "redis-backup-report/2026/11/29/daily/<run>.json").body)
     keep = next(i for i in kept["instances"] if i["instance_id"] == "r-keep01")
     assert keep["calendar"] == {"2026-11-27": "done", "2026-11-28": "done"}
 
@@ -94,8 +110,9 @@ def test_a_failing_oss_never_costs_the_digest(report, monkeypatch):
     assert bucket == {}
     archive = run.result["archive"]
     assert archive["ok"] is False and archive["written"] == []
-    assert archive["errors"] == ["the previous run was not read: OSS ServiceUnavailable (HTTP 503)",
-                                 DAY + "daily.json not written: OSS ServiceUnavailable (HTTP 503)"]
+    assert [run_key(e) for e in archive["errors"]] == [
+        "the previous run was not read: OSS ServiceUnavailable (HTTP 503)",
+        DAY + "daily/<run>.json not written: OSS ServiceUnavailable (HTTP 503)"]
     assert "archive: the previous run was not read" in run.logs
 
 
@@ -124,15 +141,15 @@ def test_changes_since_yesterday_are_posted_under_notify_on_failure_too(report):
 def test_an_unreachable_oss_never_costs_the_digest(report):
     run = report(fleet(instance("r-healthy01")), oss={}, settings={"ARCHIVE_OSS_ENDPOINT": "http://127.0.0.1:9"})
     assert run.error is None and len(run.dingtalk) == 1 and run.result["archive"]["ok"] is False
-    assert run.result["archive"]["errors"] == [
-        "the previous run was not read: RequestError: OSS did not answer",
-        DAY + "daily.json not written: RequestError: OSS did not answer"], run.result["archive"]
+    assert [run_key(e) for e in run.result["archive"]["errors"]] == [
+        "the previous run was not read: OSS did not answer (the connection failed)",
+        DAY + "daily/<run>.json not written: OSS did not answer (the connection failed)"], run.result["archive"]
 
 
 def test_the_page_escapes_hostile_names(report):
     bucket: dict = {}
     report(fleet(instance("r-hostile01", name=HOSTILE)), oss=bucket)
-    html = bucket[DAY + "daily.html"].body.decode()
+    html = stored(bucket, DAY + "daily/<run>.html").body.decode()
     assert HOSTILE not in html and "&lt;img src=x onerror=alert(1)&gt;&quot;&amp;" in html
     loads = re.findall(r"\b(?:src|href)=\"([^\"]*)\"|url\(|@import|//", html)
     assert loads == ["data:,"], "the page loads nothing from outside (its icon is an empty data: URL)"
@@ -181,7 +198,7 @@ def test_each_trigger_compares_with_its_own_runs(report):
            event={"triggerTime": "2026-11-28T01:00:00Z", "triggerName": "search", "payload": "{}"})
     run = report(fleet(instance("r-search01")), oss=bucket, anchor=NEXT_DAY,
                  event={"triggerTime": NEXT_DAY, "triggerName": "search", "payload": "{}"})
-    assert run.result["archive"]["previous"] == DAY + "search.json"
+    assert run_key(run.result["archive"]["previous"]) == DAY + "search/<run>.json"
     assert run.result["changes"] == []
 
 
@@ -189,4 +206,5 @@ def test_no_write_is_started_that_could_outlast_fcs_deadline(report):
     bucket: dict = {}
     run = report(fleet(instance("r-healthy01")), oss=bucket, timeout=3)
     assert run.error is None and len(run.dingtalk) == 1 and bucket == {}
-    assert run.result["archive"]["errors"][-1] == DAY + "daily.json not written: out of time before FC's deadline"
+    assert run_key(run.result["archive"]["errors"][-1]) == DAY + "daily/<run>.json not written: out of time before " \
+                                                             "FC's deadline"

@@ -203,7 +203,7 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
     # DescribeRegions, the coverage listings and the previous archived run are read beside the scan:
     # a slow answer costs the scan no time.
     if memory:  # in a thread of its own: a slow OSS never holds the scan, the digest or the end ping
-        memory.read_previous()
+        memory.read_previous(budget.remaining)
     with redact.Pool(max_workers=3) as side:
         offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
         listings = side.submit(lambda: [listed(cloud, r) for r in settings.regions] if settings.coverage else [])
@@ -234,8 +234,8 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                                               "the run's result)"] if len(changes) > MAX_CHANGE_NOTES else [])
         # No link to a page that may never be written: when OSS failed already, the message says so instead.
         link = "" if memory.errors else memory.link()
-        dg = replace(dg, notes=dg.notes + tuple(shown) + (() if link else ("the report page is not linked: the "
-                                                                          "archive could not be read",)),
+        dg = replace(dg, notes=dg.notes + tuple(shown) + tuple(memory.notes)
+                     + (() if link else ("the report page is not linked: the archive could not be read",)),
                      link=link, link_days=settings.report_link_days)
 
     # Channels post at the same time, each post within its own whole deadline, every retry and wait
@@ -284,7 +284,7 @@ def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> Me
     bucket = oss.Bucket(settings.archive_oss_bucket, url, region, invocation.credentials,
                         connect_timeout=timing.api_connect, read_timeout=timing.api_read, link_endpoint_url=link)
     return Memory(bucket, settings.archive_oss_prefix, window.end.astimezone(timezone.utc).date(),
-                  timer.trigger_name, invocation.request_id, settings.report_link_days)
+                  timer.trigger_name, invocation.request_id, datetime.now(timezone.utc), settings.report_link_days)
 
 
 def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping
@@ -12,6 +13,9 @@ from .window import parse_api_time
 
 # FC's default timeout when the context does not say; a local run has no deadline of its own.
 DEFAULT_TIMEOUT_SECONDS = 300
+# FC's trigger names: letters, digits, '_' and '-', 1-128 characters, not starting with a digit or '-'
+# (alibabacloud_fc20230330/models/_create_trigger_input.py, trigger_name). The archive keys a run by it.
+TRIGGER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,15 @@ def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
         if trigger_time is None:
             problems.append(f"event triggerTime {str(event['triggerTime'])[:40]!r}: expected UTC like "
                             "2026-11-28T01:00:00Z, from 1970 to 2199")
+    name = event.get("triggerName") or ""
+    if name and not (isinstance(name, str) and TRIGGER_NAME.fullmatch(name)):
+        problems.append(f"event triggerName {str(name)[:40]!r}: FC's trigger names are 1-128 letters, digits, "
+                        "'_' and '-', not starting with a digit or '-'")
+        name = ""
     payload = _payload(event.get("payload"), problems)
     if problems:
         raise SettingsError(problems)
-    return TimerEvent(trigger_time, str(event.get("triggerName") or ""), payload)
+    return TimerEvent(trigger_time, name, payload)
 
 
 # FC's own timer example carries the payload "awesome-fc" (devsapp/fc3, docs/zh/yaml/readme.md): a

@@ -3,7 +3,9 @@
 
 `Memory` is the run's side of it: read the previous run beside the scan, say what changed and link
 the page in the digest, write this run's objects after the digest is posted. Every failure is kept
-in `report()` (the result's `archive`) and the log; none is raised, none fails the run.
+in `report()` (the result's `archive`) and the log; none is raised, none fails the run. What it reads
+back is untrusted (record.parse_previous, record.previous_instances): a defect in it costs only the
+"what changed" notes and the page's earlier calendar days, said in `notes`, never the digest.
 """
 from __future__ import annotations
 
@@ -22,39 +24,66 @@ log = logging.getLogger("backup_report")
 
 
 class Memory:
-    """One run's archive: `bucket` (oss.Bucket), its `prefix`, the window's end `day` (UTC) and the
-    run's name (the timer trigger's, else the request ID); `link_days` the page link's validity (1-7)."""
+    """One run's archive: `bucket` (oss.Bucket), its `prefix`, the window's end `day` (UTC), the timer
+    trigger's name ("" for a run no timer started), the request ID and the run's start (UTC);
+    `link_days` the page link's validity (1-7). `errors`: what failed in OSS; `notes`: what of the
+    previous run could not be used (both for the digest's notes)."""
 
     def __init__(self, bucket: oss.Bucket, prefix: str, day: date, trigger_name: str, request_id: str,
-                 link_days: int):
-        self.archive = oss.Archive(bucket, prefix, day, trigger_name or request_id, same_name=bool(trigger_name))
+                 started: datetime, link_days: int):
+        self.archive = oss.Archive(bucket, prefix, day, trigger_name, request_id, started)
         self.day, self.link_days = day, link_days
         self._previous: Future | None = None
         self._found: tuple[str, dict] | None = None
         self.errors: list[str] = []
+        self.notes: list[str] = []
         self.written: list[str] = []
 
-    def read_previous(self) -> None:
+    def read_previous(self, seconds_left: Callable[[], float]) -> None:
         """Starts reading the previous run beside the scan, in a daemon thread of its own: `changes`
-        waits for it only within the run's budget, and nothing else ever waits for it (a drip-fed
-        OSS answer is bounded by no socket timeout)."""
-        self._previous = _in_thread(self.archive.previous)
+        waits for it only within the run's budget, and nothing else ever waits for it. Each of its calls
+        ends within its whole deadline (oss.BoundedClient) and none starts after `seconds_left()` runs
+        out, so the thread ends soon after the run does."""
+        self._previous = _in_thread(lambda: self.archive.previous(seconds_left))
 
     def changes(self, instances: list[dict], checked, unchecked_regions: set[str], wait: float) -> list[str]:
         """What changed since the previous run (drift.changes), waiting at most `wait` seconds for it.
-        `instances`: the result's entries, one per `checked` instance, in the same order."""
+        `instances`: the result's entries, one per `checked` instance, in the same order. Never raises."""
         try:
-            self._found = self._previous.result(timeout=max(0.0, wait)) if self._previous else None
+            return self._changes(instances, checked, unchecked_regions, wait)
+        except Exception as exc:  # noqa: BLE001 - what the archive held costs its notes, never the digest
+            log.exception("archive: comparing with the previous run failed")
+            self._found = None
+            self.notes.append(f"previous run unreadable: {type(exc).__name__} while comparing; what changed "
+                              "is not reported")
+            return []
+
+    def _changes(self, instances: list[dict], checked, unchecked_regions: set[str], wait: float) -> list[str]:
+        try:
+            found = self._previous.result(timeout=max(0.0, wait)) if self._previous else None
         except FutureTimeout:
             self.errors.append("the previous run was not read in time")
+            return []
+        except oss.Untrusted as why:
+            self.notes.append(f"previous run unreadable: {why}; what changed is not reported")
+            return []
         except oss.ArchiveError as error:
             self.errors.append(f"the previous run was not read: {error}")
-        if self._found is None:
             return []
-        key, previous = self._found
+        if found is None:
+            return []
+        key, raw = found
+        try:
+            entries, dropped = record.previous_instances(record.parse_previous(raw))
+        except record.Unreadable as why:
+            self.notes.append(f"previous run unreadable: {why}; what changed is not reported")
+            return []
+        if dropped:
+            self.notes.append(f"previous run: {dropped} entr{'y' if dropped == 1 else 'ies'} unreadable, left out")
+        self._found = (key, {"instances": entries})
         when = _when(key, self.archive.prefix, self.day)
         current = [{**entry, "policy": drift.policy_json(c.verdict.policy)} for entry, c in zip(instances, checked)]
-        return drift.changes(previous.get("instances") or [], current, unchecked_regions, when)
+        return drift.changes(entries, current, unchecked_regions, when)
 
     def link(self) -> str:
         """The page's pre-signed GET URL ("" when it could not be made); computed locally."""
@@ -68,12 +97,17 @@ class Memory:
              grace: timedelta, seconds_left: Callable[[], float]) -> None:
         """Writes this run's JSON, CSV and page (record.document: `now` the window's end, `grace`
         BACKUP_GRACE_MINUTES), each while `seconds_left()` leaves room for it."""
-        previous = self._found[1] if self._found else None
-        document = record.document(result, checked, owner_tag, previous, now, grace)
+        try:
+            previous = self._found[1] if self._found else None
+            document = record.document(result, checked, owner_tag, previous, now, grace)
+            pieces = (document, record.csv_text(document), page.render(document, self.day, ranks))
+        except Exception as exc:  # noqa: BLE001 - a defect in what was read back costs the archive, not the run
+            log.exception("archive: the objects could not be made")
+            self.errors.append(f"the archive was not written: {type(exc).__name__} while making it")
+            return
 
         def write() -> list[str]:
-            return self.archive.write(document, record.csv_text(document), page.render(document, self.day, ranks),
-                                      seconds_left)
+            return self.archive.write(*pieces, seconds_left)
 
         # The writes too run in a thread of their own, waited for only while the budget lasts: a slow
         # OSS must not cost the end ping or FC's deadline.

@@ -1,8 +1,15 @@
 """The archive bucket: each run's result (JSON), its instances (CSV) and its report page (HTML),
 written and read through the official OSS SDK `alibabacloud-oss-v2` with the function's role.
 
-Keys: `<ARCHIVE_OSS_PREFIX>YYYY/MM/DD/<name>.json|.csv|.html`, the date the run's window ends (UTC),
-`<name>` the timer trigger's name, or the request ID of a run that no timer started.
+Keys: `<ARCHIVE_OSS_PREFIX>YYYY/MM/DD/<trigger>/<HHMMSS>Z-<request-id>.json|.csv|.html`: the date the
+run's window ends (UTC), the timer trigger's name (FC's trigger names are letters, digits, `_` and `-`, so
+two triggers never share a folder; `-manual` for a run no timer started, a name no trigger can have), the
+time the run started (UTC) and its request ID: every run has keys of its own, and PutObject is sent with
+`x-oss-forbid-overwrite: true`, so a page a digest linked to is never replaced by another run's.
+
+What is read back is untrusted: every answer is read up to a cap counted after decompression
+(`MAX_LISTING_BYTES`, `MAX_OBJECT_BYTES`) within one whole deadline per call (`watchdog`), listings
+are followed for at most `MAX_LIST_PAGES` pages, and only keys of the exact form above are read.
 
 The SDK signs with V4 (OSS4-HMAC-SHA256) by default (alibabacloud_oss_v2/signer/v4.py); a V4
 pre-signed URL is valid at most 7 days (presigner.py refuses longer; OSS's "Signature Version 4"
@@ -21,10 +28,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
 
 import alibabacloud_oss_v2 as oss
+import requests
+from alibabacloud_oss_v2.types import HttpClient, HttpRequest, HttpResponse
+
+from .. import watchdog
+from ..invocation import TRIGGER_NAME
 
 DEFAULT_PREFIX = "redis-backup-report/"
 MAX_LINK_DAYS = 7  # V4 pre-signed URLs: at most 7 days (alibabacloud_oss_v2/presigner.py)
@@ -32,10 +45,21 @@ MAX_LINK_DAYS = 7  # V4 pre-signed URLs: at most 7 days (alibabacloud_oss_v2/pre
 # (https://www.alibabacloud.com/help/en/oss/user-guide/bucket-naming-conventions).
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 KEY_NAME = re.compile(r"[^A-Za-z0-9._-]")
+MANUAL = "-manual"  # the folder of the runs no timer started: no trigger name starts with '-'
+RUN_FILE = r"[0-9]{6}Z-[A-Za-z0-9._-]{1,128}"  # <HHMMSS>Z-<request-id>
+MAX_LISTING_BYTES = 1024 * 1024  # a ListObjectsV2 page of 1,000 keys is ~400 KB of XML
+MAX_OBJECT_BYTES = 24 * 1024 * 1024  # a previous run's JSON: ~2 KB an instance, so ~12,000 instances
+MAX_LIST_PAGES = 3  # pages of 1,000 keys read from one day's folder (a run writes 3 objects)
+CHUNK_BYTES = 64 * 1024
 
 
 class ArchiveError(RuntimeError):
     """An OSS call failed: its text is one line, OSS's error code or the exception's type."""
+
+
+class Untrusted(ArchiveError):
+    """An answer OSS does not give (over its cap, keys outside the prefix, over 1,000 keys a page): what is
+    in the bucket cannot be read, though OSS itself may be fine."""
 
 
 def default_endpoint(region: str) -> str:
@@ -52,6 +76,18 @@ def public_endpoint(region: str) -> str:
 
 def day_prefix(prefix: str, day: date) -> str:
     return f"{prefix}{day:%Y/%m/%d}/"
+
+
+def _stamp(key: str, day: str, trigger_name: str) -> str | None:
+    """The sort key of a run's JSON under `day` (newest last), None for any other key: `<folder>/<HHMMSS>Z-
+    <request-id>.json` of `trigger_name`'s folder (or of any trigger's when it is ""), or the layout before
+    this one's `<trigger>.json`, older than any run of this layout that day."""
+    folder = re.escape(trigger_name) if trigger_name else f"(?:{TRIGGER_NAME.pattern}|{MANUAL})"
+    found = re.fullmatch(f"{re.escape(day)}{folder}/({RUN_FILE})\\.json", key)
+    if found:
+        return found.group(1)
+    legacy = re.escape(object_name(trigger_name)) if trigger_name else "[A-Za-z0-9._-]{1,128}"
+    return "" if re.fullmatch(f"{re.escape(day)}{legacy}\\.json", key) else None
 
 
 def object_name(run_name: str) -> str:
@@ -74,15 +110,23 @@ class Bucket:
                  read_timeout: float, link_endpoint_url: str = ""):
         self.bucket = bucket
         self.worst_seconds = connect_timeout + read_timeout  # the longest one call can take
-        self._client = self._client_for(endpoint_url, region, credentials, connect_timeout, read_timeout)
+        self._http = BoundedClient(connect_timeout, read_timeout)
+        self._client = self._client_for(endpoint_url, region, credentials, connect_timeout, read_timeout, self._http)
         # Links are signed for the host people open them on (`link_endpoint_url`, else the endpoint).
-        self._links = self._client_for(link_endpoint_url, region, credentials, connect_timeout, read_timeout) \
-            if link_endpoint_url and link_endpoint_url != endpoint_url else self._client
+        self._links = self._client_for(link_endpoint_url, region, credentials, connect_timeout, read_timeout,
+                                       self._http) if link_endpoint_url and link_endpoint_url != endpoint_url \
+            else self._client
+
+    def close(self) -> None:
+        """Closes the pooled connections."""
+        self._http.close()
 
     @staticmethod
-    def _client_for(endpoint_url: str, region: str, credentials, connect_timeout: float, read_timeout: float):
+    def _client_for(endpoint_url: str, region: str, credentials, connect_timeout: float, read_timeout: float,
+                    http: "BoundedClient"):
         loopback = endpoint_url.startswith("http://")
         return oss.Client(oss.config.Config(
+            http_client=http,
             region=region, endpoint=endpoint_url,
             credentials_provider=oss.credentials.StaticCredentialsProvider(
                 credentials.access_key_id, credentials.access_key_secret, credentials.security_token or None),
@@ -92,8 +136,10 @@ class Bucket:
             use_path_style=loopback, disable_ssl=loopback))
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
+        """PutObject, never replacing an object (x-oss-forbid-overwrite: OSS answers 409 FileAlreadyExists,
+        https://www.alibabacloud.com/help/en/oss/developer-reference/putobject)."""
         self._call(lambda: self._client.put_object(oss.PutObjectRequest(
-            bucket=self.bucket, key=key, body=body, content_type=content_type)))
+            bucket=self.bucket, key=key, body=body, content_type=content_type, forbid_overwrite=True)))
 
     def get(self, key: str) -> bytes:
         def read() -> bytes:
@@ -103,11 +149,22 @@ class Bucket:
         return self._call(read)
 
     def listed(self, prefix: str) -> list[Listed]:
-        """The keys under `prefix` (one page of up to 1,000: a day holds a few runs)."""
-        answer = self._call(lambda: self._client.list_objects_v2(oss.ListObjectsV2Request(
-            bucket=self.bucket, prefix=prefix, max_keys=1000)))
-        return [Listed(o.key, o.last_modified.isoformat() if o.last_modified else "")
-                for o in answer.contents or []]
+        """The keys under `prefix`, at most MAX_LIST_PAGES pages of 1,000. Raises ArchiveError, also when
+        the listing goes on past them or lists a key outside `prefix`."""
+        found: list[Listed] = []
+        token = None
+        for _ in range(MAX_LIST_PAGES):
+            answer = self._call(lambda: self._client.list_objects_v2(oss.ListObjectsV2Request(
+                bucket=self.bucket, prefix=prefix, max_keys=1000, continuation_token=token)))
+            page = answer.contents or []
+            if len(page) > 1000 or any(not str(o.key or "").startswith(prefix) for o in page):
+                raise Untrusted(f"the listing of {prefix} is not OSS's: over 1,000 keys a page or keys "
+                                "outside the prefix")
+            found += [Listed(str(o.key), o.last_modified.isoformat() if o.last_modified else "") for o in page]
+            token = answer.next_continuation_token
+            if not answer.is_truncated or not token:
+                return found
+        raise Untrusted(f"over {MAX_LIST_PAGES * 1000:,} objects under {prefix}: not read")
 
     def presigned_get(self, key: str, days: int) -> str:
         """A GET URL valid `days` (1-7) days, computed locally (no request)."""
@@ -119,50 +176,146 @@ class Bucket:
         try:
             return call()
         except Exception as exc:  # noqa: BLE001 - any failure of the archive is reported, never raised on
-            raise ArchiveError(_reason(exc)) from None
+            raise (Untrusted if _causes(exc, Oversized) else ArchiveError)(_reason(exc)) from None
 
 
 def _reason(exc: Exception) -> str:
-    """OSS's error code and HTTP status when it answered (ServiceError), else the exception's type:
-    never the exception's text, which may quote a signed URL."""
+    """OSS's error code and HTTP status when it answered (ServiceError), the words of a BoundedClient
+    refusal, else the exception's type: never the exception's text, which may quote a signed URL."""
     inner = getattr(exc, "unwrap", lambda: exc)()
     code, status = getattr(inner, "code", ""), getattr(inner, "status_code", "")
     if code:
-        return f"OSS {code} (HTTP {status})"
-    return f"{type(inner).__name__}: OSS did not answer"
+        return f"OSS {str(code)[:64]} (HTTP {status})"
+    found = _causes(exc, Unanswered)
+    return str(found) if found else f"{type(inner).__name__}: OSS did not answer"
+
+
+def _causes(exc: BaseException, kind: type) -> BaseException | None:
+    """The first `kind` among `exc`, what the SDK wrapped in it (`unwrap()`) and their causes."""
+    inner = getattr(exc, "unwrap", lambda: exc)()
+    for cause in (exc, inner, inner.__cause__, inner.__context__):
+        if isinstance(cause, kind):
+            return cause
+    return None
+
+
+class Unanswered(Exception):
+    """A call the BoundedClient ended: no answer in time, no connection. Its text is written here and
+    never holds a URL."""
+
+
+class Oversized(Unanswered):
+    """An answer over the BoundedClient's cap."""
+
+
+class _Answer(HttpResponse):
+    """An answer read whole (up to its cap) by BoundedClient, as the SDK's HttpResponse."""
+
+    def __init__(self, request: HttpRequest, status: int, headers, reason: str, body: bytes):
+        self._request, self._status, self._headers, self._reason, self._body = request, status, headers, reason, body
+
+    request = property(lambda self: self._request)
+    status_code = property(lambda self: self._status)
+    headers = property(lambda self: self._headers)
+    reason = property(lambda self: self._reason)
+    content = property(lambda self: self._body)
+    is_closed = property(lambda self: True)
+    is_stream_consumed = property(lambda self: True)
+
+    def __enter__(self) -> "_Answer":
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        pass
+
+    def read(self) -> bytes:
+        return self._body
+
+    def close(self) -> None:
+        pass
+
+    def iter_bytes(self, **kwargs: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+class BoundedClient(HttpClient):
+    """The OSS SDK's HTTP client (`Config(http_client=…)`), bounded for answers nobody vouches for: each
+    call within `connect_timeout + read_timeout` seconds as a whole (a watchdog shuts its socket, so a
+    drip-fed answer ends too and no thread is left behind), every answer read at once up to
+    MAX_LISTING_BYTES (a listing) or MAX_OBJECT_BYTES, counted after decompression (urllib3 inflates
+    only what is read: a gzip bomb costs its cap), redirects never followed. Raises Unanswered."""
+
+    def __init__(self, connect_timeout: float, read_timeout: float):
+        self._timeouts = (connect_timeout, read_timeout)
+        self._session = watchdog.Session()
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._session.close()
+
+    def send(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        connect, read = self._timeouts
+        read = kwargs.get("readwrite_timeout") or read
+        cap = MAX_LISTING_BYTES if "list-type=2" in (urlsplit(request.url).query or "") else MAX_OBJECT_BYTES
+        with watchdog.watch(connect + read) as attempt:
+            try:
+                response = self._session.request(request.method, request.url, headers=request.headers,
+                                                 data=request.body, timeout=(connect, read), stream=True,
+                                                 allow_redirects=False)
+                with response:
+                    body = bytearray()
+                    for chunk in response.iter_content(CHUNK_BYTES):
+                        body += chunk
+                        if len(body) > cap:
+                            raise Oversized(f"an answer over {cap // (1024 * 1024)} MiB: not read")
+                    return _Answer(request, response.status_code, response.headers, response.reason or "",
+                                   bytes(body))
+            except requests.RequestException:
+                if attempt.expired:
+                    raise Unanswered(f"no complete answer within {connect + read:g} s") from None
+                raise Unanswered("OSS did not answer (the connection failed)") from None
 
 
 class Archive:
-    """One run's objects: `<prefix>YYYY/MM/DD/<name>` + `.json`, `.csv`, `.html` for `day` (UTC)."""
+    """One run's objects for `day` (UTC): `<prefix>YYYY/MM/DD/<folder>/<HHMMSS>Z-<request-id>` + `.json`,
+    `.csv`, `.html`, the folder the timer trigger's name (`trigger_name`; "" for a run no timer started:
+    MANUAL), `started` the run's start (UTC)."""
 
     LOOK_BACK_DAYS = 7  # days searched for the previous run: one ListObjectsV2 each, newest first
 
-    def __init__(self, bucket: Bucket, prefix: str, day: date, run_name: str, same_name: bool):
+    def __init__(self, bucket: Bucket, prefix: str, day: date, trigger_name: str, request_id: str,
+                 started: datetime):
         self.bucket, self.prefix, self.day = bucket, prefix, day
-        # A timer's run compares with its own trigger's earlier runs (several teams' triggers share the
-        # prefix, each with its own tags); a manual run with the newest run of any name.
-        self._previous_name = object_name(run_name) + ".json" if same_name else ""
-        base = day_prefix(prefix, day) + object_name(run_name)
+        self.trigger_name = trigger_name
+        self.folder = trigger_name or MANUAL
+        base = f"{day_prefix(prefix, day)}{self.folder}/{started:%H%M%S}Z-{object_name(request_id)}"
         self.json_key, self.csv_key, self.html_key = base + ".json", base + ".csv", base + ".html"
 
-    def previous(self) -> tuple[str, dict] | None:
-        """The newest earlier run's key and archived document (of the same trigger, see __init__), searched from `day` back
-        LOOK_BACK_DAYS days (at most that many ListObjectsV2 calls and one GetObject); None when
-        there is none. Raises ArchiveError (a call failed, or the object is not a JSON object)."""
+    def previous(self, seconds_left: Callable[[], float] = lambda: float("inf")) -> tuple[str, bytes] | None:
+        """The newest earlier run's key and JSON text, searched from `day` back LOOK_BACK_DAYS days (a
+        ListObjectsV2 each, of at most MAX_LIST_PAGES pages, and one GetObject of at most MAX_OBJECT_BYTES);
+        None when there is none. A timer's run reads its own trigger's runs only (several teams' triggers
+        share the prefix, each with its own tags); a manual run the newest run of any trigger. Only keys of
+        the exact form are read, this layout's or the one before it (`<day>/<trigger>.json`). Each call
+        starts only while `seconds_left()` leaves room for it, so the search ends with the run. Raises
+        ArchiveError."""
         for back in range(self.LOOK_BACK_DAYS + 1):
-            found = [o for o in self.bucket.listed(day_prefix(self.prefix, self.day - timedelta(days=back))
-                                                   + self._previous_name)
-                     if o.key.endswith(".json") and o.key != self.json_key]
-            if found:
-                newest = max(found, key=lambda o: (o.last_modified, o.key))
-                try:
-                    document = json.loads(self.bucket.get(newest.key))
-                except ValueError:
-                    raise ArchiveError(f"{newest.key} is not JSON") from None
-                if not isinstance(document, dict):
-                    raise ArchiveError(f"{newest.key} is not a JSON object")
-                return newest.key, document
+            self._in_time(seconds_left)
+            day = day_prefix(self.prefix, self.day - timedelta(days=back))
+            listed = self.bucket.listed(day + self.trigger_name)
+            runs = [(_stamp(o.key, day, self.trigger_name), o.key) for o in listed if o.key != self.json_key]
+            runs = [run for run in runs if run[0] is not None]
+            if runs:
+                key = max(runs)[1]
+                self._in_time(seconds_left)
+                return key, self.bucket.get(key)
         return None
+
+    def _in_time(self, seconds_left: Callable[[], float]) -> None:
+        if seconds_left() < self.bucket.worst_seconds:
+            raise ArchiveError("out of time before FC's deadline")
 
     def write(self, document: dict, csv_text: str, html: str, seconds_left: Callable[[], float]) -> list[str]:
         """Writes the JSON, the CSV and the page, in that order, each only while `seconds_left()`
@@ -173,8 +326,7 @@ class Archive:
                                 (self.csv_key, csv_text, "text/csv; charset=utf-8"),
                                 (self.html_key, html, "text/html; charset=utf-8")):
             try:
-                if seconds_left() < self.bucket.worst_seconds:
-                    raise ArchiveError("out of time before FC's deadline")
+                self._in_time(seconds_left)
                 self.bucket.put(key, body.encode("utf-8"), kind)
             except ArchiveError as error:
                 raise ArchiveError(f"{key} not written: {error}" + (f" ({', '.join(written)} written)"

@@ -1,14 +1,109 @@
 """What the archive keeps of a run (pure): the document (the result, each instance's policy, owner and
-30-day calendar) and the CSV of its instances."""
+30-day calendar), the CSV of its instances, and what of a previous run's document can be trusted.
+
+A previous run's JSON is read back from OSS, where anyone with write access to the prefix (or a bug of
+an older version) may have left anything: `parse_previous` refuses what would cost memory or CPU out of
+proportion (bytes are capped by the bucket's reader; here the count of values), and
+`previous_instances` keeps only the entries that fit the one form this module writes, field by field.
+"""
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+import json
+import re
+from datetime import date, datetime, timedelta, timezone
 
-from ..judge.schedule import last_due_slot
-from ..model import Checked
+from ..judge.schedule import WEEKDAYS, last_due_slot
+from ..model import Checked, Kind
+from ..settings.parsers import REGION_ID
 from . import drift, page
+
+MAX_VALUES = 600_000  # ',' '[' '{' in a previous run's JSON: ~50 an instance, so ~12,000 instances
+MAX_PREVIOUS_INSTANCES = 50_000
+INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+MAX_NAME_CHARS = 256
+SLOT = re.compile(r"[0-9]{2}:[0-9]{2}Z-[0-9]{2}:[0-9]{2}Z")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+VERDICTS = frozenset(k.value for k in Kind)
+
+
+class Unreadable(ValueError):
+    """A previous run's document that cannot be used at all; its text says why in a few words."""
+
+
+def parse_previous(raw: bytes) -> dict:
+    """A previous run's JSON document (at most MAX_VALUES values, a JSON object). Raises Unreadable."""
+    if raw.count(b",") + raw.count(b"[") + raw.count(b"{") > MAX_VALUES:
+        raise Unreadable(f"over {MAX_VALUES:,} values")
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, 1e400-digit numbers, nesting past the stack
+        raise Unreadable("not JSON") from None
+    if not isinstance(document, dict) or not isinstance(document.get("instances"), list):
+        raise Unreadable("not a run's document (no list of instances)")
+    return document
+
+
+def previous_instances(document: dict) -> tuple[list[dict], int]:
+    """The entries of a previous run's `instances` that fit the form `document()` writes (instance_id,
+    name, region, verdict, policy, calendar; the other fields are not read), first of each ID, at most
+    MAX_PREVIOUS_INSTANCES; and how many were left out."""
+    kept: dict[str, dict] = {}
+    entries = document["instances"]
+    for entry in entries[:MAX_PREVIOUS_INSTANCES]:
+        clean = _entry(entry)
+        if clean is not None and clean["instance_id"] not in kept:
+            kept[clean["instance_id"]] = clean
+    return list(kept.values()), len(entries) - len(kept)
+
+
+def _entry(entry: object) -> dict | None:
+    if not isinstance(entry, dict):
+        return None
+    instance_id, name, region, verdict = (entry.get(k) for k in ("instance_id", "name", "region", "verdict"))
+    policy, calendar = _policy(entry.get("policy")), _calendar(entry.get("calendar"))
+    if not (isinstance(instance_id, str) and INSTANCE_ID.fullmatch(instance_id) and isinstance(region, str)
+            and REGION_ID.fullmatch(region) and verdict in VERDICTS and isinstance(name, str)
+            and len(name) <= MAX_NAME_CHARS and policy is not False and calendar is not None):
+        return None
+    return {"instance_id": instance_id, "name": name, "region": region, "verdict": verdict, "policy": policy,
+            "calendar": calendar}
+
+
+def _policy(policy: object) -> dict | None | bool:
+    """A policy as drift.policy_json writes it, None when absent, False when of another form."""
+    if policy is None:
+        return None
+    if not isinstance(policy, dict):
+        return False
+    period, slot, retention, log = (policy.get(k) for k in ("period", "slot", "retention_days", "backup_log"))
+    if not (isinstance(period, str) and all(d in WEEKDAYS for d in period.split(",") if d)
+            and isinstance(slot, str) and SLOT.fullmatch(slot) and (log is None or (type(log) is int and log in (0, 1)))
+            and (retention is None or (type(retention) is int and 0 <= retention <= 100_000))):
+        return False
+    return {"period": period, "slot": slot, "retention_days": retention, "backup_log": log}
+
+
+def _calendar(calendar: object) -> dict[str, str] | None:
+    """A calendar {YYYY-MM-DD: state} of at most 2 × page.DAYS real days and known states ({} when
+    absent), None when of another form."""
+    if calendar is None:
+        return {}
+    if not isinstance(calendar, dict) or len(calendar) > 2 * page.DAYS:
+        return None
+    for day, state in calendar.items():
+        if not (isinstance(day, str) and DAY.fullmatch(day) and _real(day) and state in page.STATES):
+            return None
+    return dict(calendar)
+
+
+def _real(day: str) -> bool:
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True
 
 CSV_COLUMNS = ("instance_id", "name", "region", "owner", "verdict", "detail", "period", "slot",
                "retention_days", "backup_log")
