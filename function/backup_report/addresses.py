@@ -33,6 +33,7 @@ from requests.utils import get_environ_proxies
 from urllib3.util import parse_url as urllib3_parse_url
 
 LOOPBACK_NAMES = {"localhost"}
+MAX_URL = 2048  # characters: every webhook and ping URL is far shorter; a longer one is not one
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")  # RFC 1123 §2.1, RFC 952
 _PORT = re.compile(r"^[0-9]{1,5}$")
 _UNSAFE = re.compile(r"[\x00-\x20\x7f\\#]|[^\x00-\x7f]")  # controls, space, backslash, fragment, non-ASCII
@@ -98,6 +99,8 @@ def parse_url(text: str, example: str) -> SplitResult:
     """An `https` (or loopback-only `http`) URL both parsers read alike. Raises ValueError naming
     `example` as the accepted form; the message never repeats the URL (it may hold a token)."""
     accepted = f"an https URL like {example} (http only to a loopback test server)"
+    if len(text) > MAX_URL:
+        raise ValueError(f"{accepted}; at most {MAX_URL:,} characters")
     bad = _UNSAFE.search(text)
     if bad:
         what = {"\\": "a backslash", "#": "a fragment (#…)", " ": "a space"}.get(

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
-from . import addresses, coverage, digest, heartbeat, redact, regions
+from . import addresses, bounded, coverage, digest, heartbeat, redact, regions
 from .archive import Memory, oss
 from .channels.base import Channel, configured
 from .channels.http import Transport
@@ -90,7 +90,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         if not took and not any(d.get("maybe_delivered") for d in result["deliveries"]):
             raise DeliveryError(scrubber.scrub("no channel accepted the digest: " + "; ".join(
                 f"{d['channel']}: {d.get('error', '')}" for d in result["deliveries"])))
-        return json.dumps(result, ensure_ascii=False)
+        return bounded.utf8(json.dumps(result, ensure_ascii=False))
 
 
 def read_settings(event, environ: Mapping[str, str], invocation) -> tuple[TimerEvent, Settings]:
@@ -142,7 +142,7 @@ def _settings_failed(error: SettingsError, invocation, started: float) -> str:
         # would be posted again by the retry.
         if not any(d.ok or d.maybe_delivered for d in deliveries):
             raise error
-        return json.dumps(result, ensure_ascii=False)
+        return bounded.utf8(json.dumps(result, ensure_ascii=False))
 
 
 def _end(beat: heartbeat.Heartbeat | None, start: Future | None, signal: str, report: dict) -> list[dict]:
@@ -208,7 +208,7 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
         offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
         listings = side.submit(lambda: [listed(cloud, r) for r in settings.regions] if settings.coverage else [])
         findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
-                           settings.max_concurrency, progress)
+                           settings.max_concurrency, progress, settings.max_instances)
         found = Counter(c.instance.region for c in findings.checked)
         findings.region_failures = regions.reconcile(settings.regions, offered.result(), found,
                                                      findings.region_failures)

@@ -12,6 +12,7 @@ not started; those instances are reported as not checked.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from . import redact
 from .model import (ApiError, Backup, BackupPolicy, BackupTask, Checked, ClusterBackupSet, Findings, Instance, Kind,
                     RegionFailure, Verdict, Window)
 from .cloud import kinds
+from .cloud.kvstore import Enough
 from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
 from .judge.verdicts import Rules, decide, needs_tasks
 
@@ -69,13 +71,21 @@ OUT_OF_TIME = Verdict(Kind.ERROR, "not checked: the run ran out of time (raise t
 
 
 def collect(cloud: Cloud, regions: tuple[str, ...], tags, window: Window, rules: Rules,
-            budget: Budget, concurrency: int, progress: Callable[[int], None] | None = None) -> Findings:
+            budget: Budget, concurrency: int, progress: Callable[[int], None] | None = None,
+            limit: int = 50_000) -> Findings:
+    """Every tagged instance of `regions`, judged; at most `limit` of them (MAX_INSTANCES), the rest named
+    as not checked in their region's RegionFailure (code OverLimit)."""
     findings = Findings(window=window)
     checks: list[tuple[Instance, Future]] = []
+    lock = threading.Lock()
     with redact.Pool(max_workers=concurrency) as pool:
         def found(page: list[Instance]) -> None:  # called by a discovery, page by page
-            submitted = [(i, pool.submit(_check, cloud, i, window, rules, budget)) for i in page]
-            checks.extend(submitted)
+            with lock:  # the limit is the run's, over every region's discovery
+                room = max(0, limit - len(checks))
+                submitted = [(i, pool.submit(_check, cloud, i, window, rules, budget)) for i in page[:room]]
+                checks.extend(submitted)
+            if len(page) > room:
+                raise Enough(room, limit)
             if progress:
                 for _, check in submitted:
                     check.add_done_callback(lambda _: progress(1))

@@ -20,7 +20,7 @@ from alibabacloud_tea_openapi import models as openapi
 from darabonba.runtime import RuntimeOptions
 
 from . import retry
-from .. import redact
+from .. import bounded, redact
 from ..invocation import Credentials
 from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance, ShardBackup
 from .ratelimit import RateLimiter
@@ -34,6 +34,15 @@ INSTANCES_PAGE = 50  # DescribeInstances' largest page
 BACKUPS_PAGE = 300  # DescribeBackups' largest page: fewest calls for a cluster's history
 CLUSTER_BACKUPS_PAGE = 30  # DescribeClusterBackupList: no documented range; the reference's example
 MAX_PAGES = 1000  # a guard against an API that never returns a short page
+
+
+class Enough(Exception):
+    """Raised by an `on_page` callback of `KVStore.instances`: `taken` of the page were taken, the run takes
+    no more (its limit is `limit` instances); the listing stops and says how many it did not reach."""
+
+    def __init__(self, taken: int, limit: int):
+        super().__init__(taken, limit)
+        self.taken, self.limit = taken, limit
 
 
 class KVStore:
@@ -98,7 +107,14 @@ class KVStore:
             seen |= new_ids
             fresh = list({i.instance_id: i for i in tagged if i.instance_id not in found}.values())
             found.update((i.instance_id, i) for i in fresh)
-            on_page(fresh)
+            try:
+                on_page(fresh)
+            except Enough as enough:  # the run's limit: say how many the listing still promised
+                taken = len(found) - len(fresh) + enough.taken
+                rest = f"{total - taken:,} of {total:,}" if isinstance(total, int) and total > taken else "the rest of"
+                raise retry.ApiFailure(ApiError("OverLimit", f"{rest} instances not checked: over the run's limit of "
+                                                f"{enough.limit:,} instances ({taken:,} checked here)",
+                                                "DescribeInstances")) from None
             if len(items) < INSTANCES_PAGE:
                 break
             if not new_ids:
@@ -158,7 +174,7 @@ class KVStore:
         body = self._call(instance.region, "DescribeLogicInstanceTopology",
                           lambda c, o: c.describe_logic_instance_topology_with_options(request, o))
         nodes = (body.redis_shard_list.node_info if body.redis_shard_list else None) or []
-        ids = [str(n.node_id).split("#", 1)[0] for n in nodes if n.node_id and n.node_type == "db"]
+        ids = [bounded.text(str(n.node_id).split("#", 1)[0], bounded.ID) for n in nodes if n.node_id and n.node_type == "db"]
         return tuple(dict.fromkeys(ids))
 
     def cluster_backups(self, instance: Instance, start, end) -> tuple[list[ClusterBackupSet], list[str]]:
@@ -185,9 +201,11 @@ class KVStore:
         request = models.DescribeBackupTasksRequest(instance_id=instance.instance_id)
         body = self._call(instance.region, "DescribeBackupTasks",
                           lambda c, o: c.describe_backup_tasks_with_options(request, o))
-        return [BackupTask(job_id=str(j.backup_job_id if j.backup_job_id is not None else "?"),
-                           status=str(j.backup_progress_status or "unknown"), start=parse_api_time(j.start_time),
-                           mode=str(j.job_mode or ""), node=str(j.node_id or ""), progress=str(j.progress or ""))
+        return [BackupTask(job_id=_id(j.backup_job_id),
+                           status=bounded.text(j.backup_progress_status or "unknown", bounded.WORD),
+                           start=parse_api_time(j.start_time), mode=bounded.text(j.job_mode or "", bounded.WORD),
+                           node=bounded.text(j.node_id or "", bounded.ID),
+                           progress=bounded.text(j.progress or "", bounded.WORD))
                 for j in (body.backup_jobs or [])]
 
     def _in_time(self, action: str) -> None:
@@ -265,7 +283,7 @@ def _failure(exc: Exception, action: str) -> retry.ApiFailure:
     if code and code != "None":
         data = getattr(exc, "data", None)
         message = data.get("Message") if isinstance(data, dict) else None
-        text = str(message or "")[:300]
+        text = bounded.text(message or "", bounded.MESSAGE)
         return retry.ApiFailure(ApiError(str(code), text, action), retry.is_transient(str(code), status))
     # No answer: a reset, a refused connection or a timeout. The exception text is not repeated: it
     # names URLs and hosts, and says nothing a reader of the report can act on.
@@ -279,20 +297,21 @@ def _failure(exc: Exception, action: str) -> retry.ApiFailure:
 
 
 def _instance(item, region: str) -> tuple[Instance, object]:
+    tags = [t for t in ((item.tags.tag if item.tags else None) or []) if t.key][:bounded.MAX_TAGS]
     instance = Instance(
-        instance_id=str(item.instance_id or "?"),
-        name=str(item.instance_name or item.instance_id or "?"),
-        region=str(item.region_id or region),
-        status=str(item.instance_status or "Unknown"),
-        architecture=str(item.architecture_type or ""),
+        instance_id=bounded.text(item.instance_id or "?", bounded.ID),
+        name=bounded.text(item.instance_name or item.instance_id or "?", bounded.NAME),
+        region=bounded.text(item.region_id or region, bounded.WORD),
+        status=bounded.text(item.instance_status or "Unknown", bounded.WORD),
+        architecture=bounded.text(item.architecture_type or "", bounded.WORD),
         shard_count=_positive(item.shard_count),
         replica_count=_positive(item.replica_count),
         created=parse_api_time(item.create_time),
-        node_type=str(item.node_type or ""),
-        instance_type=str(item.instance_type or ""),
-        edition_type=str(item.edition_type or ""),
-        tags=tuple((str(t.key), str(t.value if t.value is not None else ""))
-                   for t in ((item.tags.tag if item.tags else None) or []) if t.key),
+        node_type=bounded.text(item.node_type or "", bounded.WORD),
+        instance_type=bounded.text(item.instance_type or "", bounded.WORD),
+        edition_type=bounded.text(item.edition_type or "", bounded.WORD),
+        tags=tuple((bounded.text(t.key, bounded.TAG), bounded.text(t.value if t.value is not None else "", bounded.TAG))
+                   for t in tags),
     )
     return instance, item
 
@@ -328,24 +347,29 @@ def _size(value) -> int | None:
 
 
 def _cluster_set(item) -> ClusterBackupSet:
-    shards = tuple(ShardBackup(backup_id=str(b.backup_id if b.backup_id is not None else "?"),
-                               node=str(b.instance_name or ""), status=str(b.backup_status or ""),
+    shards = tuple(ShardBackup(backup_id=_id(b.backup_id), node=bounded.text(b.instance_name or "", bounded.ID),
+                               status=bounded.text(b.backup_status or "", bounded.WORD),
                                available=str(b.is_avail) == "1", size=_size(b.backup_size))
                    for b in (item.backups or []))
-    return ClusterBackupSet(set_id=str(item.cluster_backup_id or "?"), status=str(item.cluster_backup_status or ""),
+    return ClusterBackupSet(set_id=bounded.text(item.cluster_backup_id or "?", bounded.ID),
+                            status=bounded.text(item.cluster_backup_status or "", bounded.WORD),
                             available=str(item.is_avail) == "1", start=parse_api_time(item.cluster_backup_start_time),
                             end=parse_api_time(item.cluster_backup_end_time), shards=shards,
-                            progress=str(item.progress or ""))
+                            progress=bounded.text(item.progress or "", bounded.WORD))
+
+
+def _id(value) -> str:
+    return bounded.text(value if value is not None else "?", bounded.ID)
 
 
 def _backup(item) -> Backup:
     return Backup(
-        backup_id=str(item.backup_id if item.backup_id is not None else "?"),
-        node=str(item.node_instance_id or ""),
-        status=str(item.backup_status) if item.backup_status else "unknown",
+        backup_id=_id(item.backup_id),
+        node=bounded.text(item.node_instance_id or "", bounded.ID),
+        status=bounded.text(item.backup_status, bounded.WORD) if item.backup_status else "unknown",
         start=parse_api_time(item.backup_start_time),
         end=parse_api_time(item.backup_end_time),
         size=_size(item.backup_size) if not isinstance(item.backup_size, str) else None,
-        backup_type=str(item.backup_type or "FullBackup"),
-        mode=str(item.backup_mode or ""),
+        backup_type=bounded.text(item.backup_type or "FullBackup", bounded.WORD),
+        mode=bounded.text(item.backup_mode or "", bounded.WORD),
     )

@@ -59,6 +59,7 @@ class Settings:
     history_days: int = 7
     backup_grace_minutes: int = 60
     max_concurrency: int = 16
+    max_instances: int = 50_000  # the rest are named as not checked
     api_qps: float = 50.0
     kvstore_endpoint: str = ""
     kvstore_protocol: str = "https"

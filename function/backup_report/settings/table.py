@@ -28,6 +28,7 @@ SIZE_DROP_PERCENT = "SIZE_DROP_PERCENT"
 HISTORY_DAYS = "HISTORY_DAYS"
 BACKUP_GRACE_MINUTES = "BACKUP_GRACE_MINUTES"
 MAX_CONCURRENCY = "MAX_CONCURRENCY"
+MAX_INSTANCES = "MAX_INSTANCES"
 API_QPS = "API_QPS"
 KVSTORE_ENDPOINT = "KVSTORE_ENDPOINT"
 KVSTORE_PROTOCOL = "KVSTORE_PROTOCOL"
@@ -113,6 +114,8 @@ TABLE: tuple[Setting, ...] = (
     Setting(HISTORY_DAYS, p.int_in(1, 30), 7),
     Setting(BACKUP_GRACE_MINUTES, p.int_in(0, 1440), 60),
     Setting(MAX_CONCURRENCY, p.int_in(1, 64), 16, origin=LOWER),
+    # A run's result and memory grow with its instances (~300 bytes of result, a few KB of memory each).
+    Setting(MAX_INSTANCES, p.int_in(1, 50_000), 50_000, origin=LOWER),
     Setting(API_QPS, p.number_in(0.1, 1000), 50.0, origin=LOWER),
     Setting(KVSTORE_ENDPOINT, p.parse_endpoint, "", origin=ENVIRONMENT),
     Setting(KVSTORE_PROTOCOL, p.one_of("https", "http"), "https", origin=ENVIRONMENT),
