@@ -129,6 +129,25 @@ def fit(total: int, render: Callable[[int], T], fits: Callable[[T], bool]) -> T:
     return render(low)
 
 
+def notes_that_fit(dg: "Digest", size: Callable[["Digest"], int], budget: int) -> "Digest":
+    """`dg` with as many of its notes (a settings alert's problems, what changed since the last run, what
+    of the archive could not be read), first ones first, as keep `size(dg)` (the channel's measure of its
+    message with these notes and no instance listed) within `budget`, or half of it when there are
+    instances to list, so notes never crowd out an instance that needs attention; the rest counted."""
+    from dataclasses import replace
+
+    from .. import digest as d  # digest is channel-neutral and never imports a channel
+
+    allowed = budget // 2 if d.flat(dg.groups) else budget
+
+    def kept(k: int) -> "Digest":
+        more = (f"…and {len(dg.notes) - k} more notes (all are in the run's result and log)",) \
+            if k < len(dg.notes) else ()
+        return replace(dg, notes=dg.notes[:k] + more)
+
+    return kept(fit(len(dg.notes), lambda k: k, lambda k: size(kept(k)) <= allowed))
+
+
 def markdown_link(url: str, shown: str) -> str:
     """`[shown](url)`, the link of DingTalk's, Feishu's lark_md and WeCom's markdown. `shown` is
     already escaped (its brackets are look-alikes, so nothing closes the link early); the URL is

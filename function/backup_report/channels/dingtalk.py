@@ -33,7 +33,7 @@ from urllib.parse import quote_plus
 from .. import digest as d
 from ..redact import secrets_of
 from ..model import Delivery
-from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link
+from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link, notes_that_fit
 from .http import Answer, Refusal, Transport
 
 NAME = "dingtalk"
@@ -134,6 +134,7 @@ def render(dg: d.Digest, at_mobiles: tuple[str, ...] = ()) -> dict:
     rest counted in "…and N more"."""
     wanted = at_mobiles if dg.status == "alert" else ()  # never @ people for a green or a warning
     items = d.flat(dg.groups)
+    dg = notes_that_fit(dg, lambda g: len(body_bytes(_message(g, [], 0, (), 0))), BODY_BYTES_KEPT - MENTIONS_BYTES)
     mentions = fit(len(wanted), lambda k: _message(dg, [], 0, wanted[:k], len(wanted) - k),
                    lambda m: len(body_bytes(m)) - len(body_bytes(_message(dg, [], 0, (), 0))) <= MENTIONS_BYTES)
     shown_mobiles = tuple(mentions["at"]["atMobiles"])

@@ -42,7 +42,7 @@ from typing import Callable
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, service_words
+from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "feishu"
@@ -149,6 +149,7 @@ def render(dg: d.Digest) -> dict:
     a header with the counts in the run's colour, a lark_md block per group, "…and N more" when the
     list is cut, and a note with the window, scope and run."""
     items = d.flat(dg.groups)
+    dg = notes_that_fit(dg, lambda g: len(body_bytes(_message(g, [], 0))), BODY_BYTES_KEPT)
     return fit(len(items), lambda shown: _message(dg, items, shown), _fits)
 
 

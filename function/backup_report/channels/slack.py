@@ -28,7 +28,7 @@ from __future__ import annotations
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, fit, service_words
+from .base import body_blocks, body_bytes, clean, defang, fit, notes_that_fit, service_words
 from .http import Answer, Refusal, Transport
 
 NAME = "slack"
@@ -120,6 +120,7 @@ def render(dg: d.Digest, mention: tuple[str, ...] = ()) -> dict:
     the headline and in a section under it, on alerts only."""
     wanted = " ".join(mention) if dg.status == "alert" else ""  # never notify for a green or a warning
     items = d.flat(dg.groups)
+    dg = notes_that_fit(dg, lambda g: total_text(_blocks(g, [], 0, wanted)), MAX_TOTAL_TEXT)
     blocks = fit(len(items), lambda shown: _blocks(dg, items, shown, wanted), _fits)
     text = escape(clean(dg.headline, 1000))
     return {"text": f"{wanted} {text}" if wanted else text, "blocks": blocks}

@@ -25,12 +25,10 @@ https://developer.work.weixin.qq.com/document/path/91770, also https://work.weix
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link
+from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link, notes_that_fit
 from .http import Answer, Refusal, Transport
 
 NAME = "wecom"
@@ -104,24 +102,13 @@ def render(dg: d.Digest, mention_userids: tuple[str, ...] = ()) -> dict:
     fit, the rest counted in "…and N more"."""
     wanted = mention_userids if dg.status == "alert" else ()  # never @ people for a green or a warning
     items = d.flat(dg.groups)
-    dg = _notes_that_fit(dg)
+    dg = notes_that_fit(dg, lambda g: content_bytes(_message(g, [], 0, (), 0)), CONTENT_BYTES_KEPT - MENTIONS_BYTES)
     bare = content_bytes(_message(dg, [], 0, (), 0))
     mentions = fit(len(wanted), lambda k: _message(dg, [], 0, wanted[:k], len(wanted) - k),
                    lambda m: content_bytes(m) - bare <= MENTIONS_BYTES)
     shown_ids = tuple(u for u in wanted if f"<@{u}>" in mentions["markdown"]["content"])
     left_out = len(wanted) - len(shown_ids)
     return fit(len(items), lambda shown: _message(dg, items, shown, shown_ids, left_out), _fits)
-
-
-def _notes_that_fit(dg: d.Digest) -> d.Digest:
-    """The digest with as many of its notes (a settings alert's problems, what changed) as leave room in
-    WeCom's content for the rest, the others counted: 12 notes of 600 characters alone would not fit."""
-    def kept(k: int) -> d.Digest:
-        more = (f"…and {len(dg.notes) - k} more notes (all are in the run's result and log)",) if k < len(dg.notes) else ()
-        return replace(dg, notes=dg.notes[:k] + more)
-
-    roomy = lambda m: content_bytes(m) <= CONTENT_BYTES_KEPT - MENTIONS_BYTES  # noqa: E731
-    return kept(fit(len(dg.notes), lambda k: k, lambda k: roomy(_message(kept(k), [], 0, (), 0))))
 
 
 def content_bytes(message: dict) -> int:
