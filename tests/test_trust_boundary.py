@@ -77,17 +77,56 @@ def test_a_payload_secret_or_mention_goes_only_with_a_webhook_from_the_same_payl
     assert len(run.dingtalk) == 1 and "13900000000" not in run.dingtalk_text  # signed with the environment's secret
 
 
-@pytest.mark.parametrize("key, raised, lowered", [("api_qps", "1000", "5"), ("max_concurrency", "64", "2"),
-                                                   ("report_link_days", "7", "1")])
-def test_a_payload_may_lower_the_rate_concurrency_and_link_life_never_raise_them(report, key, raised, lowered):
-    env = {**TWO_CHANNELS, "API_QPS": "20", "MAX_CONCURRENCY": "8", "REPORT_LINK_DAYS": "3"}
-    refused = report(fleet(*HEALTHY), settings=env, payload={key: raised})
+@pytest.mark.parametrize("key, loosened, tightened", [
+    ("api_qps", "1000", "5"), ("max_concurrency", "64", "2"), ("report_link_days", "7", "1"),
+    ("max_instances", "50000", "100"), ("backup_grace_minutes", "1440", "30"), ("min_retention_days", "0", "60"),
+    ("min_backups_per_week", "1", "7"), ("require_backup_log", "off", "on"), ("coverage", "off", "on"),
+    ("size_drop_percent", "0", "20")])
+def test_a_payload_may_tighten_the_rate_limits_and_judgement_never_loosen_them(report, key, loosened, tightened):
+    env = {**TWO_CHANNELS, "API_QPS": "20", "MAX_CONCURRENCY": "8", "REPORT_LINK_DAYS": "3", "MAX_INSTANCES": "1000",
+           "MIN_RETENTION_DAYS": "30", "MIN_BACKUPS_PER_WEEK": "3", "REQUIRE_BACKUP_LOG": "on", "SIZE_DROP_PERCENT": "50"}
+    refused = report(fleet(*HEALTHY), settings=env, payload={key: loosened})
     assert refused.calls() == [] and refused.result["status"] == "error"
-    assert any(p.startswith(f"payload key '{key}': an event's payload may only lower {key.upper()}, the "
-                            "environment's") and p.endswith(f"never raise it (to {raised})")
-               for p in refused.result["settings"]), refused.result["settings"]
-    tuned = report(fleet(*HEALTHY), settings=env, payload={key: lowered})
+    assert any(p.startswith(f"payload key '{key}': an event's payload may only tighten {key.upper()} (")
+               and p.endswith(f", not {loosened}") for p in refused.result["settings"]), refused.result["settings"]
+    tuned = report(fleet(*HEALTHY), settings=env, payload={key: tightened})
     assert tuned.result["status"] == "alert" and len(tuned.calls("DescribeBackups")) == 2
+
+
+def test_a_payload_cannot_turn_last_nights_missed_backup_into_a_green_digest(report):
+    run = report(fleet(instance("r-missed1", latest={"status": "Absent"})), settings=TWO_CHANNELS,
+                 payload={"backup_grace_minutes": "1440"})
+    assert run.calls() == [] and "🟢" not in run.dingtalk_text and "did not run" in run.dingtalk_text
+
+
+@pytest.mark.parametrize("value", ["", "   ", "not a url", "https://hooks.slack.com"])
+def test_a_blank_or_bad_opted_in_payload_webhook_leaves_the_environments_channel(report, value):
+    run = report(fleet(*HEALTHY), settings={**TWO_CHANNELS, "PAYLOAD_SETTINGS": "SLACK_WEBHOOK"},
+                 payload={"slack_webhook": value})
+    assert run.error is None and len(run.slack) == 1 and len(run.dingtalk) == 1
+    if value.strip():  # a bad value is a settings problem, told to the environment's own Slack
+        assert "did not run" in run.slack_text and run.calls() == []
+    else:  # a blank value sets nothing: the run is as the environment says
+        assert run.result["status"] == "alert" and "r-fine02" in run.slack_text
+
+
+def test_a_refused_key_is_told_to_the_environments_channels_not_the_payloads(report, elsewhere):
+    run = report(fleet(*HEALTHY), settings={**TWO_CHANNELS, "PAYLOAD_SETTINGS": "SLACK_WEBHOOK"},
+                 payload={"slack_webhook": elsewhere.slack_webhook, "kvstore_endpoint": elsewhere.kvstore_endpoint})
+    heard_nothing(elsewhere)
+    assert len(run.slack) == 1 and "did not run" in run.slack_text
+
+
+@pytest.mark.parametrize("url", ["https://internal.corp.example/robot/send?access_token=abc",
+                                 "https://100.100.100.200/robot/send?access_token=abc",
+                                 "http://127.0.0.2:9000/robot/send?access_token=abc",
+                                 "https://oapi.dingtalk.com:8443/robot/send?access_token=abc"])
+def test_an_opted_in_payload_webhook_goes_only_to_its_services_host(report, url):
+    run = report(fleet(*HEALTHY), settings={**TWO_CHANNELS, "PAYLOAD_SETTINGS": "DINGTALK_WEBHOOK"},
+                 payload={"dingtalk_webhook": url})
+    assert run.calls() == [] and len(run.dingtalk) == 1 and "did not run" in run.dingtalk_text
+    assert "payload key 'dingtalk_webhook': DINGTALK_WEBHOOK from a payload goes only to oapi.dingtalk.com (its " \
+           "service's own hosts) or to the environment's host, over https" in run.result["settings"]
 
 
 def test_regions_are_bounded_to_what_alibaba_cloud_could_have(report):
@@ -103,3 +142,14 @@ def test_thousands_of_unknown_payload_keys_make_a_bounded_alert_every_channel_ta
     assert [d["ok"] for d in run.result["deliveries"]] == [True] * 4, run.result["deliveries"]  # WeCom's 4,096 bytes too
     assert [len(m) for m in (run.dingtalk, run.slack, run.feishu, run.wecom)] == [1, 1, 1, 1]
     assert len(json.dumps(run.result)) < 100_000
+
+
+def test_an_invokers_secrets_hide_no_word_of_the_report(report, elsewhere):
+    heartbeat = elsewhere.heartbeat_url + "?x=failed%20at%202026-11-27"
+    run = report(fleet(*HEALTHY), settings={"PAYLOAD_SETTINGS": "FEISHU_WEBHOOK,FEISHU_SECRET,HEARTBEAT_URL"},
+                 payload={"feishu_webhook": elsewhere.feishu_webhook, "feishu_secret": "r-fine02",
+                          "heartbeat_url": heartbeat})
+    assert run.result["status"] == "alert" and len(run.dingtalk) == 1
+    assert " failed at 2026-11-27 18:10" in run.dingtalk_text and "r-fine02" in run.dingtalk_text
+    assert "***" not in run.dingtalk_text and "***" not in json.dumps(run.result)
+    assert '"instance_id": "r-fine02"' in run.logs

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
 from . import addresses, bounded, coverage, digest, heartbeat, redact, regions
-from .archive import Memory, oss
+from .archive import Memory, oss, scope_of
 from .channels.base import Channel, configured
 from .channels.http import Transport
 from .invocation import TimerEvent, read_context, parse_event
@@ -27,13 +27,14 @@ from .cloud.retry import ApiFailure
 from .model import ApiError, Delivery, Kind, Severity
 from .cloud.ratelimit import RateLimiter
 from .report import Budget, Timing, collect
-from .settings import HEARTBEAT_URL, Settings, SettingsError, load_settings
+from .settings import BY_NAME, HEARTBEAT_URL, Settings, SettingsError, load_settings
 from .judge.policy import Controls
 from .judge.verdicts import Rules
 from .window import iso_utc, window_for
 
 log = logging.getLogger("backup_report")
 SKIPPED = "nothing needs attention (NOTIFY_ON=failure)"
+FUTURE_SLACK = timedelta(minutes=10)  # clocks differ a little; a timer's triggerTime is never ahead of it
 MAX_CHANGE_NOTES = 12  # changes the digest lists; all are in the result
 PAYLOAD_CHANNEL_NO_LINK = ("the report page is linked only in the channels the function's environment sets: "
                            "its link carries the function's STS token")
@@ -57,14 +58,14 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
     started = time.monotonic()
     invocation = read_context(context, environ)
     try:
-        timer, settings = read_settings(event, environ, invocation)
+        timer, settings = read_settings(event, environ, invocation, now)
     except SettingsError as error:
         if dry_run:  # a local try of bad settings is told on the terminal, not in the team's channels
             raise
         return _settings_failed(error, invocation, started)
     # This invocation's secrets are hidden from every log record of the process while it runs, and from
     # what leaves it: the result, deliveries[].error and any exception's text.
-    with redact.Redaction(_secrets(settings, invocation.credentials)) as scrubber, \
+    with _secrets(settings, invocation.credentials) as scrubber, \
             _transport(invocation, started) as transport:
         redact.quiet_sdk_debug(environ)
         beat = heartbeat.Heartbeat(settings.heartbeat_url, transport, scrubber.scrub) \
@@ -93,7 +94,8 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         return bounded.utf8(json.dumps(result, ensure_ascii=False))
 
 
-def read_settings(event, environ: Mapping[str, str], invocation) -> tuple[TimerEvent, Settings]:
+def read_settings(event, environ: Mapping[str, str], invocation,
+                  now: datetime | None = None) -> tuple[TimerEvent, Settings]:
     """The timer event and the settings. Raises one SettingsError naming every problem of both and
     missing credentials, with the settings as far as they could be read (`usable`)."""
     problems: list[str] = []
@@ -102,6 +104,13 @@ def read_settings(event, environ: Mapping[str, str], invocation) -> tuple[TimerE
     except SettingsError as error:
         problems += error.problems
         timer = TimerEvent()  # the environment alone still says which channel can be told
+    now = now or datetime.now(timezone.utc)
+    if timer.trigger_time and timer.trigger_time > now + FUTURE_SLACK:
+        # A timer fires at its time or after: a later one is an invoker's, and would judge slots not yet due
+        # and file its archive under a day whose real run would then compare with it.
+        problems.append(f"event triggerTime {iso_utc(timer.trigger_time)} is in the future (now "
+                        f"{iso_utc(now)}): a timer trigger's is the time it fired")
+        timer = replace(timer, trigger_time=None)
     bad: frozenset[str] = frozenset()
     try:
         settings: Settings | None = load_settings(environ, timer.payload, default_region=invocation.region)
@@ -121,7 +130,7 @@ def _settings_failed(error: SettingsError, invocation, started: float) -> str:
     secret are fine, a /fail ping when HEARTBEAT_URL is fine, no API call, and an error result instead
     of an exception, so FC does not retry a run that cannot succeed. Raises `error` when no channel took it."""
     usable = error.usable
-    with redact.Redaction(_secrets(usable, invocation.credentials)) as scrubber, \
+    with _secrets(usable, invocation.credentials) as scrubber, \
             _transport(invocation, started) as transport:
         # A channel is told when its own webhook and signing secret parse (a bad @ list only loses the @s).
         channels = [c for c in configured(usable, transport)
@@ -174,12 +183,14 @@ def _transport(invocation, started: float) -> Transport:
                      connect_timeout=min(3.0, timing.post_timeout))
 
 
-def _secrets(settings: Settings, creds=None) -> list[str]:
-    """This invocation's secrets: the channels', the heartbeat URL's and the credentials'."""
-    found = [*settings.secrets(), *heartbeat.secrets(settings.heartbeat_url)]
+def _secrets(settings: Settings, creds=None) -> redact.Redaction:
+    """This invocation's secrets: the environment's channels', the heartbeat URL's and the credentials', and
+    the payload's destinations whole (Settings.payload_secrets)."""
+    found = [*settings.secrets(), *heartbeat.secrets(settings.heartbeat_url if HEARTBEAT_URL not in
+                                                     settings.from_payload else "")]
     if creds is not None:
         found += [creds.access_key_id, creds.access_key_secret, creds.security_token]
-    return found
+    return redact.Redaction(found, whole=settings.payload_secrets())
 
 
 def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, started: float,
@@ -252,9 +263,13 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
     }
     if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
         result["changes"] = changes
-        # Room is kept for the end ping, and the whole second before FC's deadline that posts keep too.
-        memory.keep(result, findings.checked, settings.owner_tag, {k.value: k.rank for k in Kind}, window.end,
-                    rules.grace, lambda: started + invocation.timeout_seconds - 1.0 - timing.post_timeout - time.monotonic())
+        if any(d.ok or d.maybe_delivered for d in deliveries):
+            # Room is kept for the end ping, and the whole second before FC's deadline that posts keep too.
+            memory.keep(result, findings.checked, settings.owner_tag, {k.value: k.rank for k in Kind}, window.end,
+                        rules.grace,
+                        lambda: started + invocation.timeout_seconds - 1.0 - timing.post_timeout - time.monotonic())
+        else:  # the run raises and FC retries it: that attempt, not this one, is the run to remember
+            memory.errors.append("not written: no channel took the digest (FC's retry writes its own)")
         result["archive"] = {k: (scrubber.scrub(v) if isinstance(v, str) else v) for k, v in memory.report().items()}
     # The digest may end in "…and N more": each instance that needs attention has its own line here.
     for item in result["instances"]:
@@ -283,8 +298,12 @@ def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> Me
     link = url if settings.archive_oss_endpoint else addresses.endpoint_url(oss.public_endpoint(region), example)
     bucket = oss.Bucket(settings.archive_oss_bucket, url, region, invocation.credentials,
                         connect_timeout=timing.api_connect, read_timeout=timing.api_read, link_endpoint_url=link)
+    # Secret settings a payload set are named, not shown: a scope is part of a key.
+    payload = {name: "(set)" if BY_NAME[name].secret else str(getattr(settings, name.lower()))
+               for name in sorted(settings.from_payload)}
     return Memory(bucket, settings.archive_oss_prefix, window.end.astimezone(timezone.utc).date(),
-                  timer.trigger_name, invocation.request_id, datetime.now(timezone.utc), settings.report_link_days)
+                  timer.trigger_name, invocation.request_id, datetime.now(timezone.utc),
+                  scope_of(settings.instance_tags, settings.regions, payload), settings.report_link_days)
 
 
 def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:

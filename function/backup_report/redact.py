@@ -43,7 +43,6 @@ from urllib.parse import parse_qsl, quote, urlsplit
 MASK = "***"
 MIN_SECRET = 6  # a whole secret value shorter than this is not hidden (it would mask ordinary words)
 MIN_TOKEN = 16  # a URL part is a token from this length on (webhook tokens, UUIDs, ping keys: 22-64)
-MAX_SECRETS = 256  # one invocation's secrets, at most (a URL is at most 2,048 characters: addresses.MAX_URL)
 # The loggers the SDK stack writes request details to, with the versions that name them.
 SDK_DEBUG_LOGGERS = ("darabonba-core", "alibabacloud-tea")
 # Loggers that log request lines or credential lookups: never below INFO in a run.
@@ -84,7 +83,7 @@ def secrets_of(values: Iterable[str]) -> list[str]:
         once = quote(value, safe="")
         found.update((once, quote(once, safe="")))
     # Longest first, so a URL is replaced whole before its token is.
-    return sorted(found, key=len, reverse=True)[:MAX_SECRETS]
+    return sorted(found, key=len, reverse=True)
 
 
 def _replaced(text: str, secrets: Iterable[str]) -> str:
@@ -173,8 +172,12 @@ class Redaction:
     Threads started inside keep them (`in_context`, `Pool`).
     """
 
-    def __init__(self, values: Iterable[str]):
-        self.secrets = tuple(secrets_of(values))
+    def __init__(self, values: Iterable[str], whole: Iterable[str] = ()):
+        """`values`: secrets and URLs whose token-like parts are secrets too; `whole`: values hidden only
+        whole (an invoker's URL: none of its parts may hide a word of the report)."""
+        extra = {v for v in whole if len(v) >= MIN_SECRET}
+        extra |= {quote(v, safe="") for v in extra}
+        self.secrets = tuple(sorted(set(secrets_of(values)) | extra, key=len, reverse=True))
         self._key: int | None = None
         self._token: contextvars.Token | None = None
 

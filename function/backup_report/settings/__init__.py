@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from .. import addresses
 from .parsers import MAX_TAGS
 from .table import *  # noqa: F401,F403 - the setting names (table.__all__), as `settings.INSTANCE_TAGS`
-from .table import (BY_NAME, DINGTALK_AT_MOBILES, ENVIRONMENT, LOWER, OPT_IN, PAYLOAD_SETTINGS, Setting,
-                    parse_payload_settings, DINGTALK_SECRET, DINGTALK_WEBHOOK, FEISHU_SECRET,
+from .table import (BY_NAME, DINGTALK_AT_MOBILES, ENVIRONMENT, OPT_IN, PAYLOAD, PAYLOAD_SETTINGS, TIGHTEN,
+                    Setting, DINGTALK_SECRET, DINGTALK_WEBHOOK, FEISHU_SECRET,
                     FEISHU_WEBHOOK, INSTANCE_TAGS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL, NAMES, REGIONS,
                     SECRET_URL, SECRET_VALUE, SLACK_WEBHOOK, TABLE, WECOM_MENTION_USERIDS, WECOM_WEBHOOK)
 
@@ -84,8 +84,14 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     def secrets(self) -> list[str]:
-        """The values of every secret setting (webhooks, signing secrets, the heartbeat URL)."""
-        return [getattr(self, s.field) for s in TABLE if s.secret]
+        """The values of the environment's secret settings (webhooks, signing secrets, the heartbeat URL)."""
+        return [getattr(self, s.field) for s in TABLE if s.secret and s.name not in self.from_payload]
+
+    def payload_secrets(self) -> list[str]:
+        """The URLs of the destinations this run's payload set (opted in): hidden whole, never in parts, so
+        an invoker's value never turns a word of the report into ***. A payload's signing secret is not
+        among them: it never leaves the run but as a signature."""
+        return [getattr(self, s.field) for s in TABLE if s.secret == SECRET_URL and s.name in self.from_payload]
 
 
 MAX_PAYLOAD_PROBLEMS = 64  # unknown or refused payload keys named one by one; the rest are counted
@@ -94,33 +100,24 @@ MAX_PAYLOAD_PROBLEMS = 64  # unknown or refused payload keys named one by one; t
 def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | None = None,
                   default_region: str = "") -> Settings:
     """The environment's settings, then the payload's lower-case keys where the table lets a payload set
-    them (`table.Setting.origin`). Raises SettingsError naming every problem, a refused payload key too."""
+    them (`table.Setting.origin`); a blank payload value sets nothing. Raises SettingsError naming every
+    problem, a refused payload key too; its `usable` settings are the environment's alone, so an alert
+    about them goes where the deployer decided, never to a channel the payload named."""
     problems: list[str] = []
     bad: set[str] = set()
-    env = {name: environ[name] for name in NAMES if environ.get(name, "") != ""}
-    opted = _opted_in(env.get(PAYLOAD_SETTINGS, ""))
-    from_payload = _payload_texts(payload or {}, opted, problems, bad)
-    raw = {**env, **from_payload}
-    given = {name for name, text in raw.items() if text.strip()}  # empty means unset, as s.yaml leaves it
-    values = _parse(raw, given, default_region, problems, bad)
-    problems += _payload_limits(values, env, set(from_payload), default_region)
-    problems += _together(values, given)
-    settings = Settings(**values, from_payload=frozenset(from_payload))
+    env = {name: environ[name] for name in NAMES if str(environ.get(name, "")).strip()}
+    values = _parse(env, default_region, problems, bad)
+    usable = Settings(**values)
+    texts = _payload_texts(payload or {}, values["payload_settings"], problems)
+    from_payload = _apply_payload(texts, values, problems)
+    given = set(env) | from_payload
+    problems += _required(values, given) + _together(values, given)
     if problems:
-        raise SettingsError(problems, frozenset(bad), settings)
-    return settings
+        raise SettingsError(problems, frozenset(bad), usable)
+    return Settings(**values, from_payload=frozenset(from_payload))
 
 
-def _opted_in(text: str) -> frozenset[str]:
-    """The PAYLOAD_SETTINGS names (an invalid list opts nothing in; its problem is reported by _parse)."""
-    try:
-        return parse_payload_settings(text) if text.strip() else frozenset()
-    except ValueError:
-        return frozenset()
-
-
-def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problems: list[str],
-                   bad: set[str]) -> dict[str, str]:
+def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problems: list[str]) -> dict[str, str]:
     """The payload's values a payload may set, by setting name; every other key is a problem."""
     texts: dict[str, str] = {}
     refused = 0
@@ -129,7 +126,7 @@ def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problem
         row = BY_NAME.get(name)
         if row is None or key != row.field:
             problem = (f"payload key {str(key)[:64]!r} is not a setting; accepted keys: "
-                       + ", ".join(s.field for s in TABLE if s.origin != ENVIRONMENT))
+                       + ", ".join(s.field for s in TABLE if s.origin in (PAYLOAD, TIGHTEN) or s.name in opted))
         elif row.origin == ENVIRONMENT:
             problem = (f"payload key {key!r}: {name} can only be set in the function's environment (s.yaml), "
                        "never by an event's payload: it decides where the function's signed requests go")
@@ -137,10 +134,10 @@ def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problem
             problem = (f"payload key {key!r}: {name} is a destination or a secret, which an event's payload may "
                        f"set only when the function's environment names it in {PAYLOAD_SETTINGS}")
         elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            bad.add(name)
             problem = f"{name} (payload key {key!r}) must be a string or a number, not {type(value).__name__}"
         else:
-            texts[name] = str(value)
+            if str(value).strip():  # blank: the payload sets nothing, as an empty variable in s.yaml
+                texts[name] = str(value).strip()
             continue
         refused += 1
         if refused <= MAX_PAYLOAD_PROBLEMS:
@@ -150,9 +147,8 @@ def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problem
     return texts
 
 
-def _parse(raw: Mapping[str, str], given: set[str], default_region: str, problems: list[str],
-           bad: set[str]) -> dict[str, object]:
-    """Every row's value (its default when unset or refused), in the table's order."""
+def _parse(raw: Mapping[str, str], default_region: str, problems: list[str], bad: set[str]) -> dict[str, object]:
+    """Every row's value from `raw` (its default when unset or unreadable), in the table's order."""
     values: dict[str, object] = {}
     for setting in TABLE:
         text = raw.get(setting.name, "").strip()
@@ -163,12 +159,17 @@ def _parse(raw: Mapping[str, str], given: set[str], default_region: str, problem
             except ValueError as exc:
                 bad.add(setting.name)
                 problems.append(f"{setting.name}={_shown(setting.name, text)!r} is invalid: {exc}")
-        if setting.name == INSTANCE_TAGS and INSTANCE_TAGS not in given:
-            problems.append(f"{INSTANCE_TAGS} is required: key=value[,key=value…] (at most {MAX_TAGS} pairs)")
-        if setting.name == REGIONS and not values[setting.field]:
-            problems.append(f"{REGIONS} is required here (the function's own region is unknown): "
-                            "comma-separated region IDs like cn-hangzhou,cn-shanghai")
     return values
+
+
+def _required(values: Mapping[str, object], given: set[str]) -> list[str]:
+    problems = []
+    if INSTANCE_TAGS not in given:
+        problems.append(f"{INSTANCE_TAGS} is required: key=value[,key=value…] (at most {MAX_TAGS} pairs)")
+    if not values["regions"]:
+        problems.append(f"{REGIONS} is required here (the function's own region is unknown): "
+                        "comma-separated region IDs like cn-hangzhou,cn-shanghai")
+    return problems
 
 
 def _default(setting: Setting, default_region: str) -> object:
@@ -177,39 +178,65 @@ def _default(setting: Setting, default_region: str) -> object:
     return setting.default
 
 
-def _payload_limits(values: dict[str, object], env: Mapping[str, str], from_payload: set[str],
-                    default_region: str) -> list[str]:
-    """A payload may only lower what the environment allows (LOWER rows), and a channel's secret or
-    mentions from a payload go only with that channel's webhook from the same payload. A value refused
-    here falls back to the environment's."""
-    problems = []
-    for setting in TABLE:
-        if setting.name not in from_payload:
+def _apply_payload(texts: Mapping[str, str], values: dict[str, object], problems: list[str]) -> set[str]:
+    """Each payload value into `values`, where it reads, tightens what the table says it may only tighten,
+    and (a destination) goes to its service's own host or the environment's; a channel's secret or
+    mentions go only with that channel's webhook from the same payload, and a webhook from the payload
+    takes none of the environment's. Returns the names the payload set; a refused value leaves the
+    environment's."""
+    environment = dict(values)
+    taken: set[str] = set()
+    for name, text in texts.items():
+        row = BY_NAME[name]
+        try:
+            value = row.parse(text)
+        except ValueError as exc:
+            problems.append(f"{name}={_shown(name, text)!r} (payload key {row.field!r}) is invalid: {exc}")
             continue
-        if setting.origin == LOWER:
-            allowed = _environment_value(setting, env, default_region)
-            if values[setting.field] > allowed:
-                problems.append(f"payload key {setting.field!r}: an event's payload may only lower {setting.name}, "
-                                f"the environment's {allowed:g}, never raise it (to {values[setting.field]:g})")
-                values[setting.field] = allowed
-        elif setting.part_of and setting.part_of not in from_payload:
-            problems.append(f"payload key {setting.field!r}: {setting.name} from a payload goes only with a "
-                            f"{setting.part_of} from the same payload, never with the environment's")
-            values[setting.field] = _environment_value(setting, env, default_region)
-    # A webhook from the payload is never signed with, nor mentions, what the environment set for its own.
-    for setting in TABLE:
-        if setting.part_of in from_payload and setting.name not in from_payload:
-            values[setting.field] = _default(setting, default_region)
-    return problems
+        problem = _refusal(row, value, environment[row.field])
+        if problem:
+            problems.append(f"payload key {row.field!r}: {problem}")
+            continue
+        values[row.field] = value
+        taken.add(name)
+    for row in TABLE:
+        if row.name in taken and row.part_of and row.part_of not in taken:
+            problems.append(f"payload key {row.field!r}: {row.name} from a payload goes only with a "
+                            f"{row.part_of} from the same payload, never with the environment's")
+            values[row.field] = environment[row.field]
+            taken.discard(row.name)
+    for row in TABLE:  # the environment's secret and mentions stay with the environment's webhook
+        if row.part_of in taken and row.name not in taken:
+            values[row.field] = row.default
+    return taken
 
 
-def _environment_value(setting: Setting, env: Mapping[str, str], default_region: str) -> object:
-    """The value the environment alone gives a setting (its default when unset or unreadable)."""
-    text = env.get(setting.name, "").strip()
-    try:
-        return setting.parse(text) if text else _default(setting, default_region)
-    except ValueError:
-        return _default(setting, default_region)
+def _refusal(row: Setting, value: object, environment: object) -> str:
+    """Why a payload may not set `row` to `value` ('' when it may), the environment's being `environment`."""
+    if row.origin == TIGHTEN and not row.tighten.allows(value, environment):
+        return (f"an event's payload may only tighten {row.name} ({row.tighten.word}): the environment's is "
+                f"{_value(environment)}, not {_value(value)}")
+    if row.secret == SECRET_URL and not _own_host(row, str(value), str(environment)):
+        return (f"{row.name} from a payload goes only to {' or '.join(row.hosts)} (its service's own "
+                "hosts) or to the environment's host, over https")
+    return ""
+
+
+def _own_host(row: Setting, url: str, environment: str) -> bool:
+    """A payload's webhook goes to its service (https, one of `row.hosts`) or to the host the environment's
+    own setting already names (a self-hosted Healthchecks, a test server): never into the function's VPC
+    or to its localhost on an invoker's word."""
+    parts, theirs = urlsplit(url), urlsplit(environment)
+    host = (parts.hostname or "").lower()
+    if environment and (parts.scheme, host) == (theirs.scheme, (theirs.hostname or "").lower()):
+        return True
+    return parts.scheme == "https" and parts.port in (None, 443) and host in row.hosts
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:.10g}" if isinstance(value, float) else str(value)
 
 
 def _together(values: Mapping[str, object], given: set[str]) -> list[str]:

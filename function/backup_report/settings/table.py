@@ -50,15 +50,25 @@ PAYLOAD_SETTINGS = "PAYLOAD_SETTINGS"
 # Who may set a setting (the README's trust model: the deployer decides where signed requests, reports and
 # secrets go; an invoker's event may narrow or tune a run):
 PAYLOAD = "payload"  # an event's payload may set it (it narrows or tunes the run)
-LOWER = "lower"  # a payload may only lower the environment's value (the account's quota is shared)
+TIGHTEN = "tighten"  # a payload may only make it stricter than the environment's (Setting.tighten says how)
 OPT_IN = "opt-in"  # a destination or secret: from a payload only when PAYLOAD_SETTINGS names it
 ENVIRONMENT = "environment"  # the function's environment (s.yaml) only: endpoints, buckets, prefixes
-ORIGIN_WORDS = {
-    PAYLOAD: "environment or payload",
-    LOWER: "environment; a payload may lower it",
-    OPT_IN: "environment; a payload only when PAYLOAD_SETTINGS names it",
-    ENVIRONMENT: "environment only",
-}
+
+
+@dataclass(frozen=True)
+class Tighten:
+    """How a payload may only tighten a setting: `word` says it ("lower it"), `allows(new, environment)`."""
+
+    word: str
+    allows: Callable[[object, object], bool]
+
+
+# A lower rate, concurrency, limit, link life or grace is stricter; a higher retention or backup count is;
+# a control turned on is; a size drop threshold is stricter when the check is on (0 turns it off).
+LOWER = Tighten("lower it", lambda new, env: new <= env)
+RAISE = Tighten("raise it", lambda new, env: new >= env)
+TURN_ON = Tighten("turn it on", lambda new, env: new or not env)
+SIZE_DROP = Tighten("lower it, to 1 or more, while it is on", lambda new, env: env == 0 or 0 < new <= env)
 
 # How a secret is kept out of what the run shows: a value is never shown, a URL shows its scheme and host.
 SECRET_VALUE, SECRET_URL = "value", "url"
@@ -77,6 +87,12 @@ class Setting:
     secret: str = ""
     origin: str = PAYLOAD
     part_of: str = ""
+    tighten: Tighten | None = None
+    hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.tighten is not None:
+            object.__setattr__(self, "origin", TIGHTEN)
 
     @property
     def field(self) -> str:
@@ -100,44 +116,53 @@ TABLE: tuple[Setting, ...] = (
     Setting(REGIONS, p.parse_regions, None),  # None: the function's own region
     Setting(LOOKBACK_HOURS, p.int_in(1, 168), 24),
     Setting(NOTIFY_ON, p.one_of("always", "failure"), "always"),
-    Setting(DINGTALK_WEBHOOK, p.parse_dingtalk_webhook, "", secret=SECRET_URL, origin=OPT_IN),
+    # The services' webhook hosts: DingTalk's custom robot (https://open.dingtalk.com/document/robots/custom-robot-access),
+    # Slack's incoming webhooks (https://api.slack.com/messaging/webhooks), Feishu's and Lark's custom bots
+    # (https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot), WeCom's group robot
+    # (https://developer.work.weixin.qq.com/document/path/91770), healthchecks.io and Cronitor (heartbeat.py).
+    Setting(DINGTALK_WEBHOOK, p.parse_dingtalk_webhook, "", secret=SECRET_URL, origin=OPT_IN,
+            hosts=("oapi.dingtalk.com",)),
     Setting(DINGTALK_SECRET, p.parse_dingtalk_secret, "", secret=SECRET_VALUE, origin=OPT_IN,
             part_of=DINGTALK_WEBHOOK),
     Setting(DINGTALK_AT_MOBILES, p.parse_mobiles, (), origin=OPT_IN, part_of=DINGTALK_WEBHOOK),
-    Setting(SLACK_WEBHOOK, p.parse_slack_webhook, "", secret=SECRET_URL, origin=OPT_IN),
-    Setting(FEISHU_WEBHOOK, p.parse_feishu_webhook, "", secret=SECRET_URL, origin=OPT_IN),
+    Setting(SLACK_WEBHOOK, p.parse_slack_webhook, "", secret=SECRET_URL, origin=OPT_IN, hosts=("hooks.slack.com",)),
+    Setting(FEISHU_WEBHOOK, p.parse_feishu_webhook, "", secret=SECRET_URL, origin=OPT_IN,
+            hosts=("open.feishu.cn", "open.larksuite.com")),
     Setting(FEISHU_SECRET, p.parse_feishu_secret, "", secret=SECRET_VALUE, origin=OPT_IN, part_of=FEISHU_WEBHOOK),
-    Setting(WECOM_WEBHOOK, p.parse_wecom_webhook, "", secret=SECRET_URL, origin=OPT_IN),
+    Setting(WECOM_WEBHOOK, p.parse_wecom_webhook, "", secret=SECRET_URL, origin=OPT_IN,
+            hosts=("qyapi.weixin.qq.com",)),
     Setting(WECOM_MENTION_USERIDS, p.parse_userids, (), origin=OPT_IN, part_of=WECOM_WEBHOOK),
     Setting(TIMEZONE, p.parse_timezone, "UTC"),
-    Setting(SIZE_DROP_PERCENT, p.int_in(0, 99), 50),
+    Setting(SIZE_DROP_PERCENT, p.int_in(0, 99), 50, tighten=SIZE_DROP),
     Setting(HISTORY_DAYS, p.int_in(1, 30), 7),
-    Setting(BACKUP_GRACE_MINUTES, p.int_in(0, 1440), 60),
-    Setting(MAX_CONCURRENCY, p.int_in(1, 64), 16, origin=LOWER),
+    # A longer grace turns last night's missed backup into "not due": a payload may only shorten it.
+    Setting(BACKUP_GRACE_MINUTES, p.int_in(0, 1440), 60, tighten=LOWER),
+    Setting(MAX_CONCURRENCY, p.int_in(1, 64), 16, tighten=LOWER),
     # A run's result and memory grow with its instances (~300 bytes of result, a few KB of memory each).
-    Setting(MAX_INSTANCES, p.int_in(1, 50_000), 50_000, origin=LOWER),
-    Setting(API_QPS, p.number_in(0.1, 1000), 50.0, origin=LOWER),
+    Setting(MAX_INSTANCES, p.int_in(1, 50_000), 50_000, tighten=LOWER),
+    Setting(API_QPS, p.number_in(0.1, 1000), 50.0, tighten=LOWER),
     Setting(KVSTORE_ENDPOINT, p.parse_endpoint, "", origin=ENVIRONMENT),
     Setting(KVSTORE_PROTOCOL, p.one_of("https", "http"), "https", origin=ENVIRONMENT),
-    Setting(MIN_RETENTION_DAYS, p.int_in(0, 730), 0),  # 0: the control is off
-    Setting(MIN_BACKUPS_PER_WEEK, p.int_in(0, 7), 0),
-    Setting(REQUIRE_BACKUP_LOG, p.on_off, False),
-    Setting(COVERAGE, p.on_off, True),
+    Setting(MIN_RETENTION_DAYS, p.int_in(0, 730), 0, tighten=RAISE),  # 0: the control is off
+    Setting(MIN_BACKUPS_PER_WEEK, p.int_in(0, 7), 0, tighten=RAISE),
+    Setting(REQUIRE_BACKUP_LOG, p.on_off, False, tighten=TURN_ON),
+    Setting(COVERAGE, p.on_off, True, tighten=TURN_ON),
     Setting(CONSOLE, p.one_of("cn", "intl"), "cn"),
     Setting(OWNER_TAG, p.parse_tag_key, ""),
     Setting(SLACK_MENTION, p.parse_slack_mention, (), origin=OPT_IN, part_of=SLACK_WEBHOOK),
-    Setting(HEARTBEAT_URL, p.parse_heartbeat_url, "", secret=SECRET_URL, origin=OPT_IN),
+    Setting(HEARTBEAT_URL, p.parse_heartbeat_url, "", secret=SECRET_URL, origin=OPT_IN,
+            hosts=("hc-ping.com", "cronitor.link")),
     Setting(ARCHIVE_OSS_BUCKET, p.parse_bucket, "", origin=ENVIRONMENT),  # "": no archive, the run is stateless
     Setting(ARCHIVE_OSS_PREFIX, p.parse_prefix, "redis-backup-report/", origin=ENVIRONMENT),
     # "": the region's internal endpoint
     Setting(ARCHIVE_OSS_ENDPOINT, p.parse_oss_endpoint, "", origin=ENVIRONMENT),
     # A V4 pre-signed URL is valid at most 7 days (alibabacloud_oss_v2/presigner.py); the link carries the
     # role's STS token, so a payload may shorten its life, never lengthen it.
-    Setting(REPORT_LINK_DAYS, p.int_in(1, 7), 7, origin=LOWER),
+    Setting(REPORT_LINK_DAYS, p.int_in(1, 7), 7, tighten=LOWER),
     Setting(PAYLOAD_SETTINGS, parse_payload_settings, frozenset(), origin=ENVIRONMENT),
 )
 OPT_INS = tuple(s.name for s in TABLE if s.origin == OPT_IN)
 BY_NAME = {s.name: s for s in TABLE}
 NAMES = tuple(BY_NAME)
-__all__ = [*NAMES, "NAMES", "TABLE", "BY_NAME", "Setting", "PAYLOAD", "LOWER", "OPT_IN", "ENVIRONMENT",
-           "ORIGIN_WORDS", "OPT_INS", "SECRET_VALUE", "SECRET_URL"]
+__all__ = [*NAMES, "NAMES", "TABLE", "BY_NAME", "Setting", "PAYLOAD", "TIGHTEN", "OPT_IN", "ENVIRONMENT",
+           "OPT_INS", "SECRET_VALUE", "SECRET_URL"]
