@@ -23,7 +23,7 @@ from sandbox.oss import OSSBucket
 DAY = "redis-backup-report/2026/11/28/"
 NEXT_DAY = "2026-11-29T01:00:00Z"
 HOSTILE = '<img src=x onerror=alert(1)>"&'
-RUN = re.compile(r"/[0-9]{6}Z-demo-request-0001\.(json|csv|html)\b")
+RUN = re.compile(r"/[0-9]{6}Z-[0-9a-f]{8}-demo-request-0001\.(json|csv|html)\b")
 
 
 def run_key(key: str) -> str:

@@ -11,10 +11,12 @@ import time
 
 import pytest
 
+from backup_report.archive import scope_of
 from conftest import DAILY, fleet, instance
 from sandbox.oss import OSSBucket, StoredObject
 
-EARLIER = "redis-backup-report/2026/11/27/daily/010000Z-earlier-run.json"
+SCOPE = scope_of((("backup-report", "daily"),), ("cn-hangzhou",), {})  # the runs of these tests look at
+EARLIER = f"redis-backup-report/2026/11/27/daily/010000Z-{SCOPE}-earlier-run.json"
 GOOD = {"instance_id": "r-keep01", "name": "keep01-cache", "region": "cn-hangzhou", "verdict": "ok",
         "policy": {"period": DAILY["period"], "slot": "18:00Z-19:00Z", "retention_days": 7, "backup_log": 0},
         "calendar": {"2026-11-26": "done"}}
@@ -91,17 +93,17 @@ def test_an_unreadable_previous_run_costs_only_the_notes(report, body, encoding,
 
 def test_a_listing_with_keys_outside_the_prefix_is_not_read(report, monkeypatch):
     monkeypatch.setattr(OSSBucket, "list_everything", True, raising=False)
-    bucket = seeded(document(GOOD), key="elsewhere/2026/11/27/daily/010000Z-planted.json")
+    bucket = seeded(document(GOOD), key=f"elsewhere/2026/11/27/daily/010000Z-{SCOPE}-planted.json")
     run = report(FLEET, oss=bucket)
     posted_once_and_linked(run)
     assert [r for r in run.sandbox.oss.requests if r[0] == "GET" and r[1] != "?list"] == []
-    assert "previous run unreadable: the listing of redis-backup-report/2026/11/28/daily is not OSS's" \
+    assert "previous run unreadable: the listing of redis-backup-report/2026/11/28/daily/ is not OSS's" \
            in run.slack_text
 
 
 def test_a_listing_of_300000_keys_is_read_only_up_to_its_cap(report, monkeypatch):
     monkeypatch.setattr(OSSBucket, "list_everything", True, raising=False)
-    bucket = {f"redis-backup-report/2026/11/28/daily/{n:06}Z-x.json": StoredObject(b"", "application/json")
+    bucket = {f"redis-backup-report/2026/11/28/daily/{n:06}Z-{SCOPE}-x.json": StoredObject(b"", "application/json")
               for n in range(300_000)}
     run = report(FLEET, oss=bucket)
     posted_once_and_linked(run)
@@ -109,9 +111,10 @@ def test_a_listing_of_300000_keys_is_read_only_up_to_its_cap(report, monkeypatch
 
 
 def test_only_keys_of_the_exact_form_are_read(report):
-    bucket = {"redis-backup-report/2026/11/27/daily-other/010000Z-x.json": StoredObject(document(GOOD), "x"),
-              "redis-backup-report/2026/11/27/dailyx.json": StoredObject(document(GOOD), "x"),
-              "redis-backup-report/2026/11/27/daily/notarun.json": StoredObject(document(GOOD), "x")}
+    bucket = {f"redis-backup-report/2026/11/27/daily-other/010000Z-{SCOPE}-x.json": StoredObject(document(GOOD), "x"),
+              "redis-backup-report/2026/11/27/daily.json": StoredObject(document(GOOD), "x"),
+              "redis-backup-report/2026/11/27/daily/notarun.json": StoredObject(document(GOOD), "x"),
+              "redis-backup-report/2026/11/27/daily/010000Z-0123abcd-another-scope.json": StoredObject(document(GOOD), "x")}
     run = report(FLEET, oss=bucket)
     posted_once_and_linked(run)
     assert run.result["archive"]["previous"] is None
@@ -146,7 +149,7 @@ def test_two_triggers_never_share_objects_and_a_linked_page_is_never_replaced(re
     assert bucket[page].body == body, "the page the first digest linked to is as it was"
     folders = sorted({k.rsplit("/", 2)[1] for k in bucket})
     assert folders == ["team-a", "team_a"] and len(bucket) == 9
-    assert re.search(r"/team_a/[0-9]{6}Z-req-1\.html", first.slack_text)
+    assert re.search(r"/team_a/[0-9]{6}Z-[0-9a-f]{8}-req-1\.html", first.slack_text)
     assert "no longer reported: r-keep01" in again.slack_text  # team_a's own earlier run, not team-a's
 
 
@@ -161,3 +164,50 @@ def test_drip_fed_archive_reads_leave_no_thread_behind_run_after_run(report, mon
     while any(t.name == "archive" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [t.name for t in threading.enumerate() if t.name == "archive"] == []
+
+
+def test_an_invoker_naming_the_timers_trigger_never_becomes_its_previous_run(report):
+    bucket: dict = {}
+    event = {"triggerName": "daily", "payload": "{}"}
+    report(fleet(instance("r-keep01"), instance("r-gone01")), oss=bucket,
+           event={**event, "triggerTime": "2026-11-27T01:00:00Z"}, anchor="2026-11-27T01:00:00Z", request_id="real-1")
+    report(fleet(instance("r-keep01")), oss=bucket, anchor="2026-11-28T00:00:00Z", request_id="invoker",
+           event={**event, "triggerTime": "2026-11-28T00:00:00Z", "payload": '{"instance_tags": "nobody=here"}'})
+    run = report(fleet(instance("r-keep01")), oss=bucket, event={**event, "triggerTime": "2026-11-28T01:00:00Z"},
+                 request_id="real-2")
+    assert "real-1" in run.result["archive"]["previous"]
+    assert "no longer reported: r-gone01" in run.slack_text and "newly reported" not in run.slack_text
+
+
+def test_a_trigger_time_in_the_future_is_a_settings_problem(report):
+    from datetime import datetime, timedelta, timezone
+    later = (datetime.now(timezone.utc) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run = report(FLEET, oss={}, event={"triggerTime": later, "payload": "{}"})
+    assert run.calls() == [] and run.sandbox.oss.requests == []
+    assert run.result["settings"][0].startswith(f"event triggerTime {later} is in the future")
+
+
+def test_an_attempt_no_channel_took_is_not_remembered_so_fcs_retry_still_says_what_changed(report):
+    bucket: dict = {}
+    report(fleet(instance("r-keep01"), instance("r-gone01")), oss=bucket, anchor="2026-11-27T01:00:00Z",
+           request_id="day-1")
+    down = {"dingtalk": {"faults": [{"errcode": 310000}]}, "slack": {"faults": [{"status": 404, "error": "no_service"}]},
+            "feishu": {"faults": [{"code": 19021}]}, "wecom": {"faults": [{"errcode": 93000}]}}
+    failed = report(fleet(instance("r-keep01"), **down), oss=bucket, request_id="attempt-1")
+    assert failed.error is not None and failed.result is None  # FC retries it
+    assert not any("attempt-1" in key for key in bucket)
+    retry = report(fleet(instance("r-keep01")), oss=bucket, request_id="attempt-2")
+    assert "day-1" in retry.result["archive"]["previous"]
+    assert "no longer reported: r-gone01" in retry.slack_text
+
+
+@pytest.mark.parametrize("name", ["n" * 128, "数据库备份" * 25 + "数据库", "🗄️" * 60], ids=["ascii", "cjk", "emoji"])
+def test_what_changed_never_crowds_a_failed_backup_out_of_any_channel(report, name):
+    gone = [{**GOOD, "instance_id": f"r-gone{n:02}", "name": name} for n in range(40)]
+    run = report(FLEET, oss=seeded(document(*gone)))
+    assert [d["ok"] for d in run.result["deliveries"]] == [True] * 4, run.result["deliveries"]
+    assert len(run.result["changes"]) == 42  # 40 gone, 2 new: every change is in the result
+    for text in (run.dingtalk_text, run.slack_text, json.dumps(run.feishu, ensure_ascii=False),
+                 run.wecom[0]["markdown"]["content"]):
+        assert "r-fine02" in text, "the failed instance is in every channel's message"
+        assert "more changes" in text or "more notes" in text

@@ -9,6 +9,8 @@ back is untrusted (record.parse_previous, record.previous_instances): a defect i
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from concurrent.futures import Future, TimeoutError as FutureTimeout
@@ -25,13 +27,14 @@ log = logging.getLogger("backup_report")
 
 class Memory:
     """One run's archive: `bucket` (oss.Bucket), its `prefix`, the window's end `day` (UTC), the timer
-    trigger's name ("" for a run no timer started), the request ID and the run's start (UTC);
+    trigger's name ("" for a run no timer started), the request ID, the run's start (UTC) and its scope
+    (`scope_of`: what the run looked at, which the previous run must share);
     `link_days` the page link's validity (1-7). `errors`: what failed in OSS; `notes`: what of the
     previous run could not be used (both for the digest's notes)."""
 
     def __init__(self, bucket: oss.Bucket, prefix: str, day: date, trigger_name: str, request_id: str,
-                 started: datetime, link_days: int):
-        self.archive = oss.Archive(bucket, prefix, day, trigger_name, request_id, started)
+                 started: datetime, scope: str, link_days: int):
+        self.archive = oss.Archive(bucket, prefix, day, trigger_name, request_id, started, scope)
         self.day, self.link_days = day, link_days
         self._previous: Future | None = None
         self._found: tuple[str, dict] | None = None
@@ -126,6 +129,13 @@ class Memory:
             out["errors"] = self.errors
             log.warning("archive: %s", "; ".join(self.errors))
         return out
+
+
+def scope_of(tags, regions, payload: dict[str, str]) -> str:
+    """8 hex digits naming what a run looks at: its tags, its regions and what its event's payload set
+    (`payload`: setting name -> shown value). Runs compare only with runs of the same scope."""
+    text = json.dumps({"tags": [list(t) for t in tags], "regions": list(regions), "payload": payload}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
 
 
 def _when(key: str, prefix: str, today: date) -> str:

@@ -1,11 +1,14 @@
 """The archive bucket: each run's result (JSON), its instances (CSV) and its report page (HTML),
 written and read through the official OSS SDK `alibabacloud-oss-v2` with the function's role.
 
-Keys: `<ARCHIVE_OSS_PREFIX>YYYY/MM/DD/<trigger>/<HHMMSS>Z-<request-id>.json|.csv|.html`: the date the
-run's window ends (UTC), the timer trigger's name (FC's trigger names are letters, digits, `_` and `-`, so
-two triggers never share a folder; `-manual` for a run no timer started, a name no trigger can have), the
-time the run started (UTC) and its request ID: every run has keys of its own, and PutObject is sent with
-`x-oss-forbid-overwrite: true`, so a page a digest linked to is never replaced by another run's.
+Keys: `<ARCHIVE_OSS_PREFIX>YYYY/MM/DD/<trigger>/<HHMMSS>Z-<scope>-<request-id>.json|.csv|.html`: the date
+the run's window ends (UTC), the timer trigger's name (FC's trigger names are letters, digits, `_` and `-`,
+so two triggers never share a folder; `-manual` for a run no timer started, a name no trigger can have),
+the time the run started (UTC), its scope (8 hex digits of what it looked at: tags, regions and whatever
+the payload set) and its request ID: every run has keys of its own, and PutObject is sent with
+`x-oss-forbid-overwrite: true`, so a page a digest linked to is never replaced by another run's. A run
+compares only with earlier runs of its own scope: an invoker who names the timer's trigger in an event
+of their own, with other tags, cannot become the trigger's "previous run".
 
 What is read back is untrusted: every answer is read up to a cap counted after decompression
 (`MAX_LISTING_BYTES`, `MAX_OBJECT_BYTES`) within one whole deadline per call (`watchdog`), listings
@@ -46,7 +49,8 @@ MAX_LINK_DAYS = 7  # V4 pre-signed URLs: at most 7 days (alibabacloud_oss_v2/pre
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 KEY_NAME = re.compile(r"[^A-Za-z0-9._-]")
 MANUAL = "-manual"  # the folder of the runs no timer started: no trigger name starts with '-'
-RUN_FILE = r"[0-9]{6}Z-[A-Za-z0-9._-]{1,128}"  # <HHMMSS>Z-<request-id>
+SCOPE = re.compile(r"[0-9a-f]{8}")
+RUN_FILE = r"[0-9]{{6}}Z-{scope}-[A-Za-z0-9._-]{{1,128}}"  # <HHMMSS>Z-<scope>-<request-id>
 MAX_LISTING_BYTES = 1024 * 1024  # a ListObjectsV2 page of 1,000 keys is ~400 KB of XML
 MAX_OBJECT_BYTES = 24 * 1024 * 1024  # a previous run's JSON: ~2 KB an instance, so ~12,000 instances
 MAX_LIST_PAGES = 3  # pages of 1,000 keys read from one day's folder (a run writes 3 objects)
@@ -76,18 +80,6 @@ def public_endpoint(region: str) -> str:
 
 def day_prefix(prefix: str, day: date) -> str:
     return f"{prefix}{day:%Y/%m/%d}/"
-
-
-def _stamp(key: str, day: str, trigger_name: str) -> str | None:
-    """The sort key of a run's JSON under `day` (newest last), None for any other key: `<folder>/<HHMMSS>Z-
-    <request-id>.json` of `trigger_name`'s folder (or of any trigger's when it is ""), or the layout before
-    this one's `<trigger>.json`, older than any run of this layout that day."""
-    folder = re.escape(trigger_name) if trigger_name else f"(?:{TRIGGER_NAME.pattern}|{MANUAL})"
-    found = re.fullmatch(f"{re.escape(day)}{folder}/({RUN_FILE})\\.json", key)
-    if found:
-        return found.group(1)
-    legacy = re.escape(object_name(trigger_name)) if trigger_name else "[A-Za-z0-9._-]{1,128}"
-    return "" if re.fullmatch(f"{re.escape(day)}{legacy}\\.json", key) else None
 
 
 def object_name(run_name: str) -> str:
@@ -279,39 +271,48 @@ class BoundedClient(HttpClient):
 
 
 class Archive:
-    """One run's objects for `day` (UTC): `<prefix>YYYY/MM/DD/<folder>/<HHMMSS>Z-<request-id>` + `.json`,
+    """One run's objects for `day` (UTC): `<prefix>YYYY/MM/DD/<folder>/<HHMMSS>Z-<scope>-<request-id>` + `.json`,
     `.csv`, `.html`, the folder the timer trigger's name (`trigger_name`; "" for a run no timer started:
-    MANUAL), `started` the run's start (UTC)."""
+    MANUAL), `started` the run's start (UTC), `scope` 8 hex digits naming what the run looked at."""
 
     LOOK_BACK_DAYS = 7  # days searched for the previous run: one ListObjectsV2 each, newest first
 
     def __init__(self, bucket: Bucket, prefix: str, day: date, trigger_name: str, request_id: str,
-                 started: datetime):
-        self.bucket, self.prefix, self.day = bucket, prefix, day
+                 started: datetime, scope: str):
+        if not SCOPE.fullmatch(scope):
+            raise ValueError("a scope is 8 hex digits")
+        self.bucket, self.prefix, self.day, self.scope = bucket, prefix, day, scope
         self.trigger_name = trigger_name
         self.folder = trigger_name or MANUAL
-        base = f"{day_prefix(prefix, day)}{self.folder}/{started:%H%M%S}Z-{object_name(request_id)}"
+        base = f"{day_prefix(prefix, day)}{self.folder}/{started:%H%M%S}Z-{scope}-{object_name(request_id)}"
         self.json_key, self.csv_key, self.html_key = base + ".json", base + ".csv", base + ".html"
 
     def previous(self, seconds_left: Callable[[], float] = lambda: float("inf")) -> tuple[str, bytes] | None:
-        """The newest earlier run's key and JSON text, searched from `day` back LOOK_BACK_DAYS days (a
-        ListObjectsV2 each, of at most MAX_LIST_PAGES pages, and one GetObject of at most MAX_OBJECT_BYTES);
-        None when there is none. A timer's run reads its own trigger's runs only (several teams' triggers
-        share the prefix, each with its own tags); a manual run the newest run of any trigger. Only keys of
-        the exact form are read, this layout's or the one before it (`<day>/<trigger>.json`). Each call
-        starts only while `seconds_left()` leaves room for it, so the search ends with the run. Raises
-        ArchiveError."""
+        """The newest earlier run of the same scope: its key and JSON text, searched from `day` back
+        LOOK_BACK_DAYS days (a ListObjectsV2 each, of at most MAX_LIST_PAGES pages, and one GetObject of at
+        most MAX_OBJECT_BYTES); None when there is none. A timer's run reads its own trigger's folder only
+        (several teams' triggers share the prefix, each with its own tags); a manual run the newest run of
+        any trigger. Only keys of the exact form are read. Each call starts only while `seconds_left()`
+        leaves room for it, so the search ends with the run. Raises ArchiveError."""
+        folder = f"{self.trigger_name}/" if self.trigger_name else ""
         for back in range(self.LOOK_BACK_DAYS + 1):
             self._in_time(seconds_left)
             day = day_prefix(self.prefix, self.day - timedelta(days=back))
-            listed = self.bucket.listed(day + self.trigger_name)
-            runs = [(_stamp(o.key, day, self.trigger_name), o.key) for o in listed if o.key != self.json_key]
-            runs = [run for run in runs if run[0] is not None]
+            listed = self.bucket.listed(day + folder)
+            # By the run's start time, then the key: a manual run's candidates lie in several folders.
+            runs = sorted((o.key.rsplit("/", 1)[-1], o.key) for o in listed
+                          if o.key != self.json_key and self._ours(o.key, day))
             if runs:
-                key = max(runs)[1]
                 self._in_time(seconds_left)
+                key = runs[-1][1]
                 return key, self.bucket.get(key)
         return None
+
+    def _ours(self, key: str, day: str) -> bool:
+        """Whether `key` is a run's JSON under `day`, of this scope, in this trigger's folder (any trigger's
+        for a manual run); keys of a day sort in the order the runs started."""
+        folder = re.escape(self.trigger_name) if self.trigger_name else f"(?:{TRIGGER_NAME.pattern}|{MANUAL})"
+        return re.fullmatch(f"{re.escape(day)}{folder}/{RUN_FILE.format(scope=self.scope)}\\.json", key) is not None
 
     def _in_time(self, seconds_left: Callable[[], float]) -> None:
         if seconds_left() < self.bucket.worst_seconds:

@@ -14,6 +14,7 @@ import json
 import re
 from datetime import date, datetime, timedelta, timezone
 
+from .. import bounded
 from ..judge.schedule import WEEKDAYS, last_due_slot
 from ..model import Checked, Kind
 from ..settings.parsers import REGION_ID
@@ -22,7 +23,7 @@ from . import drift, page
 MAX_VALUES = 600_000  # ',' '[' '{' in a previous run's JSON: ~50 an instance, so ~12,000 instances
 MAX_PREVIOUS_INSTANCES = 50_000
 INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-MAX_NAME_CHARS = 256
+MAX_NAME_CHARS = bounded.NAME  # as long as a name the run itself keeps
 SLOT = re.compile(r"[0-9]{2}:[0-9]{2}Z-[0-9]{2}:[0-9]{2}Z")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 VERDICTS = frozenset(k.value for k in Kind)
