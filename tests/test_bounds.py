@@ -3,6 +3,7 @@ never dropped. Through index.handler on the sandbox."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import index
@@ -49,3 +50,17 @@ def test_instances_over_the_runs_limit_are_named_as_not_checked_never_dropped(re
         "error": "OverLimit: 3 of 8 instances not checked: over the run's limit of 5 instances (5 checked here)"}]
     for text in (run.dingtalk_text, run.slack_text):
         assert "3 of 8 instances not checked: over the run's limit of 5 instances" in text
+
+
+def test_drip_fed_api_answers_leave_no_thread_behind_invocation_after_invocation(report):
+    def ours() -> list[str]:  # the function's threads, not the sandbox's (its servers' request threads)
+        return [t.name for t in threading.enumerate() if "process_request_thread" not in t.name]
+
+    before = ours()
+    for n in range(3):
+        run = report(fleet(instance("r-fine01"), instance("r-drip"),
+                           faults=[{"kind": "drip", "instance": "r-drip", "seconds": 0.2}]),
+                     settings={**TWO_CHANNELS, "COVERAGE": "off"}, timeout=20, request_id=f"drip-{n}")
+        assert run.verdict("r-drip") == "error" and "no complete answer within" in run.detail("r-drip")
+    # Each call was cut in its own thread at its deadline (watchdog.py): none is left to end on its own.
+    assert ours() == before

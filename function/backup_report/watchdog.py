@@ -3,13 +3,20 @@ the answer.
 
 requests' timeout bounds each socket operation, so a peer that drip-feeds its answer restarts it with
 every byte, and no timeout at all bounds a status line that trickles in. `watch(seconds)` arms a
-watchdog for the request the calling thread makes next through a `Session`: when the seconds pass it
-shuts that connection's socket (`socket.shutdown`, safe from another thread, under TLS too), so the
-request fails at once wherever it is. The connection classes here only tell the watchdog which socket
-that is, and when the request began to leave (`Attempt.sending`: a failure before that certainly never
-reached the service).
+watchdog for the request the calling thread makes next: when the seconds pass it shuts that
+connection's socket (`socket.shutdown`, safe from another thread, under TLS too), so the request fails
+at once wherever it is, in the thread that made it (no thread of its own, none left behind). The
+connection classes here only tell the watchdog which socket that is, and when the request began to leave
+(`Attempt.sending`: a failure before that certainly never reached the service).
 
-Used by the webhooks' posts (channels/http.py) and the archive's OSS calls (archive/oss.py).
+They are urllib3's pools' connection classes for the whole process: the Alibaba Cloud SDK builds its own
+requests Sessions (darabonba-core 1.0.9, `DaraCore._get_session`) and takes none from its caller, so the
+classes are set where urllib3 looks them up (`HTTPConnectionPool.ConnectionCls`, `HTTPSConnectionPool.
+ConnectionCls`). A watched connection is urllib3's own unless its thread is inside `watch()`. (A SOCKS
+proxy's pools, PySocks's, keep their own classes: not packaged, and not watched.)
+
+Used by the R-KVStore calls (cloud/kvstore.py), the webhooks' posts (channels/http.py) and the archive's
+OSS calls (archive/oss.py).
 """
 from __future__ import annotations
 
@@ -19,10 +26,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.poolmanager import ProxyManager
 
 
 class Attempt:
@@ -88,39 +93,13 @@ class _HTTPSConnection(_Watched, HTTPSConnection):
     pass
 
 
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
-_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
-
-
-class _Adapter(HTTPAdapter):
-    """requests' adapter, its pools (direct and through a proxy) making watched connections."""
-
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOLS
-
-    def proxy_manager_for(self, proxy, **proxy_kwargs):
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if isinstance(manager, ProxyManager):  # not a SOCKS manager (PySocks, not packaged): its pools are its own
-            manager.pool_classes_by_scheme = _POOLS
-        return manager
+# Every urllib3 pool of the process opens watched connections (see the module's docstring).
+HTTPConnectionPool.ConnectionCls = _HTTPConnection
+HTTPSConnectionPool.ConnectionCls = _HTTPSConnection
 
 
 class Session(requests.Session):
-    """A Session whose connections answer to a request's watchdog (`watch`), and that never follows a
-    redirect."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.mount("https://", _Adapter())
-        self.mount("http://", _Adapter())
+    """A Session that never follows a redirect (its connections answer to `watch`, as every one does)."""
 
     def get_redirect_target(self, resp) -> None:
         # No next hop: requests would otherwise read the whole 3xx body to release the connection

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import replace
-from concurrent.futures import Future, TimeoutError as FutureTimeout
 from typing import Callable, Iterable, TypeVar
 
 from alibabacloud_r_kvstore20150101 import models
@@ -20,7 +19,7 @@ from alibabacloud_tea_openapi import models as openapi
 from darabonba.runtime import RuntimeOptions
 
 from . import retry
-from .. import bounded, redact
+from .. import bounded, watchdog
 from ..invocation import Credentials
 from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance, ShardBackup
 from .ratelimit import RateLimiter
@@ -213,7 +212,9 @@ class KVStore:
         if self._remaining() <= 0:
             raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
 
-    def _client(self, region: str) -> Client:
+    def _client(self, region: str, action: str) -> tuple[Client, dict[str, str]]:
+        """The region's SDK client and its route (the proxy the webhooks' requests would take to its
+        endpoint: cloud/route.py), both made once. Raises ApiFailure ProxyNotHonoured."""
         with self._lock:
             if region not in self._clients:
                 config = openapi.Config(
@@ -221,27 +222,27 @@ class KVStore:
                     access_key_secret=self._credentials.access_key_secret,
                     security_token=self._credentials.security_token or None,
                     region_id=region, endpoint=self._endpoint, protocol=self._protocol)
-                self._clients[region] = Client(config)
-            return self._clients[region]
+                client = Client(config)
+                try:
+                    self._clients[region] = (client, sdk_route(self._protocol, client, action))
+                except retry.ApiFailure as failure:
+                    self._clients[region] = (client, failure.error)
+            client, route = self._clients[region]
+        if isinstance(route, ApiError):
+            raise retry.ApiFailure(replace(route, action=action))
+        return client, route
 
     def _call(self, region: str, action: str, send: Callable[[Client, RuntimeOptions], T]):
-        client = self._client(region)
-        route = sdk_route(self._protocol, client, action)  # the proxy the webhooks' requests would use
+        client, route = self._client(region, action)
+        connect, read = self._timeouts
+        # The SDK retries nothing unless told to: retries are ours (jitter, bounded by the time budget).
+        # One pooled connection per worker.
+        options = RuntimeOptions(connect_timeout=connect, read_timeout=read, max_idle_conns=self._pool_size, **route)
 
         def attempt():
             if self._limiter.acquire(within=self._remaining()) is None:  # its turn comes after the budget
                 raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
-            connect, read = self._timeouts
-            # The SDK retries nothing unless told to: retries are ours (jitter, bounded by the time
-            # budget). One pooled connection per worker.
-            options = RuntimeOptions(connect_timeout=connect, read_timeout=read, max_idle_conns=self._pool_size,
-                                     **route)
-            try:
-                response = _whole_call(lambda: send(client, options), (connect + read) / 1000, self._remaining(), action)
-            except retry.ApiFailure:
-                raise
-            except Exception as exc:  # the SDK raises many types; all become an ApiFailure here
-                raise _failure(exc, action) from None
+            response = _whole_call(lambda: send(client, options), (connect + read) / 1000, self._remaining(), action)
             self._limiter.succeeded()
             return response.body
 
@@ -249,32 +250,25 @@ class KVStore:
 
 
 def _whole_call(call: Callable[[], T], timeout: float, budget: float, action: str) -> T:
-    """`call()` (one SDK call) in a thread of its own, waited for `timeout` seconds (connect + read)
-    at most, and never past the run's `budget` (seconds left). The SDK's timeouts bound each socket
-    operation, not the answer: darabonba-core 1.0.9's `DaraCore.do_action` hands (connect, read) to
-    requests' `session.send` and reads `resp.content` whole, so a drip-fed answer would hold the
-    run. Past `timeout`: a retryable ApiFailure `Timeout` (Describe* calls are safe to repeat); past
-    the budget: `OutOfTime`. The abandoned call ends on its own, at its next read that waits longer
-    than the read timeout or when the peer stops; its outcome is dropped."""
+    """`call()` (one SDK call), in this thread, within `timeout` seconds as a whole (connect + read) and
+    never past the run's `budget` (seconds left). The SDK's timeouts bound each socket operation, not the
+    answer: darabonba-core 1.0.9's `DaraCore.do_action` hands (connect, read) to requests'
+    `session.send` and reads `resp.content` whole, so a drip-fed answer would hold the run; the
+    watchdog shuts the call's socket at the deadline instead (watchdog.py), and the call fails at once.
+    Past `timeout`: a retryable ApiFailure `Timeout` (Describe* calls are safe to repeat); past the
+    budget: `OutOfTime`; any other failure of the SDK: `_failure`."""
     wait = min(timeout, budget)
     if wait <= 0:
         raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
-    outcome: Future = Future()
-
-    def work() -> None:
+    with watchdog.watch(wait) as attempt:
         try:
-            outcome.set_result(call())
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which maps it
-            outcome.set_exception(exc)
-
-    threading.Thread(target=redact.in_context(work), name=f"kvstore-{action}", daemon=True).start()
-    try:
-        return outcome.result(timeout=wait)
-    except FutureTimeout:
-        if budget < timeout:
-            raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action)) from None
-        raise retry.ApiFailure(ApiError("Timeout", f"no complete answer within {round(timeout, 1):g} s", action),
-                               True) from None
+            return call()
+        except Exception as exc:  # the SDK raises many types; all become an ApiFailure here
+            if not attempt.expired:
+                raise _failure(exc, action) from None
+    if budget < timeout:
+        raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
+    raise retry.ApiFailure(ApiError("Timeout", f"no complete answer within {round(timeout, 1):g} s", action), True)
 
 
 def _failure(exc: Exception, action: str) -> retry.ApiFailure:
