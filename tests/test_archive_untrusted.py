@@ -211,3 +211,11 @@ def test_what_changed_never_crowds_a_failed_backup_out_of_any_channel(report, na
                  run.wecom[0]["markdown"]["content"]):
         assert "r-fine02" in text, "the failed instance is in every channel's message"
         assert "more changes" in text or "more notes" in text
+
+
+def test_ten_thousand_planted_entries_make_a_bounded_result(report):
+    gone = [{**GOOD, "instance_id": f"r-gone{n:05}", "name": "x"} for n in range(10_000)]
+    run = report(FLEET, oss=seeded(document(*gone)))
+    posted_once_and_linked(run)
+    assert len(run.result["changes"]) == 1001 and run.result["changes"][-1] == "…and 9002 more changes"
+    assert len(json.dumps(run.result)) < 200_000

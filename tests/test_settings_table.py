@@ -34,3 +34,22 @@ def test_s_yaml_passes_every_setting_from_the_deploying_shell():
     s = yaml.safe_load((REPO / "s.yaml").read_text())
     env = next(iter(s["resources"].values()))["props"]["environmentVariables"]
     assert [n for n in cfg.NAMES if n not in env] == []
+
+
+def test_the_readmes_settings_table_says_who_may_set_each_setting_as_the_table_does():
+    from backup_report.settings.table import BY_NAME, ENVIRONMENT, OPT_IN, PAYLOAD
+
+    def words(row) -> str:
+        if row.origin == PAYLOAD:
+            return "environment, payload"
+        if row.origin == OPT_IN:
+            return "environment; a payload if opted in"
+        if row.origin == ENVIRONMENT:
+            return "environment only"
+        return f"environment; a payload may only tighten it ({row.tighten.word})"
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split(" | ")[0][3:-1]: line.rstrip(" |").split(" | ")[-1]
+            for line in section.splitlines() if line.startswith("| `")}
+    assert rows == {name: words(row) for name, row in BY_NAME.items()}

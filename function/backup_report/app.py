@@ -35,7 +35,8 @@ from .window import iso_utc, window_for
 log = logging.getLogger("backup_report")
 SKIPPED = "nothing needs attention (NOTIFY_ON=failure)"
 FUTURE_SLACK = timedelta(minutes=10)  # clocks differ a little; a timer's triggerTime is never ahead of it
-MAX_CHANGE_NOTES = 12  # changes the digest lists; all are in the result
+MAX_CHANGE_NOTES = 12  # changes the digest lists; up to MAX_RESULT_CHANGES are in the result
+MAX_RESULT_CHANGES = 1000
 PAYLOAD_CHANNEL_NO_LINK = ("the report page is linked only in the channels the function's environment sets: "
                            "its link carries the function's STS token")
 FINE = {kind.value for kind in Kind if kind.severity is Severity.FINE}
@@ -241,8 +242,8 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
     changes: list[str] = []
     if memory:
         changes = memory.changes(instances, findings.checked, {f.region for f in findings.region_failures}, budget.remaining())
-        shown = changes[:MAX_CHANGE_NOTES] + ([f"…and {len(changes) - MAX_CHANGE_NOTES} more changes (all are in "
-                                              "the run's result)"] if len(changes) > MAX_CHANGE_NOTES else [])
+        shown = changes[:MAX_CHANGE_NOTES] + ([f"…and {len(changes) - MAX_CHANGE_NOTES} more changes (in the run's "
+                                              "result)"] if len(changes) > MAX_CHANGE_NOTES else [])
         # No link to a page that may never be written: when OSS failed already, the message says so instead.
         link = "" if memory.errors else memory.link()
         dg = replace(dg, notes=dg.notes + tuple(shown) + tuple(memory.notes)
@@ -262,7 +263,9 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
         "deliveries": [_delivery_json(d, scrubber) for d in deliveries],
     }
     if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
-        result["changes"] = changes
+        # Every change, up to a bound a hostile archive cannot pass (one line per instance of either run).
+        result["changes"] = changes[:MAX_RESULT_CHANGES] + ([f"…and {len(changes) - MAX_RESULT_CHANGES} more changes"]
+                                                           if len(changes) > MAX_RESULT_CHANGES else [])
         if any(d.ok or d.maybe_delivered for d in deliveries):
             # Room is kept for the end ping, and the whole second before FC's deadline that posts keep too.
             memory.keep(result, findings.checked, settings.owner_tag, {k.value: k.rank for k in Kind}, window.end,

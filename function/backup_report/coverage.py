@@ -28,9 +28,16 @@ def _carries(instance: Instance, tags: tuple[tuple[str, str | None], ...]) -> bo
     return all((k in keys) if v is None else ((k, v) in carried) for k, v in tags)
 
 
+MAX_LISTED = 1000  # unwatched instances the result names per region; `untagged` counts them all
+
+
 def as_json(c: Coverage) -> dict:
-    """The result's `coverage` entry: region, untagged count and the instances (ID and name), or the error."""
+    """The result's `coverage` entry: region, untagged count and the first MAX_LISTED instances (ID and
+    name), or the error."""
     if c.error is not None:
         return {"region": c.region, "error": str(c.error)}
-    return {"region": c.region, "untagged": len(c.unwatched),
-            "instances": [{"instance_id": i.instance_id, "name": i.name} for i in c.unwatched]}
+    out = {"region": c.region, "untagged": len(c.unwatched),
+           "instances": [{"instance_id": i.instance_id, "name": i.name} for i in c.unwatched[:MAX_LISTED]]}
+    if len(c.unwatched) > MAX_LISTED:
+        out["not_listed"] = len(c.unwatched) - MAX_LISTED
+    return out

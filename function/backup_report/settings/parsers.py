@@ -29,7 +29,7 @@ MAX_MENTION_USERIDS = 20
 # and the Tag service's "a tag key can be up to 128 characters"; the SDK's DescribeInstancesRequestTag
 # carries them as plain strings).
 MAX_TAG_CHARS = 128
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # controls, and lone surrogates (no UTF-8 carries them)
 # Slack's mention forms (https://api.slack.com/reference/surfaces/formatting, "Mentioning users",
 # "Mentioning groups", "Special mentions"): <@U…>/<@W…> a user, <!subteam^S…> a user group, <!here>,
 # <!channel>, <!everyone>. Handles like @team do not notify from a webhook.
@@ -48,7 +48,8 @@ def parse_tags(text: str) -> tuple[tuple[str, str | None], ...]:
         if len(key) > MAX_TAG_CHARS or len(value) > MAX_TAG_CHARS:
             raise ValueError(f"tag keys and values are at most {MAX_TAG_CHARS} characters")
         if CONTROL.search(key) or CONTROL.search(value):
-            raise ValueError("tag keys and values hold no control characters (NUL, tab, newline, …)")
+            raise ValueError("tag keys and values hold no control characters (NUL, tab, newline, …) or lone "
+                             "surrogates")
         if any(k == key for k, _ in pairs):
             raise ValueError(f"tag key {key!r} appears twice")
         pairs.append((key, value if sep else None))
@@ -95,7 +96,7 @@ def parse_regions(text: str) -> tuple[str, ...]:
 
 def int_in(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        if not re.fullmatch(r"[0-9]+", text) or not low <= int(text) <= high:
+        if not re.fullmatch(r"[0-9]{1,9}", text) or not low <= int(text) <= high:
             raise ValueError(f"a whole number from {low} to {high}")
         return int(text)
     return parse
