@@ -25,6 +25,7 @@ from .invocation import TimerEvent, read_context, parse_event
 from .cloud.kvstore import KVStore
 from .cloud.retry import ApiFailure
 from .model import ApiError, Delivery, Kind, Severity
+from .cloud.pacing import Pacer, Quota
 from .cloud.ratelimit import RateLimiter
 from .report import Budget, Timing, collect
 from .settings import BY_NAME, HEARTBEAT_URL, Settings, SettingsError, load_settings
@@ -207,7 +208,7 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                   controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
                                     settings.require_backup_log))
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
-                    limiter=RateLimiter(settings.api_qps), remaining=budget.remaining,
+                    pacer=pacer_for(settings), remaining=budget.remaining,
                     connect_timeout=timing.api_connect, read_timeout=timing.api_read,
                     pool_size=settings.max_concurrency)
     memory = _memory(settings, invocation, timer, window, timing) if settings.archive_oss_bucket and not dry_run \
@@ -307,6 +308,12 @@ def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> Me
     return Memory(bucket, settings.archive_oss_prefix, window.end.astimezone(timezone.utc).date(),
                   timer.trigger_name, invocation.request_id, datetime.now(timezone.utc),
                   scope_of(settings.instance_tags, settings.regions, payload), settings.report_link_days)
+
+
+def pacer_for(settings: Settings) -> Pacer:
+    """The run's pacer: API_QPS over every call, and each API's quota per region (API_QUOTAS, else the
+    published or assumed ones of cloud/pacing.py)."""
+    return Pacer(RateLimiter(settings.api_qps), {a: Quota(c, s) for a, c, s in settings.api_quotas})
 
 
 def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:

@@ -168,12 +168,11 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
 
 def _list_instances(settings: Settings, creds: Credentials, home: str) -> int:
     from .cloud.kvstore import KVStore
-    from .cloud.ratelimit import RateLimiter
     from .cloud.retry import ApiFailure
 
     deadline = time.monotonic() + 120
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
-                    limiter=RateLimiter(settings.api_qps), remaining=lambda: deadline - time.monotonic())
+                    pacer=app.pacer_for(settings), remaining=lambda: deadline - time.monotonic())
     tags = _tags(settings)
     offered = app.offered_regions(cloud, home or settings.regions[0])
     listed: dict[str, list] = {}
@@ -226,6 +225,8 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
             shown = ", ".join(m[:3] + "****" + m[-4:] for m in value) if value else "nobody"
         elif f.name == "kvstore_endpoint":
             shown = value or "the SDK's endpoint for each region"
+        elif f.name == "api_quotas":
+            shown = ", ".join(f"{a}={c}/{s:g}" for a, c, s in value) or "the published quotas (cloud/pacing.py)"
         elif isinstance(value, tuple):
             shown = ",".join(value)
         else:

@@ -74,6 +74,7 @@ def test_env_points_the_function_at_the_sandbox():
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": sb.credentials.access_key_secret,
             "ALIBABA_CLOUD_SECURITY_TOKEN": sb.credentials.security_token,
             "REGIONS": "cn-hangzhou,cn-shanghai",  # the demo does not scan its cn-beijing instance
+            "API_QUOTAS": ",".join(f"{action}=100000/1" for action in sandboxes.EMULATED_ACTIONS),
         }
 
 

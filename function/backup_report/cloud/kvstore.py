@@ -2,7 +2,8 @@
 
 One SDK client per region (the SDK keeps a pooled HTTP session per endpoint, so connections are
 reused). Every call has connect/read timeouts and a deadline as a whole (connect + read: a
-drip-fed answer is a timeout too, `_whole`), passes the shared rate limiter, and is retried by
+drip-fed answer is a timeout too, `_whole_call`), is paced by its API's quota in its region and the
+run's overall rate (pacing.Pacer), and is retried by
 `retry.call`. What leaves this module is model data or an `ApiFailure`; never an SDK exception,
 never a download URL.
 """
@@ -22,7 +23,7 @@ from . import retry
 from .. import bounded, watchdog
 from ..invocation import Credentials
 from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance, ShardBackup
-from .ratelimit import RateLimiter
+from .pacing import Pacer
 from .route import sdk_route
 from ..judge.schedule import parse_policy
 from ..window import api_minute, parse_api_time
@@ -46,12 +47,12 @@ class Enough(Exception):
 
 class KVStore:
     def __init__(self, credentials: Credentials, *, endpoint: str = "", protocol: str = "https",
-                 limiter: RateLimiter, remaining: Callable[[], float],
+                 pacer: Pacer, remaining: Callable[[], float],
                  connect_timeout: float = 5.0, read_timeout: float = 10.0, pool_size: int = 8,
                  backoff: retry.Backoff = retry.Backoff()):
         self._credentials = credentials
         self._endpoint, self._protocol = endpoint or None, protocol
-        self._limiter, self._remaining, self._backoff = limiter, remaining, backoff
+        self._pacer, self._remaining, self._backoff = pacer, remaining, backoff
         self._timeouts = (int(connect_timeout * 1000), int(read_timeout * 1000))
         self._clients: dict[str, Client] = {}
         self._lock = threading.Lock()
@@ -240,13 +241,14 @@ class KVStore:
         options = RuntimeOptions(connect_timeout=connect, read_timeout=read, max_idle_conns=self._pool_size, **route)
 
         def attempt():
-            if self._limiter.acquire(within=self._remaining()) is None:  # its turn comes after the budget
+            if not self._pacer.acquire(region, action, self._remaining):  # its turn comes after the budget
                 raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
             response = _whole_call(lambda: send(client, options), (connect + read) / 1000, self._remaining(), action)
-            self._limiter.succeeded()
+            self._pacer.succeeded(region, action)
             return response.body
 
-        return retry.call(attempt, self._backoff, self._remaining, on_throttle=self._limiter.throttled)
+        return retry.call(attempt, self._backoff, self._remaining,
+                          on_throttle=lambda: self._pacer.throttled(region, action))
 
 
 def _whole_call(call: Callable[[], T], timeout: float, budget: float, action: str) -> T:

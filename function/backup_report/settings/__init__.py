@@ -61,6 +61,7 @@ class Settings:
     max_concurrency: int = 16
     max_instances: int = 50_000  # the rest are named as not checked
     api_qps: float = 50.0
+    api_quotas: tuple[tuple[str, int, float], ...] = ()  # (action, calls, seconds): cloud/pacing.py's defaults else
     kvstore_endpoint: str = ""
     kvstore_protocol: str = "https"
     min_retention_days: int = 0  # 0: the control is off
@@ -236,6 +237,8 @@ def _own_host(row: Setting, url: str, environment: str) -> bool:
 def _value(value: object) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, tuple) and all(isinstance(v, tuple) and len(v) == 3 for v in value):  # API_QUOTAS
+        return ", ".join(f"{a}={c}/{s:g}" for a, c, s in value) or "the published quotas"
     return f"{value:.10g}" if isinstance(value, float) else str(value)
 
 

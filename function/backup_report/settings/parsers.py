@@ -252,3 +252,23 @@ def parse_oss_endpoint(text: str) -> str:
         raise ValueError(f"an OSS endpoint like oss-cn-hangzhou-internal.aliyuncs.com (https) or "
                          f"http://127.0.0.1:9000 (a loopback test server only): {exc}") from None
     return text
+
+
+def parse_api_quotas(text: str) -> tuple[tuple[str, int, float], ...]:
+    """API_QUOTAS: `Action=calls/seconds[,…]`, each an R-KVStore operation's quota in a region as Quota
+    Center shows it ("200/60"), e.g. DescribeBackups=1000/60. Returns (action, calls, seconds) triples."""
+    from ..cloud.pacing import ACTIONS
+
+    quotas: dict[str, tuple[int, float]] = {}
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        action, _, figure = item.partition("=")
+        calls, _, seconds = figure.strip().partition("/")
+        if action.strip() not in ACTIONS or not re.fullmatch(r"[0-9]{1,6}", calls.strip()) \
+                or not re.fullmatch(r"[0-9]{1,5}(\.[0-9]{1,3})?", seconds.strip()) or int(calls) < 1 \
+                or float(seconds) <= 0:
+            raise ValueError(f"{item[:60]!r}: Action=calls/seconds, comma-separated, like DescribeBackups=1000/60; "
+                             f"actions: {', '.join(ACTIONS)}")
+        quotas[action.strip()] = (int(calls), float(seconds))
+    if not quotas:
+        raise ValueError("Action=calls/seconds, comma-separated, like DescribeBackups=1000/60")
+    return tuple((a, c, s) for a, (c, s) in quotas.items())

@@ -30,6 +30,7 @@ BACKUP_GRACE_MINUTES = "BACKUP_GRACE_MINUTES"
 MAX_CONCURRENCY = "MAX_CONCURRENCY"
 MAX_INSTANCES = "MAX_INSTANCES"
 API_QPS = "API_QPS"
+API_QUOTAS = "API_QUOTAS"
 KVSTORE_ENDPOINT = "KVSTORE_ENDPOINT"
 KVSTORE_PROTOCOL = "KVSTORE_PROTOCOL"
 MIN_RETENTION_DAYS = "MIN_RETENTION_DAYS"
@@ -55,6 +56,14 @@ OPT_IN = "opt-in"  # a destination or secret: from a payload only when PAYLOAD_S
 ENVIRONMENT = "environment"  # the function's environment (s.yaml) only: endpoints, buckets, prefixes
 
 
+def _rate(quotas, action: str) -> float:
+    """Calls a second `quotas` (API_QUOTAS' triples) allow `action`: its entry, else the default quota."""
+    from ..cloud.pacing import default_quota
+
+    found = [c / s for a, c, s in quotas if a == action]
+    return found[0] if found else default_quota(action).per_second
+
+
 @dataclass(frozen=True)
 class Tighten:
     """How a payload may only tighten a setting: `word` says it ("lower it"), `allows(new, environment)`."""
@@ -68,6 +77,7 @@ class Tighten:
 LOWER = Tighten("lower it", lambda new, env: new <= env)
 RAISE = Tighten("raise it", lambda new, env: new >= env)
 TURN_ON = Tighten("turn it on", lambda new, env: new or not env)
+QUOTAS = Tighten("lower them", lambda new, env: all(c / s <= _rate(env, a) for a, c, s in new))
 SIZE_DROP = Tighten("lower it, to 1 or more, while it is on", lambda new, env: env == 0 or 0 < new <= env)
 
 # How a secret is kept out of what the run shows: a value is never shown, a URL shows its scheme and host.
@@ -141,6 +151,9 @@ TABLE: tuple[Setting, ...] = (
     # A run's result and memory grow with its instances (~300 bytes of result, a few KB of memory each).
     Setting(MAX_INSTANCES, p.int_in(1, 50_000), 50_000, tighten=LOWER),
     Setting(API_QPS, p.number_in(0.1, 1000), 50.0, tighten=LOWER),
+    # Per API and region, the account's quotas where they differ from the published or assumed ones
+    # (cloud/pacing.py, with the sources).
+    Setting(API_QUOTAS, p.parse_api_quotas, (), tighten=QUOTAS),
     Setting(KVSTORE_ENDPOINT, p.parse_endpoint, "", origin=ENVIRONMENT),
     Setting(KVSTORE_PROTOCOL, p.one_of("https", "http"), "https", origin=ENVIRONMENT),
     Setting(MIN_RETENTION_DAYS, p.int_in(0, 730), 0, tighten=RAISE),  # 0: the control is off
