@@ -225,7 +225,7 @@ def test_a_page_that_repeats_an_earlier_one_stops_the_listing_and_is_said(report
     many = [instance(f"r-many{n:03d}", history={"days": 1, "at": "18:10"}) for n in range(60)]
     run = report(fleet(*many, instance_list={"ignore_page_number": True}))
     assert len(run.result["instances"]) == 50
-    assert len([c for c in run.calls("DescribeInstances") if "Tag.1.Key" in c.params]) == 2
+    assert len(run.calls("DescribeInstances")) == 2  # the one listing (it serves the coverage too) stops at page 2
     assert "page 2 repeated earlier instances" in run.result["unchecked_regions"][0]["error"]
     assert run.result["status"] == "alert"
 

@@ -213,21 +213,20 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                     pool_size=settings.max_concurrency)
     memory = _memory(settings, invocation, timer, window, timing) if settings.archive_oss_bucket and not dry_run \
         else None
-    # DescribeRegions, the coverage listings and the previous archived run are read beside the scan:
-    # a slow answer costs the scan no time.
+    # DescribeRegions and the previous archived run are read beside the scan: a slow answer costs the scan
+    # no time. The scan's one listing of each region serves the coverage too (COVERAGE).
     if memory:  # in a thread of its own: a slow OSS never holds the scan, the digest or the end ping
         memory.read_previous(budget.remaining)
-    with redact.Pool(max_workers=3) as side:
+    with redact.Pool(max_workers=1) as side:
         offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
-        listings = side.submit(lambda: [listed(cloud, r) for r in settings.regions] if settings.coverage else [])
         findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
-                           settings.max_concurrency, progress, settings.max_instances)
+                           settings.max_concurrency, progress, settings.max_instances, whole=settings.coverage)
         found = Counter(c.instance.region for c in findings.checked)
         findings.region_failures = regions.reconcile(settings.regions, offered.result(), found,
                                                      findings.region_failures)
-        checked_ids = {c.instance.instance_id for c in findings.checked}
-        covered = [coverage.unwatched(region, answer, settings.instance_tags, checked_ids)
-                   for region, answer in zip(settings.regions, listings.result())]
+    checked_ids = {c.instance.instance_id for c in findings.checked}
+    covered = [coverage.unwatched(region, findings.unwatched[region], settings.instance_tags, checked_ids)
+               for region in settings.regions] if settings.coverage else []
     covered = [replace(c, error=replace(c.error, message=scrubber.scrub(c.error.message))) if c.error else c
                for c in covered]
     # API texts end up in messages, the result and the log: scrub them once, at the source.
@@ -323,16 +322,6 @@ def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:
         return cloud.region_ids(home)
     except ApiFailure as failure:
         log.warning("REGIONS not verified: DescribeRegions failed: %s", failure.error)
-        return failure.error
-
-
-def listed(cloud: KVStore, region: str) -> list | ApiError:
-    """Every instance of `region`, without the tag filter (COVERAGE), or the ApiError the listing
-    failed with: a failed listing is reported, never fails the run."""
-    try:
-        return cloud.instances(region, ())
-    except ApiFailure as failure:
-        log.warning("coverage of %s not listed: DescribeInstances failed: %s", region, failure.error)
         return failure.error
 
 

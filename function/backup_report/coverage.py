@@ -1,8 +1,8 @@
 """Coverage: the instances of the scanned regions that the report does not watch. Pure.
 
-The cloud edge lists each region once more without the tag filter (`KVStore.instances(region, ())`,
-every page of 50); an instance is watched when the scan checked it or it carries every INSTANCE_TAGS
-pair (as DescribeInstances' Tag.N filter selects). The rest are counted and named, never judged:
+The scan lists each region once without the tag filter (`KVStore.instances(region, ())`, every page of
+50) and matches the tags itself (report.collect); an instance is watched when the scan checked it or it
+carries every INSTANCE_TAGS pair (as DescribeInstances' Tag.N filter selects). The rest are counted and named, never judged:
 nobody asked this report to vouch for their backups.
 """
 from __future__ import annotations
@@ -18,11 +18,13 @@ def unwatched(region: str, listed: Iterable[Instance] | ApiError, tags: Iterable
     if isinstance(listed, ApiError):
         return Coverage(region, error=listed)
     wanted = tuple(tags)
-    others = [i for i in listed if i.instance_id not in checked_ids and not _carries(i, wanted)]
+    others = [i for i in listed if i.instance_id not in checked_ids and not carries(i, wanted)]
     return Coverage(region, tuple(sorted(others, key=lambda i: (i.name, i.instance_id))))
 
 
-def _carries(instance: Instance, tags: tuple[tuple[str, str | None], ...]) -> bool:
+def carries(instance: Instance, tags: tuple[tuple[str, str | None], ...]) -> bool:
+    """Whether `instance` carries every `tags` pair (a key alone: any value), as DescribeInstances'
+    Tag.N filter selects."""
     carried = set(instance.tags)
     keys = {k for k, _ in carried}
     return all((k in keys) if v is None else ((k, v) in carried) for k, v in tags)

@@ -297,6 +297,8 @@ class Findings:
     window: Window
     checked: list[Checked] = field(default_factory=list)
     region_failures: list[RegionFailure] = field(default_factory=list)
+    # COVERAGE: each region's instances not carrying the tags (or the error its listing met)
+    unwatched: dict[str, "list[Instance] | ApiError"] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

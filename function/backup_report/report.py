@@ -1,8 +1,9 @@
 """A run's checking: discover the tagged instances per region, and judge each one, concurrently.
 
-One pool of `MAX_CONCURRENCY` workers does both, so no more calls than that are ever in flight, and
-an instance is checked as soon as its page of DescribeInstances arrives (a 10,000-instance region
-is 200 pages: waiting for all of them first would idle the pool for seconds).
+A pool of `MAX_CONCURRENCY` workers checks the instances, beside at most DISCOVERY_THREADS listings,
+and an instance is checked as soon as its page of DescribeInstances arrives (a 10,000-instance region
+is 200 pages: waiting for all of them first would idle the pool for seconds). At most QUEUED checks a
+worker wait: the listing waits for them beyond that, so memory holds a few pages, not the fleet.
 
 Faults stay where they hit: a region whose discovery fails is reported as not checked (the instances
 of pages listed before the failure are still checked), an instance whose calls fail gets an `error`
@@ -23,12 +24,14 @@ from .model import (ApiError, Backup, BackupPolicy, BackupTask, Checked, Cluster
                     RegionFailure, Verdict, Window)
 from .cloud import kinds
 from .cloud.kvstore import Enough
+from .coverage import carries
 from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
 from .judge.verdicts import Rules, decide, needs_tasks
 
 
 class Cloud(Protocol):
     def instances(self, region: str, tags, on_page: Callable[[list[Instance]], None]) -> list[Instance]: ...
+    def tagged_count(self, region: str, tags) -> int | None: ...
     def policy(self, instance: Instance) -> BackupPolicy: ...
     def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]: ...
     def topology(self, instance: Instance) -> tuple[str, ...]: ...
@@ -70,40 +73,98 @@ OUT_OF_TIME = Verdict(Kind.ERROR, "not checked: the run ran out of time (raise t
                                   "MAX_CONCURRENCY or API_QPS)")
 
 
+DISCOVERY_THREADS = 4  # regions listed at once, beside the MAX_CONCURRENCY checks
+QUEUED = 4  # checks waiting for a worker, at most, per worker: discovery waits for them beyond that
+
+
 def collect(cloud: Cloud, regions: tuple[str, ...], tags, window: Window, rules: Rules,
             budget: Budget, concurrency: int, progress: Callable[[int], None] | None = None,
-            limit: int = 50_000) -> Findings:
-    """Every tagged instance of `regions`, judged; at most `limit` of them (MAX_INSTANCES), the rest named
-    as not checked in their region's RegionFailure (code OverLimit)."""
+            limit: int = 50_000, whole: bool = False) -> Findings:
+    """Every tagged instance of `regions`, judged, `concurrency` at a time; at most `limit` of them
+    (MAX_INSTANCES), the rest named as not checked in their region's RegionFailure (code OverLimit).
+    `whole` (COVERAGE): each region is listed once without the tag filter, the tags matched here, and
+    the instances not carrying them kept in `findings.unwatched` (one listing serves both)."""
     findings = Findings(window=window)
     checks: list[tuple[Instance, Future]] = []
     lock = threading.Lock()
-    with redact.Pool(max_workers=concurrency) as pool:
+    slots = threading.BoundedSemaphore(QUEUED * concurrency)  # a bounded queue between discovery and checks
+    with redact.Pool(max_workers=concurrency) as pool, \
+            redact.Pool(max_workers=max(1, min(len(regions), DISCOVERY_THREADS))) as listers:
         def found(page: list[Instance]) -> None:  # called by a discovery, page by page
-            with lock:  # the limit is the run's, over every region's discovery
-                room = max(0, limit - len(checks))
-                submitted = [(i, pool.submit(_check, cloud, i, window, rules, budget)) for i in page[:room]]
-                checks.extend(submitted)
-            if len(page) > room:
-                raise Enough(room, limit)
-            if progress:
-                for _, check in submitted:
+            for taken, instance in enumerate(page):
+                with lock:  # the limit is the run's, over every region's discovery
+                    if len(checks) >= limit:
+                        raise Enough(taken, limit)
+                    checks.append((instance, None))
+                    at = len(checks) - 1
+                slots.acquire()
+                check = pool.submit(_check, cloud, instance, window, rules, budget)
+                check.add_done_callback(lambda _: slots.release())
+                if progress:
                     check.add_done_callback(lambda _: progress(1))
+                checks[at] = (instance, check)
 
-        discoveries = [(region, pool.submit(_discover, cloud, region, tags, found)) for region in regions]
+        discoveries = [(region, listers.submit(_discover, cloud, region, tags, found, whole)) for region in regions]
         for region, discovery in discoveries:
-            outcome = discovery.result()
-            if isinstance(outcome, ApiError):
-                findings.region_failures.append(RegionFailure(region, outcome))
+            failure, unwatched = discovery.result()
+            if failure is not None:
+                findings.region_failures.append(RegionFailure(region, failure))
+            if whole:
+                findings.unwatched[region] = unwatched
         # Every discovery has returned, so every check is submitted.
         findings.checked = [Checked(i, check.result()) for i, check in checks]
     findings.checked.sort(key=lambda c: (c.verdict.kind.rank, c.instance.region, c.instance.name))
     return findings
 
 
-def _discover(cloud: Cloud, region: str, tags, found: Callable[[list[Instance]], None]) -> list[Instance] | ApiError:
+def _discover(cloud: Cloud, region: str, tags, found: Callable[[list[Instance]], None],
+              whole: bool) -> tuple[ApiError | None, list[Instance] | ApiError]:
+    """(the region's failure or None, its instances not carrying the tags, or the error its listing met).
+    `whole`: one listing without the tag filter, the tags matched here (coverage.carries), and the API's
+    own filter asked for its TotalCount only (one call); when the two disagree (an answer whose Tags are
+    incomplete, or contradict the filter), the filtered listing is read whole as well, and an instance it
+    alone names is checked (and the contradiction said), never left out."""
+    wanted = tuple(tags)
+    if not whole:
+        return _listing(lambda: cloud.instances(region, wanted, found), region), []
+    others: list[Instance] = []
+    mine: set[str] = set()
+    over: list[Enough] = []  # the run's limit was reached: the tagged instances past it, counted
+
+    def take(tagged: list[Instance]) -> None:
+        try:
+            found(tagged)
+        except Enough as enough:
+            over.extend([enough] * (len(tagged) - enough.taken))
+
+    def page(instances: list[Instance]) -> None:
+        others.extend(i for i in instances if not carries(i, wanted))
+        tagged = [i for i in instances if carries(i, wanted)]
+        mine.update(i.instance_id for i in tagged)
+        take(tagged)
+
+    def listing() -> None:
+        cloud.instances(region, (), page)
+        if cloud.tagged_count(region, wanted) != len(mine):
+            filtered = cloud.instances(region, wanted, lambda p: take([i for i in p if i.instance_id not in mine]))
+            named = {i.instance_id for i in filtered}
+            mine.update(named)
+            others[:] = [i for i in others if i.instance_id not in named]
+
+    failure = _listing(listing, region)
+    if failure is None and over:
+        failure = ApiError("OverLimit", f"{len(over):,} of {len(mine):,} instances not checked: over the run's "
+                                        f"limit of {over[0].limit:,} instances ({len(mine) - len(over):,} checked "
+                                        "here)", "DescribeInstances")
+        return failure, others  # the listing itself was whole: the coverage stands
+    return failure, failure if failure is not None else others
+
+
+def _listing(work: Callable[[], object], region: str) -> ApiError | None:
+    """`work()`'s failure as the region's ApiError, or None."""
     try:
-        return cloud.instances(region, tags, found)
+        work()
+        return None
     except ApiFailure as failure:
         return failure.error
     except Exception as exc:  # noqa: BLE001 - a bug or an answer nobody foresaw costs this region only

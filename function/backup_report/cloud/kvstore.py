@@ -127,6 +127,17 @@ class KVStore:
                                             f" ({len(found)} instances checked)", "DescribeInstances"))
         return list(found.values())
 
+    def tagged_count(self, region: str, tags: Iterable[tuple[str, str | None]]) -> int | None:
+        """DescribeInstances' TotalCount for the tags (one page asked; None when the answer gives no whole
+        number). Raises ApiFailure."""
+        self._in_time("DescribeInstances")
+        request = models.DescribeInstancesRequest(
+            region_id=region, tag=[models.DescribeInstancesRequestTag(key=k, value=v) for k, v in tags],
+            page_size=INSTANCES_PAGE, page_number=1)
+        body = self._call(region, "DescribeInstances", lambda c, o: c.describe_instances_with_options(request, o))
+        total = body.total_count
+        return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
+
     def policy(self, instance: Instance) -> BackupPolicy:
         self._in_time("DescribeBackupPolicy")
         request = models.DescribeBackupPolicyRequest(instance_id=instance.instance_id)

@@ -14,7 +14,8 @@ ModifyBackupPolicy, …), and each is a setting (`API_QUOTA_<ACTION>`, "calls/se
 shows it) for an account whose quota is known.
 
 `QuotaWindow` keeps each (region, API) within its quota as a sliding window: at most `calls` starts in
-any `seconds`, which keeps within a fixed window or a token bucket of the same figures too. A small
+any `seconds` (kept 5% longer), which keeps within a fixed window or a token bucket of the same figures
+too. A small
 fleet runs at full speed; a large one at the quota's rate. When throttled anyway (others share the
 account's quota), the window's allowance halves from what the run was really sending, then grows back by
 one call every few successes. `Pacer` holds the windows and the run's overall pacer (`API_QPS`,
@@ -35,6 +36,9 @@ ASSUMED = (200, 60.0)  # the operations with no published figure (see above)
 ACTIONS = ("DescribeInstances", "DescribeBackupPolicy", "DescribeBackups", "DescribeClusterBackupList",
            "DescribeBackupTasks", "DescribeLogicInstanceTopology", "DescribeRegions")
 REGAIN = 4  # successes for each call of allowance won back after a throttle
+# The window is kept 5% longer than the quota's: the server counts arrivals, a little after the starts
+# counted here, and a start at the window's very edge would otherwise meet the quota's.
+MARGIN = 1.05
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,13 @@ class QuotaWindow:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._starts and self._starts[0] <= now - self.quota.seconds:
+                span = self.quota.seconds * MARGIN
+                while self._starts and self._starts[0] <= now - span:
                     self._starts.popleft()
                 if len(self._starts) < self.allowed:
                     self._starts.append(now)
                     return True
-                delay = self._starts[len(self._starts) - self.allowed] + self.quota.seconds - now
+                delay = self._starts[len(self._starts) - self.allowed] + span - now
             if delay > within:
                 return False
             self._sleep(max(delay, 0.001))
