@@ -78,8 +78,9 @@ def test_the_next_day_reports_a_vanished_instance_a_shortened_retention_and_a_ne
     bucket: dict = {}
     policy = {**DAILY, "retention": 7, "backup_log": 1}
     report(fleet(instance("r-gone01"), instance("r-keep01", policy=policy)), oss=bucket)
+    # Every policy read afresh (POLICY_REFRESH_DAYS=0): a kept one would show the change only when next read.
     run = report(fleet(instance("r-keep01", policy={**policy, "retention": 3, "backup_log": 0}), instance("r-new01")),
-                 oss=bucket, anchor=NEXT_DAY)
+                 oss=bucket, anchor=NEXT_DAY, settings={"POLICY_REFRESH_DAYS": "0"})
     assert run_key(run.result["archive"]["previous"]) == DAY + "daily/<run>.json"
     assert run.result["changes"] == [
         "no longer reported: r-gone01 (gone01-cache, ok yesterday) — released or untagged?",

@@ -466,12 +466,12 @@ def test_run_with_the_demo_sandbox_reports_at_make_demos_trigger_time_whatever_t
 def test_check_without_credentials_prints_one_line_not_the_chains_tracebacks(sb, tmp_path):
     # A credentials URI on a closed loopback port: the chain's URI provider fails, and the library
     # logs that failure with its traceback (logger "credentials") before the chain gives up.
-    with socket.socket() as probe:
+    with socket.socket() as probe:  # bound, never listening: connections are refused, and no one else takes it
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    env = subprocess_env(HOME=str(tmp_path), ALIBABA_CLOUD_CREDENTIALS_URI=f"http://127.0.0.1:{closed}/creds",
-                         **sandbox_settings(sb))
-    done = python_m(["check"], env)
+        env = subprocess_env(HOME=str(tmp_path), ALIBABA_CLOUD_CREDENTIALS_URI=f"http://127.0.0.1:{closed}/creds",
+                             **sandbox_settings(sb))
+        done = python_m(["check"], env)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
     assert done.stderr.startswith("backup_report: no Alibaba Cloud credentials found")

@@ -120,11 +120,11 @@ def test_every_channel_drip_feeding_still_ends_before_the_timeout_and_fc_is_not_
 
 
 def test_a_webhook_nobody_listens_on_is_retried_since_nothing_was_sent(report):
-    with socket.socket() as probe:  # a loopback port that was free a moment ago: connections are refused
+    with socket.socket() as probe:  # bound, never listening: connections are refused, and no one else takes it
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    run = timed(report, fleet(*HEALTHY), timeout=20,
-                settings={"DINGTALK_WEBHOOK": f"http://127.0.0.1:{port}/robot/send?access_token=closed-port-token"})
+        run = timed(report, fleet(*HEALTHY), timeout=20,
+                    settings={"DINGTALK_WEBHOOK": f"http://127.0.0.1:{port}/robot/send?access_token=closed-port-token"})
     failed = delivery(run, "dingtalk")
     assert failed["ok"] is False and "could not connect (refused)" in failed["error"]
     assert re.search(r"after [2-4] attempts", failed["error"]), "a post that never left is retried"

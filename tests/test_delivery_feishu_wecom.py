@@ -265,11 +265,11 @@ def test_one_new_channel_failing_costs_only_itself(report, channel, fault):
 
 def test_a_webhook_nobody_listens_on_is_retried_since_nothing_was_sent(report):
     import socket
-    with socket.socket() as probe:
+    with socket.socket() as probe:  # bound, never listening: connections are refused, and no one else takes it
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    run = timed(report, fleet(*HEALTHY), timeout=20,
-                settings={"WECOM_WEBHOOK": f"http://127.0.0.1:{port}/cgi-bin/webhook/send?key=closed-port-key"})
+        run = timed(report, fleet(*HEALTHY), timeout=20,
+                    settings={"WECOM_WEBHOOK": f"http://127.0.0.1:{port}/cgi-bin/webhook/send?key=closed-port-key"})
     failed = delivery(run, "wecom")
     assert "could not connect (refused)" in failed["error"] and re.search(r"after [2-4] attempts", failed["error"])
     others_delivered(run, "wecom")

@@ -106,10 +106,13 @@ def test_bad_settings_with_no_usable_channel_still_ping_fail_and_raise(report):
     assert run.pings == ["fail"] and run.calls() == []
 
 
-def _closed_port() -> int:
+@pytest.fixture
+def closed_port():
+    """A loopback port bound and never listening, for the test's length: connections to it are refused, and
+    no other test (pytest-xdist runs them at once) can take it meanwhile."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
 
 
 @pytest.mark.parametrize("staged", [
@@ -120,8 +123,8 @@ def _closed_port() -> int:
     pytest.param({"faults": [{"kind": "reset"}]}, id="reset"),
     pytest.param(None, id="down"),
 ])
-def test_a_heartbeat_that_is_down_slow_or_redirects_never_changes_the_run(report, staged):
-    settings = {"HEARTBEAT_URL": f"http://127.0.0.1:{_closed_port()}/0f3c9b7e-5c1d-4c55-9a55-1d2b3c4d5e6f"} \
+def test_a_heartbeat_that_is_down_slow_or_redirects_never_changes_the_run(report, staged, closed_port):
+    settings = {"HEARTBEAT_URL": f"http://127.0.0.1:{closed_port}/0f3c9b7e-5c1d-4c55-9a55-1d2b3c4d5e6f"} \
         if staged is None else {}
     scenario = fleet(HEALTHY, FAILED, **({"heartbeat": staged} if staged else {}))
     run = report(scenario, settings={**TWO_CHANNELS, **settings}, timeout=30)

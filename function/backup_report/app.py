@@ -35,7 +35,8 @@ from .window import iso_utc, window_for
 
 log = logging.getLogger("backup_report")
 SKIPPED = "nothing needs attention (NOTIFY_ON=failure)"
-FUTURE_SLACK = timedelta(minutes=10)  # clocks differ a little; a timer's triggerTime is never ahead of it
+FUTURE_SLACK = timedelta(minutes=10)
+POLICY_WAIT = 5.0  # seconds the scan waits for the previous run's policies before reading them from the API  # clocks differ a little; a timer's triggerTime is never ahead of it
 MAX_CHANGE_NOTES = 12  # changes the digest lists; up to MAX_RESULT_CHANGES are in the result
 MAX_RESULT_CHANGES = 1000
 PAYLOAD_CHANNEL_NO_LINK = ("the report page is linked only in the channels the function's environment sets: "
@@ -215,12 +216,16 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
         else None
     # DescribeRegions and the previous archived run are read beside the scan: a slow answer costs the scan
     # no time. The scan's one listing of each region serves the coverage too (COVERAGE).
+    known = {}
     if memory:  # in a thread of its own: a slow OSS never holds the scan, the digest or the end ping
         memory.read_previous(budget.remaining)
+        if settings.policy_refresh_days:  # the scan waits for the earlier run's policies a few seconds at most
+            known = memory.known_policies(wait=min(POLICY_WAIT, max(0.0, budget.remaining() / 10)))
     with redact.Pool(max_workers=1) as side:
         offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
         findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
-                           settings.max_concurrency, progress, settings.max_instances, whole=settings.coverage)
+                           settings.max_concurrency, progress, settings.max_instances, whole=settings.coverage,
+                           known=known, refresh_days=settings.policy_refresh_days)
         found = Counter(c.instance.region for c in findings.checked)
         findings.region_failures = regions.reconcile(settings.regions, offered.result(), found,
                                                      findings.region_failures)
@@ -234,7 +239,7 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                         for c in findings.checked]
     findings.region_failures = [replace(f, error=replace(f.error, message=scrubber.scrub(f.error.message)))
                                 for f in findings.region_failures]
-    dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings), invocation.request_id,
+    dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings, findings), invocation.request_id,
                       coverage=tuple(covered), console=settings.console, owner_tag=settings.owner_tag)
     instances = [{"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region,
                   "verdict": c.verdict.kind.value, "detail": c.verdict.detail, **_history_json(c.verdict)}
@@ -373,6 +378,13 @@ def _delivery_json(d: Delivery, scrubber: redact.Redaction) -> dict:
     return out
 
 
-def _scope(settings: Settings) -> str:
+def _scope(settings: Settings, findings=None) -> str:
     tags = ",".join(k if v is None else f"{k}={v}" for k, v in settings.instance_tags)
-    return f"tags {tags} in {', '.join(settings.regions)}"
+    scope = f"tags {tags} in {', '.join(settings.regions)}"
+    today = findings.window.end.astimezone(timezone.utc).date() if findings else None
+    kept = sum(1 for c in findings.checked if c.verdict.policy_read and c.verdict.policy_read < today) if findings else 0
+    if kept:  # said, so a policy changed since is known to be seen within POLICY_REFRESH_DAYS
+        scope += (f"; {kept} backup polic{'y' if kept == 1 else 'ies'} as an earlier run read "
+                  f"{'it' if kept == 1 else 'them'} (each read afresh at least every {settings.policy_refresh_days} "
+                  "days)")
+    return scope

@@ -202,6 +202,14 @@ class BackupPolicy:
 
 
 @dataclass(frozen=True)
+class KnownPolicy:
+    """A backup policy the archive kept from an earlier run, and the UTC day it was read from the API."""
+
+    policy: BackupPolicy
+    read_on: date
+
+
+@dataclass(frozen=True)
 class ApiError:
     """A refused or failed API call, kept as data: it becomes an `error` verdict, never `ok`."""
 
@@ -238,6 +246,7 @@ class Verdict:
     detail: str
     history: History | None = None  # the last scheduled days, for an instance that needs attention
     policy: BackupPolicy | None = None  # the policy it was judged by (None when it could not be read)
+    policy_read: date | None = None  # the UTC day that policy was read from the API (None: this run)
 
     @property
     def severity(self) -> Severity:

@@ -15,17 +15,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Callable, Protocol
+from dataclasses import dataclass, replace
+from datetime import date, timezone
+from typing import Callable, Mapping, Protocol
 
 from . import redact
 from .model import (ApiError, Backup, BackupPolicy, BackupTask, Checked, ClusterBackupSet, Findings, Instance, Kind,
+                    KnownPolicy,
                     RegionFailure, Verdict, Window)
 from .cloud import kinds
 from .cloud.kvstore import Enough
 from .coverage import carries
 from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
+from .judge.policy import Controls
 from .judge.verdicts import Rules, decide, needs_tasks
 
 
@@ -79,11 +83,14 @@ QUEUED = 4  # checks waiting for a worker, at most, per worker: discovery waits 
 
 def collect(cloud: Cloud, regions: tuple[str, ...], tags, window: Window, rules: Rules,
             budget: Budget, concurrency: int, progress: Callable[[int], None] | None = None,
-            limit: int = 50_000, whole: bool = False) -> Findings:
+            limit: int = 50_000, whole: bool = False, known: Mapping[str, KnownPolicy] | None = None,
+            refresh_days: int = 0) -> Findings:
     """Every tagged instance of `regions`, judged, `concurrency` at a time; at most `limit` of them
     (MAX_INSTANCES), the rest named as not checked in their region's RegionFailure (code OverLimit).
     `whole` (COVERAGE): each region is listed once without the tag filter, the tags matched here, and
-    the instances not carrying them kept in `findings.unwatched` (one listing serves both)."""
+    the instances not carrying them kept in `findings.unwatched` (one listing serves both). `known`: the
+    policies an earlier run read, by instance ID, that may stand in for DescribeBackupPolicy (`cached`)."""
+    known = known or {}
     findings = Findings(window=window)
     checks: list[tuple[Instance, Future]] = []
     lock = threading.Lock()
@@ -98,7 +105,8 @@ def collect(cloud: Cloud, regions: tuple[str, ...], tags, window: Window, rules:
                     checks.append((instance, None))
                     at = len(checks) - 1
                 slots.acquire()
-                check = pool.submit(_check, cloud, instance, window, rules, budget)
+                check = pool.submit(_check, cloud, instance, window, rules, budget, known.get(instance.instance_id),
+                                    refresh_days)
                 check.add_done_callback(lambda _: slots.release())
                 if progress:
                     check.add_done_callback(lambda _: progress(1))
@@ -172,11 +180,39 @@ def _listing(work: Callable[[], object], region: str) -> ApiError | None:
         return ApiError("UnexpectedError", f"{type(exc).__name__} while listing the region", "DescribeInstances")
 
 
-def _check(cloud: Cloud, instance: Instance, window: Window, rules: Rules, budget: Budget) -> Verdict:
+def _check(cloud: Cloud, instance: Instance, window: Window, rules: Rules, budget: Budget,
+           known: KnownPolicy | None = None, refresh_days: int = 0) -> Verdict:
+    """The instance's Verdict. `known`: its policy as an earlier run read it; it stands in for
+    DescribeBackupPolicy (`cached`) only for a verdict of ok: anything else is judged again with the
+    policy the API gives now, so every alert and warning reads exactly as without the archive."""
     if budget.remaining() <= 0:
         return OUT_OF_TIME
+    today = window.end.astimezone(timezone.utc).date()
+    if cached(known, instance.instance_id, today, rules, refresh_days):
+        verdict = _judge(cloud, instance, window, rules, known.policy)
+        if verdict.kind is Kind.OK:
+            return replace(verdict, policy_read=known.read_on)
+        if budget.remaining() <= 0 or verdict.detail == OUT_OF_TIME.detail:
+            return OUT_OF_TIME
+    return replace(_judge(cloud, instance, window, rules), policy_read=today)
+
+
+def cached(known: KnownPolicy | None, instance_id: str, today: date, rules: Rules, refresh_days: int) -> bool:
+    """Whether an earlier run's policy may stand in for DescribeBackupPolicy today: it is younger than
+    `refresh_days` (POLICY_REFRESH_DAYS; 0: never), today is not the instance's own day to read it afresh
+    (each instance's policy is read at least once in every `refresh_days` days, on a day its ID spreads
+    it to, so a fleet's reads spread over the days rather than all falling on one), and no policy
+    control is on (a control judges the policy itself: it is always read)."""
+    if known is None or refresh_days < 1 or rules.controls != Controls():
+        return False
+    age = (today - known.read_on).days
+    own_day = zlib.crc32(instance_id.encode("utf-8")) % refresh_days == today.toordinal() % refresh_days
+    return 0 <= age < refresh_days and not (age >= 1 and own_day)
+
+
+def _judge(cloud: Cloud, instance: Instance, window: Window, rules: Rules, policy: BackupPolicy | None = None) -> Verdict:
     try:
-        reading = kinds.read(cloud, instance, window, rules)
+        reading = kinds.read(cloud, instance, window, rules, policy)
         if isinstance(reading, Verdict):
             return reading
         verdict = decide(instance, reading, window, rules)

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Callable, TypeVar
 
 from . import drift, oss, page, record
+from ..model import KnownPolicy
 from .. import redact
 
 T = TypeVar("T")
@@ -38,6 +39,7 @@ class Memory:
         self.day, self.link_days = day, link_days
         self._previous: Future | None = None
         self._found: tuple[str, dict] | None = None
+        self._settled = False  # the previous run's read has ended, read or not
         self.errors: list[str] = []
         self.notes: list[str] = []
         self.written: list[str] = []
@@ -62,31 +64,55 @@ class Memory:
             return []
 
     def _changes(self, instances: list[dict], checked, unchecked_regions: set[str], wait: float) -> list[str]:
-        try:
-            found = self._previous.result(timeout=max(0.0, wait)) if self._previous else None
-        except FutureTimeout:
-            self.errors.append("the previous run was not read in time")
+        if not self._previous_run(wait, final=True):
             return []
+        key, document = self._found
+        when = _when(key, self.archive.prefix, self.day)
+        current = [{**entry, "policy": drift.policy_json(c.verdict.policy)} for entry, c in zip(instances, checked)]
+        return drift.changes(document["instances"], current, unchecked_regions, when)
+
+    def known_policies(self, wait: float) -> dict[str, KnownPolicy]:
+        """The policies the previous run read (by instance ID, with the day each was read), waiting at most
+        `wait` seconds for that run; {} when it is not read by then. Never raises."""
+        try:
+            if not self._previous_run(wait, final=False):
+                return {}
+            return record.known_policies(self._found[1]["instances"], self.day)
+        except Exception:  # noqa: BLE001 - what the archive held costs its cache, never the run
+            log.exception("archive: the previous run's policies could not be read")
+            return {}
+
+    def _previous_run(self, wait: float, final: bool) -> bool:
+        """Whether the previous run is read, waiting at most `wait` seconds: parsed and validated once, its
+        defects in `notes`, OSS's in `errors` (not reading in time is an error only when `final`)."""
+        if self._found is not None or self._previous is None or self._settled:
+            return self._found is not None
+        try:
+            found = self._previous.result(timeout=max(0.0, wait))
+        except FutureTimeout:
+            if final:
+                self.errors.append("the previous run was not read in time")
+                self._settled = True
+            return False
         except oss.Untrusted as why:
             self.notes.append(f"previous run unreadable: {why}; what changed is not reported")
-            return []
         except oss.ArchiveError as error:
             self.errors.append(f"the previous run was not read: {error}")
-            return []
-        if found is None:
-            return []
+        else:
+            self._found = self._parsed(found) if found is not None else None
+        self._settled = True
+        return self._found is not None
+
+    def _parsed(self, found: tuple[str, bytes]) -> tuple[str, dict] | None:
         key, raw = found
         try:
             entries, dropped = record.previous_instances(record.parse_previous(raw))
         except record.Unreadable as why:
             self.notes.append(f"previous run unreadable: {why}; what changed is not reported")
-            return []
+            return None
         if dropped:
             self.notes.append(f"previous run: {dropped} entr{'y' if dropped == 1 else 'ies'} unreadable, left out")
-        self._found = (key, {"instances": entries})
-        when = _when(key, self.archive.prefix, self.day)
-        current = [{**entry, "policy": drift.policy_json(c.verdict.policy)} for entry, c in zip(instances, checked)]
-        return drift.changes(entries, current, unchecked_regions, when)
+        return key, {"instances": entries}
 
     def link(self) -> str:
         """The page's pre-signed GET URL ("" when it could not be made); computed locally."""

@@ -12,11 +12,12 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from .. import bounded
-from ..judge.schedule import WEEKDAYS, last_due_slot
-from ..model import Checked, Kind
+from ..judge.schedule import WEEKDAYS, last_due_slot, parse_policy
+from ..model import Checked, Kind, KnownPolicy
 from ..settings.parsers import REGION_ID
 from . import drift, page
 
@@ -68,8 +69,28 @@ def _entry(entry: object) -> dict | None:
             and REGION_ID.fullmatch(region) and verdict in VERDICTS and isinstance(name, str)
             and len(name) <= MAX_NAME_CHARS and policy is not False and calendar is not None):
         return None
+    read = entry.get("policy_read")
     return {"instance_id": instance_id, "name": name, "region": region, "verdict": verdict, "policy": policy,
-            "calendar": calendar}
+            "calendar": calendar, "policy_read": read if isinstance(read, str) and DAY.fullmatch(read) and _real(read)
+            else None}
+
+
+def known_policies(entries: list[dict], today: date) -> dict[str, KnownPolicy]:
+    """The policies of validated previous entries (previous_instances) with the UTC day each was read from
+    the API (not after `today`), by instance ID; an entry without both stands in for nothing."""
+    known = {}
+    for entry in entries:
+        read, policy = entry.get("policy_read"), entry.get("policy")
+        if not read or not policy or date.fromisoformat(read) > today:
+            continue
+        try:
+            parsed = parse_policy(policy["period"], policy["slot"])
+        except ValueError:
+            continue
+        known[entry["instance_id"]] = KnownPolicy(
+            replace(parsed, retention_days=policy["retention_days"], backup_log=policy["backup_log"]),
+            date.fromisoformat(read))
+    return known
 
 
 def _policy(policy: object) -> dict | None | bool:
@@ -122,7 +143,9 @@ def document(result: dict, checked: list[Checked], owner_tag: str, previous: dic
     for entry in result["instances"]:
         c = by_id[entry["instance_id"]]
         item = {**entry, "owner": c.instance.tag(owner_tag) if owner_tag else "",
-                "policy": drift.policy_json(c.verdict.policy)}
+                "policy": drift.policy_json(c.verdict.policy),
+                "policy_read": (c.verdict.policy_read or now.astimezone(timezone.utc).date()).isoformat()
+                if c.verdict.policy else None}
         slot = last_due_slot(c.verdict.policy, now, grace) if c.verdict.policy else None
         item["calendar"] = page.calendar(before.get(entry["instance_id"]), item,
                                          slot.start.astimezone(timezone.utc).date() if slot else None,

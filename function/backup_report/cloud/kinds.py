@@ -30,10 +30,12 @@ from ..judge.cluster_sets import as_records
 from ..judge.verdicts import Rules, read_from
 
 
-def read(cloud, instance: Instance, window: Window, rules: Rules) -> Reading | Verdict:
-    """The instance's Reading, or an `error` Verdict when a cluster's shards cannot be known.
+def read(cloud, instance: Instance, window: Window, rules: Rules,
+         policy: BackupPolicy | None = None) -> Reading | Verdict:
+    """The instance's Reading, or an `error` Verdict when a cluster's shards cannot be known. `policy`:
+    one the archive kept (report.collect decides when it may stand in), else DescribeBackupPolicy's.
     Raises `retry.ApiFailure` when a call fails (the caller makes it an `error`)."""
-    policy = cloud.policy(instance)
+    policy = policy or cloud.policy(instance)
     start = read_from(policy, window, rules)
     if not instance.is_cluster:
         records, anomalies = cloud.backups(instance, start, window.end)

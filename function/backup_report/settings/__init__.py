@@ -76,6 +76,7 @@ class Settings:
     archive_oss_prefix: str = "redis-backup-report/"
     archive_oss_endpoint: str = ""  # "": the region's internal endpoint (archive.oss.default_endpoint)
     report_link_days: int = 7
+    policy_refresh_days: int = 7  # 0: every run reads every policy
     payload_settings: frozenset[str] = frozenset()  # the OPT_IN settings a payload may set
     # Not a setting: the names of the settings this run's event payload set (the rest came from the environment).
     from_payload: frozenset[str] = frozenset()

@@ -45,6 +45,7 @@ ARCHIVE_OSS_BUCKET = "ARCHIVE_OSS_BUCKET"
 ARCHIVE_OSS_PREFIX = "ARCHIVE_OSS_PREFIX"
 ARCHIVE_OSS_ENDPOINT = "ARCHIVE_OSS_ENDPOINT"
 REPORT_LINK_DAYS = "REPORT_LINK_DAYS"
+POLICY_REFRESH_DAYS = "POLICY_REFRESH_DAYS"
 
 PAYLOAD_SETTINGS = "PAYLOAD_SETTINGS"
 
@@ -172,6 +173,9 @@ TABLE: tuple[Setting, ...] = (
     # A V4 pre-signed URL is valid at most 7 days (alibabacloud_oss_v2/presigner.py); the link carries the
     # role's STS token, so a payload may shorten its life, never lengthen it.
     Setting(REPORT_LINK_DAYS, p.int_in(1, 7), 7, tighten=LOWER),
+    # With the archive, an instance whose backups are fine is judged by the policy an earlier run read, up to
+    # this many days old (DescribeBackupPolicy's quota is 200 a minute a region); 0: read every run.
+    Setting(POLICY_REFRESH_DAYS, p.int_in(0, 30), 7, tighten=LOWER),
     Setting(PAYLOAD_SETTINGS, parse_payload_settings, frozenset(), origin=ENVIRONMENT),
 )
 OPT_INS = tuple(s.name for s in TABLE if s.origin == OPT_IN)
