@@ -3,6 +3,7 @@ never dropped. Through index.handler on the sandbox."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -64,3 +65,12 @@ def test_drip_fed_api_answers_leave_no_thread_behind_invocation_after_invocation
         assert run.verdict("r-drip") == "error" and "no complete answer within" in run.detail("r-drip")
     # Each call was cut in its own thread at its deadline (watchdog.py): none is left to end on its own.
     assert ours() == before
+
+
+def test_a_listing_the_budget_cuts_short_says_how_many_instances_it_did_not_reach(report):
+    many = [instance(f"r-listed{n:03}", history={"days": 1, "at": "18:10"}) for n in range(400)]
+    run = report(fleet(*many, faults=[{"kind": "latency", "ms": 1500, "action": "DescribeInstances"}]),
+                 settings=TWO_CHANNELS, timeout=20)
+    [region] = run.result["unchecked_regions"]
+    assert re.fullmatch(r"OutOfTime: [0-9,]+ of 400 instances not listed: the run ran out of time", region["error"])
+    assert len(run.result["instances"]) < 400 and "instances not listed: the run ran out of time" in run.slack_text

@@ -2,6 +2,7 @@
 whole run against an emulated quota (the sandbox's `quota` fault: a token bucket answering Throttling.User)."""
 from __future__ import annotations
 
+import json
 import time
 
 from backup_report.cloud.pacing import PUBLISHED, Pacer, Quota, QuotaWindow, default_quota
@@ -83,3 +84,13 @@ def test_unpaced_the_same_run_meets_the_quota_as_throttling(report):
                    faults=[{"kind": "quota", "action": "DescribeBackups", "qps": 3}])
     run = report(fleet_, settings={**TWO_CHANNELS, "COVERAGE": "off"})
     assert "Throttling.User" in {c.code for c in run.calls("DescribeBackups")}  # the control: the check can fail
+
+
+def test_a_fleet_that_does_not_fit_the_quotas_says_what_it_needs_and_what_to_raise(report):
+    # 40 instances at DescribeBackups' 10 a minute: 30 beyond the first 10 need ~180 s; the run has ~14 s.
+    run = report(fleet(*[instance(f"r-slow{n:02}") for n in range(40)]), timeout=30,
+                 settings={**TWO_CHANNELS, "COVERAGE": "off", "API_QUOTAS": "DescribeBackups=10/60"})
+    assert "not checked: the run ran out of time" in json.dumps(run.result)
+    note = ("40 instances in cn-hangzhou need about 180 s of DescribeBackups at its quota (10/60 s); raise the function's "
+            "timeout to 200 (s.yaml, at most 86400) or the quota (Quota Center, then API")  # then API_QUOTAS
+    assert note in run.slack_text and note in run.dingtalk_text

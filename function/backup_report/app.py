@@ -17,17 +17,17 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
-from . import addresses, bounded, coverage, digest, heartbeat, redact, regions
+from . import addresses, bounded, coverage, digest, heartbeat, redact, regions, sizing
 from .archive import Memory, oss, scope_of
 from .channels.base import Channel, configured
 from .channels.http import Transport
 from .invocation import TimerEvent, read_context, parse_event
 from .cloud.kvstore import KVStore
-from .cloud.retry import ApiFailure
+from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
 from .model import ApiError, Delivery, Kind, Severity
 from .cloud.pacing import Pacer, Quota
 from .cloud.ratelimit import RateLimiter
-from .report import Budget, Timing, collect
+from .report import OUT_OF_TIME, Budget, Timing, collect
 from .settings import BY_NAME, HEARTBEAT_URL, Settings, SettingsError, load_settings
 from .judge.policy import Controls
 from .judge.verdicts import Rules
@@ -208,8 +208,9 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                   history_days=settings.history_days, tz=settings.tz,
                   controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
                                     settings.require_backup_log))
+    pacer = pacer_for(settings)
     cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
-                    pacer=pacer_for(settings), remaining=budget.remaining,
+                    pacer=pacer, remaining=budget.remaining,
                     connect_timeout=timing.api_connect, read_timeout=timing.api_read,
                     pool_size=settings.max_concurrency)
     memory = _memory(settings, invocation, timer, window, timing) if settings.archive_oss_bucket and not dry_run \
@@ -241,6 +242,10 @@ def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, s
                                 for f in findings.region_failures]
     dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings, findings), invocation.request_id,
                       coverage=tuple(covered), console=settings.console, owner_tag=settings.owner_tag)
+    # A fleet the run could not reach whole: how long it needs at the quotas, and what to raise.
+    short = sizing.shortfall(findings, pacer.quota, invocation.timeout_seconds - timing.reserve, timing.reserve,
+                             lambda: _not_reached(findings))
+    dg = replace(dg, notes=dg.notes + tuple(short))
     instances = [{"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region,
                   "verdict": c.verdict.kind.value, "detail": c.verdict.detail, **_history_json(c.verdict)}
                  for c in findings.checked]
@@ -312,6 +317,12 @@ def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> Me
     return Memory(bucket, settings.archive_oss_prefix, window.end.astimezone(timezone.utc).date(),
                   timer.trigger_name, invocation.request_id, datetime.now(timezone.utc),
                   scope_of(settings.instance_tags, settings.regions, payload), settings.report_link_days)
+
+
+def _not_reached(findings) -> bool:
+    """Whether the budget cut the run short: an instance not checked for want of time, or a listing cut."""
+    return any(c.verdict.detail == OUT_OF_TIME.detail for c in findings.checked) or \
+        any(f.error.code == OUT_OF_TIME_CODE for f in findings.region_failures)
 
 
 def pacer_for(settings: Settings) -> Pacer:

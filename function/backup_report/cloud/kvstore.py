@@ -83,10 +83,9 @@ class KVStore:
         seen: set[str] = set()  # every ID listed, tagged or not: what tells a repeated page
         listed, odd, total = 0, [], None
         for page in range(1, MAX_PAGES + 1):
-            self._in_time("DescribeInstances")
             request = models.DescribeInstancesRequest(region_id=region, tag=tag_filter,
                                                       page_size=INSTANCES_PAGE, page_number=page)
-            body = self._call(region, "DescribeInstances", lambda c, o: c.describe_instances_with_options(request, o))
+            body = self._page(region, request, listed, total)
             items = (body.instances.kvstore_instance if body.instances else None) or []
             total = body.total_count
             listed += len(items)
@@ -126,6 +125,18 @@ class KVStore:
             raise retry.ApiFailure(ApiError("InconsistentAnswer", "; ".join(dict.fromkeys(odd)) +
                                             f" ({len(found)} instances checked)", "DescribeInstances"))
         return list(found.values())
+
+    def _page(self, region: str, request, listed: int, total) -> object:
+        """One DescribeInstances page; out of time, an ApiFailure OutOfTime saying how many instances the
+        listing's TotalCount promised and were not reached (a fleet cut short must not look whole)."""
+        try:
+            self._in_time("DescribeInstances")
+            return self._call(region, "DescribeInstances", lambda c, o: c.describe_instances_with_options(request, o))
+        except retry.ApiFailure as failure:
+            if failure.error.code != retry.OUT_OF_TIME or not isinstance(total, int) or total <= listed:
+                raise
+            raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, f"{total - listed:,} of {total:,} instances not "
+                                            "listed: the run ran out of time", "DescribeInstances")) from None
 
     def tagged_count(self, region: str, tags: Iterable[tuple[str, str | None]]) -> int | None:
         """DescribeInstances' TotalCount for the tags (one page asked; None when the answer gives no whole
