@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 
 from backup_report.judge.verdicts import Rules
 from backup_report.model import BackupPolicy, Instance, Window
-from backup_report.report import Budget, collect
+from backup_report.deadlines import Budget
+from backup_report.scan.collect import collect
 from conftest import fleet, instance
 
 

@@ -26,7 +26,8 @@ from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
 from .model import ApiError, Delivery, Kind, Severity
 from .cloud.pacing import Pacer, Quota
 from .cloud.ratelimit import RateLimiter
-from .report import OUT_OF_TIME, Budget, Timing, collect
+from .deadlines import Budget, Timing
+from .scan.collect import OUT_OF_TIME, collect
 from .settings import BY_NAME, HEARTBEAT_URL, Settings, SettingsError, load_settings
 from .judge.policy import Controls
 from .judge.verdicts import Rules

@@ -52,7 +52,7 @@ DEFAULT_REGION = "cn-hangzhou"  # s.yaml's REGION default
 FUNCTION_TIMEOUT = 300  # s.yaml's timeout
 OK, FAILED, USAGE = 0, 1, 2
 # Below 30 s the run keeps back more for its last API call and both posts than it has to check
-# anything (report.Timing); 86,400 s is FC 3.0's longest execution (24 hours).
+# anything (deadlines.Timing); 86,400 s is FC 3.0's longest execution (24 hours).
 MIN_TIMEOUT, MAX_TIMEOUT = 30, 86_400
 
 

@@ -1,7 +1,7 @@
 """Coverage: the instances of the scanned regions that the report does not watch. Pure.
 
 The scan lists each region once without the tag filter (`KVStore.instances(region, ())`, every page of
-50) and matches the tags itself (report.collect); an instance is watched when the scan checked it or it
+50) and matches the tags itself (scan.collect); an instance is watched when the scan checked it or it
 carries every INSTANCE_TAGS pair (as DescribeInstances' Tag.N filter selects). The rest are counted and named, never judged:
 nobody asked this report to vouch for their backups.
 """

@@ -105,7 +105,7 @@ class Instance:
     def kind_settled(self) -> bool:
         """Whether the fields settle the kind: always for a standard or read/write splitting instance; for a
         cluster only a cloud-native NodeType does (see CLOUD_NATIVE_NODE_TYPES). Else the API that lists its
-        backups settles it (cloud.kinds)."""
+        backups settles it (scan.kinds)."""
         return not self.is_cluster or self.node_type in CLOUD_NATIVE_NODE_TYPES
 
     @property

@@ -14,23 +14,23 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import zlib
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timezone
 from typing import Callable, Mapping, Protocol
 
-from . import redact
-from .model import (ApiError, Backup, BackupPolicy, BackupTask, Checked, ClusterBackupSet, Findings, Instance, Kind,
+from .. import redact
+from ..deadlines import Budget
+from ..model import (ApiError, Backup, BackupPolicy, BackupTask, Checked, ClusterBackupSet, Findings, Instance, Kind,
                     KnownPolicy,
                     RegionFailure, Verdict, Window)
-from .cloud import kinds
-from .cloud.kvstore import Enough
-from .coverage import carries
-from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
-from .judge.policy import Controls
-from .judge.verdicts import Rules, decide, needs_tasks
+from . import kinds
+from ..cloud.kvstore import Enough
+from ..coverage import carries
+from ..cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
+from ..judge.policy import Controls
+from ..judge.verdicts import Rules, decide, needs_tasks
 
 
 class Cloud(Protocol):
@@ -41,34 +41,6 @@ class Cloud(Protocol):
     def topology(self, instance: Instance) -> tuple[str, ...]: ...
     def cluster_backups(self, instance: Instance, start, end) -> tuple[list[ClusterBackupSet], list[str]]: ...
     def tasks(self, instance: Instance) -> list[BackupTask]: ...
-
-
-@dataclass
-class Budget:
-    """Seconds left for starting work: FC's deadline minus what posting the digest needs."""
-
-    deadline: float  # time.monotonic() value
-    clock: Callable[[], float] = time.monotonic
-
-    def remaining(self) -> float:
-        return self.deadline - self.clock()
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Timeouts scaled to FC's function timeout, so even a short timeout leaves room to post."""
-
-    api_connect: float
-    api_read: float
-    post_timeout: float
-    reserve: float  # kept back from the deadline: one API call in flight, then both posts
-
-    @classmethod
-    def for_timeout(cls, seconds: float) -> "Timing":
-        api_read = min(10.0, max(1.0, seconds / 10))
-        api_connect = min(3.0, api_read)
-        post = min(10.0, max(1.0, seconds / 10))
-        return cls(api_connect, api_read, post, api_connect + api_read + 2 * (post + 2.0))
 
 
 log = logging.getLogger("backup_report")

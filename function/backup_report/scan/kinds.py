@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from . import retry
+from ..cloud import retry
 from ..model import Instance, Reading, Verdict, Kind, Window, BackupPolicy
 from ..judge.cluster_sets import as_records
 from ..judge.verdicts import Rules, read_from
@@ -33,7 +33,7 @@ from ..judge.verdicts import Rules, read_from
 def read(cloud, instance: Instance, window: Window, rules: Rules,
          policy: BackupPolicy | None = None) -> Reading | Verdict:
     """The instance's Reading, or an `error` Verdict when a cluster's shards cannot be known. `policy`:
-    one the archive kept (report.collect decides when it may stand in), else DescribeBackupPolicy's.
+    one the archive kept (scan.collect decides when it may stand in), else DescribeBackupPolicy's.
     Raises `retry.ApiFailure` when a call fails (the caller makes it an `error`)."""
     policy = policy or cloud.policy(instance)
     start = read_from(policy, window, rules)
