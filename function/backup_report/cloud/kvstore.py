@@ -19,7 +19,7 @@ from alibabacloud_r_kvstore20150101.client import Client
 from alibabacloud_tea_openapi import models as openapi
 from darabonba.runtime import RuntimeOptions
 
-from . import retry
+from . import errors, retry
 from .. import bounded, watchdog
 from ..invocation import Credentials
 from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance, ShardBackup
@@ -280,7 +280,7 @@ def _whole_call(call: Callable[[], T], timeout: float, budget: float, action: st
     `session.send` and reads `resp.content` whole, so a drip-fed answer would hold the run; the
     watchdog shuts the call's socket at the deadline instead (watchdog.py), and the call fails at once.
     Past `timeout`: a retryable ApiFailure `Timeout` (Describe* calls are safe to repeat); past the
-    budget: `OutOfTime`; any other failure of the SDK: `_failure`."""
+    budget: `OutOfTime`; any other failure of the SDK: `errors.failure`."""
     wait = min(timeout, budget)
     if wait <= 0:
         raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
@@ -289,29 +289,10 @@ def _whole_call(call: Callable[[], T], timeout: float, budget: float, action: st
             return call()
         except Exception as exc:  # the SDK raises many types; all become an ApiFailure here
             if not attempt.expired:
-                raise _failure(exc, action) from None
+                raise errors.failure(exc, action) from None
     if budget < timeout:
         raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
     raise retry.ApiFailure(ApiError("Timeout", f"no complete answer within {round(timeout, 1):g} s", action), True)
-
-
-def _failure(exc: Exception, action: str) -> retry.ApiFailure:
-    code = getattr(exc, "code", None)
-    status = getattr(exc, "status_code", None)
-    if code and code != "None":
-        data = getattr(exc, "data", None)
-        message = data.get("Message") if isinstance(data, dict) else None
-        text = bounded.text(message or "", bounded.MESSAGE)
-        return retry.ApiFailure(ApiError(str(code), text, action), retry.is_transient(str(code), status))
-    # No answer: a reset, a refused connection or a timeout. The exception text is not repeated: it
-    # names URLs and hosts, and says nothing a reader of the report can act on.
-    inner = getattr(exc, "inner_exception", exc)
-    text = str(getattr(inner, "message", "") or inner).lower()
-    if "timed out" in text or "timeout" in text:
-        return retry.ApiFailure(ApiError("Timeout", "no answer in time", action), True)
-    if "reset" in text or "aborted" in text or "refused" in text or "connection" in text:
-        return retry.ApiFailure(ApiError("ConnectionError", "the connection failed", action), True)
-    return retry.ApiFailure(ApiError("UnexpectedResponse", type(inner).__name__, action), True)
 
 
 def _instance(item, region: str) -> tuple[Instance, object]:

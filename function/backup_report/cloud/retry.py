@@ -1,7 +1,7 @@
 """When an R-KVStore call is worth trying again, and how long to wait: one small policy object.
 
-Retried: throttling, 5xx / ServiceUnavailable, resets and timeouts. Not retried: permissions,
-unknown instances, signature and parameter errors; they become `error` verdicts at once.
+Which failures are transient is errors.py's to say (by the service's error code and HTTP status); this
+module only retries what it is told is, within the attempts and the run's time budget.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from ..model import ApiError
 
 T = TypeVar("T")
 
-TRANSIENT_CODES = ("Throttling", "ServiceUnavailable", "InternalError", "UnknownError", "Timeout")
 OUT_OF_TIME = "OutOfTime"  # the code of a call not started because the run's time budget was spent
 
 
@@ -63,6 +62,3 @@ def call(fn: Callable[[], T], backoff: Backoff, remaining: Callable[[], float],
                 raise
             sleep(wait)
 
-
-def is_transient(code: str, status: int | None) -> bool:
-    return code.startswith(TRANSIENT_CODES) or (status is not None and status >= 500)
