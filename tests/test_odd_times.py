@@ -13,7 +13,7 @@ import pytest
 from alibabacloud_r_kvstore20150101.models import DescribeInstancesResponseBodyInstancesKVStoreInstance
 
 from backup_report import humanize
-from backup_report.cloud.kvstore import _instance
+from backup_report.cloud.answers import instance as _instance
 from backup_report.window import parse_api_time
 from conftest import fleet, instance
 

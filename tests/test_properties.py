@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backup_report import settings as cfg
-from backup_report.cloud.kvstore import _backup
+from backup_report.cloud.answers import backup as _backup
 from backup_report.model import BackupPolicy, Instance, Kind, Reading, Window
 from backup_report.judge.schedule import last_due_slot
 from backup_report.judge.records import LATE_TOLERANCE
@@ -273,7 +273,7 @@ SET_ANSWERS = st.fixed_dictionaries({
 @given(policy=POLICIES, sets=st.lists(SET_ANSWERS, max_size=6))
 def test_a_cloud_native_cluster_is_ok_only_on_a_complete_available_set_for_the_due_slot(policy, sets):
     from alibabacloud_r_kvstore20150101.models import DescribeClusterBackupListResponseBodyClusterBackups
-    from backup_report.cloud.kvstore import _cluster_set
+    from backup_report.cloud.answers import cluster_set as _cluster_set
     from backup_report.judge.cluster_sets import as_records
     cluster = Instance("r-cn", "cn", "cn-hangzhou", architecture="cluster", shard_count=3, node_type="MASTER_SLAVE")
     read = [_cluster_set(DescribeClusterBackupListResponseBodyClusterBackups().from_map(s)) for s in sets]

@@ -9,7 +9,6 @@ never a download URL.
 """
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import replace
 from typing import Callable, Iterable, TypeVar
@@ -19,10 +18,10 @@ from alibabacloud_r_kvstore20150101.client import Client
 from alibabacloud_tea_openapi import models as openapi
 from darabonba.runtime import RuntimeOptions
 
-from . import errors, retry
+from . import answers, errors, paging, retry
 from .. import bounded, watchdog
 from ..invocation import Credentials
-from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance, ShardBackup
+from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance
 from .pacing import Pacer
 from .route import sdk_route
 from ..judge.schedule import parse_policy
@@ -79,52 +78,24 @@ class KVStore:
         repeated page are odd answers: raised as an `ApiFailure` (code InconsistentAnswer) after the
         instances listed so far were handed to `on_page`, so the run reports the region."""
         tag_filter = [models.DescribeInstancesRequestTag(key=k, value=v) for k, v in tags]
-        found: dict[str, Instance] = {}
-        seen: set[str] = set()  # every ID listed, tagged or not: what tells a repeated page
-        listed, odd, total = 0, [], None
+        listing = paging.Listing(tuple(tags))
         for page in range(1, MAX_PAGES + 1):
             request = models.DescribeInstancesRequest(region_id=region, tag=tag_filter,
                                                       page_size=INSTANCES_PAGE, page_number=page)
-            body = self._page(region, request, listed, total)
+            body = self._page(region, request, listing.listed, listing.total)
             items = (body.instances.kvstore_instance if body.instances else None) or []
-            total = body.total_count
-            listed += len(items)
-            # Whatever the API does with several tags, an instance is kept only when it carries all of
-            # them: the report never widens beyond what INSTANCE_TAGS says.
-            read = [(i, _has_tags(item, tags)) for i, item in (_instance(item, region) for item in items)]
-            tagged = [i for i, carries in read if carries]
-            # The API was asked for these tags: an entry whose Tags contradict them is an odd answer,
-            # said (never checked, never dropped without a word).
-            contradicting = sorted({i.instance_id for i, carries in read if not carries} - seen)
-            if contradicting:
-                odd.append(f"DescribeInstances returned {len(contradicting)} instance(s) whose Tags do not carry "
-                           f"the tags asked for ({', '.join(contradicting[:3])}): not checked")
-            ids = [str(item.instance_id) for item in items]
-            new_ids = set(ids) - seen
-            if len(set(ids)) < len(ids) or 0 < len(new_ids) < len(set(ids)):
-                odd.append(f"DescribeInstances listed an instance more than once (page {page})")
-            seen |= new_ids
-            fresh = list({i.instance_id: i for i in tagged if i.instance_id not in found}.values())
-            found.update((i.instance_id, i) for i in fresh)
+            fresh, more = listing.page(page, [answers.instance(item, region) for item in items], body.total_count,
+                                       INSTANCES_PAGE)
             try:
                 on_page(fresh)
             except Enough as enough:  # the run's limit: say how many the listing still promised
-                taken = len(found) - len(fresh) + enough.taken
-                rest = f"{total - taken:,} of {total:,}" if isinstance(total, int) and total > taken else "the rest of"
-                raise retry.ApiFailure(ApiError("OverLimit", f"{rest} instances not checked: over the run's limit of "
-                                                f"{enough.limit:,} instances ({taken:,} checked here)",
-                                                "DescribeInstances")) from None
-            if len(items) < INSTANCES_PAGE:
+                raise retry.ApiFailure(listing.over_limit(len(fresh) - enough.taken, enough.limit)) from None
+            if not more:
                 break
-            if not new_ids:
-                odd.append(f"DescribeInstances page {page} repeated earlier instances: listing stopped there")
-                break
-        if not isinstance(total, int) or isinstance(total, bool) or total != listed:
-            odd.append(f"DescribeInstances listed {listed} instances on its pages but its TotalCount says {total}")
-        if odd:
-            raise retry.ApiFailure(ApiError("InconsistentAnswer", "; ".join(dict.fromkeys(odd)) +
-                                            f" ({len(found)} instances checked)", "DescribeInstances"))
-        return list(found.values())
+        odd = listing.inconsistent()
+        if odd is not None:
+            raise retry.ApiFailure(odd)
+        return listing.instances
 
     def _page(self, region: str, request, listed: int, total) -> object:
         """One DescribeInstances page; out of time, an ApiFailure OutOfTime saying how many instances the
@@ -161,8 +132,8 @@ class KVStore:
         # BackupRetentionPeriod is a string in the answer's model, EnableBackupLog an integer
         # (models/_describe_backup_policy_response_body.py); either may come as the other. Anything
         # else is None: unknown, which a policy control reports rather than passes.
-        return replace(policy, retention_days=_whole(body.backup_retention_period),
-                       backup_log=_whole(body.enable_backup_log))
+        return replace(policy, retention_days=answers.whole(body.backup_retention_period),
+                       backup_log=answers.whole(body.enable_backup_log))
 
     def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]:
         """Every page of DescribeBackups in [start, end]; returns the records and any anomalies."""
@@ -176,7 +147,7 @@ class KVStore:
             body = self._call(instance.region, "DescribeBackups",
                               lambda c, o: c.describe_backups_with_options(request, o))
             items = (body.backups.backup if body.backups else None) or []
-            records += [_backup(item) for item in items]
+            records += [answers.backup(item) for item in items]
             total = body.total_count if isinstance(body.total_count, int) else -1
             # A short page ends the list whatever TotalCount says; the count is checked after.
             if len(items) < BACKUPS_PAGE:
@@ -212,7 +183,7 @@ class KVStore:
             body = self._call(instance.region, "DescribeClusterBackupList",
                               lambda c, o: c.describe_cluster_backup_list_with_options(request, o))
             items = body.cluster_backups or []
-            sets += [_cluster_set(item) for item in items]
+            sets += [answers.cluster_set(item) for item in items]
             if len(items) < CLUSTER_BACKUPS_PAGE:
                 break
         return sets, []
@@ -223,7 +194,7 @@ class KVStore:
         request = models.DescribeBackupTasksRequest(instance_id=instance.instance_id)
         body = self._call(instance.region, "DescribeBackupTasks",
                           lambda c, o: c.describe_backup_tasks_with_options(request, o))
-        return [BackupTask(job_id=_id(j.backup_job_id),
+        return [BackupTask(job_id=answers.identifier(j.backup_job_id),
                            status=bounded.text(j.backup_progress_status or "unknown", bounded.WORD),
                            start=parse_api_time(j.start_time), mode=bounded.text(j.job_mode or "", bounded.WORD),
                            node=bounded.text(j.node_id or "", bounded.ID),
@@ -293,82 +264,3 @@ def _whole_call(call: Callable[[], T], timeout: float, budget: float, action: st
     if budget < timeout:
         raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
     raise retry.ApiFailure(ApiError("Timeout", f"no complete answer within {round(timeout, 1):g} s", action), True)
-
-
-def _instance(item, region: str) -> tuple[Instance, object]:
-    tags = [t for t in ((item.tags.tag if item.tags else None) or []) if t.key][:bounded.MAX_TAGS]
-    instance = Instance(
-        instance_id=bounded.text(item.instance_id or "?", bounded.ID),
-        name=bounded.text(item.instance_name or item.instance_id or "?", bounded.NAME),
-        region=bounded.text(item.region_id or region, bounded.WORD),
-        status=bounded.text(item.instance_status or "Unknown", bounded.WORD),
-        architecture=bounded.text(item.architecture_type or "", bounded.WORD),
-        shard_count=_positive(item.shard_count),
-        replica_count=_positive(item.replica_count),
-        created=parse_api_time(item.create_time),
-        node_type=bounded.text(item.node_type or "", bounded.WORD),
-        instance_type=bounded.text(item.instance_type or "", bounded.WORD),
-        edition_type=bounded.text(item.edition_type or "", bounded.WORD),
-        tags=tuple((bounded.text(t.key, bounded.TAG), bounded.text(t.value if t.value is not None else "", bounded.TAG))
-                   for t in tags),
-    )
-    return instance, item
-
-
-def _positive(value) -> int:
-    """A positive integer as answered, else 0 (unknown): a ShardCount of "4", 0, -1 or null is not believed,
-    and a cluster's shards then come from its topology."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _has_tags(item, tags: Iterable[tuple[str, str | None]]) -> bool:
-    # The API filtered by the tags already; an entry whose Tags field is empty is kept (the answer
-    # just did not carry them). Only tags that are present and contradict the filter exclude it.
-    carried = {(t.key, t.value) for t in ((item.tags.tag if item.tags else None) or [])}
-    if not carried:
-        return True
-    keys = {k for k, _ in carried}
-    return all((k in keys) if v is None else ((k, v) in carried) for k, v in tags)
-
-
-def _whole(value) -> int | None:
-    """A non-negative whole number given as an integer or as ASCII digits, else None."""
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
-        return int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _size(value) -> int | None:
-    # DescribeClusterBackupList's sizes are strings in the SDK model; DescribeBackups' are integers.
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,20}", value.strip()):  # not str.isdigit: "¹" passes it
-        return int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _cluster_set(item) -> ClusterBackupSet:
-    shards = tuple(ShardBackup(backup_id=_id(b.backup_id), node=bounded.text(b.instance_name or "", bounded.ID),
-                               status=bounded.text(b.backup_status or "", bounded.WORD),
-                               available=str(b.is_avail) == "1", size=_size(b.backup_size))
-                   for b in (item.backups or []))
-    return ClusterBackupSet(set_id=bounded.text(item.cluster_backup_id or "?", bounded.ID),
-                            status=bounded.text(item.cluster_backup_status or "", bounded.WORD),
-                            available=str(item.is_avail) == "1", start=parse_api_time(item.cluster_backup_start_time),
-                            end=parse_api_time(item.cluster_backup_end_time), shards=shards,
-                            progress=bounded.text(item.progress or "", bounded.WORD))
-
-
-def _id(value) -> str:
-    return bounded.text(value if value is not None else "?", bounded.ID)
-
-
-def _backup(item) -> Backup:
-    return Backup(
-        backup_id=_id(item.backup_id),
-        node=bounded.text(item.node_instance_id or "", bounded.ID),
-        status=bounded.text(item.backup_status, bounded.WORD) if item.backup_status else "unknown",
-        start=parse_api_time(item.backup_start_time),
-        end=parse_api_time(item.backup_end_time),
-        size=_size(item.backup_size) if not isinstance(item.backup_size, str) else None,
-        backup_type=bounded.text(item.backup_type or "FullBackup", bounded.WORD),
-        mode=bounded.text(item.backup_mode or "", bounded.WORD),
-    )
