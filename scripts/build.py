@@ -13,6 +13,9 @@ Python running pip (pypa/pip#11010, #13296): built with 3.11, aiohttp's
 `async-timeout; python_version < "3.11"` is left out and `import index` fails on FC. So after the
 install every installed distribution's requirements are evaluated for the target, and anything
 missing is added to the requirement list and the install repeated until nothing is missing.
+
+What the function never loads is then left out (`PRUNE_*` below: test suites, type stubs, C and
+Cython sources, installer records, console scripts), each rule with its reason.
 """
 from __future__ import annotations
 
@@ -102,13 +105,65 @@ def missing_for_target(target: Path, python: str = RUNTIME_PYTHON) -> list[str]:
     return sorted(missing.values())
 
 
-def strip(tree: Path) -> None:
-    for cache in sorted(tree.rglob("__pycache__"), reverse=True):
-        shutil.rmtree(cache)
-    for compiled in [*tree.rglob("*.pyc"), *tree.rglob("*.pyo")]:
-        compiled.unlink()
-    # Console scripts carry this machine's interpreter path in their shebang; FC never runs them.
-    shutil.rmtree(tree / "bin", ignore_errors=True)
+# What pip installs for developers and installers and the function never loads on FC: left out.
+# Each rule's safety is shown by tests/test_build.py running the real handler from the package alone
+# under the target Python against the sandbox, and by nothing shipped importing what was left out.
+PRUNE_DIRS = {  # directories, by name, at any depth
+    # The build machine's bytecode (PEP 3147's __pycache__, https://peps.python.org/pep-3147/); the
+    # target's is compiled afterwards.
+    "__pycache__": "the build machine's bytecode",
+    # Test suites shipped in wheels (certifi/tests, websocket/tests; pycryptodome's Crypto/SelfTest,
+    # run as `python -m Crypto.SelfTest`, https://www.pycryptodome.org/src/installation): only a
+    # test runner imports them.
+    "tests": "test suites", "test": "test suites", "SelfTest": "test suites",
+}
+PRUNE_SUFFIXES = {  # files, by suffix
+    ".pyc": "the build machine's bytecode", ".pyo": "the build machine's bytecode",
+    # Stub files are for type checkers, never imported (PEP 484, https://peps.python.org/pep-0484/#stub-files).
+    ".pyi": "type stubs",
+    # The Cython sources and C headers beside compiled modules serve building *against* a package
+    # (`cimport`, https://cython.readthedocs.io/en/latest/src/userguide/sharing_declarations.html;
+    # multidict.get_include(), cffi's recompiler): FC compiles nothing.
+    ".pyx": "C and Cython sources", ".pxd": "C and Cython sources", ".pxi": "C and Cython sources",
+    ".c": "C and Cython sources", ".h": "C and Cython sources",
+}
+PRUNE_NAMES = {  # files, by name
+    "py.typed": "type stubs",  # the marker for type checkers (PEP 561, https://peps.python.org/pep-0561/)
+    # The installer's records: optional (PEP 627, https://peps.python.org/pep-0627/), read by pip to
+    # uninstall; RECORD would be wrong anyway once files are left out and pycs added. METADATA
+    # (apscheduler and attrs read their versions with importlib.metadata) and entry_points.txt
+    # (apscheduler finds its triggers and executors by entry point) stay.
+    "RECORD": "installer records", "INSTALLER": "installer records", "REQUESTED": "installer records",
+}
+PRUNE_PREFIXES = {  # files, by the start of their name
+    "_testcapi.": "test suites",  # multidict's C-API test module: imported by multidict's tests only
+}
+
+
+def excluded(rel: Path, is_dir: bool) -> str | None:
+    """Why `rel` (a path in the package) is left out, or None to ship it."""
+    if is_dir:
+        # bin/: console scripts with this machine's interpreter in their shebang; FC runs none.
+        return "console scripts" if rel.parts == ("bin",) else PRUNE_DIRS.get(rel.name)
+    return PRUNE_SUFFIXES.get(rel.suffix) or PRUNE_NAMES.get(rel.name) \
+        or next((why for prefix, why in PRUNE_PREFIXES.items() if rel.name.startswith(prefix)), None)
+
+
+def prune(tree: Path) -> dict[str, int]:
+    """Remove what `excluded` names; the count of files removed for each reason."""
+    removed: dict[str, int] = {}
+    for path in sorted(tree.rglob("*")):
+        why = excluded(path.relative_to(tree), path.is_dir()) if path.exists() else None  # gone with its dir
+        if why is None:
+            continue
+        if path.is_dir():
+            count = sum(1 for p in path.rglob("*") if p.is_file())
+            shutil.rmtree(path)
+        else:
+            count = 1
+            path.unlink()
+        removed[why] = removed.get(why, 0) + count
+    return removed
 
 
 def write_zip(tree: Path, archive: Path) -> None:
@@ -126,8 +181,8 @@ def size(tree: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def build(out: Path, python: str = RUNTIME_PYTHON) -> Path:
-    code = out / "code"
+def install(code: Path, python: str) -> None:
+    """function/requirements.txt into `code`, with every requirement the target Python has."""
     extra: list[str] = []
     for _ in range(MAX_ROUNDS):
         if code.exists():
@@ -138,14 +193,20 @@ def build(out: Path, python: str = RUNTIME_PYTHON) -> Path:
         pip_install(code, extra, python)
         missing = missing_for_target(code, python)
         if not missing:
-            break
+            return
         print(f"build: pip judged markers for Python {sys.version_info[0]}.{sys.version_info[1]}; "
               f"adding what Python {python} needs: {', '.join(missing)}", flush=True)
         extra = sorted(set(extra) | set(missing))
-    else:
-        raise SystemExit(f"build: dependencies still missing for Python {python} after {MAX_ROUNDS} rounds: {missing}")
+    raise SystemExit(f"build: dependencies still missing for Python {python} after {MAX_ROUNDS} rounds: {missing}")
+
+
+def build(out: Path, python: str = RUNTIME_PYTHON) -> Path:
+    code = out / "code"
+    install(code, python)
     copy_function(code)
-    strip(code)
+    removed = prune(code)
+    print(f"build: left out {sum(removed.values())} files the function never loads: "
+          + ", ".join(f"{why} {count}" for why, count in sorted(removed.items())), flush=True)
     archive = out / ZIP_NAME
     write_zip(code, archive)
     files, unpacked = size(code)

@@ -6,6 +6,8 @@ check is shown to be able to fail.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -44,27 +46,53 @@ def code(built) -> Path:
 
 # --- checks -------------------------------------------------------------------------------------
 
+# What the build leaves out of the package, by directory name, suffix, name and name prefix.
+LEFT_OUT_DIRS = {"__pycache__", "tests", "test", "SelfTest"}
+LEFT_OUT_SUFFIXES = {".pyc", ".pyo", ".pyi", ".pyx", ".pxd", ".pxi", ".c", ".h"}
+LEFT_OUT_NAMES = {"py.typed", "RECORD", "INSTALLER", "REQUESTED", "conftest.py"}
+
+
 def files_that_must_not_ship(tree: Path) -> list[str]:
     bad = []
     for path in tree.rglob("*"):
         rel = path.relative_to(tree).as_posix()
-        if path.name == "__pycache__" or path.suffix in (".pyc", ".pyo"):
+        if path.is_dir() and path.name in LEFT_OUT_DIRS:
             bad.append(rel)
-        elif path.parent == tree and path.name in ("tests", "sandbox", "bench", "bin", "fc2", "scripts"):
+        elif path.suffix in LEFT_OUT_SUFFIXES or path.name in LEFT_OUT_NAMES or path.name.startswith("_testcapi."):
+            bad.append(rel)
+        elif path.parent == tree and path.name in ("sandbox", "bench", "bin", "fc2", "scripts"):
             bad.append(rel)  # fc2: the runtime has its own; bin: scripts with this machine's shebang
-        elif path.name == "conftest.py" or re.match(r"test_.*\.py$", path.name) and "backup_report" in rel:
+        elif re.match(r"test_.*\.py$", path.name) and "backup_report" in rel:
             bad.append(rel)
     return sorted(bad)
 
 
+IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+\(?([\w., \t]+)|import[ \t]+([\w., \t]+))", re.M)
+
+
+def imports_of_left_out_modules(tree: Path) -> list[str]:
+    """Shipped modules whose import statements name a test package or module the build leaves out."""
+    left_out = {"tests", "test", "SelfTest", "_testcapi"}
+    bad = []
+    for source in sorted(tree.rglob("*.py")):
+        for match in IMPORT.finditer(source.read_text(encoding="utf-8", errors="replace")):
+            names = set(re.split(r"[.,\s]+", " ".join(filter(None, match.groups()))))
+            if names & left_out:
+                bad.append(f"{source.relative_to(tree).as_posix()}: {match.group(0).strip()}")
+    return bad
+
+
 def wheel_tags(tree: Path) -> dict[str, list[str]]:
-    """Installed file (relative path) -> the Tag lines of the wheel it came from (via RECORD)."""
+    """Top-level package or module -> the Tag lines of the wheel it came from (the package ships no
+    RECORD: its top_level.txt, or else the distribution's own name)."""
     owner = {}
     for dist_info in tree.glob("*.dist-info"):
         tags = [line.split(":", 1)[1].strip() for line in (dist_info / "WHEEL").read_text().splitlines()
                 if line.startswith("Tag:")]
-        for line in (dist_info / "RECORD").read_text().splitlines():
-            owner[line.split(",", 1)[0]] = tags
+        top_level = dist_info / "top_level.txt"
+        names = top_level.read_text().split() if top_level.exists() else [dist_info.name.split("-")[0]]
+        for name in names:
+            owner[name] = tags
     return owner
 
 
@@ -80,9 +108,10 @@ def native_modules_not_for_fc(tree: Path) -> list[str]:
         rel = so.relative_to(tree).as_posix()
         if so.name.endswith(CP310):
             continue
-        if so.name.endswith(".abi3.so") and owner.get(rel) and all(abi3_fits_cp310(t) for t in owner[rel]):
+        tags = owner.get(rel.split("/")[0])
+        if so.name.endswith(".abi3.so") and tags and all(abi3_fits_cp310(t) for t in tags):
             continue
-        bad.append(f"{rel} (wheel tags {owner.get(rel, 'unknown')})")
+        bad.append(f"{rel} (wheel tags {tags or 'unknown'})")
     return bad
 
 
@@ -119,8 +148,15 @@ def test_handler_and_its_dependencies_sit_at_the_code_root(code):
     assert not (code / "requirements.txt").exists()
 
 
-def test_package_ships_no_tests_sandbox_caches_or_fc2(code):
+def test_package_ships_no_tests_stubs_sources_installer_records_sandbox_or_fc2(code, built):
     assert files_that_must_not_ship(code) == []
+    assert re.search(r"left out \d+ files the function never loads: .*test suites \d+", built[1]), built[1]
+
+
+def test_nothing_shipped_imports_what_the_build_left_out(code):
+    assert imports_of_left_out_modules(code) == []
+    assert (code / "Crypto" / "Cipher" / "AES.py").is_file(), "the OSS SDK's Crypto stays, less its SelfTest"
+    assert list(code.glob("*.dist-info/METADATA")) and list(code.glob("apscheduler-*.dist-info/entry_points.txt"))
 
 
 def test_every_native_module_is_built_for_cpython310_x86_64(code):
@@ -149,16 +185,52 @@ def test_syaml_deploys_the_build_output():
     assert props["handler"] == "index.handler" and props["runtime"] == "python3.10"
 
 
-@pytest.mark.skipif(not PY310.exists(), reason=f"no CPython 3.10 at {PY310} to import the package with")
-def test_handler_imports_from_the_package_under_python310(code, tmp_path):
-    # -I -S: no site-packages, no user site, no PYTHON* variables: only the package can satisfy imports.
-    # -B: leave no __pycache__ in the package.
-    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import index, cryptography.hazmat.bindings._rust, "
-             "aiohttp, yarl, multidict, frozenlist; assert callable(index.handler); print(sys.version_info[:2])")
-    done = subprocess.run([str(PY310), "-I", "-S", "-B", "-c", probe, str(code)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "(3, 10)"
+# Run by CPython 3.10 with only the package on sys.path: FC's context, the handler twice (the second
+# run reads the first one's archive), and the native modules the SDKs load, named once more.
+RUN_HANDLER = """
+import json, sys, types
+sys.path.insert(0, sys.argv[1])
+import index, cryptography.hazmat.bindings._rust, aiohttp, yarl, multidict, frozenlist
+spec = json.loads(sys.stdin.read())
+results = []
+for request_id in ("build-1", "build-2"):
+    context = types.SimpleNamespace(
+        request_id=request_id, region=spec["region"], credentials=types.SimpleNamespace(**spec["credentials"]),
+        function=types.SimpleNamespace(name="redis-backup-report", handler="index.handler", memory=256, timeout=300))
+    results.append(index.handler(spec["event"].encode(), context))
+print(json.dumps({"python": sys.version_info[:2], "results": results}))
+"""
+
+
+@pytest.mark.skipif(not PY310.exists(), reason=f"no CPython 3.10 at {PY310} to run the package with")
+def test_real_handler_runs_from_the_package_alone_under_python310(code, serve, tmp_path):
+    # What the build left out is safe to leave out if the function's code paths never miss it: the
+    # demo fleet through every channel, the heartbeat and the OSS archive, with no site-packages, no
+    # user site and no PYTHON* variables (-I -S) and -B (nothing written into the package).
+    from sandbox.demo import DEMO_SETTINGS, demo_trigger_time
+
+    sb = serve("demo", demo_trigger_time())
+    env = {**sb.env(), **sb.archive_env(), **DEMO_SETTINGS, "PATH": os.environ["PATH"]}
+    for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"):
+        del env[name]  # as on FC: the role's STS token comes in the context
+    credentials = sb.credentials
+    spec = {"event": (REPO / "events" / "timer.json").read_text(), "region": sb.regions[0],
+            "credentials": {"access_key_id": credentials.access_key_id, "security_token": credentials.security_token,
+                            "access_key_secret": credentials.access_key_secret}}
+    done = subprocess.run([str(PY310), "-I", "-S", "-B", "-c", RUN_HANDLER, str(code)], input=json.dumps(spec),
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out["python"] == [3, 10]
+    first, second = map(json.loads, out["results"])  # the handler returns the result JSON
+    for result in (first, second):
+        assert result["status"] == "alert" and result["unchecked_regions"] == [], result
+        assert [d["ok"] for d in result["deliveries"]] == [True] * 4, result["deliveries"]
+        assert [h["ok"] for h in result["heartbeat"]] == [True, True], result["heartbeat"]
+        assert result["archive"]["ok"] and len(result["archive"]["written"]) == 3, result["archive"]
+    assert second["archive"]["previous"] == first["archive"]["written"][0], second["archive"]
+    assert [len(sb.dingtalk.messages), len(sb.slack.messages), len(sb.feishu.messages), len(sb.wecom.messages)] \
+        == [2, 2, 2, 2]
     assert files_that_must_not_ship(code) == []
 
 
@@ -180,15 +252,30 @@ def broken(tmp_path, code) -> Path:
     dist = tree / "mac-1.0.dist-info"
     dist.mkdir()
     (dist / "WHEEL").write_text("Wheel-Version: 1.0\nTag: cp311-abi3-macosx_11_0_arm64\n")
-    (dist / "RECORD").write_text("mac/_x.abi3.so,,\n")
+    (dist / "top_level.txt").write_text("mac\n")
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mac\nVersion: 1.0\n")
     (tree / "mac").mkdir()
     (tree / "mac" / "_x.abi3.so").write_bytes(b"")
+    for left_out in ("Crypto/SelfTest/__init__.py", "attr/__init__.pyi", "attr/py.typed", "yarl/_quoting_c.pyx",
+                     "cffi/parse_c_type.h", "mac-1.0.dist-info/RECORD", "multidict/_testcapi.cpython-310-x86_64-linux-gnu.so"):
+        (tree / left_out).parent.mkdir(parents=True, exist_ok=True)
+        (tree / left_out).write_text("")
+    (tree / "mac" / "__init__.py").write_text("from Crypto.SelfTest import run\nimport multidict._testcapi as t\n"
+                                              "from .tests import helpers\nimport json, os.path\n")
     return tree
 
 
 def test_checks_find_what_must_not_ship(broken):
-    assert files_that_must_not_ship(broken) == ["__pycache__", "backup_report/test_app.py", "fc2", "tests"]
+    assert files_that_must_not_ship(broken) == [
+        "Crypto/SelfTest", "__pycache__", "attr/__init__.pyi", "attr/py.typed", "backup_report/test_app.py",
+        "cffi/parse_c_type.h", "fc2", "mac-1.0.dist-info/RECORD",
+        "multidict/_testcapi.cpython-310-x86_64-linux-gnu.so", "tests", "yarl/_quoting_c.pyx"]
+
+
+def test_checks_find_imports_of_what_was_left_out(broken):
+    assert imports_of_left_out_modules(broken) == [
+        "mac/__init__.py: from Crypto.SelfTest import run", "mac/__init__.py: import multidict._testcapi as t",
+        "mac/__init__.py: from .tests import helpers"]
 
 
 def test_checks_find_native_modules_for_another_python_or_platform(broken):
