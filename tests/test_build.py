@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import zipfile
@@ -25,6 +26,8 @@ from packaging.version import Version
 REPO = Path(__file__).resolve().parents[1]
 PY310 = Path.home() / ".pyenv" / "versions" / "3.10.13" / "bin" / "python3.10"
 CP310 = ".cpython-310-x86_64-linux-gnu.so"
+GNU_STRIP = shutil.which("strip") is not None and subprocess.run(
+    ["strip", "--version"], capture_output=True, text=True).stdout.startswith("GNU strip")
 FC_PY310 = {"python_version": "3.10", "python_full_version": "3.10.0", "implementation_name": "cpython",
             "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
             "platform_machine": "x86_64", "os_name": "posix", "extra": ""}
@@ -115,6 +118,33 @@ def native_modules_not_for_fc(tree: Path) -> list[str]:
     return bad
 
 
+def elf_section_names(data: bytes) -> list[str]:
+    """The section names of an ELF64 little-endian file (the System V gABI's section header table)."""
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    headers = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    strtab = data[headers[shstrndx][4]:headers[shstrndx][4] + headers[shstrndx][5]]
+    return [strtab[h[0]:strtab.index(b"\0", h[0])].decode() for h in headers]
+
+
+def native_modules_with_debug_info(tree: Path) -> list[str]:
+    return sorted(so.relative_to(tree).as_posix() for so in tree.rglob("*.so")
+                  if any(name.startswith(".debug_") for name in elf_section_names(so.read_bytes())))
+
+
+def tiny_elf(*sections: str) -> bytes:
+    """An ELF64 header and section header table naming `sections` (and nothing else)."""
+    strtab = b"\0" + b"".join(name.encode() + b"\0" for name in (*sections, ".shstrtab"))
+    names = [0] + [strtab.index(name.encode() + b"\0") for name in (*sections, ".shstrtab")]
+    shoff = 64 + len(strtab)
+    header = b"\x7fELF\x02\x01\x01" + bytes(0x28 - 7) + struct.pack("<Q", shoff) + bytes(0x3A - 0x30) \
+        + struct.pack("<HHH", 64, len(names), len(names) - 1)
+    last = len(names) - 1  # .shstrtab, right after the ELF header
+    table = b"".join(struct.pack("<IIQQQQIIQQ", n, 1, 0, 0, 64 if i == last else 0, len(strtab) if i == last else 0,
+                                 0, 0, 1, 0) for i, n in enumerate(names))
+    return header + strtab + table
+
+
 def requirements_missing_on_py310(tree: Path) -> list[str]:
     """Requires-Dist of every shipped distribution, evaluated for FC's Python 3.10, met inside the tree."""
     dists = {}
@@ -163,6 +193,13 @@ def test_every_native_module_is_built_for_cpython310_x86_64(code):
     modules = list(code.rglob("*.so"))
     assert len(modules) >= 5, "the SDK's dependencies (aiohttp, cryptography, …) carry native modules"
     assert native_modules_not_for_fc(code) == []
+
+
+@pytest.mark.skipif(not GNU_STRIP, reason="no GNU strip on this machine: the build keeps the debug info, and says so")
+def test_native_modules_ship_without_debug_info(code, built):
+    assert "debug info stripped from" in built[1], built[1]
+    assert native_modules_with_debug_info(code) == []
+    assert ".symtab" in elf_section_names(next((code / "multidict").glob("_multidict.*.so")).read_bytes())
 
 
 def test_every_dependency_python310_needs_is_shipped(code):
@@ -284,6 +321,13 @@ def test_checks_find_native_modules_for_another_python_or_platform(broken):
                                                "thing.cpython-311-x86_64-linux-gnu.so"]
     assert not abi3_fits_cp310("cp311-abi3-manylinux_2_17_x86_64")
     assert abi3_fits_cp310("cp39-abi3-manylinux2014_x86_64")
+
+
+def test_checks_find_native_modules_with_debug_info(tmp_path):
+    (tmp_path / "debug.so").write_bytes(tiny_elf(".text", ".debug_info", ".symtab"))
+    (tmp_path / "stripped.so").write_bytes(tiny_elf(".text", ".symtab"))
+    assert elf_section_names((tmp_path / "stripped.so").read_bytes()) == ["", ".text", ".symtab", ".shstrtab"]
+    assert native_modules_with_debug_info(tmp_path) == ["debug.so"]
 
 
 def test_checks_find_dependencies_python310_needs(broken):
