@@ -6,6 +6,7 @@ check is shown to be able to fail.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -24,7 +25,12 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[1]
-PY310 = Path.home() / ".pyenv" / "versions" / "3.10.13" / "bin" / "python3.10"
+_spec = importlib.util.spec_from_file_location("build_script", REPO / "scripts" / "build.py")
+BUILD = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(BUILD)
+# The CPython 3.10 the build compiles with (on PATH or in pyenv's versions), as the build finds it.
+PY310 = BUILD.target_interpreter("3.10")
+NO_PY310 = "no CPython 3.10 on PATH or in pyenv's versions: the build ships no pycs (and says so); this needs one"
 CP310 = ".cpython-310-x86_64-linux-gnu.so"
 GNU_STRIP = shutil.which("strip") is not None and subprocess.run(
     ["strip", "--version"], capture_output=True, text=True).stdout.startswith("GNU strip")
@@ -50,8 +56,10 @@ def code(built) -> Path:
 # --- checks -------------------------------------------------------------------------------------
 
 # What the build leaves out of the package, by directory name, suffix, name and name prefix.
-LEFT_OUT_DIRS = {"__pycache__", "tests", "test", "SelfTest"}
-LEFT_OUT_SUFFIXES = {".pyc", ".pyo", ".pyi", ".pyx", ".pxd", ".pxi", ".c", ".h"}
+LEFT_OUT_DIRS = {"tests", "test", "SelfTest"}
+LEFT_OUT_SUFFIXES = {".pyo", ".pyi", ".pyx", ".pxd", ".pxi", ".c", ".h"}
+# The only bytecode shipped: CPython 3.10's, where it looks for it (PEP 3147).
+PYC_FOR_PY310 = re.compile(r"(.*/)?__pycache__/[^/]+\.cpython-310\.pyc")
 LEFT_OUT_NAMES = {"py.typed", "RECORD", "INSTALLER", "REQUESTED", "conftest.py"}
 
 
@@ -63,6 +71,8 @@ def files_that_must_not_ship(tree: Path) -> list[str]:
             bad.append(rel)
         elif path.suffix in LEFT_OUT_SUFFIXES or path.name in LEFT_OUT_NAMES or path.name.startswith("_testcapi."):
             bad.append(rel)
+        elif path.suffix == ".pyc" and not PYC_FOR_PY310.fullmatch(rel):
+            bad.append(rel)  # the build machine's bytecode, or another Python's
         elif path.parent == tree and path.name in ("sandbox", "bench", "bin", "fc2", "scripts"):
             bad.append(rel)  # fc2: the runtime has its own; bin: scripts with this machine's shebang
         elif re.match(r"test_.*\.py$", path.name) and "backup_report" in rel:
@@ -145,6 +155,44 @@ def tiny_elf(*sections: str) -> bytes:
     return header + strtab + table
 
 
+# Run by CPython 3.10 on a tree: every module's pyc where 3.10 looks for it, with 3.10's magic
+# number, unchecked-hash flags (PEP 552: bit 0 hash-based, bit 1 check_source) and its source's hash.
+PYC_PROBE = """
+import importlib.util, json, pathlib, sys
+tree = pathlib.Path(sys.argv[1])
+problems = []
+for source in sorted(tree.rglob("*.py")):
+    rel = source.relative_to(tree).as_posix()
+    pyc = pathlib.Path(importlib.util.cache_from_source(str(source)))
+    if not pyc.is_file():
+        problems.append(rel + ": no pyc")
+        continue
+    head = pyc.read_bytes()[:16]
+    if head[:4] != importlib.util.MAGIC_NUMBER:
+        problems.append(rel + ": magic " + head[:4].hex())
+    elif int.from_bytes(head[4:8], "little") != 0b01:
+        problems.append(rel + ": flags " + str(int.from_bytes(head[4:8], "little")) + ", not unchecked-hash")
+    elif head[8:16] != importlib.util.source_hash(source.read_bytes()):
+        problems.append(rel + ": stale (not the source's hash)")
+print(json.dumps(problems))
+"""
+
+
+def pycs_not_for_python310(tree: Path) -> list[str]:
+    done = subprocess.run([PY310, "-I", "-c", PYC_PROBE, str(tree)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def compiled_or_written(verbose_stderr: str, tree: Path) -> list[str]:
+    """From CPython's -v trace: every module of `tree` compiled from its source (-v names each code
+    object's origin, a pyc or the source it compiled) and every pyc written or not writable."""
+    origins = re.findall(r"^# code object from '?(.*?)'?$", verbose_stderr, re.M)
+    assert any(origin.startswith(str(tree)) for origin in origins), "-v names no module of the package"
+    return [line for line in verbose_stderr.splitlines() if line.startswith(("# created", "# could not create"))] \
+        + [origin for origin in origins if origin.startswith(str(tree)) and not origin.endswith(".pyc")]
+
+
 def requirements_missing_on_py310(tree: Path) -> list[str]:
     """Requires-Dist of every shipped distribution, evaluated for FC's Python 3.10, met inside the tree."""
     dists = {}
@@ -222,6 +270,26 @@ def test_syaml_deploys_the_build_output():
     assert props["handler"] == "index.handler" and props["runtime"] == "python3.10"
 
 
+@pytest.mark.skipif(PY310 is None, reason=NO_PY310)
+def test_package_ships_unchecked_hash_pycs_for_python310(code, built):
+    assert re.search(r"\d+ pycs \(unchecked-hash, PEP 552\) compiled by \S+", built[1]), built[1]
+    assert pycs_not_for_python310(code) == []
+
+
+def test_without_python310_the_build_ships_no_pycs_and_says_so(tmp_path, monkeypatch):
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python3.10").symlink_to(sys.executable)  # named 3.10, is 3.11: its pycs would be ignored
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    assert BUILD.target_interpreter("3.10") is None
+    tree = tmp_path / "code"
+    tree.mkdir()
+    (tree / "index.py").write_text("")
+    said = BUILD.compile_pycs(tree, "3.10")
+    assert said.startswith("NO pycs: no CPython 3.10 here"), said
+    assert list(tree.rglob("*.pyc")) == []
+
+
 # Run by CPython 3.10 with only the package on sys.path: FC's context, the handler twice (the second
 # run reads the first one's archive), and the native modules the SDKs load, named once more.
 RUN_HANDLER = """
@@ -239,11 +307,12 @@ print(json.dumps({"python": sys.version_info[:2], "results": results}))
 """
 
 
-@pytest.mark.skipif(not PY310.exists(), reason=f"no CPython 3.10 at {PY310} to run the package with")
-def test_real_handler_runs_from_the_package_alone_under_python310(code, serve, tmp_path):
+@pytest.mark.skipif(PY310 is None, reason=NO_PY310)
+def test_real_handler_runs_from_the_package_alone_under_python310_compiling_nothing(code, serve, tmp_path):
     # What the build left out is safe to leave out if the function's code paths never miss it: the
     # demo fleet through every channel, the heartbeat and the OSS archive, with no site-packages, no
-    # user site and no PYTHON* variables (-I -S) and -B (nothing written into the package).
+    # user site and no PYTHON* variables (-I -S). And FC's /code is read-only: a module compiled
+    # there (-v shows it) would be compiled again at every cold start.
     from sandbox.demo import DEMO_SETTINGS, demo_trigger_time
 
     sb = serve("demo", demo_trigger_time())
@@ -254,7 +323,7 @@ def test_real_handler_runs_from_the_package_alone_under_python310(code, serve, t
     spec = {"event": (REPO / "events" / "timer.json").read_text(), "region": sb.regions[0],
             "credentials": {"access_key_id": credentials.access_key_id, "security_token": credentials.security_token,
                             "access_key_secret": credentials.access_key_secret}}
-    done = subprocess.run([str(PY310), "-I", "-S", "-B", "-c", RUN_HANDLER, str(code)], input=json.dumps(spec),
+    done = subprocess.run([PY310, "-I", "-S", "-v", "-c", RUN_HANDLER, str(code)], input=json.dumps(spec),
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-4000:]
     out = json.loads(done.stdout.splitlines()[-1])
@@ -268,6 +337,7 @@ def test_real_handler_runs_from_the_package_alone_under_python310(code, serve, t
     assert second["archive"]["previous"] == first["archive"]["written"][0], second["archive"]
     assert [len(sb.dingtalk.messages), len(sb.slack.messages), len(sb.feishu.messages), len(sb.wecom.messages)] \
         == [2, 2, 2, 2]
+    assert compiled_or_written(done.stderr, code) == []
     assert files_that_must_not_ship(code) == []
 
 
@@ -279,10 +349,13 @@ def broken(tmp_path, code) -> Path:
     tree.mkdir()
     (tree / "index.py").write_text("")
     (tree / "__pycache__").mkdir()
+    (tree / "__pycache__" / "index.cpython-310.pyc").write_bytes(b"")
+    (tree / "__pycache__" / "index.cpython-311.pyc").write_bytes(b"")
     (tree / "tests").mkdir()
     (tree / "fc2").mkdir()
     (tree / "backup_report").mkdir()
     (tree / "backup_report" / "test_app.py").write_text("")
+    (tree / "backup_report" / "app.pyc").write_bytes(b"")
     (tree / "thing.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
     (tree / "other.cpython-310-darwin.so").write_bytes(b"")
     shutil.copytree(next(code.glob("aiohttp-*.dist-info")), tree / "aiohttp-3.0.dist-info")
@@ -294,7 +367,8 @@ def broken(tmp_path, code) -> Path:
     (tree / "mac").mkdir()
     (tree / "mac" / "_x.abi3.so").write_bytes(b"")
     for left_out in ("Crypto/SelfTest/__init__.py", "attr/__init__.pyi", "attr/py.typed", "yarl/_quoting_c.pyx",
-                     "cffi/parse_c_type.h", "mac-1.0.dist-info/RECORD", "multidict/_testcapi.cpython-310-x86_64-linux-gnu.so"):
+                     "cffi/parse_c_type.h", "mac-1.0.dist-info/RECORD",
+                     "multidict/_testcapi.cpython-310-x86_64-linux-gnu.so"):
         (tree / left_out).parent.mkdir(parents=True, exist_ok=True)
         (tree / left_out).write_text("")
     (tree / "mac" / "__init__.py").write_text("from Crypto.SelfTest import run\nimport multidict._testcapi as t\n"
@@ -304,7 +378,8 @@ def broken(tmp_path, code) -> Path:
 
 def test_checks_find_what_must_not_ship(broken):
     assert files_that_must_not_ship(broken) == [
-        "Crypto/SelfTest", "__pycache__", "attr/__init__.pyi", "attr/py.typed", "backup_report/test_app.py",
+        "Crypto/SelfTest", "__pycache__/index.cpython-311.pyc", "attr/__init__.pyi", "attr/py.typed",
+        "backup_report/app.pyc", "backup_report/test_app.py",
         "cffi/parse_c_type.h", "fc2", "mac-1.0.dist-info/RECORD",
         "multidict/_testcapi.cpython-310-x86_64-linux-gnu.so", "tests", "yarl/_quoting_c.pyx"]
 
@@ -321,6 +396,34 @@ def test_checks_find_native_modules_for_another_python_or_platform(broken):
                                                "thing.cpython-311-x86_64-linux-gnu.so"]
     assert not abi3_fits_cp310("cp311-abi3-manylinux_2_17_x86_64")
     assert abi3_fits_cp310("cp39-abi3-manylinux2014_x86_64")
+
+
+@pytest.mark.skipif(PY310 is None, reason=NO_PY310)
+def test_checks_find_missing_stale_timestamped_and_foreign_pycs(tmp_path):
+    tree = tmp_path / "code"
+    tree.mkdir()
+    for name in ("fresh", "foreign", "missing", "stale", "timestamped"):
+        (tree / f"{name}.py").write_text(f"NAME = {name!r}\n")
+    compile_with = ("import py_compile as c, sys; m = c.PycInvalidationMode; "
+                    "[c.compile(f, cfile=p, invalidation_mode=m[mode], doraise=True) for f, p, mode in "
+                    "zip(*[iter(sys.argv[1:])] * 3)]")
+    pyc = f"{tree}/__pycache__/{{}}.cpython-310.pyc"
+    subprocess.run([PY310, "-c", compile_with, f"{tree}/fresh.py", pyc.format("fresh"), "UNCHECKED_HASH",
+                    f"{tree}/stale.py", pyc.format("stale"), "UNCHECKED_HASH",
+                    f"{tree}/timestamped.py", pyc.format("timestamped"), "TIMESTAMP"], check=True)
+    # 3.11's bytecode under 3.10's name: another magic number
+    subprocess.run([sys.executable, "-c", compile_with, f"{tree}/foreign.py", pyc.format("foreign"), "UNCHECKED_HASH"],
+                   check=True)
+    (tree / "stale.py").write_text("NAME = 'edited after the build'\n")
+    problems = pycs_not_for_python310(tree)
+    assert problems[0].startswith("foreign.py: magic ") and problems[1:] == [
+        "missing.py: no pyc", "stale.py: stale (not the source's hash)", "timestamped.py: flags 0, not unchecked-hash"]
+    (tree / "index.py").write_text("import fresh, missing\n")
+    done = subprocess.run([PY310, "-I", "-S", "-v", "-c", "import sys; sys.path.insert(0, sys.argv[1]); import index",
+                           str(tree)], capture_output=True, text=True, timeout=60, check=True)
+    compiled = compiled_or_written(done.stderr, tree)
+    assert [line.split(" ")[1] for line in compiled if line.startswith("#")] == ["created", "created"]  # index, missing
+    assert compiled[-2:] == [str(tree / "index.py"), str(tree / "missing.py")]
 
 
 def test_checks_find_native_modules_with_debug_info(tmp_path):
