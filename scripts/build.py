@@ -250,8 +250,9 @@ def compile_pycs(tree: Path, python: str) -> str:
 
 
 def write_zip(tree: Path, archive: Path) -> None:
-    """Sorted entries and a fixed date: the same tree gives the same bytes."""
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+    """Sorted entries and a fixed date: the same tree gives the same bytes. Deflated at zlib's default
+    level: writestr() with a ZipInfo ignores a ZipFile's compresslevel."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(p for p in tree.rglob("*") if p.is_file()):
             info = zipfile.ZipInfo(path.relative_to(tree).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = (0o755 if os.access(path, os.X_OK) else 0o644) << 16
