@@ -1,4 +1,7 @@
-"""One run, from FC's event and context to the result JSON. `index.handler` calls `run`.
+"""One run, from FC's event and context to the result JSON, as stages: settings -> scan (scope, reading
+and judging: scan/) -> digest (channel-neutral) -> deliver (delivery.py) -> archive (archive/), the result
+built in result.py and the log lines written by runlog.py. `index.handler` calls `run`; this module only
+wires the stages (docs/architecture.md draws them).
 
 Delivery and retries: the run raises only when it had something to report and *no* channel
 accepted it. FC's async retry then re-runs it, and since no channel had accepted, nothing is
@@ -7,44 +10,40 @@ is in `deliveries` and the log) so a retry can never repeat the accepted post.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from collections import Counter
 from concurrent.futures import Future
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Mapping
 
-from . import addresses, bounded, coverage, digest, heartbeat, redact, regions, sizing
-from .channels.base import Channel, configured
+from . import addresses, coverage, delivery, digest, heartbeat, redact, regions, result as results, runlog, sizing
+from .channels.base import configured
 from .channels.http import Transport
-from .invocation import TimerEvent, read_context, parse_event
 from .cloud.kvstore import KVStore
-from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
-from .model import ApiError, Delivery, Kind, Severity
 from .cloud.pacing import Pacer, Quota
 from .cloud.ratelimit import RateLimiter
-from .deadlines import Budget, Timing
-from .scan.collect import OUT_OF_TIME, collect
-from .settings import BY_NAME, HEARTBEAT_URL, Settings, SettingsError, load_settings
+from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
+from .deadlines import POST_MARGIN, Budget, Timing
+from .invocation import Invocation, TimerEvent, read_context, parse_event
 from .judge.policy import Controls
 from .judge.verdicts import Rules
+from .model import ApiError, Coverage, Findings, Kind, Window
+from .scan.collect import OUT_OF_TIME, collect
+from .settings import BY_NAME, HEARTBEAT_URL, Settings, SettingsError, load_settings
 from .window import iso_utc, window_for
 
 if TYPE_CHECKING:
     from .archive import Memory
 
 log = logging.getLogger("backup_report")
-SKIPPED = "nothing needs attention (NOTIFY_ON=failure)"
+# Clocks differ a little; a timer's triggerTime is never ahead of the time it fired by more than this.
 FUTURE_SLACK = timedelta(minutes=10)
-POLICY_WAIT = 5.0  # seconds the scan waits for the previous run's policies before reading them from the API  # clocks differ a little; a timer's triggerTime is never ahead of it
-MAX_CHANGE_NOTES = 12  # changes the digest lists; up to MAX_RESULT_CHANGES are in the result
-MAX_RESULT_CHANGES = 1000
-PAYLOAD_CHANNEL_NO_LINK = ("the report page is linked only in the channels the function's environment sets: "
-                           "its link carries the function's STS token")
-FINE = {kind.value for kind in Kind if kind.severity is Severity.FINE}
+POLICY_WAIT = 5.0  # seconds the scan waits for the previous run's policies before reading them from the API
+MAX_CHANGE_NOTES = 12  # changes the digest lists; the result has up to result.MAX_CHANGES
+
 
 class DeliveryError(RuntimeError):
     """Nothing could be delivered: FC records a failed invocation, so its retry/destination apply."""
@@ -52,6 +51,29 @@ class DeliveryError(RuntimeError):
 
 class RedactedError(RuntimeError):
     """An unexpected exception whose text held a secret: re-raised as its type name and scrubbed text."""
+
+
+@dataclass
+class _Run:
+    """What every stage of one run shares: the invocation, its event and settings, its secrets' scrubber,
+    its clock (`started`: time.monotonic()), timings, budget, window and rules, and how it posts."""
+
+    invocation: Invocation
+    timer: TimerEvent
+    settings: Settings
+    scrubber: redact.Redaction
+    transport: Transport
+    started: float
+    window: Window
+    timing: Timing
+    budget: Budget
+    rules: Rules
+    dry_run: bool = False
+    progress: Callable[[int], None] | None = None
+
+    def seconds_left(self) -> float:
+        """Seconds to FC's deadline, less what posts and pings keep (the end ping's own timeout too)."""
+        return self.started + self.invocation.timeout_seconds - POST_MARGIN - self.timing.post_timeout - time.monotonic()
 
 
 def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime | None = None,
@@ -71,33 +93,48 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
         return _settings_failed(error, invocation, started)
     # This invocation's secrets are hidden from every log record of the process while it runs, and from
     # what leaves it: the result, deliveries[].error and any exception's text.
-    with _secrets(settings, invocation.credentials) as scrubber, \
-            _transport(invocation, started) as transport:
+    with _secrets(settings, invocation.credentials) as scrubber, _transport(invocation, started) as transport:
         redact.quiet_sdk_debug(environ)
-        beat = heartbeat.Heartbeat(settings.heartbeat_url, transport, scrubber.scrub) \
-            if settings.heartbeat_url and not dry_run else None
-        # The start ping runs beside the scan: a hung monitor costs the report nothing.
-        with redact.Pool(max_workers=1, thread_name_prefix="heartbeat") as side:
-            start = side.submit(beat.ping, heartbeat.START) if beat else None
-            try:
-                result = _report(invocation, timer, settings, scrubber, started, now, dry_run, progress, transport)
-            except Exception as exc:
-                text = f"{exc}\n{exc!r}"
-                _end(beat, start, heartbeat.FAIL, {"status": "error",
-                                                   "error": f"{type(exc).__name__}: {scrubber.scrub(str(exc))}"})
-                if scrubber.scrub(text) != text:  # its text holds a secret: it leaves with its type only
-                    raise RedactedError(f"{type(exc).__name__}: {scrubber.scrub(str(exc))}") from None
-                raise
-            # The run did its job when a channel took the digest, or skipped it on purpose (NOTIFY_ON).
-            took = any(d["ok"] for d in result["deliveries"])
-            result["heartbeat"] = _end(beat, start, heartbeat.SUCCESS if took else heartbeat.FAIL,
-                                       _ping_report(result))
+        ctx = _context(invocation, timer, settings, scrubber, transport, started, now, dry_run, progress)
+        result = _with_heartbeat(ctx)
         # A post that may have landed is never risked again: FC's retry would repeat it, so the run
         # returns (the result says which channel is in doubt) unless every channel surely refused.
-        if not took and not any(d.get("maybe_delivered") for d in result["deliveries"]):
+        if not results.took(result) and not results.in_doubt(result):
             raise DeliveryError(scrubber.scrub("no channel accepted the digest: " + "; ".join(
                 f"{d['channel']}: {d.get('error', '')}" for d in result["deliveries"])))
-        return bounded.utf8(json.dumps(result, ensure_ascii=False))
+        return results.text(result)
+
+
+def _context(invocation, timer, settings, scrubber, transport, started, now, dry_run, progress) -> _Run:
+    timing = Timing.for_timeout(invocation.timeout_seconds)
+    rules = Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
+                  history_days=settings.history_days, tz=settings.tz,
+                  controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
+                                    settings.require_backup_log))
+    return _Run(invocation, timer, settings, scrubber, transport, started,
+                window_for(timer.trigger_time, settings.lookback_hours, now or datetime.now(timezone.utc)),
+                timing, Budget(started + invocation.timeout_seconds - timing.reserve), rules, dry_run, progress)
+
+
+def _with_heartbeat(ctx: _Run) -> dict:
+    """The run between its start and end pings: the start ping beside the scan (a hung monitor costs the
+    report nothing), the end ping success when a channel took the digest, else fail."""
+    beat = heartbeat.Heartbeat(ctx.settings.heartbeat_url, ctx.transport, ctx.scrubber.scrub) \
+        if ctx.settings.heartbeat_url and not ctx.dry_run else None
+    with redact.Pool(max_workers=1, thread_name_prefix="heartbeat") as side:
+        start = side.submit(beat.ping, heartbeat.START) if beat else None
+        try:
+            result = _report(ctx)
+        except Exception as exc:
+            text = f"{exc}\n{exc!r}"
+            _end(beat, start, heartbeat.FAIL, {"status": "error",
+                                               "error": f"{type(exc).__name__}: {ctx.scrubber.scrub(str(exc))}"})
+            if ctx.scrubber.scrub(text) != text:  # its text holds a secret: it leaves with its type only
+                raise RedactedError(f"{type(exc).__name__}: {ctx.scrubber.scrub(str(exc))}") from None
+            raise
+        result["heartbeat"] = _end(beat, start, heartbeat.SUCCESS if results.took(result) else heartbeat.FAIL,
+                                   results.ping_report(result))
+    return result
 
 
 def read_settings(event, environ: Mapping[str, str], invocation,
@@ -136,28 +173,25 @@ def _settings_failed(error: SettingsError, invocation, started: float) -> str:
     secret are fine, a /fail ping when HEARTBEAT_URL is fine, no API call, and an error result instead
     of an exception, so FC does not retry a run that cannot succeed. Raises `error` when no channel took it."""
     usable = error.usable
-    with _secrets(usable, invocation.credentials) as scrubber, \
-            _transport(invocation, started) as transport:
+    with _secrets(usable, invocation.credentials) as scrubber, _transport(invocation, started) as transport:
         # A channel is told when its own webhook and signing secret parse (a bad @ list only loses the @s).
         channels = [c for c in configured(usable, transport)
                     if not {f"{c.name.upper()}_WEBHOOK", f"{c.name.upper()}_SECRET"} & error.bad]
         beat = heartbeat.Heartbeat(usable.heartbeat_url, transport, scrubber.scrub) \
             if usable.heartbeat_url and HEARTBEAT_URL not in error.bad else None
         dg = digest.settings_alert(error.problems, invocation.request_id)
-        with redact.Pool(max_workers=len(channels) + 1, thread_name_prefix="post") as pool:
-            ping = pool.submit(beat.ping, heartbeat.FAIL, {"status": "error", "settings": error.problems}) \
+        with redact.Pool(max_workers=1, thread_name_prefix="heartbeat") as side:
+            ping = side.submit(beat.ping, heartbeat.FAIL, {"status": "error", "settings": error.problems}) \
                 if beat else None
-            deliveries = list(pool.map(lambda channel: _post(channel, dg), channels))
-        result = {"status": "error", "settings": error.problems,
-                  "deliveries": [_delivery_json(d, scrubber) for d in deliveries],
-                  "heartbeat": [_ping_json(ping.result())] if ping else []}
-        log.error(json.dumps({"event": "backup_report.settings", "request_id": invocation.request_id,
-                              **result}, ensure_ascii=False))
+            deliveries = delivery.post_all([(channel, dg) for channel in channels])
+            pings = [runlog.ping(ping.result().as_json())] if ping else []
+        result = results.settings_failed(error.problems, deliveries, pings, scrubber.scrub)
+        runlog.settings_failed(result, invocation.request_id)
         # Raised (FC retries) only when every channel surely refused: an alert that may have landed
         # would be posted again by the retry.
         if not any(d.ok or d.maybe_delivered for d in deliveries):
             raise error
-        return bounded.utf8(json.dumps(result, ensure_ascii=False))
+        return results.text(result)
 
 
 def _end(beat: heartbeat.Heartbeat | None, start: Future | None, signal: str, report: dict) -> list[dict]:
@@ -165,27 +199,13 @@ def _end(beat: heartbeat.Heartbeat | None, start: Future | None, signal: str, re
     sees them in order; both as result entries, a failed one logged as a warning."""
     if beat is None or start is None:
         return []
-    return [_ping_json(start.result()), _ping_json(beat.ping(signal, report))]
-
-
-def _ping_json(ping: heartbeat.Ping) -> dict:
-    if not ping.ok:
-        log.warning("heartbeat: the %s ping failed: %s", ping.signal, ping.error)
-    return ping.as_json()
-
-
-def _ping_report(result: dict) -> dict:
-    """What an end ping carries: the status, the counts, what failed (regions, channels); no secret."""
-    failed = [f"region {r['region']} not checked" for r in result["unchecked_regions"]]
-    failed += [f"{d['channel']}: {d.get('error', '')}" for d in result["deliveries"] if not d["ok"]]
-    return {"status": result["status"], "counts": {k: v for k, v in result["counts"].items() if v},
-            "failed": failed}
+    return [runlog.ping(start.result().as_json()), runlog.ping(beat.ping(signal, report).as_json())]
 
 
 def _transport(invocation, started: float) -> Transport:
     """Posts (and pings), each within its own whole deadline, every retry and wait over a second before FC's."""
     timing = Timing.for_timeout(invocation.timeout_seconds)
-    return Transport(attempt_timeout=timing.post_timeout, deadline=started + invocation.timeout_seconds - 1.0,
+    return Transport(attempt_timeout=timing.post_timeout, deadline=started + invocation.timeout_seconds - POST_MARGIN,
                      connect_timeout=min(3.0, timing.post_timeout))
 
 
@@ -199,108 +219,88 @@ def _secrets(settings: Settings, creds=None) -> redact.Redaction:
     return redact.Redaction(found, whole=settings.payload_secrets())
 
 
-def _report(invocation, timer, settings: Settings, scrubber: redact.Redaction, started: float,
-            now: datetime | None, dry_run: bool, progress: Callable[[int], None] | None,
-            transport: Transport) -> dict:
+def _report(ctx: _Run) -> dict:
     """The run itself, once settings and credentials are read and this invocation's secrets registered."""
-    creds = invocation.credentials
-    window = window_for(timer.trigger_time, settings.lookback_hours, now or datetime.now(timezone.utc))
-    timing = Timing.for_timeout(invocation.timeout_seconds)
-    budget = Budget(started + invocation.timeout_seconds - timing.reserve)
-    rules = Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
-                  history_days=settings.history_days, tz=settings.tz,
-                  controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
-                                    settings.require_backup_log))
-    pacer = pacer_for(settings)
-    cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
-                    pacer=pacer, remaining=budget.remaining,
-                    connect_timeout=timing.api_connect, read_timeout=timing.api_read,
-                    pool_size=settings.max_concurrency)
-    memory = _memory(settings, invocation, timer, window, timing) if settings.archive_oss_bucket and not dry_run \
-        else None
-    # DescribeRegions and the previous archived run are read beside the scan: a slow answer costs the scan
-    # no time. The scan's one listing of each region serves the coverage too (COVERAGE).
+    pacer = pacer_for(ctx.settings)
+    memory = _memory(ctx.settings, ctx.invocation, ctx.timer, ctx.window, ctx.timing) \
+        if ctx.settings.archive_oss_bucket and not ctx.dry_run else None
+    findings, covered = _scan(ctx, pacer, memory)
+    dg, changes = _digest(ctx, findings, covered, pacer, memory)
+    deliveries = delivery.deliver(dg, ctx.settings, ctx.transport, ctx.dry_run)
+    result = results.build(dg, ctx.window, findings, covered, deliveries, ctx.scrubber.scrub)
+    if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
+        result["changes"] = results.changes_json(changes)
+        _archive(ctx, memory, result, findings, any(d.ok or d.maybe_delivered for d in deliveries))
+    runlog.finished(result, ctx.invocation.request_id, ctx.started)
+    return result
+
+
+def _scan(ctx: _Run, pacer: Pacer, memory: "Memory | None") -> tuple[Findings, list[Coverage]]:
+    """Scope, reading and judging: every tagged instance of the regions, judged (scan/), with DescribeRegions
+    and the previous archived run read beside it (a slow answer costs the scan no time), and the coverage
+    from the scan's own listings. API texts are scrubbed of the run's secrets here, at the source."""
+    settings = ctx.settings
+    cloud = KVStore(ctx.invocation.credentials, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
+                    pacer=pacer, remaining=ctx.budget.remaining, connect_timeout=ctx.timing.api_connect,
+                    read_timeout=ctx.timing.api_read, pool_size=settings.max_concurrency)
     known = {}
     if memory:  # in a thread of its own: a slow OSS never holds the scan, the digest or the end ping
-        memory.read_previous(budget.remaining)
+        memory.read_previous(ctx.budget.remaining)
         if settings.policy_refresh_days:  # the scan waits for the earlier run's policies a few seconds at most
-            known = memory.known_policies(wait=min(POLICY_WAIT, max(0.0, budget.remaining() / 10)))
+            known = memory.known_policies(wait=min(POLICY_WAIT, max(0.0, ctx.budget.remaining() / 10)))
     with redact.Pool(max_workers=1) as side:
-        offered = side.submit(offered_regions, cloud, invocation.region or settings.regions[0])
-        findings = collect(cloud, settings.regions, settings.instance_tags, window, rules, budget,
-                           settings.max_concurrency, progress, settings.max_instances, whole=settings.coverage,
+        offered = side.submit(offered_regions, cloud, ctx.invocation.region or settings.regions[0])
+        findings = collect(cloud, settings.regions, settings.instance_tags, ctx.window, ctx.rules, ctx.budget,
+                           settings.max_concurrency, ctx.progress, settings.max_instances, whole=settings.coverage,
                            known=known, refresh_days=settings.policy_refresh_days)
         found = Counter(c.instance.region for c in findings.checked)
         findings.region_failures = regions.reconcile(settings.regions, offered.result(), found,
                                                      findings.region_failures)
-    checked_ids = {c.instance.instance_id for c in findings.checked}
-    covered = [coverage.unwatched(region, findings.unwatched[region], settings.instance_tags, checked_ids)
+    checked = {c.instance.instance_id for c in findings.checked}
+    covered = [coverage.unwatched(region, findings.unwatched[region], settings.instance_tags, checked)
                for region in settings.regions] if settings.coverage else []
-    covered = [replace(c, error=replace(c.error, message=scrubber.scrub(c.error.message))) if c.error else c
-               for c in covered]
-    # API texts end up in messages, the result and the log: scrub them once, at the source.
-    findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrubber.scrub(c.verdict.detail)))
+    scrub = ctx.scrubber.scrub
+    covered = [replace(c, error=replace(c.error, message=scrub(c.error.message))) if c.error else c for c in covered]
+    findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrub(c.verdict.detail)))
                         for c in findings.checked]
-    findings.region_failures = [replace(f, error=replace(f.error, message=scrubber.scrub(f.error.message)))
+    findings.region_failures = [replace(f, error=replace(f.error, message=scrub(f.error.message)))
                                 for f in findings.region_failures]
-    dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings, findings), invocation.request_id,
-                      coverage=tuple(covered), console=settings.console, owner_tag=settings.owner_tag)
-    # A fleet the run could not reach whole: how long it needs at the quotas, and what to raise.
-    short = sizing.shortfall(findings, pacer.quota, invocation.timeout_seconds - timing.reserve, timing.reserve,
-                             lambda: _not_reached(findings))
-    dg = replace(dg, notes=dg.notes + tuple(short))
-    instances = [{"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region,
-                  "verdict": c.verdict.kind.value, "detail": c.verdict.detail, **_history_json(c.verdict)}
-                 for c in findings.checked]
-    changes: list[str] = []
-    if memory:
-        changes = memory.changes(instances, findings.checked, {f.region for f in findings.region_failures}, budget.remaining())
-        shown = changes[:MAX_CHANGE_NOTES] + ([f"…and {len(changes) - MAX_CHANGE_NOTES} more changes (in the run's "
-                                              "result)"] if len(changes) > MAX_CHANGE_NOTES else [])
-        # No link to a page that may never be written: when OSS failed already, the message says so instead.
-        link = "" if memory.errors else memory.link()
-        dg = replace(dg, notes=dg.notes + tuple(shown) + tuple(memory.notes)
-                     + (() if link else ("the report page is not linked: the archive could not be read",)),
-                     link=link, link_days=settings.report_link_days)
+    return findings, covered
 
-    # Channels post at the same time, each post within its own whole deadline, every retry and wait
-    # over a second before FC's: one hung or drip-feeding channel never costs the other its post.
-    deliveries = deliver(dg, settings, transport, dry_run)
-    result = {
-        "status": dg.status,
-        "window": {"start": iso_utc(window.start), "end": iso_utc(window.end)},
-        "counts": digest.counts(findings),
-        "instances": instances,
-        "unchecked_regions": [{"region": f.region, "error": str(f.error)} for f in findings.region_failures],
-        "coverage": [coverage.as_json(c) for c in covered],
-        "deliveries": [_delivery_json(d, scrubber) for d in deliveries],
-    }
-    if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
-        # Every change, up to a bound a hostile archive cannot pass (one line per instance of either run).
-        result["changes"] = changes[:MAX_RESULT_CHANGES] + ([f"…and {len(changes) - MAX_RESULT_CHANGES} more changes"]
-                                                           if len(changes) > MAX_RESULT_CHANGES else [])
-        if any(d.ok or d.maybe_delivered for d in deliveries):
-            # Room is kept for the end ping, and the whole second before FC's deadline that posts keep too.
-            memory.keep(result, findings.checked, settings.owner_tag, {k.value: k.rank for k in Kind}, window.end,
-                        rules.grace,
-                        lambda: started + invocation.timeout_seconds - 1.0 - timing.post_timeout - time.monotonic())
-        else:  # the run raises and FC retries it: that attempt, not this one, is the run to remember
-            memory.errors.append("not written: no channel took the digest (FC's retry writes its own)")
-        result["archive"] = {k: (scrubber.scrub(v) if isinstance(v, str) else v) for k, v in memory.report().items()}
-    # The digest may end in "…and N more": each instance that needs attention has its own line here.
-    for item in result["instances"]:
-        if item["verdict"] not in FINE:
-            log.warning(json.dumps({"event": "backup_report.instance", "request_id": invocation.request_id,
-                                    **item}, ensure_ascii=False))
-    for failure in result["unchecked_regions"]:
-        log.warning(json.dumps({"event": "backup_report.region", "request_id": invocation.request_id,
-                                **failure}, ensure_ascii=False))
-    log.info(json.dumps({
-        "event": "backup_report", "request_id": invocation.request_id, "status": dg.status,
-        "counts": {k: v for k, v in result["counts"].items() if v}, "instances": len(findings.checked),
-        "unchecked_regions": len(findings.region_failures), "deliveries": result["deliveries"],
-        "duration_ms": int((time.monotonic() - started) * 1000)}, ensure_ascii=False))
-    return result
+
+def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer,
+            memory: "Memory | None") -> tuple[digest.Digest, list[str]]:
+    """The channel-neutral digest, with its notes: what a fleet the run could not reach whole needs, and,
+    with the archive, what changed since the previous run and the page's link. Returns it and the changes."""
+    settings = ctx.settings
+    dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings, findings), ctx.invocation.request_id,
+                      coverage=tuple(covered), console=settings.console, owner_tag=settings.owner_tag)
+    short = sizing.shortfall(findings, pacer.quota, ctx.invocation.timeout_seconds - ctx.timing.reserve,
+                             ctx.timing.reserve, lambda: _not_reached(findings))
+    dg = replace(dg, notes=dg.notes + tuple(short))
+    if not memory:
+        return dg, []
+    instances = [results.instance_json(c) for c in findings.checked]
+    changes = memory.changes(instances, findings.checked, {f.region for f in findings.region_failures},
+                             ctx.budget.remaining())
+    shown = changes[:MAX_CHANGE_NOTES] + ([f"…and {len(changes) - MAX_CHANGE_NOTES} more changes (in the run's "
+                                          "result)"] if len(changes) > MAX_CHANGE_NOTES else [])
+    # No link to a page that may never be written: when OSS failed already, the message says so instead.
+    link = "" if memory.errors else memory.link()
+    dg = replace(dg, notes=dg.notes + tuple(shown) + tuple(memory.notes)
+                 + (() if link else ("the report page is not linked: the archive could not be read",)),
+                 link=link, link_days=settings.report_link_days)
+    return dg, changes
+
+
+def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, delivered: bool) -> None:
+    """This run's objects written, when a channel took (or may have taken) the digest; the result's `archive`."""
+    if delivered:
+        memory.keep(result, findings.checked, ctx.settings.owner_tag, {k.value: k.rank for k in Kind},
+                    ctx.window.end, ctx.rules.grace, ctx.seconds_left)
+    else:  # the run raises and FC retries it: that attempt, not this one, is the run to remember
+        memory.errors.append("not written: no channel took the digest (FC's retry writes its own)")
+    result["archive"] = {k: (ctx.scrubber.scrub(v) if isinstance(v, str) else v) for k, v in memory.report().items()}
 
 
 def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> "Memory":
@@ -345,54 +345,6 @@ def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:
     except ApiFailure as failure:
         log.warning("REGIONS not verified: DescribeRegions failed: %s", failure.error)
         return failure.error
-
-
-def _history_json(verdict) -> dict:
-    h = verdict.history
-    return {} if h is None else {"history": h.strip, "history_from": h.first_day.isoformat(), "streak": h.streak}
-
-
-def deliver(dg: digest.Digest, settings: Settings, transport: Transport, dry_run: bool = False) -> list[Delivery]:
-    """One Delivery per configured channel (registry order); the channels post concurrently and a
-    channel's failure, whatever its kind (its rendering included), is its own Delivery."""
-    channels = configured(settings, transport)
-    if settings.notify_on == "failure" and not dg.needs_post:
-        return [Delivery(channel.name, True, skipped=SKIPPED) for channel in channels]
-    if dry_run:
-        return [Delivery(channel.name, True, skipped="dry run: not posted",
-                         message=channel.render(_for(channel, dg, settings))) for channel in channels]
-    with redact.Pool(max_workers=max(1, len(channels)), thread_name_prefix="post") as pool:
-        return list(pool.map(lambda channel: _post(channel, _for(channel, dg, settings)), channels))
-
-
-def _for(channel: Channel, dg: digest.Digest, settings: Settings) -> digest.Digest:
-    """The digest as `channel` may see it: a channel whose webhook came from the event's payload gets no
-    page link, which carries the role's STS token (README, "Who decides what")."""
-    if not dg.link or f"{channel.name.upper()}_WEBHOOK" not in settings.from_payload:
-        return dg
-    return replace(dg, link="", notes=dg.notes + (PAYLOAD_CHANNEL_NO_LINK,))
-
-
-def _post(channel: Channel, dg: digest.Digest) -> Delivery:
-    try:
-        message = channel.render(dg)
-    except Exception as exc:  # noqa: BLE001 - a rendering bug costs this channel only, and says so
-        log.exception("rendering for %s failed", channel.name)
-        return Delivery(channel.name, False, error=f"the message could not be rendered ({type(exc).__name__})")
-    return channel.send(message)
-
-
-def _delivery_json(d: Delivery, scrubber: redact.Redaction) -> dict:
-    out: dict = {"channel": d.channel, "ok": d.ok}
-    if d.skipped:
-        out["skipped"] = d.skipped
-    if d.error:
-        out["error"] = scrubber.scrub(d.error)
-    if d.message is not None:
-        out["message"] = d.message
-    if d.maybe_delivered:
-        out["maybe_delivered"] = True
-    return out
 
 
 def _scope(settings: Settings, findings=None) -> str:
