@@ -18,12 +18,10 @@ from .. import humanize
 from ..model import Backup, BackupPolicy, BackupTask, Instance, Kind, Reading, Severity, Verdict, Window
 from . import details, history, policy
 from .details import order
+from .precedence import SLOT_TOLERANCE, Case
 from .records import screen
 from .running import resolve
 from .schedule import last_due_slot, next_slot
-
-# A backup that starts a little before its slot (clock skew, an early start) still serves it.
-SLOT_TOLERANCE = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -82,82 +80,48 @@ def needs_tasks(verdict: Verdict) -> bool:
 
 def _judge(instance: Instance, reading: Reading, records: list[Backup], window: Window, rules: Rules,
            problems: list[str]) -> Verdict:
+    case = Case(instance, reading, records, window, rules)
     tz, now = rules.tz, window.end
-    slot = last_due_slot(reading.policy, now, rules.grace)
-    if slot is None:
+    if case.slot is None:
         return Verdict(Kind.ERROR, "the backup policy names no backup time in the last days")
-    expected = len(reading.shards) or (reading.shard_count if reading.per_shard else 1)
-    if expected < 1:
+    if case.expected < 1:
         return Verdict(Kind.ERROR, f"{instance.kind}: the number of shards is unknown")
-    cover_from = slot.start - SLOT_TOLERANCE
-    scope_from = min(window.start, cover_from)
-    nodes = _by_node(instance, reading, [b for b in records if b.start >= scope_from])
-    # Pending (running, or a Success without its end or ID) decides nothing; a successful
-    # incremental backup decides nothing either: it never hides a failed full one.
-    decisive = {n: [b for b in rs if _decisive(b)] for n, rs in nodes.items()}
-    newest = {n: max(rs, key=order) for n, rs in decisive.items() if rs}
-
-    odd = [b for b in newest.values() if b.unknown]
+    odd = [b for b in case.newest.values() if b.unknown]
     if odd:
         return Verdict(Kind.ERROR, f"backup {odd[0].backup_id}: unrecognised BackupStatus {odd[0].status!r}")
-
-    covered = {n for n, rs in nodes.items() if any(b.covers and b.start >= cover_from for b in rs)}
-    failed = sorted((b for b in newest.values() if b.failed), key=order)
-    created = instance.created
-    if created is not None and created > now:
-        problems.append(f"CreateTime {humanize.at(created, tz)} is in the future")
-    # `new` only for an instance created after the slot, in the past, with no older backup of its own.
-    older = [b for b in records if b.covers and b.start < cover_from]
-    is_new = created is not None and slot.start < created <= now and not older
+    problems.extend(case.doubts)
+    covered, failed, expected = case.covered, case.failures, case.expected
 
     if failed and failed[-1].partial and len(covered) < expected:
         return Verdict(Kind.INCOMPLETE, details.partial(failed[-1], tz))
     if failed and (len(covered) == 0 or len(covered) >= expected or not reading.per_shard):
         return Verdict(Kind.FAILED, details.failed(failed, records, reading, tz, now))
     if not covered:
-        if is_new:
+        if case.is_new:
             return Verdict(Kind.NEW, details.new(instance, reading.policy, now, tz))
-        return Verdict(Kind.MISSING, details.missing(reading, records, slot, scope_from, now, tz))
-    # The whole history read names shards that went quiet, and is what shrinkage compares against.
-    history = _by_node(instance, reading, records)
+        return Verdict(Kind.MISSING, details.missing(reading, records, case.slot, case.scope_from, now, tz))
     if len(covered) < expected:
-        return Verdict(Kind.INCOMPLETE, details.incomplete(instance, reading, history, covered, failed, expected, tz, now))
-    shrunk = [s for s in (details.shrunk(rs, rules, reading.per_shard) for rs in history.values()) if s]
-    return _fine(nodes, decisive, shrunk, window, reading, rules, expected)
+        return Verdict(Kind.INCOMPLETE, details.incomplete(instance, reading, case.all_nodes, covered, failed,
+                                                           expected, tz, now))
+    return _fine(case)
 
 
-def _decisive(b: Backup) -> bool:
-    pending = b.running or (b.status == "Success" and not b.finished)
-    return not pending and (b.backup_type == "FullBackup" or not b.succeeded)
-
-
-def _fine(nodes: dict[str, list[Backup]], decisive: dict[str, list[Backup]], shrunk: list[str], window: Window,
-          reading: Reading, rules: Rules, expected: int) -> Verdict:
-    tz = rules.tz
-    successes = [b for rs in nodes.values() for b in rs if b.covers]
+def _fine(case: Case) -> Verdict:
+    tz, window, successes = case.tz, case.window, case.successes
     latest = max(successes, key=order)
-    recovered = [r for r in (details.recovered(rs, window, tz) for rs in decisive.values()) if r]
-    if shrunk:
-        return Verdict(Kind.SHRUNK, "; ".join(shrunk + recovered))
-    if recovered:
-        return Verdict(Kind.RECOVERED, "; ".join(recovered))
-    in_window = [b for b in successes if b.start >= window.start]
+    if case.shrunk:
+        return Verdict(Kind.SHRUNK, "; ".join(case.shrunk + case.recovered))
+    if case.recovered:
+        return Verdict(Kind.RECOVERED, "; ".join(case.recovered))
+    in_window = case.in_window
     if not in_window:
-        upcoming = next_slot(reading.policy, window.end)
+        upcoming = next_slot(case.reading.policy, window.end)
         notes = [f"last backup {humanize.at(latest.start, tz)} ({humanize.ago(latest.start, window.end)})"]
         if upcoming:
             notes.append(f"next scheduled {humanize.at(upcoming.start, tz)}")
         return Verdict(Kind.NOT_DUE, ", ".join(notes))
     newest = max(in_window, key=order)
-    count = f" on all {expected} shards" if reading.per_shard and expected > 1 else ""
+    count = f" on all {case.expected} shards" if case.reading.per_shard and case.expected > 1 else ""
     if newest.note:
         count = f" ({newest.note})"
     return Verdict(Kind.OK, f"last backup {humanize.at(newest.start, tz)}{count}, {humanize.size(newest.size)}")
-
-
-def _by_node(instance: Instance, reading: Reading, records: list[Backup]) -> dict[str, list[Backup]]:
-    # One data set unless the records are a classic cluster's, one per shard.
-    nodes: dict[str, list[Backup]] = {}
-    for b in records:
-        nodes.setdefault(b.node if reading.per_shard else instance.instance_id, []).append(b)
-    return nodes

@@ -1,0 +1,156 @@
+"""What the rules of `verdicts` read of one instance: a `Case`, plain data and what follows from it. Pure.
+
+A `Case` holds the instance (DescribeInstances), what was read of it (`Reading`: DescribeBackupPolicy,
+DescribeBackups or DescribeClusterBackupList), its records as `records.screen` kept them, the window
+and the thresholds (`verdicts.Rules`). Everything else is derived from those, once, and only when a
+rule asks: the last due slot, the shards expected, the records of each node, which nodes the slot's
+backup covers, which failed. Times are UTC `datetime`s, sizes bytes, as in `model`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .. import humanize
+from ..model import Backup, Instance, Reading, Window
+from . import details
+from .details import order
+from .schedule import Slot, last_due_slot
+
+if TYPE_CHECKING:
+    from .verdicts import Rules
+
+# A backup that starts a little before its slot (clock skew, an early start) still serves it.
+SLOT_TOLERANCE = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One instance to judge. `records`: the screened records (`records.screen`), any order; the
+    derived facts below are computed when first read, so a rule reads only what it needs."""
+
+    instance: Instance
+    reading: Reading
+    records: list[Backup]
+    window: Window
+    rules: Rules
+
+    @property
+    def now(self) -> datetime:
+        """The window's end: the run's moment."""
+        return self.window.end
+
+    @property
+    def tz(self) -> tzinfo | None:
+        """The team's time zone, for the times a detail names."""
+        return self.rules.tz
+
+    @cached_property
+    def slot(self) -> Slot | None:
+        """The newest scheduled slot that should be finished by now, grace included; None when the
+        policy names none in the last days (`schedule.last_due_slot`)."""
+        return last_due_slot(self.reading.policy, self.now, self.rules.grace)
+
+    @cached_property
+    def expected(self) -> int:
+        """How many nodes must be covered: the topology's shards, else ShardCount for per-shard records,
+        else 1 (one data set). 0 or less: unknown."""
+        reading = self.reading
+        return len(reading.shards) or (reading.shard_count if reading.per_shard else 1)
+
+    @cached_property
+    def cover_from(self) -> datetime:
+        """The earliest start that serves the slot: SLOT_TOLERANCE before it. Needs a `slot`."""
+        return self.slot.start - SLOT_TOLERANCE
+
+    @cached_property
+    def scope_from(self) -> datetime:
+        """The earliest start the verdict reads: the window's start, or `cover_from` when earlier."""
+        return min(self.window.start, self.cover_from)
+
+    @cached_property
+    def nodes(self) -> dict[str, list[Backup]]:
+        """The records from `scope_from`, by node (`by_node`)."""
+        return by_node(self.instance, self.reading, [b for b in self.records if b.start >= self.scope_from])
+
+    @cached_property
+    def decisive(self) -> dict[str, list[Backup]]:
+        """Each node's records that decide anything (`is_decisive`)."""
+        # Pending (running, or a Success without its end or ID) decides nothing; a successful
+        # incremental backup decides nothing either: it never hides a failed full one.
+        return {n: [b for b in rs if is_decisive(b)] for n, rs in self.nodes.items()}
+
+    @cached_property
+    def newest(self) -> dict[str, Backup]:
+        """Each node's newest decisive record (`details.order`), for nodes that have one."""
+        return {n: max(rs, key=order) for n, rs in self.decisive.items() if rs}
+
+    @cached_property
+    def covered(self) -> set[str]:
+        """The nodes with a finished, successful full backup (`Backup.covers`) from `cover_from`."""
+        return {n for n, rs in self.nodes.items() if any(b.covers and b.start >= self.cover_from for b in rs)}
+
+    @cached_property
+    def failures(self) -> list[Backup]:
+        """The nodes' newest decisive records that are Failed, oldest first."""
+        return sorted((b for b in self.newest.values() if b.failed), key=order)
+
+    @cached_property
+    def is_new(self) -> bool:
+        """Created after the slot, in the past, with no older backup of its own (CreateTime)."""
+        created = self.instance.created
+        older = [b for b in self.records if b.covers and b.start < self.cover_from]
+        return created is not None and self.slot.start < created <= self.now and not older
+
+    @cached_property
+    def doubts(self) -> list[str]:
+        """What of the instance itself is odd: a CreateTime in the future."""
+        created = self.instance.created
+        if created is not None and created > self.now:
+            return [f"CreateTime {humanize.at(created, self.tz)} is in the future"]
+        return []
+
+    @cached_property
+    def all_nodes(self) -> dict[str, list[Backup]]:
+        """Every record read, by node: it names shards that went quiet, and is what shrinkage compares
+        against."""
+        return by_node(self.instance, self.reading, self.records)
+
+    @cached_property
+    def shrunk(self) -> list[str]:
+        """Each node's newest full backup far below its earlier ones (`details.shrunk`), in words."""
+        found = (details.shrunk(rs, self.rules, self.reading.per_shard) for rs in self.all_nodes.values())
+        return [s for s in found if s]
+
+    @cached_property
+    def successes(self) -> list[Backup]:
+        """The records from `scope_from` that cover a slot (`Backup.covers`)."""
+        return [b for rs in self.nodes.values() for b in rs if b.covers]
+
+    @cached_property
+    def recovered(self) -> list[str]:
+        """Each node whose failure in the window was followed by a success (`details.recovered`), in words."""
+        found = (details.recovered(rs, self.window, self.tz) for rs in self.decisive.values())
+        return [r for r in found if r]
+
+    @cached_property
+    def in_window(self) -> list[Backup]:
+        """The `successes` that started in the window."""
+        return [b for b in self.successes if b.start >= self.window.start]
+
+
+def is_decisive(b: Backup) -> bool:
+    """Whether a record decides between failed and fine: finished, and a FullBackup or not a success."""
+    pending = b.running or (b.status == "Success" and not b.finished)
+    return not pending and (b.backup_type == "FullBackup" or not b.succeeded)
+
+
+def by_node(instance: Instance, reading: Reading, records: list[Backup]) -> dict[str, list[Backup]]:
+    """`records` by node: by NodeInstanceId for a classic cluster's (`Reading.per_shard`), else all
+    under the instance ID (one data set)."""
+    nodes: dict[str, list[Backup]] = {}
+    for b in records:
+        nodes.setdefault(b.node if reading.per_shard else instance.instance_id, []).append(b)
+    return nodes
