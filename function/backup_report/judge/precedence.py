@@ -1,4 +1,9 @@
-"""What the rules of `verdicts` read of one instance: a `Case`, plain data and what follows from it. Pure.
+"""Which verdict the records give, as rules in order: the first rule with a finding decides. Pure.
+
+PRECEDENCE is that order. Each rule takes a `Case` and returns its `Verdict`, or None when it has
+nothing to say; `ok`, the last, always decides. `verdicts.decide` then amends the finding: an
+unsettled kind, a running backup task, what was odd in the answer, the InstanceStatus, the policy
+controls (README, "Verdicts").
 
 A `Case` holds the instance (DescribeInstances), what was read of it (`Reading`: DescribeBackupPolicy,
 DescribeBackups or DescribeClusterBackupList), its records as `records.screen` kept them, the window
@@ -14,10 +19,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .. import humanize
-from ..model import Backup, Instance, Reading, Window
+from ..model import Backup, Instance, Kind, Reading, Verdict, Window
 from . import details
 from .details import order
-from .schedule import Slot, last_due_slot
+from .schedule import Slot, last_due_slot, next_slot
 
 if TYPE_CHECKING:
     from .verdicts import Rules
@@ -139,6 +144,121 @@ class Case:
     def in_window(self) -> list[Backup]:
         """The `successes` that started in the window."""
         return [b for b in self.successes if b.start >= self.window.start]
+
+
+# --- The records cannot be judged: nothing else is said of them ------------------------------------
+
+def no_due_slot(case: Case) -> Verdict | None:
+    """`error` when DescribeBackupPolicy's PreferredBackupPeriod and PreferredBackupTime name no slot due
+    in the last days (`schedule.last_due_slot`): no backup can be owed or served."""
+    if case.slot is None:
+        return Verdict(Kind.ERROR, "the backup policy names no backup time in the last days")
+    return None
+
+
+def shard_count_unknown(case: Case) -> Verdict | None:
+    """`error` when how many shards must be covered is unknown (no topology, no positive ShardCount):
+    a cluster is never judged by the records it happens to have."""
+    if case.expected < 1:
+        return Verdict(Kind.ERROR, f"{case.instance.kind}: the number of shards is unknown")
+    return None
+
+
+def unrecognised_backup_status(case: Case) -> Verdict | None:
+    """`error` when a node's newest decisive record has a BackupStatus the API does not document
+    (DescribeBackups: Success, Failed; `Backup.unknown`): what it means cannot be told."""
+    odd = [b for b in case.newest.values() if b.unknown]
+    if odd:
+        return Verdict(Kind.ERROR, f"backup {odd[0].backup_id}: unrecognised BackupStatus {odd[0].status!r}")
+    return None
+
+
+UNJUDGEABLE = (no_due_slot, shard_count_unknown, unrecognised_backup_status)
+
+
+# --- The records judged ----------------------------------------------------------------------------
+
+def partial_cluster_backup_set(case: Case) -> Verdict | None:
+    """`incomplete` when the newest failure is a cluster backup set that backed up some shards
+    (`Backup.partial`, `cluster_sets`) and not every node is covered: it names what the set lacks."""
+    failures = case.failures
+    if failures and failures[-1].partial and len(case.covered) < case.expected:
+        return Verdict(Kind.INCOMPLETE, details.partial(failures[-1], case.tz))
+    return None
+
+
+def failed(case: Case) -> Verdict | None:
+    """`failed` when a node's newest decisive record is Failed, unless a classic cluster has some but
+    not all of its shards covered: then `incomplete` names the failed shard with the others."""
+    covered = len(case.covered)
+    if case.failures and (covered == 0 or covered >= case.expected or not case.reading.per_shard):
+        return Verdict(Kind.FAILED, details.failed(case.failures, case.records, case.reading, case.tz, case.now))
+    return None
+
+
+def new(case: Case) -> Verdict | None:
+    """`new` when nothing covers the slot and the instance was created after it (`Case.is_new`)."""
+    if not case.covered and case.is_new:
+        return Verdict(Kind.NEW, details.new(case.instance, case.reading.policy, case.now, case.tz))
+    return None
+
+
+def missing(case: Case) -> Verdict | None:
+    """`missing` when no node has a backup that serves the due slot."""
+    if not case.covered:
+        return Verdict(Kind.MISSING, details.missing(case.reading, case.records, case.slot, case.scope_from,
+                                                     case.now, case.tz))
+    return None
+
+
+def incomplete(case: Case) -> Verdict | None:
+    """`incomplete` when some, not all, of the expected nodes are covered: it names each shard left."""
+    if len(case.covered) < case.expected:
+        return Verdict(Kind.INCOMPLETE, details.incomplete(case.instance, case.reading, case.all_nodes, case.covered,
+                                                           case.failures, case.expected, case.tz, case.now))
+    return None
+
+
+def shrunk(case: Case) -> Verdict | None:
+    """`shrunk` when a node's newest full backup is SIZE_DROP_PERCENT below the median of its earlier ones
+    (`details.shrunk`); a recovery is said with it."""
+    if case.shrunk:
+        return Verdict(Kind.SHRUNK, "; ".join(case.shrunk + case.recovered))
+    return None
+
+
+def recovered(case: Case) -> Verdict | None:
+    """`recovered` when a node's failure in the window was followed by a success (`details.recovered`)."""
+    if case.recovered:
+        return Verdict(Kind.RECOVERED, "; ".join(case.recovered))
+    return None
+
+
+def not_due(case: Case) -> Verdict | None:
+    """`not_due` when the slot is covered but no success started in the window (a weekly schedule off
+    its day): it names the last backup and the next slot."""
+    if case.in_window:
+        return None
+    latest = max(case.successes, key=order)
+    upcoming = next_slot(case.reading.policy, case.now)
+    notes = [f"last backup {humanize.at(latest.start, case.tz)} ({humanize.ago(latest.start, case.now)})"]
+    if upcoming:
+        notes.append(f"next scheduled {humanize.at(upcoming.start, case.tz)}")
+    return Verdict(Kind.NOT_DUE, ", ".join(notes))
+
+
+def ok(case: Case) -> Verdict | None:
+    """`ok`: always, the last rule. It names the newest success in the window, its shards, its size."""
+    newest = max(case.in_window, key=order)
+    count = f" on all {case.expected} shards" if case.reading.per_shard and case.expected > 1 else ""
+    if newest.note:
+        count = f" ({newest.note})"
+    return Verdict(Kind.OK, f"last backup {humanize.at(newest.start, case.tz)}{count}, {humanize.size(newest.size)}")
+
+
+# The order is the precedence: a change to it is a change of what the digest says.
+PRECEDENCE = UNJUDGEABLE + (partial_cluster_backup_set, failed, new, missing, incomplete, shrunk, recovered,
+                            not_due, ok)
 
 
 def is_decisive(b: Backup) -> bool:

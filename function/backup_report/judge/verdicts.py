@@ -14,14 +14,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Iterable
 
-from .. import humanize
 from ..model import Backup, BackupPolicy, BackupTask, Instance, Kind, Reading, Severity, Verdict, Window
 from . import details, history, policy
-from .details import order
-from .precedence import SLOT_TOLERANCE, Case
+from .precedence import PRECEDENCE, SLOT_TOLERANCE, UNJUDGEABLE, Case
 from .records import screen
 from .running import resolve
-from .schedule import last_due_slot, next_slot
+from .schedule import last_due_slot
 
 
 @dataclass(frozen=True)
@@ -81,47 +79,13 @@ def needs_tasks(verdict: Verdict) -> bool:
 def _judge(instance: Instance, reading: Reading, records: list[Backup], window: Window, rules: Rules,
            problems: list[str]) -> Verdict:
     case = Case(instance, reading, records, window, rules)
-    tz, now = rules.tz, window.end
-    if case.slot is None:
-        return Verdict(Kind.ERROR, "the backup policy names no backup time in the last days")
-    if case.expected < 1:
-        return Verdict(Kind.ERROR, f"{instance.kind}: the number of shards is unknown")
-    odd = [b for b in case.newest.values() if b.unknown]
-    if odd:
-        return Verdict(Kind.ERROR, f"backup {odd[0].backup_id}: unrecognised BackupStatus {odd[0].status!r}")
+    for rule in UNJUDGEABLE:
+        verdict = rule(case)
+        if verdict is not None:
+            return verdict
     problems.extend(case.doubts)
-    covered, failed, expected = case.covered, case.failures, case.expected
-
-    if failed and failed[-1].partial and len(covered) < expected:
-        return Verdict(Kind.INCOMPLETE, details.partial(failed[-1], tz))
-    if failed and (len(covered) == 0 or len(covered) >= expected or not reading.per_shard):
-        return Verdict(Kind.FAILED, details.failed(failed, records, reading, tz, now))
-    if not covered:
-        if case.is_new:
-            return Verdict(Kind.NEW, details.new(instance, reading.policy, now, tz))
-        return Verdict(Kind.MISSING, details.missing(reading, records, case.slot, case.scope_from, now, tz))
-    if len(covered) < expected:
-        return Verdict(Kind.INCOMPLETE, details.incomplete(instance, reading, case.all_nodes, covered, failed,
-                                                           expected, tz, now))
-    return _fine(case)
-
-
-def _fine(case: Case) -> Verdict:
-    tz, window, successes = case.tz, case.window, case.successes
-    latest = max(successes, key=order)
-    if case.shrunk:
-        return Verdict(Kind.SHRUNK, "; ".join(case.shrunk + case.recovered))
-    if case.recovered:
-        return Verdict(Kind.RECOVERED, "; ".join(case.recovered))
-    in_window = case.in_window
-    if not in_window:
-        upcoming = next_slot(case.reading.policy, window.end)
-        notes = [f"last backup {humanize.at(latest.start, tz)} ({humanize.ago(latest.start, window.end)})"]
-        if upcoming:
-            notes.append(f"next scheduled {humanize.at(upcoming.start, tz)}")
-        return Verdict(Kind.NOT_DUE, ", ".join(notes))
-    newest = max(in_window, key=order)
-    count = f" on all {case.expected} shards" if case.reading.per_shard and case.expected > 1 else ""
-    if newest.note:
-        count = f" ({newest.note})"
-    return Verdict(Kind.OK, f"last backup {humanize.at(newest.start, tz)}{count}, {humanize.size(newest.size)}")
+    for rule in PRECEDENCE[len(UNJUDGEABLE):]:
+        verdict = rule(case)
+        if verdict is not None:
+            return verdict
+    raise AssertionError("ok, the last rule, always decides")
