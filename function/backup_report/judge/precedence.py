@@ -110,12 +110,12 @@ class Case:
         return created is not None and self.slot.start < created <= self.now and not older
 
     @cached_property
-    def doubts(self) -> list[str]:
-        """What of the instance itself is odd: a CreateTime in the future."""
+    def doubts(self) -> tuple[str, ...]:
+        """What of the instance itself is odd, one phrase each: a CreateTime in the future."""
         created = self.instance.created
         if created is not None and created > self.now:
-            return [f"CreateTime {humanize.at(created, self.tz)} is in the future"]
-        return []
+            return (f"CreateTime {humanize.at(created, self.tz)} is in the future",)
+        return ()
 
     @cached_property
     def all_nodes(self) -> dict[str, list[Backup]]:
@@ -259,6 +259,17 @@ def ok(case: Case) -> Verdict | None:
 # The order is the precedence: a change to it is a change of what the digest says.
 PRECEDENCE = UNJUDGEABLE + (partial_cluster_backup_set, failed, new, missing, incomplete, shrunk, recovered,
                             not_due, ok)
+
+
+def judge(case: Case) -> tuple[Verdict, tuple[str, ...]]:
+    """(the first finding in PRECEDENCE, what to doubt with it): the instance's own doubts
+    (`Case.doubts`) come with a verdict on its records, never with one that they cannot be judged
+    (UNJUDGEABLE). `verdicts.decide` says them as it says what was odd in the answer."""
+    for rule in PRECEDENCE:
+        verdict = rule(case)
+        if verdict is not None:
+            return verdict, () if rule in UNJUDGEABLE else case.doubts
+    raise AssertionError("ok, the last rule, always decides")
 
 
 def is_decisive(b: Backup) -> bool:

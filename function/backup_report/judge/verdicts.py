@@ -7,6 +7,12 @@ incremental one never hides a failed full one); a cluster needs every shard; a b
 than the recent ones is a warning; a backup still running when the slot is otherwise uncovered is
 `running` when DescribeBackupTasks (or a RUNNING cluster backup set) says so. Nothing that could not
 be read is ever called fine.
+
+Which verdict the records give is `precedence.PRECEDENCE`, rules in order; `decide` then amends it,
+in this order: an unsettled kind makes an alert `error`; DescribeBackupTasks may turn `missing`
+`running`; what was odd in the answer (`records.screen`, `Case.doubts`) makes a fine verdict `error`
+and rides on an alert; the InstanceStatus may excuse it (`inactive`, `new`); a broken policy control
+makes a fine one `policy` and rides on any other; what needs attention gets its history strip.
 """
 from __future__ import annotations
 
@@ -14,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Iterable
 
-from ..model import Backup, BackupPolicy, BackupTask, Instance, Kind, Reading, Severity, Verdict, Window
+from ..model import BackupPolicy, BackupTask, Instance, Kind, Reading, Severity, Verdict, Window
 from . import details, history, policy
-from .precedence import PRECEDENCE, SLOT_TOLERANCE, UNJUDGEABLE, Case
+from .precedence import SLOT_TOLERANCE, Case, judge
 from .records import screen
 from .running import resolve
 from .schedule import last_due_slot
@@ -47,7 +53,8 @@ def decide(instance: Instance, reading: Reading, window: Window, rules: Rules,
     """The instance's verdict. `tasks`: DescribeBackupTasks' jobs, read only when this returned
     `missing` without them (the caller then asks once and decides again)."""
     placed, problems = screen(instance, reading, window, rules.tz)
-    verdict = _judge(instance, reading, placed, window, rules, problems)
+    verdict, doubts = judge(Case(instance, reading, placed, window, rules))
+    problems += doubts
     if reading.unsettled and verdict.severity is not Severity.FINE:
         # Neither API listed a backup: whether one is owed where the run looked cannot be told (kinds.py).
         return Verdict(Kind.ERROR, f"{reading.unsettled}: {verdict.detail}", policy=reading.policy)
@@ -75,17 +82,3 @@ def needs_tasks(verdict: Verdict) -> bool:
     """Whether DescribeBackupTasks could change this verdict: only a would-be `missing` one."""
     return verdict.kind is Kind.MISSING
 
-
-def _judge(instance: Instance, reading: Reading, records: list[Backup], window: Window, rules: Rules,
-           problems: list[str]) -> Verdict:
-    case = Case(instance, reading, records, window, rules)
-    for rule in UNJUDGEABLE:
-        verdict = rule(case)
-        if verdict is not None:
-            return verdict
-    problems.extend(case.doubts)
-    for rule in PRECEDENCE[len(UNJUDGEABLE):]:
-        verdict = rule(case)
-        if verdict is not None:
-            return verdict
-    raise AssertionError("ok, the last rule, always decides")
