@@ -1,7 +1,9 @@
 """Which verdict the records give, as rules in order: the first rule with a finding decides. Pure.
 
 PRECEDENCE is that order. Each rule takes a `Case` and returns its `Verdict`, or None when it has
-nothing to say; `ok`, the last, always decides. `verdicts.decide` then amends the finding: an
+nothing to say; `ok`, the last, always decides. A rule may take for granted that every rule before it
+found nothing (`missing` that there is a due slot, `ok` that a success started in the window), so
+the order is more than which finding wins. `verdicts.decide` then amends the finding: an
 unsettled kind, a running backup task, what was odd in the answer, the InstanceStatus, the policy
 controls (README, "Verdicts").
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .. import humanize
 from ..model import Backup, Instance, Kind, Reading, Verdict, Window
@@ -146,7 +148,11 @@ class Case:
         return [b for b in self.successes if b.start >= self.window.start]
 
 
-# --- The records cannot be judged: nothing else is said of them ------------------------------------
+# A rule: the case's verdict, or None when the rule has nothing to say of it.
+Rule = Callable[[Case], "Verdict | None"]
+
+
+# --- The records cannot be judged (UNJUDGEABLE): the verdict says only why ------------------------
 
 def no_due_slot(case: Case) -> Verdict | None:
     """`error` when DescribeBackupPolicy's PreferredBackupPeriod and PreferredBackupTime name no slot due
@@ -173,7 +179,7 @@ def unrecognised_backup_status(case: Case) -> Verdict | None:
     return None
 
 
-UNJUDGEABLE = (no_due_slot, shard_count_unknown, unrecognised_backup_status)
+UNJUDGEABLE: tuple[Rule, ...] = (no_due_slot, shard_count_unknown, unrecognised_backup_status)
 
 
 # --- The records judged ----------------------------------------------------------------------------
@@ -220,8 +226,8 @@ def incomplete(case: Case) -> Verdict | None:
 
 
 def shrunk(case: Case) -> Verdict | None:
-    """`shrunk` when a node's newest full backup is SIZE_DROP_PERCENT below the median of its earlier ones
-    (`details.shrunk`); a recovery is said with it."""
+    """`shrunk` when a node's newest successful full backup is below (100 - SIZE_DROP_PERCENT)% of the
+    median of its earlier ones in HISTORY_DAYS (`details.shrunk`, bytes); a recovery is said with it."""
     if case.shrunk:
         return Verdict(Kind.SHRUNK, "; ".join(case.shrunk + case.recovered))
     return None
@@ -257,8 +263,8 @@ def ok(case: Case) -> Verdict | None:
 
 
 # The order is the precedence: a change to it is a change of what the digest says.
-PRECEDENCE = UNJUDGEABLE + (partial_cluster_backup_set, failed, new, missing, incomplete, shrunk, recovered,
-                            not_due, ok)
+PRECEDENCE: tuple[Rule, ...] = UNJUDGEABLE + (partial_cluster_backup_set, failed, new, missing, incomplete,
+                                              shrunk, recovered, not_due, ok)
 
 
 def judge(case: Case) -> tuple[Verdict, tuple[str, ...]]:
@@ -273,7 +279,8 @@ def judge(case: Case) -> tuple[Verdict, tuple[str, ...]]:
 
 
 def is_decisive(b: Backup) -> bool:
-    """Whether a record decides between failed and fine: finished, and a FullBackup or not a success."""
+    """Whether a record decides between failed and fine: not pending (running, or a Success without its
+    end or ID), and a FullBackup or not a success (DescribeBackups' BackupType)."""
     pending = b.running or (b.status == "Success" and not b.finished)
     return not pending and (b.backup_type == "FullBackup" or not b.succeeded)
 
