@@ -1,8 +1,9 @@
 """`verdicts.decide` on small plain inputs: each verdict and its detail, word for word.
 
-One row a path through the judge: the rules that pick the verdict (judge.precedence once they are
-there), then what `decide` does to it: an unsettled kind, a running task, what was odd in the answer,
-the InstanceStatus, the policy controls, the history strip. These pin the texts the digest shows.
+One row a path through the judge: the rule that picks the verdict (judge.precedence, tested rule by
+rule in test_precedence.py), then what `decide` does to it: an unsettled kind, a running task, what was
+odd in the answer, the InstanceStatus, the policy controls, the history strip. These pin the texts the
+digest shows; they were written against `_judge` before its rules moved, and pass unchanged since.
 """
 from __future__ import annotations
 
