@@ -44,27 +44,18 @@ def screen(instance: Instance, reading: Reading, window: Window, tz) -> tuple[li
     """(the records to judge, what was odd): records of other nodes, without a node, without a
     readable start, starting after the window, and BackupIds listed more than once are set aside and
     said. Of a BackupId listed twice, a Failed copy wins over a Success one: never resolved to fine."""
-    problems = list(reading.anomalies)
     records, duplicates, conflicts = _unique(reading.records)
-    if duplicates:
-        problems.append(f"{reading.source} listed {len(duplicates)} BackupId(s) more than once "
-                        f"({', '.join(duplicates[:3])})")
-    if conflicts:
-        problems.append(f"BackupId(s) listed with conflicting statuses: {', '.join(conflicts[:3])}")
-    nodeless = [b for b in records if reading.per_shard and not b.node]
-    strangers = [b for b in records if b.node and not belongs(instance, b.node, reading.per_shard, reading.shards)]
+    problems = list(reading.anomalies) + _listed_more_than_once(reading.source, duplicates, conflicts)
+    nodeless, strangers = _not_placed_on_a_node(instance, reading, records)
     unplaced = [b for b in records if b.start is None]
-    late = [b for b in records if b.start is not None and b.start > window.end + LATE_TOLERANCE]
+    late = _late(records, window)
     if unplaced:
         problems.append(f"{len(unplaced)} backup record(s) without a readable start time")
     # A status the API does not document, in the window the report speaks for, is never passed over
     # because a later record looks fine: what it means is unknown (fail closed).
-    undocumented = [b for b in records if b.unknown and b.start is not None and window.start <= b.start
-                    and b not in late]
+    undocumented = _undocumented(records, window, late)
     if undocumented:
-        problems.append(f"backup {undocumented[0].backup_id} has BackupStatus {undocumented[0].status!r}, "
-                        "which the API does not document (Success, Failed)"
-                        + (f", and {len(undocumented) - 1} more" if len(undocumented) > 1 else ""))
+        problems.append(_undocumented_said(undocumented))
     if late:
         problems.append(f"{len(late)} backup record(s) starting after the end of the window "
                         f"(first {humanize.at(min(b.start for b in late), tz)})")
@@ -76,6 +67,40 @@ def screen(instance: Instance, reading: Reading, window: Window, tz) -> tuple[li
                         f"({', '.join(names[:3])})")
     set_aside = {id(b) for b in nodeless + strangers + unplaced + late}
     return [b for b in records if id(b) not in set_aside], problems
+
+
+def _listed_more_than_once(source: str, duplicates: list[str], conflicts: list[str]) -> list[str]:
+    """What `_unique` found, in words: BackupIds listed more than once, those with conflicting statuses."""
+    said = []
+    if duplicates:
+        said.append(f"{source} listed {len(duplicates)} BackupId(s) more than once ({', '.join(duplicates[:3])})")
+    if conflicts:
+        said.append(f"BackupId(s) listed with conflicting statuses: {', '.join(conflicts[:3])}")
+    return said
+
+
+def _not_placed_on_a_node(instance: Instance, reading: Reading, records: list[Backup]) -> tuple[list, list]:
+    """(a cluster's records without a node, records of a node not of this instance: `belongs`)."""
+    nodeless = [b for b in records if reading.per_shard and not b.node]
+    strangers = [b for b in records if b.node and not belongs(instance, b.node, reading.per_shard, reading.shards)]
+    return nodeless, strangers
+
+
+def _late(records: list[Backup], window: Window) -> list[Backup]:
+    """Records starting after the window's end, beyond LATE_TOLERANCE."""
+    return [b for b in records if b.start is not None and b.start > window.end + LATE_TOLERANCE]
+
+
+def _undocumented(records: list[Backup], window: Window, late: list[Backup]) -> list[Backup]:
+    """Records of a BackupStatus the API does not document (`Backup.unknown`) that started in the window,
+    `late` ones aside."""
+    return [b for b in records if b.unknown and b.start is not None and window.start <= b.start and b not in late]
+
+
+def _undocumented_said(undocumented: list[Backup]) -> str:
+    first = undocumented[0]
+    return (f"backup {first.backup_id} has BackupStatus {first.status!r}, which the API does not document "
+            "(Success, Failed)" + (f", and {len(undocumented) - 1} more" if len(undocumented) > 1 else ""))
 
 
 def _unique(records) -> tuple[list[Backup], list[str], list[str]]:

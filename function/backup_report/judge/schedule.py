@@ -28,19 +28,30 @@ class Slot:
 
 def parse_policy(period: object, slot: object) -> BackupPolicy:
     """Raises ValueError naming the field when the API's policy cannot be read."""
+    weekdays = _weekdays(period)
+    start_minute, end_minute = _slot_minutes(slot)
+    return BackupPolicy(weekdays=weekdays, slot_start_minute=start_minute, slot_end_minute=end_minute)
+
+
+def _weekdays(period: object) -> frozenset[int]:
+    """PreferredBackupPeriod's weekdays, 0 = Monday; ValueError unless it names only WEEKDAYS."""
     names = [p.strip() for p in period.split(",") if p.strip()] if isinstance(period, str) else []
     if not names or any(n not in WEEKDAYS for n in names):
         raise ValueError(f"PreferredBackupPeriod {period!r} is not a list of weekdays")
+    return frozenset(WEEKDAYS.index(n) for n in names)
+
+
+def _slot_minutes(slot: object) -> tuple[int, int]:
+    """PreferredBackupTime's (start, end) in UTC minutes of the day (an end of 24:00Z is 1440);
+    ValueError unless it is HH:mmZ-HH:mmZ."""
     match = _SLOT.match(slot.strip()) if isinstance(slot, str) else None
-    minutes = [int(g) for g in match.groups()] if match else []
-    end_of_day = bool(match) and minutes[2:] == [24, 0]
-    if not match or minutes[0] > 23 or (minutes[2] > 23 and not end_of_day) or minutes[1] > 59 or minutes[3] > 59:
+    if not match:
         raise ValueError(f"PreferredBackupTime {slot!r} is not HH:mmZ-HH:mmZ")
-    return BackupPolicy(
-        weekdays=frozenset(WEEKDAYS.index(n) for n in names),
-        slot_start_minute=minutes[0] * 60 + minutes[1],
-        slot_end_minute=minutes[2] * 60 + minutes[3],
-    )
+    start_hour, start_minute, end_hour, end_minute = (int(g) for g in match.groups())
+    end_of_day = (end_hour, end_minute) == (24, 0)
+    if start_hour > 23 or (end_hour > 23 and not end_of_day) or start_minute > 59 or end_minute > 59:
+        raise ValueError(f"PreferredBackupTime {slot!r} is not HH:mmZ-HH:mmZ")
+    return start_hour * 60 + start_minute, end_hour * 60 + end_minute
 
 
 def _slots_around(policy: BackupPolicy, moment: datetime, days_back: int, days_ahead: int) -> list[Slot]:
