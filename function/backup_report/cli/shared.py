@@ -1,0 +1,62 @@
+"""What every command reads the same way: the exit statuses, s.yaml's defaults, the settings' sources
+(the environment, --payload, --set), the home region and --at."""
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Mapping
+
+from ..invocation import parse_event
+from ..settings import NAMES, Settings
+from ..window import parse_api_time
+
+FUNCTION_NAME = "redis-backup-report"  # s.yaml's functionName
+DEFAULT_REGION = "cn-hangzhou"  # s.yaml's REGION default
+FUNCTION_TIMEOUT = 300  # s.yaml's timeout
+OK, FAILED, USAGE = 0, 1, 2
+# Below 30 s the run keeps back more for its last API call and both posts than it has to check
+# anything (report.Timing); 86,400 s is FC 3.0's longest execution (24 hours).
+MIN_TIMEOUT, MAX_TIMEOUT = 30, 86_400
+
+
+class UsageError(Exception):
+    """Bad arguments, missing credentials or a missing tool: exit status 2, no traceback."""
+
+
+def environment(args: argparse.Namespace, sb) -> dict[str, str]:
+    """os.environ; with a sandbox, its endpoints and the demo's tags on top; then --set."""
+    env = dict(os.environ)
+    if sb is not None:
+        from sandbox.demo import DEMO_SETTINGS
+        env.update(DEMO_SETTINGS)
+        env.update(sb.env())
+    for item in getattr(args, "set", []):
+        name, sep, value = item.partition("=")
+        name = name.strip().upper()
+        if not sep or name not in NAMES:
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(NAMES)}")
+        env[name] = value
+    return env
+
+
+def parse_payload(text: str | None) -> Mapping[str, object]:
+    return parse_event({"payload": text}).payload if text else {}
+
+
+def home_region(args: argparse.Namespace, sb) -> str:
+    if args.region:
+        return args.region
+    if sb is not None:
+        return sb.regions[0]
+    return os.environ.get("REGION") or os.environ.get("ALIBABA_CLOUD_REGION_ID", "")
+
+
+def parse_at(text: str):
+    at = parse_api_time(text)
+    if at is None:
+        raise UsageError(f"--at {text!r}: expected a UTC time like 2026-11-28T01:00Z")
+    return at
+
+
+def tag_list(settings: Settings) -> str:
+    return ",".join(k if v is None else f"{k}={v}" for k, v in settings.instance_tags)
