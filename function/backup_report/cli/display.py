@@ -66,3 +66,19 @@ def boxed(title: str, text: str) -> str:
     rule = "─" * 78
     return f"┌{rule}\n│ {title}\n├{rule}\n" + "\n".join(f"│ {line}" for line in text.splitlines()) + f"\n└{rule}"
 
+
+
+def dry_run(channel: str, message: dict) -> str:
+    """`run --dry-run`'s view of one channel's message: boxed as its readers would see it, then (DingTalk,
+    Slack) what it carries besides; a channel without a renderer shows its JSON, indented."""
+    if channel == "dingtalk":
+        return boxed("DingTalk (markdown, as the group would see it; not posted)",
+                     show_dingtalk(message)) + "\n" + dingtalk_notes(message)
+    if channel == "slack":
+        return boxed("Slack (Block Kit, as the channel would see it; not posted)",
+                     show_slack(message)) + "\n" + slack_notes(message)
+    if channel == "feishu":
+        return boxed("Feishu (card, as the group would see it; not posted)", show_feishu(message))
+    if channel == "wecom":
+        return boxed("WeCom (markdown, as the group would see it; not posted)", show_wecom(message))
+    return boxed(channel, json.dumps(message, indent=2, ensure_ascii=False))

@@ -12,10 +12,10 @@ from ..window import parse_api_time
 from .shared import UsageError, parse_at
 
 
-def import_sandbox(required: bool = True):
+def import_sandbox():
     """`sandbox` from the repository: importable from its root; found beside function/ otherwise.
 
-    Only a checkout has it (the deployed package has no sandbox/ beside it, so nothing is added there).
+    Only a checkout has it (the deployed package has no sandbox/ beside it): UsageError there.
     """
     try:
         import sandbox
@@ -27,9 +27,7 @@ def import_sandbox(required: bool = True):
         sys.path.append(str(root))
         import sandbox
         return sandbox
-    if required:
-        raise UsageError("--sandbox needs the repository checkout (sandbox/ beside function/)")
-    return None
+    raise UsageError("--sandbox needs the repository checkout (sandbox/ beside function/)")
 
 
 @contextlib.contextmanager

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Mapping
 from urllib.parse import urlsplit
 
 from ..settings import Settings
-from .emulators import import_sandbox
+from .display import dry_run
 from .shared import FAILED, OK, tag_list
 
 
@@ -49,11 +48,10 @@ def run_status(result: Mapping) -> int:
 
 def summary(result: Mapping) -> str:
     """The result as a person reads it: the messages (dry run), then status, counts and deliveries."""
-    show = _message_display()
     lines = []
     for delivery in result["deliveries"]:
         if "message" in delivery:
-            lines += [show(delivery["channel"], delivery["message"]), ""]
+            lines += [dry_run(delivery["channel"], delivery["message"]), ""]
     window = result["window"]
     counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items() if v) or "no instances"
     lines += [f"status: {result['status']}   window: {window['start']} … {window['end']}",
@@ -66,28 +64,3 @@ def summary(result: Mapping) -> str:
     for ping in result.get("heartbeat", []):
         lines.append(f"heartbeat {ping['signal']}: " + ("pinged" if ping["ok"] else f"FAILED: {ping.get('error', '')}"))
     return "\n".join(lines)
-
-
-def _message_display():
-    """sandbox.demo's readable renderings when the repository is at hand, else indented JSON."""
-    try:
-        demo = import_sandbox(required=False)
-    except ImportError:
-        demo = None
-    if demo is None:
-        return lambda channel, message: f"--- {channel} ---\n" + json.dumps(message, indent=2, ensure_ascii=False)
-    from sandbox.demo import boxed, dingtalk_notes, show_dingtalk, show_feishu, show_slack, show_wecom, slack_notes
-
-    def show(channel: str, message: dict) -> str:
-        if channel == "dingtalk":
-            return boxed("DingTalk (markdown, as the group would see it; not posted)",
-                         show_dingtalk(message)) + "\n" + dingtalk_notes(message)
-        if channel == "slack":
-            return boxed("Slack (Block Kit, as the channel would see it; not posted)",
-                         show_slack(message)) + "\n" + slack_notes(message)
-        if channel == "feishu":
-            return boxed("Feishu (card, as the group would see it; not posted)", show_feishu(message))
-        if channel == "wecom":
-            return boxed("WeCom (markdown, as the group would see it; not posted)", show_wecom(message))
-        return boxed(channel, json.dumps(message, indent=2, ensure_ascii=False))
-    return show
