@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ from .shared import UsageError, parse_at
 
 
 def import_sandbox():
-    """`sandbox` from the repository: importable from its root; found beside function/ otherwise.
+    """The repository's `sandbox` package: as imported (its root on sys.path, as in the tests), else
+    loaded from sandbox/ beside function/ by its path, sys.path left as it is.
 
     Only a checkout has it (the deployed package has no sandbox/ beside it): UsageError there.
     """
@@ -23,11 +25,19 @@ def import_sandbox():
     except ImportError:
         pass
     root = Path(__file__).resolve().parents[3]
-    if (root / "sandbox" / "__init__.py").is_file() and (root / "function" / "index.py").is_file():
-        sys.path.append(str(root))
-        import sandbox
-        return sandbox
-    raise UsageError("--sandbox needs the repository checkout (sandbox/ beside function/)")
+    init = root / "sandbox" / "__init__.py"
+    if not (init.is_file() and (root / "function" / "index.py").is_file()):
+        raise UsageError("--sandbox needs the repository checkout (sandbox/ beside function/)")
+    # As `import sandbox` would with the root on sys.path: its submodules found in its own folder.
+    spec = importlib.util.spec_from_file_location("sandbox", init, submodule_search_locations=[str(init.parent)])
+    sandbox = importlib.util.module_from_spec(spec)
+    sys.modules["sandbox"] = sandbox
+    try:
+        spec.loader.exec_module(sandbox)
+    except BaseException:
+        del sys.modules["sandbox"]
+        raise
+    return sandbox
 
 
 @contextlib.contextmanager
