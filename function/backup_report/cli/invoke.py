@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Iterator
 
 from .. import addresses, app, redact
@@ -19,6 +20,10 @@ from .shared import DEFAULT_REGION, FAILED, FUNCTION_TIMEOUT, OK, UsageError, ho
 
 
 def cmd_invoke(args: argparse.Namespace, sb) -> int:
+    """InvokeFunction (Sync) with the --event file; prints the result JSON the function returned on stdout,
+    the call on stderr. 0 the function returned a whole report (or not a report); 1 FC refused the call,
+    the function raised, stopped at its settings, or returned a report `run` would exit 1 for; 2 bad
+    arguments, no credentials, no FC SDK (UsageError)."""
     event = _event_bytes(args.event)
     creds, _ = credentials(sb)
     region = home_region(args, sb) or DEFAULT_REGION
@@ -35,16 +40,26 @@ def cmd_invoke(args: argparse.Namespace, sb) -> int:
             return FAILED
     request_id = headers.get("x-fc-request-id", "?")
     if headers.get("x-fc-error-type"):
-        try:
-            error = json.loads(body)
-            text = f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
-        except ValueError:
-            text = body.decode("utf-8", "replace")[:2000]
         print(redact.scrub(f"invoke: {args.function_name} ({args.qualifier}) failed, {headers['x-fc-error-type']} "
-                           f"(request {request_id}):\n{text}"), file=sys.stderr)
+                           f"(request {request_id}):\n{_function_error(body)}"), file=sys.stderr)
         return FAILED
     print(f"invoke: {args.function_name} ({args.qualifier}) in {region}: HTTP {status}, request {request_id}",
           file=sys.stderr)
+    return _returned(body)
+
+
+def _function_error(body: bytes) -> str:
+    """What the function raised, from FC's error body `{"errorType": …, "errorMessage": …}` (else its text)."""
+    try:
+        error = json.loads(body)
+        return f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
+    except ValueError:
+        return body.decode("utf-8", "replace")[:2000]
+
+
+def _returned(body: bytes) -> int:
+    """Prints what the function returned (JSON indented, else as it came); its exit status, as `run`'s
+    for a report, 1 for a run its settings stopped (the team was told), 0 for anything else."""
     try:
         result = json.loads(body)
     except ValueError:
@@ -60,44 +75,63 @@ def cmd_invoke(args: argparse.Namespace, sb) -> int:
 
 def _invoke(creds: Credentials, region: str, endpoint: str | None, name: str, qualifier: str,
             event: bytes) -> tuple[int, dict, bytes]:
-    try:  # the FC 3.0 SDK: only this command needs it
-        from alibabacloud_fc20230330 import models as fc
+    """One synchronous InvokeFunction: (HTTP status, headers lower-cased, body). Raises UsageError for no
+    SDK or an --endpoint the address rule refuses, _InvokeFailed when the call fails."""
+    sdk = _fc_sdk()
+    client, route = _client(sdk, creds, region, endpoint)
+    request = sdk.models.InvokeFunctionRequest(body=io.BytesIO(event), qualifier=qualifier)
+    headers = sdk.models.InvokeFunctionHeaders(x_fc_invocation_type="Sync")
+    # A synchronous call lasts as long as the function: its timeout, and some.
+    runtime = sdk.RuntimeOptions(connect_timeout=5000, read_timeout=(FUNCTION_TIMEOUT + 30) * 1000, **route)
+    try:
+        with Progress(f"invoking {name}"):
+            response = client.invoke_function_with_options(name, request, headers, runtime)
+    except Exception as exc:  # the SDK's exceptions carry code/message; never the request's signature
+        raise _InvokeFailed(_sdk_error(exc)) from None
+    body = response.body.read() if hasattr(response.body, "read") else (response.body or b"")
+    if isinstance(body, str):
+        body = body.encode()
+    return response.status_code, {k.lower(): v for k, v in (response.headers or {}).items()}, body
+
+
+def _fc_sdk() -> SimpleNamespace:
+    """The FC 3.0 SDK (only `invoke` needs it): `.models`, `.Client`, `.openapi` (the Config), `.RuntimeOptions`."""
+    try:
+        from alibabacloud_fc20230330 import models
         from alibabacloud_fc20230330.client import Client
         from alibabacloud_tea_openapi import utils_models as openapi
         from darabonba.runtime import RuntimeOptions
     except ImportError:
         raise UsageError("invoke needs the FC 3.0 SDK: pip install 'alibabacloud-fc20230330>=4.8,<5' "
                          "(requirements-dev.txt has it)") from None
+    return SimpleNamespace(models=models, Client=Client, openapi=openapi, RuntimeOptions=RuntimeOptions)
+
+
+def _client(sdk: SimpleNamespace, creds: Credentials, region: str, endpoint: str | None) -> tuple[object, dict]:
+    """The SDK's client for --endpoint (default: the SDK's for the region) and its proxy options, under the
+    function's address rule: http only to loopback, one reading of the URL, NO_PROXY alike."""
     protocol, host = "https", endpoint
-    try:  # the function's address rule: http only to loopback, one reading of the URL, NO_PROXY alike
+    try:
         if endpoint and "://" in endpoint:
             parts = addresses.parse_url(endpoint, "https://<account-id>.cn-hangzhou.fc.aliyuncs.com")
             protocol, host = parts.scheme, parts.netloc
         elif endpoint:
             addresses.parse_host_port(endpoint)
-        config = openapi.Config(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
-                                security_token=creds.security_token or None, region_id=region,
-                                endpoint=host or None, protocol=protocol)
-        client = Client(config)
-        route = addresses.sdk_proxy_options(protocol, str(client._endpoint))
+        config = sdk.openapi.Config(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
+                                    security_token=creds.security_token or None, region_id=region,
+                                    endpoint=host or None, protocol=protocol)
+        client = sdk.Client(config)
+        return client, addresses.sdk_proxy_options(protocol, str(client._endpoint))
     except ValueError as error:
         raise UsageError(f"--endpoint {endpoint or '(the default)'}: {error}") from None
-    request = fc.InvokeFunctionRequest(body=io.BytesIO(event), qualifier=qualifier)
-    headers = fc.InvokeFunctionHeaders(x_fc_invocation_type="Sync")
-    # A synchronous call lasts as long as the function: its timeout, and some.
-    runtime = RuntimeOptions(connect_timeout=5000, read_timeout=(FUNCTION_TIMEOUT + 30) * 1000, **route)
-    try:
-        with Progress(f"invoking {name}"):
-            response = client.invoke_function_with_options(name, request, headers, runtime)
-    except Exception as exc:  # the SDK's exceptions carry code/message; never the request's signature
-        code = getattr(exc, "code", None) or type(exc).__name__
-        message = getattr(exc, "message", None) or str(exc)
-        status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None)
-        raise _InvokeFailed(f"{code}: {str(message)[:500]}" + (f" (HTTP {status})" if status else "")) from None
-    body = response.body.read() if hasattr(response.body, "read") else (response.body or b"")
-    if isinstance(body, str):
-        body = body.encode()
-    return response.status_code, {k.lower(): v for k, v in (response.headers or {}).items()}, body
+
+
+def _sdk_error(exc: Exception) -> str:
+    """An SDK exception as `Code: message (HTTP status)`, the message cut at 500 characters."""
+    code = getattr(exc, "code", None) or type(exc).__name__
+    message = getattr(exc, "message", None) or str(exc)
+    status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None)
+    return f"{code}: {str(message)[:500]}" + (f" (HTTP {status})" if status else "")
 
 
 class _InvokeFailed(Exception):

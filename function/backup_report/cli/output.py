@@ -2,41 +2,57 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
 from ..settings import Settings
 from .display import dry_run
-from .shared import FAILED, OK, tag_list
+from .shared import FAILED, OK, tags_text
 
 
 def describe(settings: Settings) -> list[tuple[str, str]]:
-    """Every setting as NAME and a printable value; webhooks show their host, the secret only whether set."""
-    rows = []
-    for f in dataclasses.fields(settings):
-        value = getattr(settings, f.name)
-        if f.name in ("dingtalk_webhook", "slack_webhook", "feishu_webhook", "wecom_webhook"):
-            parts = urlsplit(value)
-            shown = f"{parts.scheme}://{parts.hostname}/… (token hidden)" if value else "not set"
-        elif f.name == "heartbeat_url":  # its path is the check's UUID or key
-            parts = urlsplit(value)
-            shown = f"{parts.scheme}://{parts.hostname}/… (check hidden)" if value else "not set: no heartbeat"
-        elif f.name in ("dingtalk_secret", "feishu_secret"):
-            shown = "set (hidden): posts are signed" if value else "not set: posts are not signed"
-        elif f.name == "instance_tags":
-            shown = tag_list(settings)
-        elif f.name == "dingtalk_at_mobiles":
-            shown = ", ".join(m[:3] + "****" + m[-4:] for m in value) if value else "nobody"
-        elif f.name == "kvstore_endpoint":
-            shown = value or "the SDK's endpoint for each region"
-        elif f.name == "api_quotas":
-            shown = ", ".join(f"{a}={c}/{s:g}" for a, c, s in value) or "the published quotas (cloud/pacing.py)"
-        elif isinstance(value, tuple):
-            shown = ",".join(value)
-        else:
-            shown = f"{value:g}" if isinstance(value, float) else str(value)
-        rows.append((f.name.upper(), shown))
-    return rows
+    """Every setting as (NAME, printable value), in the settings' order; webhooks show their host, the
+    secret only whether set."""
+    return [(f.name.upper(), _SHOWN.get(f.name, _plain)(getattr(settings, f.name)))
+            for f in dataclasses.fields(settings)]
+
+
+def _host_only(hidden: str, unset: str) -> Callable[[str], str]:
+    """A URL shown as its scheme and host: the rest (a robot's token, a check's UUID) is the secret."""
+    def shown(value: str) -> str:
+        parts = urlsplit(value)
+        return f"{parts.scheme}://{parts.hostname}/… ({hidden} hidden)" if value else unset
+    return shown
+
+
+def _signing(value: str) -> str:
+    return "set (hidden): posts are signed" if value else "not set: posts are not signed"
+
+
+def _mobiles(value: tuple[str, ...]) -> str:
+    return ", ".join(m[:3] + "****" + m[-4:] for m in value) if value else "nobody"
+
+
+def _quotas(value: tuple) -> str:
+    return ", ".join(f"{a}={c}/{s:g}" for a, c, s in value) or "the published quotas (cloud/pacing.py)"
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+_SHOWN: dict[str, Callable] = {
+    **dict.fromkeys(("dingtalk_webhook", "slack_webhook", "feishu_webhook", "wecom_webhook"),
+                    _host_only("token", "not set")),
+    "heartbeat_url": _host_only("check", "not set: no heartbeat"),  # its path is the check's UUID or key
+    **dict.fromkeys(("dingtalk_secret", "feishu_secret"), _signing),
+    "instance_tags": tags_text,
+    "dingtalk_at_mobiles": _mobiles,
+    "kvstore_endpoint": lambda value: value or "the SDK's endpoint for each region",
+    "api_quotas": _quotas,
+}
 
 
 def run_status(result: Mapping) -> int:

@@ -7,7 +7,7 @@ import os
 from typing import Mapping
 
 from ..invocation import parse_event
-from ..settings import NAMES, Settings
+from ..settings import NAMES
 from ..window import parse_api_time
 
 FUNCTION_NAME = "redis-backup-report"  # s.yaml's functionName
@@ -58,5 +58,6 @@ def parse_at(text: str):
     return at
 
 
-def tag_list(settings: Settings) -> str:
-    return ",".join(k if v is None else f"{k}={v}" for k, v in settings.instance_tags)
+def tags_text(tags) -> str:
+    """INSTANCE_TAGS as set: `((key, value or None), …)` as `key=value,key`."""
+    return ",".join(k if v is None else f"{k}={v}" for k, v in tags)
