@@ -45,7 +45,11 @@ __all__ = ["FAILED", "OK", "USAGE", "Progress", "UsageError", "credentials", "de
 
 
 def main(argv: list[str] | None = None, *, sandbox=None) -> int:
-    """`sandbox`: an already started `sandbox.Sandbox` to use instead of starting `--sandbox`'s."""
+    """Parses `argv` (default sys.argv[1:]), runs its command and returns the exit status: the command's
+    0 or 1, 2 for bad settings (SettingsError, each problem on stderr) or a UsageError (one line on
+    stderr, no traceback). Bad arguments raise argparse's SystemExit(2), --help SystemExit(0).
+
+    `sandbox`: an already started `sandbox.Sandbox` to use instead of starting `--sandbox`'s."""
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -15,6 +15,10 @@ from .shared import FAILED, OK, environment, home_region, parse_payload, tags_te
 
 
 def cmd_check(args: argparse.Namespace, sb) -> int:
+    """Prints the settings (describe), where the credentials came from, then per region the instances the
+    tags select: `ID  name  kind[, N shards]  status`. Reads no backup, posts nothing. 0 every region
+    listed; 1 a region could not be listed or is not one DescribeRegions lists; 2 (raised) bad settings,
+    no credentials."""
     env = environment(args, sb)
     payload = parse_payload(args.payload)
     settings = load_settings(env, payload, default_region=home_region(args, sb))
@@ -69,7 +73,8 @@ def _listings(cloud, settings: Settings) -> tuple[dict[str, list], list[RegionFa
 
 
 def _print_region(region: str, found: list, error, tags: str) -> None:
-    """A region's paragraph: why it was not checked (`error`), else its instances by name."""
+    """A region's paragraph: why it was not checked (`error`, a model.ApiError), else its instances
+    (model.Instance) by name."""
     if error is not None:
         # An API refusal's message is the service's text: it may repeat what the request carried.
         what = "listed, but the answer is odd" if error.code == "InconsistentAnswer" else "not checked"

@@ -10,7 +10,9 @@ from .shared import UsageError
 
 
 def credentials(sb) -> tuple[Credentials, str]:
-    """The sandbox's keys, or the default Alibaba Cloud credential chain's. Raises UsageError when none."""
+    """(Credentials, where they came from: "the sandbox's" or "from the default chain (<provider>)"):
+    the sandbox's keys, or the default Alibaba Cloud credential chain's. Raises UsageError (exit 2)
+    when the chain finds none, or an empty AccessKey."""
     if sb is not None:
         c = sb.credentials
         return Credentials(c.access_key_id, c.access_key_secret, c.security_token or ""), "the sandbox's"

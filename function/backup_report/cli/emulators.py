@@ -42,6 +42,9 @@ def import_sandbox():
 
 @contextlib.contextmanager
 def started_sandbox(args: argparse.Namespace, given) -> Iterator[object]:
+    """Yields the sandbox the command runs against: `given` (started by the caller), none without
+    --sandbox, else --sandbox's scenario started for the block (its line on stderr) and stopped after.
+    UsageError (exit 2): no sandbox/ beside function/, an unknown scenario or a bad file."""
     if given is not None:
         yield given
         return
@@ -67,6 +70,7 @@ def started_sandbox(args: argparse.Namespace, given) -> Iterator[object]:
 
 
 def _event_time(path: str | None):
+    """The --event file's triggerTime (a UTC datetime), or None: no file, stdin, no or a bad time."""
     if not path or path == "-":
         return None
     try:

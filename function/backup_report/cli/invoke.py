@@ -135,12 +135,13 @@ def _sdk_error(exc: Exception) -> str:
 
 
 class _InvokeFailed(Exception):
-    pass
+    """The call failed (FC refused it, the connection broke): exit status 1, the message on stderr."""
 
 
 @contextlib.contextmanager
 def _emulated_function(name: str, sb, region: str) -> Iterator[str]:
-    """The sandbox's stand-in for FC: `name` runs the real handler code with the sandbox's settings."""
+    """The sandbox's stand-in for FC: `name` runs the real handler code with the sandbox's settings.
+    Yields its endpoint, `http://127.0.0.1:<port>`, served for the block."""
     from sandbox.demo import DEMO_SETTINGS
     from sandbox.fc import FunctionCompute, serve
 
@@ -155,6 +156,7 @@ def _emulated_function(name: str, sb, region: str) -> Iterator[str]:
 
 
 def _event_bytes(path: str | None) -> bytes:
+    """The --event file's bytes as they are (`-`: stdin; none: `{}`). UsageError (exit 2): unreadable, not JSON."""
     if not path:
         return b"{}"
     try:

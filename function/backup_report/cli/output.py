@@ -57,13 +57,18 @@ _SHOWN: dict[str, Callable] = {
 
 def run_status(result: Mapping) -> int:
     """0 when every region and instance was checked and every channel took the digest (or was
-    skipped on purpose); 1 when a region was not checked, an instance is `error`, or a channel failed."""
+    skipped on purpose); 1 when a region was not checked, an instance is `error`, or a channel failed.
+    `result`: as for summary; alert verdicts (failed, missing, …) are the report's news, not a failure."""
     unchecked = bool(result.get("unchecked_regions")) or any(i["verdict"] == "error" for i in result["instances"])
     return FAILED if unchecked or not all(d["ok"] for d in result["deliveries"]) else OK
 
 
 def summary(result: Mapping) -> str:
-    """The result as a person reads it: the messages (dry run), then status, counts and deliveries."""
+    """The result as a person reads it: the messages (dry run), then status, counts and deliveries.
+
+    `result` is app.run's JSON, parsed: "status", "window" {"start", "end"}, "counts" {verdict: n},
+    "instances" [{…, "verdict"}], "deliveries" [{"channel", "ok", "skipped"?, "error"?, "message"?}],
+    and when present "unchecked_regions" [{"region", "error"}] and "heartbeat" [{"signal", "ok", "error"?}]."""
     lines = []
     for delivery in result["deliveries"]:
         if "message" in delivery:

@@ -12,6 +12,10 @@ from .shared import DEFAULT_REGION, FUNCTION_NAME, FUNCTION_TIMEOUT, MAX_TIMEOUT
 
 
 def parser() -> argparse.ArgumentParser:
+    """`python -m backup_report {check,run,invoke}`: each subcommand's Namespace carries `name` and
+    `command` (its cmd_* function, called as command(args, sandbox) -> exit status), --sandbox,
+    --region, -v; check and run --payload and --set (a list); run --at, --dry-run, --json, --timeout
+    (int seconds); invoke --function-name, --qualifier, --event, --endpoint."""
     description = sys.modules[__package__].__doc__.split("\n\n")[0]
     top = argparse.ArgumentParser(prog="python -m backup_report", description=description)
     commands = top.add_subparsers(dest="name", required=True, metavar="{check,run,invoke}")

@@ -17,6 +17,10 @@ from .shared import FAILED, FUNCTION_NAME, environment, home_region, parse_at, p
 
 
 def cmd_run(args: argparse.Namespace, sb) -> int:
+    """app.run here, with the event `{"triggerName": "cli", "payload": <--payload>, "triggerTime": <--at>}`;
+    prints the summary (with --dry-run, each message first) or, with --json, the result JSON. The exit
+    status is run_status's (0 whole, 1 not); 1 also when no channel took the digest (app.DeliveryError,
+    on stderr); 2 (raised) bad settings, --payload or --at, no credentials: all before any call."""
     env = environment(args, sb)
     payload_text = args.payload or "{}"
     parse_payload(payload_text)  # refuse bad JSON before anything else
@@ -42,7 +46,9 @@ def cmd_run(args: argparse.Namespace, sb) -> int:
 
 
 def fc_like_context(creds: Credentials, region: str, timeout: int) -> SimpleNamespace:
-    """What the handler reads of FC's context, with the chain's credentials in the role's place."""
+    """What the handler reads of FC's context, with the chain's credentials in the role's place:
+    `.request_id` (cli-<12 hex>), `.credentials` (.access_key_id, .access_key_secret, .security_token),
+    `.region`, `.function` (.name, .handler, .memory, .timeout)."""
     return SimpleNamespace(
         request_id=f"cli-{uuid.uuid4().hex[:12]}",
         credentials=SimpleNamespace(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,

@@ -24,7 +24,9 @@ class UsageError(Exception):
 
 
 def environment(args: argparse.Namespace, sb) -> dict[str, str]:
-    """os.environ; with a sandbox, its endpoints and the demo's tags on top; then --set."""
+    """The settings' environment: os.environ; with a sandbox, the demo's settings and its endpoints on
+    top; then each --set NAME=VALUE (NAME any case, one of settings.NAMES; an empty VALUE reads as
+    unset). UsageError (exit 2) for an item without `=` or an unknown NAME."""
     env = dict(os.environ)
     if sb is not None:
         from sandbox.demo import DEMO_SETTINGS
@@ -40,10 +42,13 @@ def environment(args: argparse.Namespace, sb) -> dict[str, str]:
 
 
 def parse_payload(text: str | None) -> Mapping[str, object]:
+    """--payload's JSON object ({} without one), read as a trigger's payload. SettingsError (exit 2) otherwise."""
     return parse_event({"payload": text}).payload if text else {}
 
 
 def home_region(args: argparse.Namespace, sb) -> str:
+    """The function's own region: --region, else the sandbox's first, else $REGION, else
+    $ALIBABA_CLOUD_REGION_ID, else "" (unknown)."""
     if args.region:
         return args.region
     if sb is not None:
@@ -52,6 +57,7 @@ def home_region(args: argparse.Namespace, sb) -> str:
 
 
 def parse_at(text: str):
+    """--at as a UTC datetime (e.g. 2026-11-28T01:00Z). UsageError (exit 2) when it is not one."""
     at = parse_api_time(text)
     if at is None:
         raise UsageError(f"--at {text!r}: expected a UTC time like 2026-11-28T01:00Z")
