@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
+FUNCTION = ROOT / "function"
 DEMO_SETTINGS = {
     "INSTANCE_TAGS": "backup-report=daily",
     "TIMEZONE": "Asia/Shanghai",
@@ -48,65 +49,24 @@ def fc_context(credentials, region: str, request_id: str = "demo-request-0001", 
     )
 
 
-def show_dingtalk(message: dict) -> str:
-    """The markdown text exactly as posted (what the group reads; DingTalk renders the markdown)."""
-    return message["markdown"]["text"] if message.get("msgtype") == "markdown" else json.dumps(message)
+# A channel's message as a person reads it lives with the function (backup_report/cli/display.py,
+# which the CLI's `run --dry-run` shows too): the names here are that module's, imported on first
+# use, so `python -m sandbox serve` (which reads DEMO_SETTINGS from here) loads none of the function.
+DISPLAY = ("boxed", "dingtalk_notes", "show_dingtalk", "show_feishu", "show_slack", "show_wecom", "slack_notes")
 
 
-def dingtalk_notes(message: dict) -> str:
-    """What a DingTalk message carries besides its text: the title (the notification preview) and
-    who is @-notified. Shown outside the message, since it is not part of what the group reads."""
-    mentions = message.get("at", {}).get("atMobiles") or []
-    return (f"title (notification preview): {message.get('markdown', {}).get('title', '')}\n"
-            f"@ notifies: {', '.join(mentions) or 'nobody'}")
-
-
-def show_slack(message: dict) -> str:
-    """The Block Kit blocks as the channel shows them: the header underlined, sections, context."""
-    lines = []
-    for block in message.get("blocks", []):
-        if block["type"] == "header":
-            lines += [block["text"]["text"], "═" * len(block["text"]["text"]), ""]
-        elif block["type"] == "section":
-            lines += [block["text"]["text"], ""]
-        elif block["type"] == "context":
-            lines += ["  ".join(e.get("text", "") for e in block["elements"])]
-    return "\n".join(lines)
-
-
-def slack_notes(message: dict) -> str:
-    """The plain `text` fallback (notifications, clients without Block Kit), shown outside the message."""
-    return f"fallback text (notifications): {message.get('text', '')}"
+def __getattr__(name: str):
+    if name not in DISPLAY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if str(FUNCTION) not in sys.path:  # the function's package, beside sandbox/ (as main imports index)
+        sys.path.insert(0, str(FUNCTION))
+    from backup_report.cli import display
+    return getattr(display, name)
 
 
 def show_pings(pings) -> str:
     """Each ping the check received, in order: the signal and the body sent with it."""
     return "\n".join(f"{p.signal:<8} {p.body or '(no body)'}" for p in pings) or "(no ping)"
-
-
-def show_feishu(message: dict) -> str:
-    """The card as the group sees it: the header (with its colour) underlined, each lark_md block, the note."""
-    card = message.get("card") or {}
-    title = card.get("header", {}).get("title", {}).get("content", "")
-    lines = [f"{title}   [{card.get('header', {}).get('template', '')} header]", "═" * len(title), ""]
-    for element in card.get("elements", []):
-        if element.get("tag") == "div":
-            lines += [element["text"]["content"], ""]
-        elif element.get("tag") == "hr":
-            lines += ["─" * 40]
-        elif element.get("tag") == "note":
-            lines += ["  ".join(e.get("content", "") for e in element.get("elements", []))]
-    return "\n".join(lines)
-
-
-def show_wecom(message: dict) -> str:
-    """The markdown content exactly as posted (what the group reads; WeCom renders the markdown)."""
-    return message["markdown"]["content"] if message.get("msgtype") == "markdown" else json.dumps(message)
-
-
-def boxed(title: str, text: str) -> str:
-    rule = "─" * 78
-    return f"┌{rule}\n│ {title}\n├{rule}\n" + "\n".join(f"│ {line}" for line in text.splitlines()) + f"\n└{rule}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
     event = Path(args.event).read_bytes()
     trigger = json.loads(event).get("triggerTime")
-    sys.path.insert(0, str(ROOT / "function"))
+    sys.path.insert(0, str(FUNCTION))
     import index  # the deployed code, unchanged
+    from backup_report.cli.display import boxed, dingtalk_notes, show_dingtalk, show_feishu, show_slack, show_wecom, \
+        slack_notes
 
     with sandbox.start(args.scenario, anchor=trigger) as sb:
         os.environ.update({**sb.env(), **sb.archive_env(), **DEMO_SETTINGS})

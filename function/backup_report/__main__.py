@@ -1,4 +1,4 @@
-"""`python -m backup_report` (from function/, or with PYTHONPATH=function): see cli.py."""
+"""`python -m backup_report` (from function/, or with PYTHONPATH=function): see cli/__init__.py."""
 import sys
 
 from .cli import main

@@ -1,0 +1,86 @@
+"""`check`: the settings without their secrets, and per region the instances the tags select."""
+from __future__ import annotations
+
+import argparse
+import time
+
+from .. import app, redact, regions
+from ..invocation import Credentials
+from ..model import RegionFailure
+from ..settings import Settings, load_settings
+from .credentials import credentials
+from .output import describe
+from .progress import Progress
+from .shared import FAILED, OK, environment, home_region, parse_payload, tags_text
+
+
+def cmd_check(args: argparse.Namespace, sb) -> int:
+    """Prints the settings (describe), where the credentials came from, then per region the instances the
+    tags select: `ID  name  kind[, N shards]  status`. Reads no backup, posts nothing. 0 every region
+    listed; 1 a region could not be listed or is not one DescribeRegions lists; 2 (raised) bad settings,
+    no credentials."""
+    env = environment(args, sb)
+    payload = parse_payload(args.payload)
+    settings = load_settings(env, payload, default_region=home_region(args, sb))
+    print("Settings (environment, then --payload, then --set):")
+    for name, shown in describe(settings):
+        print(f"  {name:<21} {shown}")
+    creds, source = credentials(sb)
+    print(f"Credentials: {source}")
+    with redact.Redaction([*settings.secrets(), creds.access_key_id, creds.access_key_secret,
+                           creds.security_token]):
+        redact.quiet_sdk_debug()
+        return _list_instances(settings, creds, home=home_region(args, sb))
+
+
+def _list_instances(settings: Settings, creds: Credentials, home: str) -> int:
+    """DescribeRegions once, then each region's tagged instances, printed; FAILED when a region could
+    not be listed or is not one DescribeRegions lists (regions.reconcile), else OK."""
+    from ..cloud.kvstore import KVStore
+
+    deadline = time.monotonic() + 120
+    cloud = KVStore(creds, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
+                    pacer=app.pacer_for(settings), remaining=lambda: deadline - time.monotonic())
+    tags = tags_text(settings.instance_tags)
+    offered = app.offered_regions(cloud, home or settings.regions[0])
+    listed, failures = _listings(cloud, settings)
+    failures = regions.reconcile(settings.regions, offered, {r: len(f) for r, f in listed.items()}, failures)
+    failed = {f.region: f.error for f in failures}
+    for region in settings.regions:
+        _print_region(region, listed.get(region, []), failed.get(region), tags)
+    good = [r for r in settings.regions if r not in failed]
+    total = sum(len(listed[r]) for r in good)
+    print(f"\n{total} instance{'s' * (total != 1)} in {len(good)} region"
+          f"{'s' * (len(good) != 1)} would be checked. Backups were not read: "
+          "`run --dry-run` reads them and shows the messages.")
+    return FAILED if failed else OK
+
+
+def _listings(cloud, settings: Settings) -> tuple[dict[str, list], list[RegionFailure]]:
+    """Each region's tagged instances ({region: [Instance]}), and the regions the API refused."""
+    from ..cloud.retry import ApiFailure
+
+    listed: dict[str, list] = {}
+    failures: list[RegionFailure] = []
+    for region in settings.regions:
+        try:
+            with Progress(f"listing the tagged instances in {region}", unit="listed") as progress:
+                listed[region] = cloud.instances(region, settings.instance_tags,
+                                                 on_page=lambda page: progress.add(len(page)))
+        except ApiFailure as failure:
+            failures.append(RegionFailure(region, failure.error))
+    return listed, failures
+
+
+def _print_region(region: str, found: list, error, tags: str) -> None:
+    """A region's paragraph: why it was not checked (`error`, a model.ApiError), else its instances
+    (model.Instance) by name."""
+    if error is not None:
+        # An API refusal's message is the service's text: it may repeat what the request carried.
+        what = "listed, but the answer is odd" if error.code == "InconsistentAnswer" else "not checked"
+        print(redact.scrub(f"\n{region}: {what}: {error}"))
+        return
+    print(f"\n{region}: {len(found)} instance{'s' * (len(found) != 1)} carry {tags}")
+    for instance in sorted(found, key=lambda i: (i.name, i.instance_id)):
+        shape = instance.kind + (f", {instance.shard_count} shards" if instance.shard_count > 1 else "")
+        print(f"  {instance.instance_id:<24} {instance.name:<22} {shape:<20} {instance.status}")

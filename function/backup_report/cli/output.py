@@ -1,0 +1,87 @@
+"""What the commands print: the settings without their secrets, a run's summary and its exit status."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Mapping
+from urllib.parse import urlsplit
+
+from ..settings import Settings
+from .display import dry_run
+from .shared import FAILED, OK, tags_text
+
+
+def describe(settings: Settings) -> list[tuple[str, str]]:
+    """Every setting as (NAME, printable value), in the settings' order; webhooks show their host, the
+    secret only whether set."""
+    return [(f.name.upper(), _SHOWN.get(f.name, _plain)(getattr(settings, f.name)))
+            for f in dataclasses.fields(settings)]
+
+
+def _host_only(hidden: str, unset: str) -> Callable[[str], str]:
+    """A URL shown as its scheme and host: the rest (a robot's token, a check's UUID) is the secret."""
+    def shown(value: str) -> str:
+        parts = urlsplit(value)
+        return f"{parts.scheme}://{parts.hostname}/… ({hidden} hidden)" if value else unset
+    return shown
+
+
+def _signing(value: str) -> str:
+    return "set (hidden): posts are signed" if value else "not set: posts are not signed"
+
+
+def _mobiles(value: tuple[str, ...]) -> str:
+    return ", ".join(m[:3] + "****" + m[-4:] for m in value) if value else "nobody"
+
+
+def _quotas(value: tuple) -> str:
+    return ", ".join(f"{a}={c}/{s:g}" for a, c, s in value) or "the published quotas (cloud/pacing.py)"
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+_SHOWN: dict[str, Callable] = {
+    **dict.fromkeys(("dingtalk_webhook", "slack_webhook", "feishu_webhook", "wecom_webhook"),
+                    _host_only("token", "not set")),
+    "heartbeat_url": _host_only("check", "not set: no heartbeat"),  # its path is the check's UUID or key
+    **dict.fromkeys(("dingtalk_secret", "feishu_secret"), _signing),
+    "instance_tags": tags_text,
+    "dingtalk_at_mobiles": _mobiles,
+    "kvstore_endpoint": lambda value: value or "the SDK's endpoint for each region",
+    "api_quotas": _quotas,
+}
+
+
+def run_status(result: Mapping) -> int:
+    """0 when every region and instance was checked and every channel took the digest (or was
+    skipped on purpose); 1 when a region was not checked, an instance is `error`, or a channel failed.
+    `result`: as for summary; alert verdicts (failed, missing, …) are the report's news, not a failure."""
+    unchecked = bool(result.get("unchecked_regions")) or any(i["verdict"] == "error" for i in result["instances"])
+    return FAILED if unchecked or not all(d["ok"] for d in result["deliveries"]) else OK
+
+
+def summary(result: Mapping) -> str:
+    """The result as a person reads it: the messages (dry run), then status, counts and deliveries.
+
+    `result` is app.run's JSON, parsed: "status", "window" {"start", "end"}, "counts" {verdict: n},
+    "instances" [{…, "verdict"}], "deliveries" [{"channel", "ok", "skipped"?, "error"?, "message"?}],
+    and when present "unchecked_regions" [{"region", "error"}] and "heartbeat" [{"signal", "ok", "error"?}]."""
+    lines = []
+    for delivery in result["deliveries"]:
+        if "message" in delivery:
+            lines += [dry_run(delivery["channel"], delivery["message"]), ""]
+    window = result["window"]
+    counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items() if v) or "no instances"
+    lines += [f"status: {result['status']}   window: {window['start']} … {window['end']}",
+              f"instances: {len(result['instances'])} ({counts})"]
+    for failure in result.get("unchecked_regions", []):
+        lines.append(f"region not checked: {failure['region']}: {failure['error']}")
+    for d in result["deliveries"]:
+        state = d.get("skipped") or ("posted" if d["ok"] else f"FAILED: {d.get('error', '')}")
+        lines.append(f"{d['channel']}: {state}")
+    for ping in result.get("heartbeat", []):
+        lines.append(f"heartbeat {ping['signal']}: " + ("pinged" if ping["ok"] else f"FAILED: {ping.get('error', '')}"))
+    return "\n".join(lines)

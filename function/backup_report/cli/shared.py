@@ -1,0 +1,69 @@
+"""What every command reads the same way: the exit statuses, s.yaml's defaults, the settings' sources
+(the environment, --payload, --set), the home region and --at."""
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Mapping
+
+from ..invocation import parse_event
+from ..settings import NAMES
+from ..window import parse_api_time
+
+FUNCTION_NAME = "redis-backup-report"  # s.yaml's functionName
+DEFAULT_REGION = "cn-hangzhou"  # s.yaml's REGION default
+FUNCTION_TIMEOUT = 300  # s.yaml's timeout
+OK, FAILED, USAGE = 0, 1, 2
+# Below 30 s the run keeps back more for its last API call and both posts than it has to check
+# anything (deadlines.Timing); 86,400 s is FC 3.0's longest execution (24 hours).
+MIN_TIMEOUT, MAX_TIMEOUT = 30, 86_400
+
+
+class UsageError(Exception):
+    """Bad arguments, missing credentials or a missing tool: exit status 2, no traceback."""
+
+
+def environment(args: argparse.Namespace, sb) -> dict[str, str]:
+    """The settings' environment: os.environ; with a sandbox, the demo's settings and its endpoints on
+    top; then each --set NAME=VALUE (NAME any case, one of settings.NAMES; an empty VALUE reads as
+    unset). UsageError (exit 2) for an item without `=` or an unknown NAME."""
+    env = dict(os.environ)
+    if sb is not None:
+        from sandbox.demo import DEMO_SETTINGS
+        env.update(DEMO_SETTINGS)
+        env.update(sb.env())
+    for item in getattr(args, "set", []):
+        name, sep, value = item.partition("=")
+        name = name.strip().upper()
+        if not sep or name not in NAMES:
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(NAMES)}")
+        env[name] = value
+    return env
+
+
+def parse_payload(text: str | None) -> Mapping[str, object]:
+    """--payload's JSON object ({} without one), read as a trigger's payload. SettingsError (exit 2) otherwise."""
+    return parse_event({"payload": text}).payload if text else {}
+
+
+def home_region(args: argparse.Namespace, sb) -> str:
+    """The function's own region: --region, else the sandbox's first, else $REGION, else
+    $ALIBABA_CLOUD_REGION_ID, else "" (unknown)."""
+    if args.region:
+        return args.region
+    if sb is not None:
+        return sb.regions[0]
+    return os.environ.get("REGION") or os.environ.get("ALIBABA_CLOUD_REGION_ID", "")
+
+
+def parse_at(text: str):
+    """--at as a UTC datetime (e.g. 2026-11-28T01:00Z). UsageError (exit 2) when it is not one."""
+    at = parse_api_time(text)
+    if at is None:
+        raise UsageError(f"--at {text!r}: expected a UTC time like 2026-11-28T01:00Z")
+    return at
+
+
+def tags_text(tags) -> str:
+    """INSTANCE_TAGS as set: `((key, value or None), …)` as `key=value,key`."""
+    return ",".join(k if v is None else f"{k}={v}" for k, v in tags)
