@@ -14,7 +14,7 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
     """Every setting as (NAME, printable value), in the settings' order; webhooks show their host, the
     secret only whether set."""
     return [(f.name.upper(), _SHOWN.get(f.name, _plain)(getattr(settings, f.name)))
-            for f in dataclasses.fields(settings)]
+            for f in dataclasses.fields(settings) if f.name != "from_payload"]  # where each came from: not a setting
 
 
 def _host_only(hidden: str, unset: str) -> Callable[[str], str]:
@@ -38,6 +38,10 @@ def _quotas(value: tuple) -> str:
 
 
 def _plain(value: object) -> str:
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value)) or "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, tuple):
         return ",".join(value)
     return f"{value:g}" if isinstance(value, float) else str(value)
