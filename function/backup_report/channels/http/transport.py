@@ -1,4 +1,4 @@
-"""One post to a webhook, and the retries around it that can never post a digest twice.
+"""One post to a webhook, and the retries around it (retries.py) that can never post a digest twice.
 
 Posts go through `requests`: its proxy handling (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, NO_PROXY
 honoured; https through a proxy is urllib3's CONNECT tunnel, with the proxy URL's credentials),
@@ -15,81 +15,25 @@ requests leaves to its caller is added here:
 - Answers read up to 64 KB, counted after decompression (`iter_content`, i.e. urllib3's
   `HTTPResponse.stream(decode_content=True)`): urllib3 >= 2.6 inflates only as much as a read asks
   for (GHSA-2xpw-w6gg-jr37), so neither a huge body nor a gzip bomb can fill the function's 256 MB.
-
-Retry rule: a post is tried again only when it certainly did not land: no connection was made
-(refused, DNS, connect timeout, TLS handshake, the proxy), or it failed before the request began
-to leave; or the channel says the answer is safe to retry (429, 5xx, DingTalk -1). A post whose
-request had begun to leave and got no complete answer (read timeout, a reset or close after
-sending, the deadline) may have been delivered: it is "unknown whether delivered" and not retried.
 Error texts are written here and never carry the URL.
 """
 from __future__ import annotations
 
-import random
-import socket
-import ssl
 import threading
 import time
-from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Mapping
+from dataclasses import replace
+from typing import Callable, Iterator
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ProxyError, SSLError
 
-from .. import watchdog
-from ..model import Delivery
+from ... import watchdog
+from ...model import Delivery
+from .answer import MAX_ANSWER_BYTES, Answer, NotSent, Refusal, Unknown
+from .causes import _before_sending, _why
+from .retries import Retries
 
-MAX_ANSWER_BYTES = 64 * 1024  # every real answer is a few bytes: "ok", {"errcode":0,"errmsg":"ok"}
 CHUNK_BYTES = 16 * 1024
 JSON = {"Content-Type": "application/json; charset=utf-8"}
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the service answered: status, headers (lower-case names), and at most MAX_ANSWER_BYTES of body."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    truncated: bool = False  # the body was longer (after decompression) or could not be decompressed
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A channel's reading of an answer that is not success.
-
-    `retry`: the service certainly did not take the message and trying again may help.
-    `wait`: seconds the service asked for (Slack's Retry-After); when they do not fit the budget,
-    the channel gives up at once with `error`, which says so.
-    """
-
-    error: str
-    retry: bool = False
-    wait: float | None = None
-
-
-class NotSent(Exception):
-    """The request certainly did not reach the service: retrying cannot post twice."""
-
-
-class Unknown(Exception):
-    """The request was sent and no complete answer came: it may have been delivered."""
-
-
-@dataclass(frozen=True)
-class Retries:
-    """At most `attempts` posts; between them exponential backoff with jitter (seconds).
-
-    DingTalk's global return codes: -1 "系统繁忙 … 建议稍后再重试1次，最多重试3次" (retry at most 3
-    times), as reproduced at https://mabiji.com/dingtalk/errcode.html.
-    """
-
-    attempts: int = 4
-    base: float = 1.0
-    cap: float = 20.0
-
-    def delay(self, attempt: int) -> float:
-        return min(self.cap, self.base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
 
 
 class Transport:
@@ -215,46 +159,6 @@ def _capped(chunks: Iterator[bytes], cap: int, late: Callable[[], bool]) -> tupl
         if late():
             raise _Late()
     return bytes(out), False
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """`exc` and what it wraps: requests puts urllib3's error in args[0], MaxRetryError has a
-    `reason`, urllib3's ProtocolError an OSError in args[1], and raise … from sets __cause__."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo += [x for x in (*e.args, getattr(e, "reason", None), e.__cause__, e.__context__)
-                 if isinstance(x, BaseException)]
-
-
-def _before_sending(exc: BaseException, attempt: watchdog.Attempt) -> bool:
-    """Whether a failed post certainly never reached the service. The request had not begun to leave
-    (the failure came before urllib3 called the connection's `request`: the TLS handshake, the
-    pool), or urllib3 says no connection was made: NewConnectionError / NameResolutionError /
-    ConnectTimeoutError come only from opening the socket (urllib3/connection.py, `_new_conn`), and it
-    wraps an error in ProxyError only while the connection had not reached the proxy
-    (urllib3/connectionpool.py, `urlopen` and `_make_request`, `not conn.has_connected_to_proxy`).
-    Whatever fails after the request began (urllib3's ProtocolError, "Connection aborted.", around
-    http.client's RemoteDisconnected or a reset from `getresponse`; a ReadTimeoutError) is not."""
-    if not attempt.sending or isinstance(exc, requests.ConnectTimeout):
-        return True
-    return any(isinstance(e, (NewConnectionError, ConnectTimeoutError, ProxyError)) for e in _causes(exc))
-
-
-def _why(exc: BaseException) -> str:
-    causes = list(_causes(exc))
-    for kinds, why in (((ProxyError,), "the proxy failed"), ((ConnectionRefusedError,), "refused"),
-                       ((ConnectionResetError,), "reset"), ((NameResolutionError, socket.gaierror), "host not found"),
-                       ((ConnectTimeoutError, socket.timeout), "timed out"), ((SSLError, ssl.SSLError), "TLS failed")):
-        if any(isinstance(e, kinds) for e in causes):
-            return why
-    innermost = causes[-1] if causes else exc
-    return type(innermost).__name__
 
 
 def _failed(channel: str, error: str, attempts: int) -> Delivery:
