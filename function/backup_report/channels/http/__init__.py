@@ -1,9 +1,7 @@
 """One post to a webhook, by idea: `answer` (what a post comes to), `transport` (the post itself and its
 whole deadline), `causes` (whether a failed post left), `retries` (the retry rule)."""
 from .answer import MAX_ANSWER_BYTES, Answer, NotSent, Refusal, Unknown
-from .causes import _before_sending, _causes, _why
 from .retries import Retries
 from .transport import CHUNK_BYTES, JSON, Transport
 
-__all__ = ["Answer", "CHUNK_BYTES", "JSON", "MAX_ANSWER_BYTES", "NotSent", "Refusal", "Retries", "Transport",
-           "Unknown", "_before_sending", "_causes", "_why"]
+__all__ = ["Answer", "CHUNK_BYTES", "JSON", "MAX_ANSWER_BYTES", "NotSent", "Refusal", "Retries", "Transport", "Unknown"]

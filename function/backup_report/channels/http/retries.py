@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Callable
+
+from .answer import Refusal
 
 
 @dataclass(frozen=True)
@@ -26,3 +29,18 @@ class Retries:
 
     def delay(self, attempt: int) -> float:
         return min(self.cap, self.base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+
+    def after(self, refusal: Refusal, attempt: int, attempt_timeout: float,
+              remaining: Callable[[], float]) -> tuple[float | None, str]:
+        """The rule after attempt number `attempt` was refused: (seconds to wait, "") to try again, or
+        (None, the error the post ends with). Tried again only when the refusal says `retry`, attempts
+        are left, and the wait (the service's own, else the backoff) and one more attempt of
+        `attempt_timeout` seconds fit in the `remaining()` seconds: the retry itself must end in time too.
+        A wait the service asked for that does not fit ends the post with the refusal's own error,
+        which says the wait; a backoff that does not fit says "out of time to retry"."""
+        if not refusal.retry or attempt >= self.attempts:
+            return None, refusal.error
+        wait = refusal.wait if refusal.wait is not None else self.delay(attempt)
+        if wait + attempt_timeout > remaining():
+            return None, refusal.error + ("" if refusal.wait is not None else "; out of time to retry")
+        return wait, ""

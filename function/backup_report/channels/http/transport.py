@@ -29,7 +29,7 @@ import requests
 from ... import watchdog
 from ...model import Delivery
 from .answer import MAX_ANSWER_BYTES, Answer, NotSent, Refusal, Unknown
-from .causes import _before_sending, _why
+from .causes import failed_after_sending, failure
 from .retries import Retries
 
 CHUNK_BYTES = 16 * 1024
@@ -73,7 +73,9 @@ class Transport:
 
     def deliver(self, channel: str, url: Callable[[], str], body: bytes,
                 read: Callable[[Answer], Refusal | None]) -> Delivery:
-        """Post `body` until the channel's `read` accepts an answer (None), under the retry rule.
+        """Post `body` until the channel's `read` accepts an answer (None), under the retry rule
+        (retries.py): a post that was not sent is refused with `retry`; one that may have been
+        delivered is never tried again.
 
         `url` is called for every attempt (a signed URL carries a fresh timestamp). Never raises:
         whatever goes wrong, including `read` itself, is a failed Delivery naming it.
@@ -97,12 +99,9 @@ class Transport:
                     refusal = Refusal(f"the answer could not be read ({type(exc).__name__})")
             if refusal is None:
                 return Delivery(channel, True)
-            if not refusal.retry or attempt >= self.retries.attempts:
-                return _failed(channel, refusal.error, attempt)
-            wait = refusal.wait if refusal.wait is not None else self.retries.delay(attempt)
-            if wait + self.attempt_timeout > self.remaining():  # the retry itself must end in time too
-                suffix = "" if refusal.wait is not None else "; out of time to retry"
-                return _failed(channel, refusal.error + suffix, attempt)
+            wait, error = self.retries.after(refusal, attempt, self.attempt_timeout, self.remaining)
+            if wait is None:
+                return _failed(channel, error, attempt)
             self.sleep(wait)
 
     def post(self, url: str, body: bytes) -> Answer:
@@ -118,11 +117,7 @@ class Transport:
                 response = self._session().post(url, data=body, headers=JSON, allow_redirects=False, stream=True,
                                                 timeout=(min(self.connect_timeout, left), left))
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if _before_sending(exc, attempt):
-                    raise NotSent(f"could not connect ({_why(exc)})") from None
-                if attempt.expired or isinstance(exc, requests.ReadTimeout):
-                    raise Unknown(late) from None
-                raise Unknown(f"the connection failed after the post was sent ({_why(exc)})") from None
+                raise failure(exc, attempt, late) from None
             with response:  # closes a connection whose answer was not read to its end: never reused
                 try:
                     body_read, truncated = _capped(response.iter_content(CHUNK_BYTES), self.max_answer,
@@ -132,7 +127,7 @@ class Transport:
                 except Exception as exc:  # noqa: BLE001 - after sending, any failure leaves the outcome unknown
                     if attempt.expired or isinstance(exc, _Late):
                         raise Unknown(late) from None
-                    raise Unknown(f"the connection failed after the post was sent ({_why(exc)})") from None
+                    raise failed_after_sending(exc) from None
                 headers = {name.lower(): value for name, value in response.headers.items()}
                 return Answer(response.status_code, headers, body_read, truncated)
 
