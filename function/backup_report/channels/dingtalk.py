@@ -33,8 +33,9 @@ from urllib.parse import quote_plus
 from .. import digest as d
 from ..redact import secrets_of
 from ..model import Delivery
-from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link, notes_that_fit
+from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit
 from .http import Answer, Refusal, Transport
+from .webhook import errcode_answer
 
 NAME = "dingtalk"
 MAX_BODY_BYTES = 20_000  # the robot's limit (460101)

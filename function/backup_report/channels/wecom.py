@@ -28,8 +28,9 @@ from __future__ import annotations
 from .. import digest as d
 from ..model import Delivery
 from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link, notes_that_fit
+from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit
 from .http import Answer, Refusal, Transport
+from .webhook import errcode_answer
 
 NAME = "wecom"
 MAX_CONTENT_BYTES = 4096  # markdown.content, UTF-8
