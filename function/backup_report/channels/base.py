@@ -1,7 +1,9 @@
 """What every channel is, the registry the app iterates, and fitting a list into a channel's limits.
 
 A channel is one module under `channels/` with `from_settings(settings, http) -> Channel | None`
-(None when its settings are empty). Adding a channel is that module plus one line in `REGISTRY`.
+(None when its settings are empty): a webhook channel's class specialises `webhook.WebhookChannel`
+and the module says `from_settings = TheClass.from_settings`. Adding a channel is that module plus
+one line in `REGISTRY` (and its settings rows, its emulator under sandbox/, its lines in s.yaml).
 """
 from __future__ import annotations
 

@@ -31,11 +31,9 @@ from typing import Callable
 from urllib.parse import quote_plus
 
 from .. import digest as d
-from ..redact import secrets_of
-from ..model import Delivery
 from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit
-from .http import Answer, Refusal, Transport
-from .webhook import errcode_answer
+from .http import Answer, Refusal
+from .webhook import WebhookChannel, errcode_answer
 
 NAME = "dingtalk"
 MAX_BODY_BYTES = 20_000  # the robot's limit (460101)
@@ -103,29 +101,23 @@ def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None
     return Refusal(f"DingTalk errcode {code}: {meaning}{said}", retry=retry)
 
 
-class DingTalk:
+class DingTalk(WebhookChannel):
     """The robot of DINGTALK_WEBHOOK (signed when DINGTALK_SECRET is set), @-mentioning DINGTALK_AT_MOBILES on alerts."""
 
     name = NAME
-
-    def __init__(self, webhook: str, secret: str, transport: Transport, clock: Callable[[], float] = time.time,
-                 at_mobiles: tuple[str, ...] = ()):
-        self._webhook, self._secret, self._transport, self._clock = webhook, secret, transport, clock
-        self._at_mobiles = at_mobiles
-        self._secrets = tuple(secrets_of([webhook, secret]))
+    webhook_setting, secret_setting, mention_setting = "dingtalk_webhook", "dingtalk_secret", "dingtalk_at_mobiles"
 
     def render(self, dg: d.Digest) -> dict:
-        return render(dg, self._at_mobiles)
+        return render(dg, self._mention)
 
-    def send(self, message: dict) -> Delivery:
-        return self._transport.deliver(NAME, lambda: signed_url(self._webhook, self._secret, self._clock),
-                                       body_bytes(message), lambda answer: read_answer(answer, self._secrets))
+    def read(self, answer: Answer) -> Refusal | None:
+        return read_answer(answer, self._secrets)
+
+    def url(self) -> str:
+        return signed_url(self._webhook, self._secret, self._clock)
 
 
-def from_settings(settings, transport: Transport) -> DingTalk | None:
-    if not settings.dingtalk_webhook:
-        return None
-    return DingTalk(settings.dingtalk_webhook, settings.dingtalk_secret, transport, at_mobiles=settings.dingtalk_at_mobiles)
+from_settings = DingTalk.from_settings
 
 
 def render(dg: d.Digest, at_mobiles: tuple[str, ...] = ()) -> dict:

@@ -40,10 +40,9 @@ import time
 from typing import Callable
 
 from .. import digest as d
-from ..model import Delivery
-from ..redact import secrets_of
 from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit, service_words
-from .http import Answer, Refusal, Transport
+from .http import Answer, Refusal
+from .webhook import WebhookChannel
 
 NAME = "feishu"
 MAX_BODY_BYTES = 20 * 1024  # the guide's 20 KB
@@ -120,28 +119,23 @@ def _said(parsed: dict, codes: dict, secrets: tuple[str, ...]) -> str:
     return f": Feishu {name} {code}: {meaning}{said}"
 
 
-class Feishu:
+class Feishu(WebhookChannel):
     """The custom bot of FEISHU_WEBHOOK, each post signed when FEISHU_SECRET is set."""
 
     name = NAME
-
-    def __init__(self, webhook: str, secret: str, transport: Transport, clock: Callable[[], float] = time.time):
-        self._webhook, self._secret, self._transport, self._clock = webhook, secret, transport, clock
-        self._secrets = tuple(secrets_of([webhook, secret]))
+    webhook_setting, secret_setting = "feishu_webhook", "feishu_secret"
 
     def render(self, dg: d.Digest) -> dict:
         return render(dg)
 
-    def send(self, message: dict) -> Delivery:
-        body = body_bytes(signed(message, self._secret, self._clock))
-        return self._transport.deliver(NAME, lambda: self._webhook, body,
-                                       lambda answer: read_answer(answer, self._secrets))
+    def read(self, answer: Answer) -> Refusal | None:
+        return read_answer(answer, self._secrets)
+
+    def body(self, message: dict) -> bytes:
+        return body_bytes(signed(message, self._secret, self._clock))
 
 
-def from_settings(settings, transport: Transport) -> Feishu | None:
-    if not settings.feishu_webhook:
-        return None
-    return Feishu(settings.feishu_webhook, settings.feishu_secret, transport)
+from_settings = Feishu.from_settings
 
 
 def render(dg: d.Digest) -> dict:

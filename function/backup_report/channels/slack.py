@@ -24,12 +24,10 @@ Rules relied on:
 """
 from __future__ import annotations
 
-
 from .. import digest as d
-from ..model import Delivery
-from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, fit, notes_that_fit, service_words
-from .http import Answer, Refusal, Transport
+from .base import body_blocks, clean, defang, fit, notes_that_fit, service_words
+from .http import Answer, Refusal
+from .webhook import WebhookChannel
 
 NAME = "slack"
 MAX_BLOCKS = 50
@@ -91,26 +89,20 @@ def _seconds(value: str | None) -> float | None:
     return seconds if 0 <= seconds < 86_400 else None
 
 
-class Slack:
+class Slack(WebhookChannel):
     """The incoming webhook of SLACK_WEBHOOK, mentioning SLACK_MENTION on alerts."""
 
     name = NAME
-
-    def __init__(self, webhook: str, transport: Transport, mention: tuple[str, ...] = ()):
-        self._webhook, self._transport, self._mention = webhook, transport, mention
-        self._secrets = tuple(secrets_of([webhook]))
+    webhook_setting, mention_setting = "slack_webhook", "slack_mention"
 
     def render(self, dg: d.Digest) -> dict:
         return render(dg, self._mention)
 
-    def send(self, message: dict) -> Delivery:
-        body = body_bytes(message)
-        return self._transport.deliver(NAME, lambda: self._webhook, body,
-                                       lambda answer: read_answer(answer, self._secrets))
+    def read(self, answer: Answer) -> Refusal | None:
+        return read_answer(answer, self._secrets)
 
 
-def from_settings(settings, transport: Transport) -> Slack | None:
-    return Slack(settings.slack_webhook, transport, settings.slack_mention) if settings.slack_webhook else None
+from_settings = Slack.from_settings
 
 
 def render(dg: d.Digest, mention: tuple[str, ...] = ()) -> dict:

@@ -26,11 +26,9 @@ https://developer.work.weixin.qq.com/document/path/91770, also https://work.weix
 from __future__ import annotations
 
 from .. import digest as d
-from ..model import Delivery
-from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit
-from .http import Answer, Refusal, Transport
-from .webhook import errcode_answer
+from .base import body_blocks, clean, defang, fit, markdown_link, notes_that_fit
+from .http import Answer, Refusal
+from .webhook import WebhookChannel, errcode_answer
 
 NAME = "wecom"
 MAX_CONTENT_BYTES = 4096  # markdown.content, UTF-8
@@ -73,28 +71,20 @@ def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None
     return Refusal(f"WeCom errcode {code}: {meaning}{said}", retry=retry)
 
 
-class WeCom:
+class WeCom(WebhookChannel):
     """The group robot of WECOM_WEBHOOK, @-mentioning WECOM_MENTION_USERIDS on alerts."""
 
     name = NAME
-
-    def __init__(self, webhook: str, transport: Transport, mention_userids: tuple[str, ...] = ()):
-        self._webhook, self._transport, self._mention = webhook, transport, mention_userids
-        self._secrets = tuple(secrets_of([webhook]))
+    webhook_setting, mention_setting = "wecom_webhook", "wecom_mention_userids"
 
     def render(self, dg: d.Digest) -> dict:
         return render(dg, self._mention)
 
-    def send(self, message: dict) -> Delivery:
-        body = body_bytes(message)
-        return self._transport.deliver(NAME, lambda: self._webhook, body,
-                                       lambda answer: read_answer(answer, self._secrets))
+    def read(self, answer: Answer) -> Refusal | None:
+        return read_answer(answer, self._secrets)
 
 
-def from_settings(settings, transport: Transport) -> WeCom | None:
-    if not settings.wecom_webhook:
-        return None
-    return WeCom(settings.wecom_webhook, transport, settings.wecom_mention_userids)
+from_settings = WeCom.from_settings
 
 
 def render(dg: d.Digest, mention_userids: tuple[str, ...] = ()) -> dict:
