@@ -33,7 +33,7 @@ from urllib.parse import quote_plus
 from .. import digest as d
 from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit
 from .http import Answer, Refusal
-from .webhook import WebhookChannel, errcode_answer
+from .webhook import UNKNOWN_CODE, WebhookChannel, errcode_answer
 
 NAME = "dingtalk"
 MAX_BODY_BYTES = 20_000  # the robot's limit (460101)
@@ -43,6 +43,7 @@ BODY_BYTES_KEPT = 19_000  # room for the signed URL's changes and rounding: neve
 MENTIONS_BYTES = 4_800
 
 RATE_LIMITED = "rate limited: more than 20 messages a minute to this robot; DingTalk blocks it for 10 minutes"
+REDIRECT = "a redirect, not followed; DingTalk answers so while it blocks a robot that sent too fast: likely rate limited"
 SECURITY = "refused by the robot's security settings"
 # errcode -> (meaning for a person, retry?)
 ERRORS = {
@@ -86,19 +87,15 @@ def signed_url(webhook: str, secret: str, clock: Callable[[], float] = time.time
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
     """None when DingTalk accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
-    read = errcode_answer(answer, "DingTalk", secrets, "a redirect, not followed; DingTalk answers so while it "
-                                                       "blocks a robot that sent too fast: likely rate limited")
-    if isinstance(read, Refusal):
-        return read
-    code, errmsg = read
-    said = f" (errmsg: {errmsg})" if errmsg else ""
-    if code == 0:
-        return None
-    if code == 310000:
-        check = next((meaning for fragment, meaning in SECURITY_CHECKS if fragment in errmsg.lower()), None)
-        return Refusal(f"DingTalk errcode 310000: {SECURITY}: {check or 'keyword, signature or IP allow-list'}{said}")
-    meaning, retry = ERRORS.get(code, ("refused", False))
-    return Refusal(f"DingTalk errcode {code}: {meaning}{said}", retry=retry)
+    return errcode_answer(answer, "DingTalk", secrets, REDIRECT, meaning)
+
+
+def meaning(errcode: int, errmsg: str) -> tuple[str, bool]:
+    """A refusal's meaning for a person, and whether to retry: ERRORS, or which of the 310000 checks failed."""
+    if errcode == 310000:
+        check = next((said for fragment, said in SECURITY_CHECKS if fragment in errmsg.lower()), None)
+        return f"{SECURITY}: {check or 'keyword, signature or IP allow-list'}", False
+    return ERRORS.get(errcode, UNKNOWN_CODE)
 
 
 class DingTalk(WebhookChannel):

@@ -42,7 +42,8 @@ from typing import Callable
 from .. import digest as d
 from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit, service_words
 from .http import Answer, Refusal
-from .webhook import WebhookChannel
+from .webhook import (UNKNOWN_CODE, WebhookChannel, aside, http_refusal, is_zero, json_of, quoted, redirected,
+                      words_of)
 
 NAME = "feishu"
 MAX_BODY_BYTES = 20 * 1024  # the guide's 20 KB
@@ -89,34 +90,33 @@ def signed(message: dict, secret: str, clock: Callable[[], float] = time.time) -
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
     """None when Feishu accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
-    words = service_words(answer.body, secrets) if answer.body else ""
     if 300 <= answer.status < 400:
-        return Refusal(f"HTTP {answer.status}: a redirect, not followed (a login page or a proxy, not Feishu's answer)")
-    try:
-        parsed = json.loads(answer.body)
-    except (ValueError, RecursionError):  # not JSON, 1e400-digit numbers, nesting past the parser's depth
-        parsed = None
-    codes = {k: parsed[k] for k in ("code", "StatusCode") if k in parsed} if isinstance(parsed, dict) else {}
-    accepted = bool(codes) and all(type(c) is int and c == 0 for c in codes.values())  # noqa: E721 - bool is an int
+        return redirected(answer, "a redirect, not followed (a login page or a proxy, not Feishu's answer)")
+    parsed = json_of(answer.body)
+    codes = _codes(parsed)
+    refused = next(((k, c) for k, c in codes.items() if not is_zero(c)), None)  # every code present must be 0
     if answer.status != 200:
-        said = _said(parsed, codes, secrets) if codes and not accepted else (f": {words}" if words else "")
-        return Refusal(f"HTTP {answer.status}{said}", retry=answer.status == 429 or answer.status >= 500)
+        return http_refusal(answer, _said(parsed, refused, secrets) if refused else quoted(words_of(answer, secrets)))
     if not codes:
-        return Refusal("HTTP 200 with an answer that is not Feishu's JSON" + (f": {words}" if words else ""))
-    if accepted:
+        return Refusal("HTTP 200 with an answer that is not Feishu's JSON" + quoted(words_of(answer, secrets)))
+    if refused is None:
         return None
-    return Refusal("HTTP 200 " + _said(parsed, codes, secrets).removeprefix(": "))
+    return Refusal("HTTP 200 " + _said(parsed, refused, secrets).removeprefix(": "))
 
 
-def _said(parsed: dict, codes: dict, secrets: tuple[str, ...]) -> str:
-    """`: Feishu code N: meaning (msg: …)` for the first code that is not the integer 0."""
+def _codes(parsed: object) -> dict[str, object]:
+    """Which of `code` and the older `StatusCode` an answer carries, with their values."""
+    return {k: parsed[k] for k in ("code", "StatusCode") if k in parsed} if isinstance(parsed, dict) else {}
+
+
+def _said(parsed: dict, refused: tuple[str, object], secrets: tuple[str, ...]) -> str:
+    """`: Feishu code N: meaning (msg: …)` for the `refused` code (its name and value, not the integer 0)."""
     msg = service_words(parsed.get("msg", parsed.get("StatusMessage", "")), secrets)
-    said = f" (msg: {msg})" if msg else ""
-    name, code = next((k, c) for k, c in codes.items() if not (type(c) is int and c == 0))  # noqa: E721
-    if type(code) is not int:  # noqa: E721
-        return f": {name} {clean(json.dumps(code), 40)}, not the integer 0: not accepted{said}"
-    meaning, _ = ERRORS.get(code, ("refused", False))
-    return f": Feishu {name} {code}: {meaning}{said}"
+    name, code = refused
+    if type(code) is not int:  # noqa: E721 - bool is an int subclass, and False is not success
+        return f": {name} {clean(json.dumps(code), 40)}, not the integer 0: not accepted{aside('msg', msg)}"
+    meaning, _ = ERRORS.get(code, UNKNOWN_CODE)
+    return f": Feishu {name} {code}: {meaning}{aside('msg', msg)}"
 
 
 class Feishu(WebhookChannel):

@@ -25,9 +25,9 @@ Rules relied on:
 from __future__ import annotations
 
 from .. import digest as d
-from .base import body_blocks, clean, defang, fit, notes_that_fit, service_words
+from .base import body_blocks, clean, defang, fit, notes_that_fit
 from .http import Answer, Refusal
-from .webhook import WebhookChannel
+from .webhook import WebhookChannel, http_refusal, quoted, redirected, words_of
 
 NAME = "slack"
 MAX_BLOCKS = 50
@@ -65,20 +65,28 @@ def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None
     """None when Slack accepted the message (200 `ok`); else what it said, scrubbed of `secrets`."""
     if answer.status == 200 and answer.body.strip() == b"ok":
         return None
-    words = service_words(answer.body, secrets) if answer.body else ""
-    meaning = MEANING.get(words)
-    said = f" {words}: {meaning}" if meaning else (f": {words}" if words else "")
+    words = words_of(answer, secrets)
     if 300 <= answer.status < 400:
-        return Refusal(f"HTTP {answer.status}: a redirect, not followed (a login page or a proxy, not Slack's answer)")
+        return redirected(answer, "a redirect, not followed (a login page or a proxy, not Slack's answer)")
     if answer.status == 200:
-        page = words.lower().startswith(("<!doctype", "<html")) or "html" in answer.headers.get("content-type", "")
-        what = "an HTML page (a proxy or a login page?)" if page else (words or "an empty answer")
-        return Refusal(f"HTTP 200 but not Slack's `ok`: {what}")
+        return Refusal(f"HTTP 200 but not Slack's `ok`: {_what(answer, words)}")
     if answer.status == 429:
-        wait = _seconds(answer.headers.get("retry-after"))
-        return Refusal(f"rate limited for {wait:g} s (HTTP 429)" if wait is not None else "rate limited (HTTP 429)",
-                       retry=True, wait=wait)
-    return Refusal(f"HTTP {answer.status}{said}", retry=answer.status >= 500)
+        return _rate_limited(answer)
+    meaning = MEANING.get(words)
+    return http_refusal(answer, f" {words}: {meaning}" if meaning else quoted(words))
+
+
+def _what(answer: Answer, words: str) -> str:
+    """What a 200 that is not `ok` carried."""
+    page = words.lower().startswith(("<!doctype", "<html")) or "html" in answer.headers.get("content-type", "")
+    return "an HTML page (a proxy or a login page?)" if page else (words or "an empty answer")
+
+
+def _rate_limited(answer: Answer) -> Refusal:
+    """A 429: retried after its Retry-After when it has a usable one (and it fits the run), else after the backoff."""
+    wait = _seconds(answer.headers.get("retry-after"))
+    return Refusal(f"rate limited for {wait:g} s (HTTP 429)" if wait is not None else "rate limited (HTTP 429)",
+                   retry=True, wait=wait)
 
 
 def _seconds(value: str | None) -> float | None:

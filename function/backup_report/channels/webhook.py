@@ -72,26 +72,71 @@ class WebhookChannel(ABC):
         return self._transport.deliver(self.name, self.url, self.body(message), self.read)
 
 
-def errcode_answer(answer: Answer, service: str, secrets: Iterable[str], redirect: str) -> Refusal | tuple[int, str]:
-    """An answer in the errcode/errmsg convention that DingTalk robots and WeCom group robots share:
-    a Refusal for anything but HTTP 200 JSON with an integer `errcode` (a 3xx says `redirect`; 429 and
-    5xx may be retried), else (errcode, errmsg as service_words: one line, scrubbed of `secrets`).
-    Never raises."""
-    words = service_words(answer.body, secrets) if answer.body else ""
-    if 300 <= answer.status < 400:
-        return Refusal(f"HTTP {answer.status}: {redirect}")
-    if answer.status != 200:
-        return Refusal(f"HTTP {answer.status}" + (f": {words}" if words else ""),
-                       retry=answer.status == 429 or answer.status >= 500)
+# --- reading an answer ---------------------------------------------------------------------------------
+
+UNKNOWN_CODE = ("refused", False)  # (meaning, retry?) of a code a channel's table does not name
+
+
+def words_of(answer: Answer, secrets: Iterable[str]) -> str:
+    """The answer's body as service_words (one clean line, scrubbed of `secrets`), "" for none."""
+    return service_words(answer.body, secrets) if answer.body else ""
+
+
+def quoted(words: str) -> str:
+    """`: words` after a status, or nothing when the service said nothing."""
+    return f": {words}" if words else ""
+
+
+def aside(label: str, words: str) -> str:
+    """` (label: words)` after a meaning, or nothing when the service said nothing."""
+    return f" ({label}: {words})" if words else ""
+
+
+def json_of(body: bytes) -> object:
+    """The body as JSON, or None when it is not: not JSON, 1e400-digit numbers, nesting past the parser's depth."""
     try:
-        parsed = json.loads(answer.body)
-    except (ValueError, RecursionError):  # not JSON, 1e400-digit numbers, nesting past the parser's depth
-        parsed = None
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+def is_zero(code: object) -> bool:
+    """Whether a service's code is the integer 0, its success: `0.9`, `false`, `"0"` are not."""
+    return type(code) is int and code == 0  # noqa: E721 - bool is an int subclass, and False is not success
+
+
+def redirected(answer: Answer, why: str) -> Refusal:
+    """A 3xx, never followed (http/transport.py): a failure that says `why`."""
+    return Refusal(f"HTTP {answer.status}: {why}")
+
+
+def http_refusal(answer: Answer, said: str) -> Refusal:
+    """An answer that is not HTTP 200 (nor a redirect): its status and what the service `said`; 429 and
+    5xx may be retried (the service did not take the message)."""
+    return Refusal(f"HTTP {answer.status}{said}", retry=answer.status == 429 or answer.status >= 500)
+
+
+def errcode_answer(answer: Answer, service: str, secrets: Iterable[str], redirect: str,
+                   meaning: Callable[[int, str], tuple[str, bool]]) -> Refusal | None:
+    """None for an answer in the errcode/errmsg convention that DingTalk robots and WeCom group robots
+    share that accepts the message: HTTP 200 JSON with `errcode` the integer 0. Else a Refusal: a 3xx
+    says `redirect`; 429 and 5xx may be retried; a non-zero errcode says `service`, the code and
+    `meaning(code, errmsg)`'s meaning, and is retried when it says so. errmsg as service_words (one
+    line, scrubbed of `secrets`). Never raises."""
+    words = words_of(answer, secrets)
+    if 300 <= answer.status < 400:
+        return redirected(answer, redirect)
+    if answer.status != 200:
+        return http_refusal(answer, quoted(words))
+    parsed = json_of(answer.body)
     if not isinstance(parsed, dict) or "errcode" not in parsed:
-        return Refusal(f"HTTP 200 with an answer that is not {service}'s JSON" + (f": {words}" if words else ""))
+        return Refusal(f"HTTP 200 with an answer that is not {service}'s JSON" + quoted(words))
     code = parsed["errcode"]
     errmsg = service_words(parsed.get("errmsg", ""), secrets)
     if type(code) is not int:  # noqa: E721 - bool is an int subclass, and False is not success
         return Refusal(f"HTTP 200 with errcode {clean(json.dumps(code), 40)}, not the integer 0: not accepted"
-                       + (f" (errmsg: {errmsg})" if errmsg else ""))
-    return code, errmsg
+                       + aside("errmsg", errmsg))
+    if code == 0:
+        return None
+    said, retry = meaning(code, errmsg)
+    return Refusal(f"{service} errcode {code}: {said}{aside('errmsg', errmsg)}", retry=retry)

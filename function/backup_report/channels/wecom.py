@@ -28,7 +28,7 @@ from __future__ import annotations
 from .. import digest as d
 from .base import body_blocks, clean, defang, fit, markdown_link, notes_that_fit
 from .http import Answer, Refusal
-from .webhook import WebhookChannel, errcode_answer
+from .webhook import UNKNOWN_CODE, WebhookChannel, errcode_answer
 
 NAME = "wecom"
 MAX_CONTENT_BYTES = 4096  # markdown.content, UTF-8
@@ -38,6 +38,7 @@ CONTENT_BYTES_KEPT = 4000  # a margin: the limit's counting (before or after JSO
 MENTIONS_BYTES = 20 * 68
 
 RATE_LIMITED = "rate limited: more than 20 messages a minute to this robot"
+REDIRECT = "a redirect, not followed (a login page or a proxy, not WeCom's answer)"
 # errcode -> (meaning for a person, retry?)
 ERRORS = {
     -1: ("WeCom is busy (系统繁忙)", True),
@@ -59,16 +60,7 @@ def escape(text: str) -> str:
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
     """None when WeCom accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
-    read = errcode_answer(answer, "WeCom", secrets, "a redirect, not followed (a login page or a proxy, not "
-                                                    "WeCom's answer)")
-    if isinstance(read, Refusal):
-        return read
-    code, errmsg = read
-    said = f" (errmsg: {errmsg})" if errmsg else ""
-    if code == 0:
-        return None
-    meaning, retry = ERRORS.get(code, ("refused", False))
-    return Refusal(f"WeCom errcode {code}: {meaning}{said}", retry=retry)
+    return errcode_answer(answer, "WeCom", secrets, REDIRECT, lambda errcode, _: ERRORS.get(errcode, UNKNOWN_CODE))
 
 
 class WeCom(WebhookChannel):
