@@ -66,6 +66,28 @@ def clean(text: object, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Look-alikes for the characters of the channels' markup (Markdown and its HTML subset, mrkdwn,
+# lark_md, their tags and entities), put for them in outside text so that it shows as written. Each
+# channel replaces those of its own markup: `look_alikes(its characters)`.
+LOOK_ALIKES = {"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］", "<": "‹",
+               ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖", "&": "＆"}
+
+
+def look_alikes(chars: str) -> dict[int, str]:
+    """The str.translate table that replaces each of `chars` (characters of LOOK_ALIKES) by its look-alike."""
+    return str.maketrans({ch: LOOK_ALIKES[ch] for ch in chars})
+
+
+def shown_by(escape: Callable[[str], str]) -> Callable[[str, int], str]:
+    """How a channel shows an outside text, `show(text, max_chars)`: one clean line, capped, escaped its way."""
+    return lambda text, max_chars: escape(clean(text, max_chars))
+
+
+def footer(dg: "Digest") -> str:
+    """The window, the scope and the run, as one clean line: every channel's last line."""
+    return clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000)
+
+
 def defang(text: str) -> str:
     """`https://x` -> `https:∕∕x`: still readable, no longer a link."""
     return _URL.sub(lambda m: m.group(1) + ":" + "∕" * (len(m.group(0)) - len(m.group(1)) - 1), text)

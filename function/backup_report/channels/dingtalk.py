@@ -31,7 +31,8 @@ from typing import Callable
 from urllib.parse import quote_plus
 
 from .. import digest as d
-from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit
+from .base import (body_blocks, body_bytes, clean, defang, fit, footer, look_alikes, markdown_link, notes_that_fit,
+                   shown_by)
 from .http import Answer, Refusal
 from .webhook import UNKNOWN_CODE, WebhookChannel, errcode_answer
 
@@ -43,7 +44,8 @@ BODY_BYTES_KEPT = 19_000  # room for the signed URL's changes and rounding: neve
 MENTIONS_BYTES = 4_800
 
 RATE_LIMITED = "rate limited: more than 20 messages a minute to this robot; DingTalk blocks it for 10 minutes"
-REDIRECT = "a redirect, not followed; DingTalk answers so while it blocks a robot that sent too fast: likely rate limited"
+REDIRECT = ("a redirect, not followed; DingTalk answers so while it blocks a robot that sent too fast: likely rate "
+            "limited")
 SECURITY = "refused by the robot's security settings"
 # errcode -> (meaning for a person, retry?)
 ERRORS = {
@@ -63,14 +65,16 @@ SECURITY_CHECKS = (
     ("白名单", "this function's outbound IP is not in the robot's IP allow-list"),
 )
 # Look-alikes for the characters of DingTalk's Markdown and HTML subset, in outside text only.
-_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］",
-                         "<": "‹", ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖"})
+_MARKUP = look_alikes("*_~`#[]<>|@!\\")
 
 
 def escape(text: str) -> str:
     """Outside text (already one clean line) that DingTalk shows as written: no link, emphasis,
     heading, HTML or @mention can come out of it."""
     return defang(text).translate(_MARKUP)
+
+
+_show = shown_by(escape)
 
 
 def sign(secret: str, timestamp_ms: int) -> str:
@@ -136,17 +140,11 @@ def _fits(message: dict) -> bool:
     return len(body_bytes(message)) <= BODY_BYTES_KEPT
 
 
-def _show(text: str, max_chars: int) -> str:
-    return escape(clean(text, max_chars))
-
-
-
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
     headline = escape(clean(dg.headline, 200))
     blocks = body_blocks(dg, items, shown, _show, markdown_link)
     lines = [f"#### {headline}"] + [line for block in blocks for line in block]
-    footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
-    lines.append(f"###### {footer}")
+    lines.append(f"###### {escape(footer(dg))}")
     if mention:
         # DingTalk only notifies the mobiles that also appear in the text.
         lines.append(" ".join(f"@{m}" for m in mention))

@@ -40,7 +40,8 @@ import time
 from typing import Callable
 
 from .. import digest as d
-from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit, service_words
+from .base import (body_blocks, body_bytes, clean, defang, fit, footer, look_alikes, markdown_link, notes_that_fit,
+                   service_words, shown_by)
 from .http import Answer, Refusal
 from .webhook import (UNKNOWN_CODE, WebhookChannel, aside, http_refusal, is_zero, json_of, quoted, redirected,
                       words_of)
@@ -64,14 +65,16 @@ ERRORS = {
     19024: ("the message has none of the bot's keywords", False),
 }
 # Look-alikes for the characters of lark_md (Markdown, <at>/<font> tags, HTML entities), in outside text only.
-_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］",
-                         "<": "‹", ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖", "&": "＆"})
+_MARKUP = look_alikes("*_~`#[]<>|@!\\&")
 
 
 def escape(text: str) -> str:
     """Outside text (already one clean line) that a lark_md text shows as written: no link,
     emphasis, tag or @mention can come out of it."""
     return defang(text).translate(_MARKUP)
+
+
+_show = shown_by(escape)
 
 
 def sign(secret: str, timestamp: int) -> str:
@@ -151,20 +154,14 @@ def _fits(message: dict) -> bool:
     return len(body_bytes(message)) <= BODY_BYTES_KEPT
 
 
-def _show(text: str, max_chars: int) -> str:
-    return escape(clean(text, max_chars))
-
-
-
 def _div(lines: list[str]) -> dict:
     return {"tag": "div", "text": {"tag": "lark_md", "content": "\n".join(lines)}}
 
 
 def _message(dg: d.Digest, items: list, shown: int) -> dict:
     blocks = body_blocks(dg, items, shown, _show, markdown_link)
-    footer = clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000)
     elements = [_div(lines) for lines in blocks]
-    elements += [{"tag": "hr"}, {"tag": "note", "elements": [{"tag": "plain_text", "content": footer}]}]
+    elements += [{"tag": "hr"}, {"tag": "note", "elements": [{"tag": "plain_text", "content": footer(dg)}]}]
     return {
         "msg_type": "interactive",
         "card": {

@@ -25,7 +25,7 @@ Rules relied on:
 from __future__ import annotations
 
 from .. import digest as d
-from .base import body_blocks, clean, defang, fit, notes_that_fit
+from .base import body_blocks, clean, defang, fit, footer, look_alikes, notes_that_fit, shown_by
 from .http import Answer, Refusal
 from .webhook import WebhookChannel, http_refusal, quoted, redirected, words_of
 
@@ -52,13 +52,16 @@ MEANING = {
     "rollup_error": "Slack failed",
     "service_unavailable": "Slack is unavailable",
 }
-_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "@": "＠"})
+_MARKUP = look_alikes("*_~`@")
 
 
 def escape(text: str) -> str:
     """Outside text (already one clean line) that Slack's mrkdwn shows as written."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return defang(text).translate(_MARKUP)
+
+
+_show = shown_by(escape)
 
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
@@ -141,10 +144,6 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _show(text: str, max_chars: int) -> str:
-    return escape(clean(text, max_chars))
-
-
 def _link(url: str, shown: str) -> str:
     # mrkdwn's <url|text>: `shown` is escaped (no > ends it); the URL is built by digest.console_url
     # from an ID and region of the documented forms only (https://api.slack.com/reference/surfaces/formatting#linking-urls).
@@ -157,7 +156,7 @@ def _blocks(dg: d.Digest, items: list, shown: int, mention: str = "") -> list[di
     sections += body_blocks(dg, items, shown, _show, _link, bold=lambda text: f"*{escape(text)}*", bullet="• ")
     for lines in sections:
         blocks += [_section(text) for text in _chunks(lines)]
-    context = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
+    context = escape(footer(dg))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(context, MAX_SECTION)}]})
     return blocks
 

@@ -26,7 +26,7 @@ https://developer.work.weixin.qq.com/document/path/91770, also https://work.weix
 from __future__ import annotations
 
 from .. import digest as d
-from .base import body_blocks, clean, defang, fit, markdown_link, notes_that_fit
+from .base import body_blocks, clean, defang, fit, footer, look_alikes, markdown_link, notes_that_fit, shown_by
 from .http import Answer, Refusal
 from .webhook import UNKNOWN_CODE, WebhookChannel, errcode_answer
 
@@ -48,14 +48,16 @@ ERRORS = {
     93000: ("the webhook's key is not valid (the robot was removed, or the URL is wrong)", False),
 }
 # Look-alikes for the characters of WeCom's markdown and its <font>/<@userid> tags, in outside text only.
-_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］",
-                         "<": "‹", ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖", "&": "＆"})
+_MARKUP = look_alikes("*_~`#[]<>|@!\\&")
 
 
 def escape(text: str) -> str:
     """Outside text (already one clean line) that WeCom's markdown shows as written: no link,
     emphasis, heading, tag or @mention can come out of it."""
     return defang(text).translate(_MARKUP)
+
+
+_show = shown_by(escape)
 
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
@@ -102,16 +104,10 @@ def _fits(message: dict) -> bool:
     return content_bytes(message) <= CONTENT_BYTES_KEPT
 
 
-def _show(text: str, max_chars: int) -> str:
-    return escape(clean(text, max_chars))
-
-
-
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
     lines = [f"## {escape(clean(dg.headline, 200))}"]
     lines += [line for block in body_blocks(dg, items, shown, _show, markdown_link) for line in block]
-    footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
-    lines.append(f'<font color="comment">{footer}</font>')
+    lines.append(f'<font color="comment">{escape(footer(dg))}</font>')
     if mention:
         lines.append(" ".join(f"<@{u}>" for u in mention))
     if left_out:
