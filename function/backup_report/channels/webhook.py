@@ -1,5 +1,6 @@
-"""What the webhook channels share: the shell each channel module specialises (WebhookChannel), and
-reading an answer in the errcode/errmsg convention."""
+"""What the webhook channels share: the shell each channel module specialises (WebhookChannel), and the
+pieces of reading an answer (its words, a redirect, a status that is not 200, JSON, the integer 0), the
+errcode/errmsg convention of DingTalk's and WeCom's robots whole."""
 from __future__ import annotations
 
 import json
@@ -31,7 +32,7 @@ class WebhookChannel(ABC):
     `from_settings` (what the registry calls: `channels.base.configured`).
     """
 
-    name: ClassVar[str]
+    name: str
     webhook_setting: ClassVar[str]
     secret_setting: ClassVar[str] = ""
     mention_setting: ClassVar[str] = ""
