@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from backup_report.channels import base, dingtalk, feishu, slack, wecom
-from channel_digests import digest
+
+from .channel_digests import digest
 
 
 def test_every_look_alike_is_not_ascii_and_looks_like_its_character():

@@ -13,7 +13,8 @@ import pytest
 from backup_report.channels import dingtalk
 from backup_report.channels.base import body_bytes
 from backup_report.channels.http import Refusal
-from channel_digests import answer, digest, hidden, shown_ids
+
+from .channel_digests import answer, digest, hidden, shown_ids
 
 MOBILE = "+86-1380000000000000"  # 20 characters, the longest settings.MOBILE accepts
 TOKEN = "9f3c0e4b2a1d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f"

@@ -13,7 +13,8 @@ from backup_report.channels import feishu
 from backup_report.channels.base import body_bytes
 from backup_report.channels.http import Refusal
 from backup_report.model import Kind
-from channel_digests import answer, digest, hidden, shown_ids
+
+from .channel_digests import answer, digest, hidden, shown_ids
 
 TOKEN = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
 

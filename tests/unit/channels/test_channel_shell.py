@@ -12,7 +12,8 @@ from backup_report.channels import base, dingtalk, feishu, slack, wecom
 from backup_report.channels.http import Answer
 from backup_report.model import Delivery
 from backup_report.settings import Settings
-from channel_digests import digest
+
+from .channel_digests import digest
 
 DINGTALK = "https://oapi.dingtalk.com/robot/send?access_token=" + "d" * 64
 SLACK = "https://hooks.slack.com/services/T0000AAAA/B0000BBBB/" + "s" * 24

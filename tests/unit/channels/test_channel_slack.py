@@ -8,7 +8,8 @@ import pytest
 from backup_report.channels import slack
 from backup_report.channels.http import Refusal
 from backup_report.model import Kind
-from channel_digests import answer, digest, hidden, shown_ids
+
+from .channel_digests import answer, digest, hidden, shown_ids
 
 HOOK = "https://hooks.slack.com/services/T0000AAAA/B0000BBBB/abcdefghijklmnopqrstuvwx"
 

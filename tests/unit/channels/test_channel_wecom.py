@@ -7,7 +7,8 @@ import pytest
 from backup_report.channels import wecom
 from backup_report.channels.http import Refusal
 from backup_report.model import Kind
-from channel_digests import answer, digest, hidden, shown_ids
+
+from .channel_digests import answer, digest, hidden, shown_ids
 
 KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 USERID = "u" * 64  # the longest settings.USERID accepts
