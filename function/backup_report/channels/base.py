@@ -1,7 +1,9 @@
 """What every channel is, the registry the app iterates, and fitting a list into a channel's limits.
 
 A channel is one module under `channels/` with `from_settings(settings, http) -> Channel | None`
-(None when its settings are empty). Adding a channel is that module plus one line in `REGISTRY`.
+(None when its settings are empty): a webhook channel's class specialises `webhook.WebhookChannel`
+and the module says `from_settings = TheClass.from_settings`. Adding a channel is that module plus
+one line in `REGISTRY` (and its settings rows, its emulator under sandbox/, its lines in s.yaml).
 """
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Callable, Iterable, Protocol, TypeVar
 
 from ..model import Delivery
-from .http import Answer, Refusal
 
 if TYPE_CHECKING:
     from ..digest import Digest
@@ -65,6 +66,28 @@ def clean(text: object, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Look-alikes for the characters of the channels' markup (Markdown and its HTML subset, mrkdwn,
+# lark_md, their tags and entities), put for them in outside text so that it shows as written. Each
+# channel replaces those of its own markup: `look_alikes(its characters)`.
+LOOK_ALIKES = {"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］", "<": "‹",
+               ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖", "&": "＆"}
+
+
+def look_alikes(chars: str) -> dict[int, str]:
+    """The str.translate table that replaces each of `chars` (characters of LOOK_ALIKES) by its look-alike."""
+    return str.maketrans({ch: LOOK_ALIKES[ch] for ch in chars})
+
+
+def shown_by(escape: Callable[[str], str]) -> Callable[[str, int], str]:
+    """How a channel shows an outside text, `show(text, max_chars)`: one clean line, capped, escaped its way."""
+    return lambda text, max_chars: escape(clean(text, max_chars))
+
+
+def footer(dg: "Digest") -> str:
+    """The window, the scope and the run, as one clean line: every channel's last line."""
+    return clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000)
+
+
 def defang(text: str) -> str:
     """`https://x` -> `https:∕∕x`: still readable, no longer a link."""
     return _URL.sub(lambda m: m.group(1) + ":" + "∕" * (len(m.group(0)) - len(m.group(1)) - 1), text)
@@ -84,31 +107,6 @@ def service_words(raw: object, secrets: Iterable[str]) -> str:
 def body_bytes(message: dict) -> bytes:
     """A message as the JSON body a webhook is posted (UTF-8, not ASCII-escaped: the byte limits count this)."""
     return json.dumps(message, ensure_ascii=False).encode("utf-8")
-
-
-def errcode_answer(answer: Answer, service: str, secrets: Iterable[str], redirect: str) -> Refusal | tuple[int, str]:
-    """An answer in the errcode/errmsg convention that DingTalk robots and WeCom group robots share:
-    a Refusal for anything but HTTP 200 JSON with an integer `errcode` (a 3xx says `redirect`; 429 and
-    5xx may be retried), else (errcode, errmsg as service_words: one line, scrubbed of `secrets`).
-    Never raises."""
-    words = service_words(answer.body, secrets) if answer.body else ""
-    if 300 <= answer.status < 400:
-        return Refusal(f"HTTP {answer.status}: {redirect}")
-    if answer.status != 200:
-        return Refusal(f"HTTP {answer.status}" + (f": {words}" if words else ""),
-                       retry=answer.status == 429 or answer.status >= 500)
-    try:
-        parsed = json.loads(answer.body)
-    except (ValueError, RecursionError):  # not JSON, 1e400-digit numbers, nesting past the parser's depth
-        parsed = None
-    if not isinstance(parsed, dict) or "errcode" not in parsed:
-        return Refusal(f"HTTP 200 with an answer that is not {service}'s JSON" + (f": {words}" if words else ""))
-    code = parsed["errcode"]
-    errmsg = service_words(parsed.get("errmsg", ""), secrets)
-    if type(code) is not int:  # noqa: E721 - bool is an int subclass, and False is not success
-        return Refusal(f"HTTP 200 with errcode {clean(json.dumps(code), 40)}, not the integer 0: not accepted"
-                       + (f" (errmsg: {errmsg})" if errmsg else ""))
-    return code, errmsg
 
 
 T = TypeVar("T")

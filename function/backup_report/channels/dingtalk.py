@@ -31,10 +31,10 @@ from typing import Callable
 from urllib.parse import quote_plus
 
 from .. import digest as d
-from ..redact import secrets_of
-from ..model import Delivery
-from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link, notes_that_fit
-from .http import Answer, Refusal, Transport
+from .base import (body_blocks, body_bytes, clean, defang, fit, footer, look_alikes, markdown_link, notes_that_fit,
+                   shown_by)
+from .http import Answer, Refusal
+from .webhook import UNKNOWN_CODE, WebhookChannel, errcode_answer
 
 NAME = "dingtalk"
 MAX_BODY_BYTES = 20_000  # the robot's limit (460101)
@@ -44,6 +44,8 @@ BODY_BYTES_KEPT = 19_000  # room for the signed URL's changes and rounding: neve
 MENTIONS_BYTES = 4_800
 
 RATE_LIMITED = "rate limited: more than 20 messages a minute to this robot; DingTalk blocks it for 10 minutes"
+REDIRECT = ("a redirect, not followed; DingTalk answers so while it blocks a robot that sent too fast: likely rate "
+            "limited")
 SECURITY = "refused by the robot's security settings"
 # errcode -> (meaning for a person, retry?)
 ERRORS = {
@@ -63,14 +65,16 @@ SECURITY_CHECKS = (
     ("白名单", "this function's outbound IP is not in the robot's IP allow-list"),
 )
 # Look-alikes for the characters of DingTalk's Markdown and HTML subset, in outside text only.
-_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］",
-                         "<": "‹", ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖"})
+_MARKUP = look_alikes("*_~`#[]<>|@!\\")
 
 
 def escape(text: str) -> str:
     """Outside text (already one clean line) that DingTalk shows as written: no link, emphasis,
     heading, HTML or @mention can come out of it."""
     return defang(text).translate(_MARKUP)
+
+
+_show = shown_by(escape)
 
 
 def sign(secret: str, timestamp_ms: int) -> str:
@@ -87,44 +91,34 @@ def signed_url(webhook: str, secret: str, clock: Callable[[], float] = time.time
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
     """None when DingTalk accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
-    read = errcode_answer(answer, "DingTalk", secrets, "a redirect, not followed; DingTalk answers so while it "
-                                                       "blocks a robot that sent too fast: likely rate limited")
-    if isinstance(read, Refusal):
-        return read
-    code, errmsg = read
-    said = f" (errmsg: {errmsg})" if errmsg else ""
-    if code == 0:
-        return None
-    if code == 310000:
-        check = next((meaning for fragment, meaning in SECURITY_CHECKS if fragment in errmsg.lower()), None)
-        return Refusal(f"DingTalk errcode 310000: {SECURITY}: {check or 'keyword, signature or IP allow-list'}{said}")
-    meaning, retry = ERRORS.get(code, ("refused", False))
-    return Refusal(f"DingTalk errcode {code}: {meaning}{said}", retry=retry)
+    return errcode_answer(answer, "DingTalk", secrets, REDIRECT, meaning)
 
 
-class DingTalk:
+def meaning(errcode: int, errmsg: str) -> tuple[str, bool]:
+    """A refusal's meaning for a person, and whether to retry: ERRORS, or which of the 310000 checks failed."""
+    if errcode == 310000:
+        check = next((said for fragment, said in SECURITY_CHECKS if fragment in errmsg.lower()), None)
+        return f"{SECURITY}: {check or 'keyword, signature or IP allow-list'}", False
+    return ERRORS.get(errcode, UNKNOWN_CODE)
+
+
+class DingTalk(WebhookChannel):
     """The robot of DINGTALK_WEBHOOK (signed when DINGTALK_SECRET is set), @-mentioning DINGTALK_AT_MOBILES on alerts."""
 
     name = NAME
-
-    def __init__(self, webhook: str, secret: str, transport: Transport, clock: Callable[[], float] = time.time,
-                 at_mobiles: tuple[str, ...] = ()):
-        self._webhook, self._secret, self._transport, self._clock = webhook, secret, transport, clock
-        self._at_mobiles = at_mobiles
-        self._secrets = tuple(secrets_of([webhook, secret]))
+    webhook_setting, secret_setting, mention_setting = "dingtalk_webhook", "dingtalk_secret", "dingtalk_at_mobiles"
 
     def render(self, dg: d.Digest) -> dict:
-        return render(dg, self._at_mobiles)
+        return render(dg, self._mention)
 
-    def send(self, message: dict) -> Delivery:
-        return self._transport.deliver(NAME, lambda: signed_url(self._webhook, self._secret, self._clock),
-                                       body_bytes(message), lambda answer: read_answer(answer, self._secrets))
+    def read(self, answer: Answer) -> Refusal | None:
+        return read_answer(answer, self._secrets)
+
+    def url(self) -> str:
+        return signed_url(self._webhook, self._secret, self._clock)
 
 
-def from_settings(settings, transport: Transport) -> DingTalk | None:
-    if not settings.dingtalk_webhook:
-        return None
-    return DingTalk(settings.dingtalk_webhook, settings.dingtalk_secret, transport, at_mobiles=settings.dingtalk_at_mobiles)
+from_settings = DingTalk.from_settings
 
 
 def render(dg: d.Digest, at_mobiles: tuple[str, ...] = ()) -> dict:
@@ -146,17 +140,11 @@ def _fits(message: dict) -> bool:
     return len(body_bytes(message)) <= BODY_BYTES_KEPT
 
 
-def _show(text: str, max_chars: int) -> str:
-    return escape(clean(text, max_chars))
-
-
-
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
     headline = escape(clean(dg.headline, 200))
     blocks = body_blocks(dg, items, shown, _show, markdown_link)
     lines = [f"#### {headline}"] + [line for block in blocks for line in block]
-    footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
-    lines.append(f"###### {footer}")
+    lines.append(f"###### {escape(footer(dg))}")
     if mention:
         # DingTalk only notifies the mobiles that also appear in the text.
         lines.append(" ".join(f"@{m}" for m in mention))

@@ -40,10 +40,11 @@ import time
 from typing import Callable
 
 from .. import digest as d
-from ..model import Delivery
-from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, fit, markdown_link, notes_that_fit, service_words
-from .http import Answer, Refusal, Transport
+from .base import (body_blocks, body_bytes, clean, defang, fit, footer, look_alikes, markdown_link, notes_that_fit,
+                   service_words, shown_by)
+from .http import Answer, Refusal
+from .webhook import (UNKNOWN_CODE, WebhookChannel, aside, http_refusal, is_zero, json_of, quoted, redirected,
+                      words_of)
 
 NAME = "feishu"
 MAX_BODY_BYTES = 20 * 1024  # the guide's 20 KB
@@ -64,14 +65,16 @@ ERRORS = {
     19024: ("the message has none of the bot's keywords", False),
 }
 # Look-alikes for the characters of lark_md (Markdown, <at>/<font> tags, HTML entities), in outside text only.
-_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］",
-                         "<": "‹", ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖", "&": "＆"})
+_MARKUP = look_alikes("*_~`#[]<>|@!\\&")
 
 
 def escape(text: str) -> str:
     """Outside text (already one clean line) that a lark_md text shows as written: no link,
     emphasis, tag or @mention can come out of it."""
     return defang(text).translate(_MARKUP)
+
+
+_show = shown_by(escape)
 
 
 def sign(secret: str, timestamp: int) -> str:
@@ -90,58 +93,52 @@ def signed(message: dict, secret: str, clock: Callable[[], float] = time.time) -
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
     """None when Feishu accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
-    words = service_words(answer.body, secrets) if answer.body else ""
     if 300 <= answer.status < 400:
-        return Refusal(f"HTTP {answer.status}: a redirect, not followed (a login page or a proxy, not Feishu's answer)")
-    try:
-        parsed = json.loads(answer.body)
-    except (ValueError, RecursionError):  # not JSON, 1e400-digit numbers, nesting past the parser's depth
-        parsed = None
-    codes = {k: parsed[k] for k in ("code", "StatusCode") if k in parsed} if isinstance(parsed, dict) else {}
-    accepted = bool(codes) and all(type(c) is int and c == 0 for c in codes.values())  # noqa: E721 - bool is an int
+        return redirected(answer, "a redirect, not followed (a login page or a proxy, not Feishu's answer)")
+    parsed = json_of(answer.body)
+    codes = _codes(parsed)
+    refused = next(((k, c) for k, c in codes.items() if not is_zero(c)), None)  # every code present must be 0
     if answer.status != 200:
-        said = _said(parsed, codes, secrets) if codes and not accepted else (f": {words}" if words else "")
-        return Refusal(f"HTTP {answer.status}{said}", retry=answer.status == 429 or answer.status >= 500)
+        return http_refusal(answer, _said(parsed, refused, secrets) if refused else quoted(words_of(answer, secrets)))
     if not codes:
-        return Refusal("HTTP 200 with an answer that is not Feishu's JSON" + (f": {words}" if words else ""))
-    if accepted:
+        return Refusal("HTTP 200 with an answer that is not Feishu's JSON" + quoted(words_of(answer, secrets)))
+    if refused is None:
         return None
-    return Refusal("HTTP 200 " + _said(parsed, codes, secrets).removeprefix(": "))
+    return Refusal("HTTP 200 " + _said(parsed, refused, secrets).removeprefix(": "))
 
 
-def _said(parsed: dict, codes: dict, secrets: tuple[str, ...]) -> str:
-    """`: Feishu code N: meaning (msg: …)` for the first code that is not the integer 0."""
+def _codes(parsed: object) -> dict[str, object]:
+    """Which of `code` and the older `StatusCode` an answer carries, with their values."""
+    return {k: parsed[k] for k in ("code", "StatusCode") if k in parsed} if isinstance(parsed, dict) else {}
+
+
+def _said(parsed: dict, refused: tuple[str, object], secrets: tuple[str, ...]) -> str:
+    """`: Feishu code N: meaning (msg: …)` for the `refused` code (its name and value, not the integer 0)."""
     msg = service_words(parsed.get("msg", parsed.get("StatusMessage", "")), secrets)
-    said = f" (msg: {msg})" if msg else ""
-    name, code = next((k, c) for k, c in codes.items() if not (type(c) is int and c == 0))  # noqa: E721
-    if type(code) is not int:  # noqa: E721
-        return f": {name} {clean(json.dumps(code), 40)}, not the integer 0: not accepted{said}"
-    meaning, _ = ERRORS.get(code, ("refused", False))
-    return f": Feishu {name} {code}: {meaning}{said}"
+    name, code = refused
+    if type(code) is not int:  # noqa: E721 - bool is an int subclass, and False is not success
+        return f": {name} {clean(json.dumps(code), 40)}, not the integer 0: not accepted{aside('msg', msg)}"
+    meaning, _ = ERRORS.get(code, UNKNOWN_CODE)
+    return f": Feishu {name} {code}: {meaning}{aside('msg', msg)}"
 
 
-class Feishu:
+class Feishu(WebhookChannel):
     """The custom bot of FEISHU_WEBHOOK, each post signed when FEISHU_SECRET is set."""
 
     name = NAME
-
-    def __init__(self, webhook: str, secret: str, transport: Transport, clock: Callable[[], float] = time.time):
-        self._webhook, self._secret, self._transport, self._clock = webhook, secret, transport, clock
-        self._secrets = tuple(secrets_of([webhook, secret]))
+    webhook_setting, secret_setting = "feishu_webhook", "feishu_secret"
 
     def render(self, dg: d.Digest) -> dict:
         return render(dg)
 
-    def send(self, message: dict) -> Delivery:
-        body = body_bytes(signed(message, self._secret, self._clock))
-        return self._transport.deliver(NAME, lambda: self._webhook, body,
-                                       lambda answer: read_answer(answer, self._secrets))
+    def read(self, answer: Answer) -> Refusal | None:
+        return read_answer(answer, self._secrets)
+
+    def body(self, message: dict) -> bytes:
+        return body_bytes(signed(message, self._secret, self._clock))
 
 
-def from_settings(settings, transport: Transport) -> Feishu | None:
-    if not settings.feishu_webhook:
-        return None
-    return Feishu(settings.feishu_webhook, settings.feishu_secret, transport)
+from_settings = Feishu.from_settings
 
 
 def render(dg: d.Digest) -> dict:
@@ -157,20 +154,14 @@ def _fits(message: dict) -> bool:
     return len(body_bytes(message)) <= BODY_BYTES_KEPT
 
 
-def _show(text: str, max_chars: int) -> str:
-    return escape(clean(text, max_chars))
-
-
-
 def _div(lines: list[str]) -> dict:
     return {"tag": "div", "text": {"tag": "lark_md", "content": "\n".join(lines)}}
 
 
 def _message(dg: d.Digest, items: list, shown: int) -> dict:
     blocks = body_blocks(dg, items, shown, _show, markdown_link)
-    footer = clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000)
     elements = [_div(lines) for lines in blocks]
-    elements += [{"tag": "hr"}, {"tag": "note", "elements": [{"tag": "plain_text", "content": footer}]}]
+    elements += [{"tag": "hr"}, {"tag": "note", "elements": [{"tag": "plain_text", "content": footer(dg)}]}]
     return {
         "msg_type": "interactive",
         "card": {

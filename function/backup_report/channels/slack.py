@@ -24,12 +24,10 @@ Rules relied on:
 """
 from __future__ import annotations
 
-
 from .. import digest as d
-from ..model import Delivery
-from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, fit, notes_that_fit, service_words
-from .http import Answer, Refusal, Transport
+from .base import body_blocks, clean, defang, fit, footer, look_alikes, notes_that_fit, shown_by
+from .http import Answer, Refusal
+from .webhook import WebhookChannel, http_refusal, quoted, redirected, words_of
 
 NAME = "slack"
 MAX_BLOCKS = 50
@@ -54,7 +52,7 @@ MEANING = {
     "rollup_error": "Slack failed",
     "service_unavailable": "Slack is unavailable",
 }
-_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "@": "＠"})
+_MARKUP = look_alikes("*_~`@")
 
 
 def escape(text: str) -> str:
@@ -63,24 +61,35 @@ def escape(text: str) -> str:
     return defang(text).translate(_MARKUP)
 
 
+_show = shown_by(escape)
+
+
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
     """None when Slack accepted the message (200 `ok`); else what it said, scrubbed of `secrets`."""
     if answer.status == 200 and answer.body.strip() == b"ok":
         return None
-    words = service_words(answer.body, secrets) if answer.body else ""
-    meaning = MEANING.get(words)
-    said = f" {words}: {meaning}" if meaning else (f": {words}" if words else "")
+    words = words_of(answer, secrets)
     if 300 <= answer.status < 400:
-        return Refusal(f"HTTP {answer.status}: a redirect, not followed (a login page or a proxy, not Slack's answer)")
+        return redirected(answer, "a redirect, not followed (a login page or a proxy, not Slack's answer)")
     if answer.status == 200:
-        page = words.lower().startswith(("<!doctype", "<html")) or "html" in answer.headers.get("content-type", "")
-        what = "an HTML page (a proxy or a login page?)" if page else (words or "an empty answer")
-        return Refusal(f"HTTP 200 but not Slack's `ok`: {what}")
+        return Refusal(f"HTTP 200 but not Slack's `ok`: {_what(answer, words)}")
     if answer.status == 429:
-        wait = _seconds(answer.headers.get("retry-after"))
-        return Refusal(f"rate limited for {wait:g} s (HTTP 429)" if wait is not None else "rate limited (HTTP 429)",
-                       retry=True, wait=wait)
-    return Refusal(f"HTTP {answer.status}{said}", retry=answer.status >= 500)
+        return _rate_limited(answer)
+    meaning = MEANING.get(words)
+    return http_refusal(answer, f" {words}: {meaning}" if meaning else quoted(words))
+
+
+def _what(answer: Answer, words: str) -> str:
+    """What a 200 that is not `ok` carried."""
+    page = words.lower().startswith(("<!doctype", "<html")) or "html" in answer.headers.get("content-type", "")
+    return "an HTML page (a proxy or a login page?)" if page else (words or "an empty answer")
+
+
+def _rate_limited(answer: Answer) -> Refusal:
+    """A 429: retried after its Retry-After when it has a usable one (and it fits the run), else after the backoff."""
+    wait = _seconds(answer.headers.get("retry-after"))
+    return Refusal(f"rate limited for {wait:g} s (HTTP 429)" if wait is not None else "rate limited (HTTP 429)",
+                   retry=True, wait=wait)
 
 
 def _seconds(value: str | None) -> float | None:
@@ -91,26 +100,20 @@ def _seconds(value: str | None) -> float | None:
     return seconds if 0 <= seconds < 86_400 else None
 
 
-class Slack:
+class Slack(WebhookChannel):
     """The incoming webhook of SLACK_WEBHOOK, mentioning SLACK_MENTION on alerts."""
 
     name = NAME
-
-    def __init__(self, webhook: str, transport: Transport, mention: tuple[str, ...] = ()):
-        self._webhook, self._transport, self._mention = webhook, transport, mention
-        self._secrets = tuple(secrets_of([webhook]))
+    webhook_setting, mention_setting = "slack_webhook", "slack_mention"
 
     def render(self, dg: d.Digest) -> dict:
         return render(dg, self._mention)
 
-    def send(self, message: dict) -> Delivery:
-        body = body_bytes(message)
-        return self._transport.deliver(NAME, lambda: self._webhook, body,
-                                       lambda answer: read_answer(answer, self._secrets))
+    def read(self, answer: Answer) -> Refusal | None:
+        return read_answer(answer, self._secrets)
 
 
-def from_settings(settings, transport: Transport) -> Slack | None:
-    return Slack(settings.slack_webhook, transport, settings.slack_mention) if settings.slack_webhook else None
+from_settings = Slack.from_settings
 
 
 def render(dg: d.Digest, mention: tuple[str, ...] = ()) -> dict:
@@ -141,10 +144,6 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _show(text: str, max_chars: int) -> str:
-    return escape(clean(text, max_chars))
-
-
 def _link(url: str, shown: str) -> str:
     # mrkdwn's <url|text>: `shown` is escaped (no > ends it); the URL is built by digest.console_url
     # from an ID and region of the documented forms only (https://api.slack.com/reference/surfaces/formatting#linking-urls).
@@ -157,7 +156,7 @@ def _blocks(dg: d.Digest, items: list, shown: int, mention: str = "") -> list[di
     sections += body_blocks(dg, items, shown, _show, _link, bold=lambda text: f"*{escape(text)}*", bullet="• ")
     for lines in sections:
         blocks += [_section(text) for text in _chunks(lines)]
-    context = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
+    context = escape(footer(dg))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(context, MAX_SECTION)}]})
     return blocks
 

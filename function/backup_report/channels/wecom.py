@@ -26,10 +26,9 @@ https://developer.work.weixin.qq.com/document/path/91770, also https://work.weix
 from __future__ import annotations
 
 from .. import digest as d
-from ..model import Delivery
-from ..redact import secrets_of
-from .base import body_blocks, body_bytes, clean, defang, errcode_answer, fit, markdown_link, notes_that_fit
-from .http import Answer, Refusal, Transport
+from .base import body_blocks, clean, defang, fit, footer, look_alikes, markdown_link, notes_that_fit, shown_by
+from .http import Answer, Refusal
+from .webhook import UNKNOWN_CODE, WebhookChannel, errcode_answer
 
 NAME = "wecom"
 MAX_CONTENT_BYTES = 4096  # markdown.content, UTF-8
@@ -39,6 +38,7 @@ CONTENT_BYTES_KEPT = 4000  # a margin: the limit's counting (before or after JSO
 MENTIONS_BYTES = 20 * 68
 
 RATE_LIMITED = "rate limited: more than 20 messages a minute to this robot"
+REDIRECT = "a redirect, not followed (a login page or a proxy, not WeCom's answer)"
 # errcode -> (meaning for a person, retry?)
 ERRORS = {
     -1: ("WeCom is busy (系统繁忙)", True),
@@ -48,8 +48,7 @@ ERRORS = {
     93000: ("the webhook's key is not valid (the robot was removed, or the URL is wrong)", False),
 }
 # Look-alikes for the characters of WeCom's markdown and its <font>/<@userid> tags, in outside text only.
-_MARKUP = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］",
-                         "<": "‹", ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖", "&": "＆"})
+_MARKUP = look_alikes("*_~`#[]<>|@!\\&")
 
 
 def escape(text: str) -> str:
@@ -58,42 +57,28 @@ def escape(text: str) -> str:
     return defang(text).translate(_MARKUP)
 
 
+_show = shown_by(escape)
+
+
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
     """None when WeCom accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
-    read = errcode_answer(answer, "WeCom", secrets, "a redirect, not followed (a login page or a proxy, not "
-                                                    "WeCom's answer)")
-    if isinstance(read, Refusal):
-        return read
-    code, errmsg = read
-    said = f" (errmsg: {errmsg})" if errmsg else ""
-    if code == 0:
-        return None
-    meaning, retry = ERRORS.get(code, ("refused", False))
-    return Refusal(f"WeCom errcode {code}: {meaning}{said}", retry=retry)
+    return errcode_answer(answer, "WeCom", secrets, REDIRECT, lambda errcode, _: ERRORS.get(errcode, UNKNOWN_CODE))
 
 
-class WeCom:
+class WeCom(WebhookChannel):
     """The group robot of WECOM_WEBHOOK, @-mentioning WECOM_MENTION_USERIDS on alerts."""
 
     name = NAME
-
-    def __init__(self, webhook: str, transport: Transport, mention_userids: tuple[str, ...] = ()):
-        self._webhook, self._transport, self._mention = webhook, transport, mention_userids
-        self._secrets = tuple(secrets_of([webhook]))
+    webhook_setting, mention_setting = "wecom_webhook", "wecom_mention_userids"
 
     def render(self, dg: d.Digest) -> dict:
         return render(dg, self._mention)
 
-    def send(self, message: dict) -> Delivery:
-        body = body_bytes(message)
-        return self._transport.deliver(NAME, lambda: self._webhook, body,
-                                       lambda answer: read_answer(answer, self._secrets))
+    def read(self, answer: Answer) -> Refusal | None:
+        return read_answer(answer, self._secrets)
 
 
-def from_settings(settings, transport: Transport) -> WeCom | None:
-    if not settings.wecom_webhook:
-        return None
-    return WeCom(settings.wecom_webhook, transport, settings.wecom_mention_userids)
+from_settings = WeCom.from_settings
 
 
 def render(dg: d.Digest, mention_userids: tuple[str, ...] = ()) -> dict:
@@ -119,16 +104,10 @@ def _fits(message: dict) -> bool:
     return content_bytes(message) <= CONTENT_BYTES_KEPT
 
 
-def _show(text: str, max_chars: int) -> str:
-    return escape(clean(text, max_chars))
-
-
-
 def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...], left_out: int) -> dict:
     lines = [f"## {escape(clean(dg.headline, 200))}"]
     lines += [line for block in body_blocks(dg, items, shown, _show, markdown_link) for line in block]
-    footer = escape(clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000))
-    lines.append(f'<font color="comment">{footer}</font>')
+    lines.append(f'<font color="comment">{escape(footer(dg))}</font>')
     if mention:
         lines.append(" ".join(f"<@{u}>" for u in mention))
     if left_out:

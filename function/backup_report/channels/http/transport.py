@@ -1,4 +1,4 @@
-"""One post to a webhook, and the retries around it that can never post a digest twice.
+"""One post to a webhook, and the retries around it (retries.py) that can never post a digest twice.
 
 Posts go through `requests`: its proxy handling (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, NO_PROXY
 honoured; https through a proxy is urllib3's CONNECT tunnel, with the proxy URL's credentials),
@@ -15,81 +15,25 @@ requests leaves to its caller is added here:
 - Answers read up to 64 KB, counted after decompression (`iter_content`, i.e. urllib3's
   `HTTPResponse.stream(decode_content=True)`): urllib3 >= 2.6 inflates only as much as a read asks
   for (GHSA-2xpw-w6gg-jr37), so neither a huge body nor a gzip bomb can fill the function's 256 MB.
-
-Retry rule: a post is tried again only when it certainly did not land: no connection was made
-(refused, DNS, connect timeout, TLS handshake, the proxy), or it failed before the request began
-to leave; or the channel says the answer is safe to retry (429, 5xx, DingTalk -1). A post whose
-request had begun to leave and got no complete answer (read timeout, a reset or close after
-sending, the deadline) may have been delivered: it is "unknown whether delivered" and not retried.
 Error texts are written here and never carry the URL.
 """
 from __future__ import annotations
 
-import random
-import socket
-import ssl
 import threading
 import time
-from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Mapping
+from dataclasses import replace
+from typing import Callable, Iterator
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ProxyError, SSLError
 
-from .. import watchdog
-from ..model import Delivery
+from ... import watchdog
+from ...model import Delivery
+from .answer import MAX_ANSWER_BYTES, Answer, NotSent, Refusal, Unknown
+from .causes import failed_after_sending, failure
+from .retries import Retries
 
-MAX_ANSWER_BYTES = 64 * 1024  # every real answer is a few bytes: "ok", {"errcode":0,"errmsg":"ok"}
 CHUNK_BYTES = 16 * 1024
 JSON = {"Content-Type": "application/json; charset=utf-8"}
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the service answered: status, headers (lower-case names), and at most MAX_ANSWER_BYTES of body."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    truncated: bool = False  # the body was longer (after decompression) or could not be decompressed
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A channel's reading of an answer that is not success.
-
-    `retry`: the service certainly did not take the message and trying again may help.
-    `wait`: seconds the service asked for (Slack's Retry-After); when they do not fit the budget,
-    the channel gives up at once with `error`, which says so.
-    """
-
-    error: str
-    retry: bool = False
-    wait: float | None = None
-
-
-class NotSent(Exception):
-    """The request certainly did not reach the service: retrying cannot post twice."""
-
-
-class Unknown(Exception):
-    """The request was sent and no complete answer came: it may have been delivered."""
-
-
-@dataclass(frozen=True)
-class Retries:
-    """At most `attempts` posts; between them exponential backoff with jitter (seconds).
-
-    DingTalk's global return codes: -1 "系统繁忙 … 建议稍后再重试1次，最多重试3次" (retry at most 3
-    times), as reproduced at https://mabiji.com/dingtalk/errcode.html.
-    """
-
-    attempts: int = 4
-    base: float = 1.0
-    cap: float = 20.0
-
-    def delay(self, attempt: int) -> float:
-        return min(self.cap, self.base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
 
 
 class Transport:
@@ -129,7 +73,9 @@ class Transport:
 
     def deliver(self, channel: str, url: Callable[[], str], body: bytes,
                 read: Callable[[Answer], Refusal | None]) -> Delivery:
-        """Post `body` until the channel's `read` accepts an answer (None), under the retry rule.
+        """Post `body` until the channel's `read` accepts an answer (None), under the retry rule
+        (retries.py): a post that was not sent is refused with `retry`; one that may have been
+        delivered is never tried again.
 
         `url` is called for every attempt (a signed URL carries a fresh timestamp). Never raises:
         whatever goes wrong, including `read` itself, is a failed Delivery naming it.
@@ -153,12 +99,9 @@ class Transport:
                     refusal = Refusal(f"the answer could not be read ({type(exc).__name__})")
             if refusal is None:
                 return Delivery(channel, True)
-            if not refusal.retry or attempt >= self.retries.attempts:
-                return _failed(channel, refusal.error, attempt)
-            wait = refusal.wait if refusal.wait is not None else self.retries.delay(attempt)
-            if wait + self.attempt_timeout > self.remaining():  # the retry itself must end in time too
-                suffix = "" if refusal.wait is not None else "; out of time to retry"
-                return _failed(channel, refusal.error + suffix, attempt)
+            wait, error = self.retries.after(refusal, attempt, self.attempt_timeout, self.remaining)
+            if wait is None:
+                return _failed(channel, error, attempt)
             self.sleep(wait)
 
     def post(self, url: str, body: bytes) -> Answer:
@@ -174,11 +117,7 @@ class Transport:
                 response = self._session().post(url, data=body, headers=JSON, allow_redirects=False, stream=True,
                                                 timeout=(min(self.connect_timeout, left), left))
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if _before_sending(exc, attempt):
-                    raise NotSent(f"could not connect ({_why(exc)})") from None
-                if attempt.expired or isinstance(exc, requests.ReadTimeout):
-                    raise Unknown(late) from None
-                raise Unknown(f"the connection failed after the post was sent ({_why(exc)})") from None
+                raise failure(exc, attempt, late) from None
             with response:  # closes a connection whose answer was not read to its end: never reused
                 try:
                     body_read, truncated = _capped(response.iter_content(CHUNK_BYTES), self.max_answer,
@@ -188,7 +127,7 @@ class Transport:
                 except Exception as exc:  # noqa: BLE001 - after sending, any failure leaves the outcome unknown
                     if attempt.expired or isinstance(exc, _Late):
                         raise Unknown(late) from None
-                    raise Unknown(f"the connection failed after the post was sent ({_why(exc)})") from None
+                    raise failed_after_sending(exc) from None
                 headers = {name.lower(): value for name, value in response.headers.items()}
                 return Answer(response.status_code, headers, body_read, truncated)
 
@@ -215,46 +154,6 @@ def _capped(chunks: Iterator[bytes], cap: int, late: Callable[[], bool]) -> tupl
         if late():
             raise _Late()
     return bytes(out), False
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """`exc` and what it wraps: requests puts urllib3's error in args[0], MaxRetryError has a
-    `reason`, urllib3's ProtocolError an OSError in args[1], and raise … from sets __cause__."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo += [x for x in (*e.args, getattr(e, "reason", None), e.__cause__, e.__context__)
-                 if isinstance(x, BaseException)]
-
-
-def _before_sending(exc: BaseException, attempt: watchdog.Attempt) -> bool:
-    """Whether a failed post certainly never reached the service. The request had not begun to leave
-    (the failure came before urllib3 called the connection's `request`: the TLS handshake, the
-    pool), or urllib3 says no connection was made: NewConnectionError / NameResolutionError /
-    ConnectTimeoutError come only from opening the socket (urllib3/connection.py, `_new_conn`), and it
-    wraps an error in ProxyError only while the connection had not reached the proxy
-    (urllib3/connectionpool.py, `urlopen` and `_make_request`, `not conn.has_connected_to_proxy`).
-    Whatever fails after the request began (urllib3's ProtocolError, "Connection aborted.", around
-    http.client's RemoteDisconnected or a reset from `getresponse`; a ReadTimeoutError) is not."""
-    if not attempt.sending or isinstance(exc, requests.ConnectTimeout):
-        return True
-    return any(isinstance(e, (NewConnectionError, ConnectTimeoutError, ProxyError)) for e in _causes(exc))
-
-
-def _why(exc: BaseException) -> str:
-    causes = list(_causes(exc))
-    for kinds, why in (((ProxyError,), "the proxy failed"), ((ConnectionRefusedError,), "refused"),
-                       ((ConnectionResetError,), "reset"), ((NameResolutionError, socket.gaierror), "host not found"),
-                       ((ConnectTimeoutError, socket.timeout), "timed out"), ((SSLError, ssl.SSLError), "TLS failed")):
-        if any(isinstance(e, kinds) for e in causes):
-            return why
-    innermost = causes[-1] if causes else exc
-    return type(innermost).__name__
 
 
 def _failed(channel: str, error: str, attempts: int) -> Delivery:
