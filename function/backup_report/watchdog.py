@@ -15,7 +15,7 @@ classes are set where urllib3 looks them up (`HTTPConnectionPool.ConnectionCls`,
 ConnectionCls`). A watched connection is urllib3's own unless its thread is inside `watch()`. (A SOCKS
 proxy's pools, PySocks's, keep their own classes: not packaged, and not watched.)
 
-Used by the R-KVStore calls (cloud/kvstore.py), the webhooks' posts (channels/http.py) and the archive's
+Used by the R-KVStore calls (cloud/kvstore.py), the webhooks' posts (channels/http/transport.py) and the archive's
 OSS calls (archive/oss.py).
 """
 from __future__ import annotations
