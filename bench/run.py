@@ -1,9 +1,9 @@
 """`make bench`: the real `index.handler` against the sandbox, each figure as a ratio to what bounds it.
 
-Every case runs the sandbox in this process (or, for the one at the published quotas, in a background
-`python -m bench.run --only published` of its own, beside the 50,000-instance case) and the handler in a
-child process (bench/child.py), so the child's CPU and peak RSS (VmHWM) are the function's own. Measured,
-each against its target (TARGETS), in one table:
+Every case runs the sandbox in this process (or, for the one at the published quotas and the calls cases,
+in a background `python -m bench.run --only …` of their own, beside the 50,000-instance case) and the handler
+in a child process (bench/child.py), so the child's CPU and peak RSS (VmHWM) are the function's own.
+Measured, each against its target (TARGETS), in one table:
 
   1 wall ÷ floor    floor = max(calls × latency ÷ MAX_CONCURRENCY; for each (region, API), its calls
                     beyond its window's first `calls` ÷ the quota's rate; calls ÷ API_QPS; the child's CPU
@@ -21,10 +21,10 @@ each against its target (TARGETS), in one table:
   5 import          `import index` ÷ `import alibabacloud_r_kvstore20150101.client, alibabacloud_tea_openapi`,
                     each in a fresh interpreter, alternating, the median of IMPORT_RUNS.
   6 simple script   bench/simple.py (the SDK, 16 threads, no pacing) beside the function, same fleet and latency.
-  7 package         dist/redis-backup-report.zip's size if `make build` made it (else `--build` builds one in a
-                    temporary directory with scripts/build.py).
+  7 package         dist/redis-backup-report.zip's size if `make build` made it, else one scripts/build.py builds
+                    into a temporary directory (beside the cases; --no-build: not measured).
 
-    python -m bench.run [--quick] [--only KEY,…] [--json] [--readme] [--build]
+    python -m bench.run [--quick] [--only KEY,…] [--json] [--json-out FILE] [--readme] [--no-build]
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
@@ -447,8 +448,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated case keys (see cases()); implies --no-extras "
                                                    "unless import, micro or package are named")
     parser.add_argument("--no-extras", action="store_true", help="no import, CPU micro-benchmark or package figures")
-    parser.add_argument("--build", action="store_true", help="build the package into a temporary directory when "
-                                                             "dist/ has none (scripts/build.py, ~30 s)")
+    parser.add_argument("--no-build", action="store_true", help="when dist/ has no package, say so rather than "
+                                                                "build one into a temporary directory (~30 s)")
     parser.add_argument("--json", action="store_true", help="also print every figure as JSON")
     parser.add_argument("--json-out", default="", help="write every figure as JSON to this file")
     parser.add_argument("--readme", action="store_true", help="write the summary between README's bench:summary "
@@ -468,8 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"CPU: {MICRO_CALLS:,} DescribeBackups through the KVStore edge and the raw SDK …")
         figures["micro"] = micro_figures()
         progress(f"  {figures['micro']['edge']['process_cpu_ms']:.2f} ms ÷ {figures['micro']['raw']['process_cpu_ms']:.2f} ms")
-    if "package" in extras:
-        figures["package"] = package_figures(args.build)
+    package = None
+    if "package" in extras:  # built (when dist/ has none) beside the cases that follow: pip waits on its disk
+        package = threading.Thread(target=lambda: figures.__setitem__("package", package_figures(not args.no_build)))
+        package.start()
     # Beside the 50,000-instance case, whose figure is its memory, not its wall, run (in a process of their
     # own) the case at the published quotas, which waits most of its two minutes for its windows, and the
     # calls cases, whose figures are counts: neither is moved by the CPU the other takes.
@@ -499,6 +502,10 @@ def main(argv: list[str] | None = None) -> int:
             r = rows[key]
             progress(f"{key} (background): wall {r['wall_s']:.1f} s, floor {r['floor_s']:.1f} s ({r['bound_by']}), "
                      f"{r['calls']:,} calls, {r['throttled']} throttled")
+    if package is not None:
+        package.join()
+        p = figures["package"]
+        progress(f"package: {p['bytes'] / 2 ** 20:.1f} MiB ({p['source']})" if p["bytes"] else f"package: {p['source']}")
     took = time.perf_counter() - started
     lines = targets(rows, figures)
     everything = {"machine": machine(), "took_s": took, "figures": figures, "rows": rows, "targets": lines}
