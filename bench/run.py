@@ -473,6 +473,14 @@ def missed(lines: list[dict], rows: dict[str, dict]) -> list[str]:
     return problems
 
 
+def summary_case(line: dict) -> str:
+    """A line's case, short: a wall case by its instances, regions and quota (Case.describe's parts 1, 2
+    and 4: "1,000 instances, 1 region, 200/6 s (10× the rate)"), any other up to its first parenthesis."""
+    if line["measure"].startswith("1"):
+        return ", ".join(part for k, part in enumerate(line["case"].split(", ")) if k in (0, 1, 3))
+    return line["case"].split(" (")[0]
+
+
 def summary(lines: list[dict], took: float) -> str:
     """The README's short table (between its bench:summary markers)."""
     out = ["| measure | figure | target | holds |", "|---|---|---|---|"]
@@ -482,7 +490,7 @@ def summary(lines: list[dict], took: float) -> str:
         ratio = (f"{line['ratio']:.2f}×" if line["unit"] == "×" else f"{line['ratio']:.1f} {line['unit']}") \
             if line["ratio"] is not None else "–"
         target = f"≤ {line['target']:g}{'×' if line['unit'] == '×' else ' ' + line['unit']}"
-        case = line["case"].split(",")[0] if line["measure"].startswith("1") else line["case"].split(" (")[0]
+        case = summary_case(line)
         out.append(f"| {line['measure']}, {case} | {ratio} | {target} | "
                    f"{ {True: 'yes', False: 'no', None: '–'}[line['holds']]} |")
     out.append(f"\n`make bench` took {took / 60:.0f} min on {machine()}.")
