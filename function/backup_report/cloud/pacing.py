@@ -10,7 +10,7 @@ api-r-kvstore-2015-01-01-quota-redis; also document_detail/473754), whose header
 Center for each account's own figure. Published there: DescribeBackupPolicy 200/60 s. No figure for the
 other operations this function calls could be read on any copy of that page; they get 200/60 s, the
 figure most of the page's published Describe* reads carry (DescribeSecurityIps, DescribeActiveOperationTask,
-ModifyBackupPolicy, …), and each is a setting (`API_QUOTA_<ACTION>`, "calls/seconds" as Quota Center
+ModifyBackupPolicy, …), and each can be set (`API_QUOTAS`: `Action=calls/seconds,…`, as Quota Center
 shows it) for an account whose quota is known.
 
 `QuotaWindow` keeps each (region, API) within its quota as a sliding window: at most `calls` starts in
