@@ -17,7 +17,6 @@ from ..window import parse_api_time
 
 def instance(item, region: str) -> tuple[Instance, object]:
     """A DescribeInstances entry as an Instance (and the entry itself, for has_tags)."""
-    tags = [t for t in ((item.tags.tag if item.tags else None) or []) if t.key][:bounded.MAX_TAGS]
     instance = Instance(
         instance_id=bounded.text(item.instance_id or "?", bounded.ID),
         name=bounded.text(item.instance_name or item.instance_id or "?", bounded.NAME),
@@ -30,10 +29,16 @@ def instance(item, region: str) -> tuple[Instance, object]:
         node_type=bounded.text(item.node_type or "", bounded.WORD),
         instance_type=bounded.text(item.instance_type or "", bounded.WORD),
         edition_type=bounded.text(item.edition_type or "", bounded.WORD),
-        tags=tuple((bounded.text(t.key, bounded.TAG), bounded.text(t.value if t.value is not None else "", bounded.TAG))
-                   for t in tags),
+        tags=_tags(item),
     )
     return instance, item
+
+
+def _tags(item) -> tuple[tuple[str, str], ...]:
+    """A DescribeInstances entry's tags with a key, the first MAX_TAGS, as (key, value) pairs."""
+    tags = [t for t in ((item.tags.tag if item.tags else None) or []) if t.key][:bounded.MAX_TAGS]
+    return tuple((bounded.text(t.key, bounded.TAG), bounded.text(t.value if t.value is not None else "", bounded.TAG))
+                 for t in tags)
 
 
 def positive(value) -> int:
