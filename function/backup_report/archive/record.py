@@ -16,8 +16,9 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from .. import bounded
-from ..judge.schedule import WEEKDAYS, last_due_slot, parse_policy
+from ..judge.schedule import last_due_slot
 from ..model import Checked, Kind, KnownPolicy
+from ..schedule_text import WEEKDAYS, parse_policy
 from ..settings.parsers import REGION_ID
 from . import drift, page
 

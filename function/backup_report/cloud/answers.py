@@ -3,15 +3,18 @@ where it is read (bounded.py) and every number believed only when it is one: wha
 data, never an SDK object, never a backup's download URL.
 
 Sources: the SDK's response models, alibabacloud_r_kvstore20150101/models/ (_describe_instances_response_body.py,
-_describe_backups_response_body.py, _describe_cluster_backup_list_response_body.py).
+_describe_backups_response_body.py, _describe_cluster_backup_list_response_body.py,
+_describe_backup_policy_response_body.py).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterable
 
 from .. import bounded
-from ..model import Backup, ClusterBackupSet, Instance, ShardBackup
+from ..model import Backup, BackupPolicy, ClusterBackupSet, Instance, ShardBackup
+from ..schedule_text import parse_policy
 from ..window import parse_api_time
 
 
@@ -102,3 +105,13 @@ def backup(item) -> Backup:
         backup_type=bounded.text(item.backup_type or "FullBackup", bounded.WORD),
         mode=bounded.text(item.backup_mode or "", bounded.WORD),
     )
+
+
+def policy(body) -> BackupPolicy:
+    """A DescribeBackupPolicy answer as a BackupPolicy. Raises ValueError naming the field when its
+    schedule cannot be read (schedule_text.parse_policy)."""
+    parsed = parse_policy(body.preferred_backup_period, body.preferred_backup_time)
+    # BackupRetentionPeriod is a string in the answer's model, EnableBackupLog an integer
+    # (models/_describe_backup_policy_response_body.py); either may come as the other. Anything
+    # else is None: unknown, which a policy control reports rather than passes.
+    return replace(parsed, retention_days=whole(body.backup_retention_period), backup_log=whole(body.enable_backup_log))
