@@ -22,7 +22,7 @@ from sandbox.httpserver import LoopbackServer, Reply
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE_URL = "http://report.page.test/report.html"
 CONSOLE = re.compile(r":CONSOLE[^\]]*\]|Uncaught|console\.error")
 
