@@ -81,29 +81,12 @@ def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: 
     """`coverage`: the scanned regions' unwatched instances (COVERAGE); `console`: CONSOLE, which
     console the instance names link to; `owner_tag`: OWNER_TAG, whose value each line shows."""
     status = run_status(findings)
-    by_kind: dict[Kind, list[Checked]] = {}
-    for c in findings.checked:
-        owner = c.instance.tag(owner_tag) if owner_tag else ""
-        c = replace(c, owner=f"{owner_tag}: {owner}" if owner else "", console_url=console_url(c.instance, console))
-        by_kind.setdefault(c.verdict.kind, []).append(c)
-    groups = tuple(
-        Group(kind, tuple(sorted(by_kind[kind], key=lambda c: (c.instance.region, c.instance.name))))
-        for kind in Kind if kind in by_kind and kind.severity is not Severity.FINE)
-    alerts = sum(len(g.items) for g in groups if g.kind.severity is Severity.ALERT) + len(findings.region_failures)
-    warnings = sum(len(g.items) for g in groups if g.kind.severity is Severity.WARNING)
+    groups = _groups(findings, console, owner_tag)
     fine = [c for c in findings.checked if c.verdict.severity is Severity.FINE]
-    parts = []
-    if alerts:
-        parts.append(f"{alerts} need{'s' if alerts == 1 else ''} attention")
-    if warnings:
-        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-    parts.append(f"{len(fine)} fine")
-    if not findings.checked and not findings.region_failures:
-        parts = [f"no instance found ({scope})"]
     window = findings.window
     return Digest(
         status=status,
-        headline=f"{EMOJI[status]} Redis backups: " + " · ".join(parts),
+        headline=f"{EMOJI[status]} Redis backups: " + " · ".join(_headline_parts(findings, groups, fine, scope)),
         groups=groups,
         unchecked_regions=tuple(findings.region_failures),
         fine_line=_fine_line(fine),
@@ -112,6 +95,34 @@ def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: 
         scope_line="; ".join([scope] + [coverage_line(c) for c in coverage]),
         request_id=request_id,
     )
+
+
+def _groups(findings: Findings, console: str, owner_tag: str) -> tuple[Group, ...]:
+    """The instances that need a look, grouped by verdict in Kind's order, each group by region and name;
+    each item carries its owner (OWNER_TAG) and console link."""
+    by_kind: dict[Kind, list[Checked]] = {}
+    for c in findings.checked:
+        owner = c.instance.tag(owner_tag) if owner_tag else ""
+        c = replace(c, owner=f"{owner_tag}: {owner}" if owner else "", console_url=console_url(c.instance, console))
+        by_kind.setdefault(c.verdict.kind, []).append(c)
+    return tuple(
+        Group(kind, tuple(sorted(by_kind[kind], key=lambda c: (c.instance.region, c.instance.name))))
+        for kind in Kind if kind in by_kind and kind.severity is not Severity.FINE)
+
+
+def _headline_parts(findings: Findings, groups: tuple[Group, ...], fine: list[Checked], scope: str) -> list[str]:
+    """"2 need attention", "1 warning", "5 fine"; or that nothing was found in the scope."""
+    if not findings.checked and not findings.region_failures:
+        return [f"no instance found ({scope})"]
+    alerts = sum(len(g.items) for g in groups if g.kind.severity is Severity.ALERT) + len(findings.region_failures)
+    warnings = sum(len(g.items) for g in groups if g.kind.severity is Severity.WARNING)
+    parts = []
+    if alerts:
+        parts.append(f"{alerts} need{'s' if alerts == 1 else ''} attention")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    parts.append(f"{len(fine)} fine")
+    return parts
 
 
 def coverage_line(c: Coverage) -> str:

@@ -7,8 +7,8 @@ this run could not check are not "gone": they were not looked at.
 """
 from __future__ import annotations
 
-from ..judge.schedule import WEEKDAYS
 from ..model import BackupPolicy
+from ..schedule_text import WEEKDAYS
 
 
 def policy_json(policy: BackupPolicy | None) -> dict | None:

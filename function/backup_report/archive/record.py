@@ -16,8 +16,9 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from .. import bounded
-from ..judge.schedule import WEEKDAYS, last_due_slot, parse_policy
+from ..judge.schedule import last_due_slot
 from ..model import Checked, Kind, KnownPolicy
+from ..schedule_text import WEEKDAYS, parse_policy
 from ..settings.parsers import REGION_ID
 from . import drift, page
 
@@ -100,11 +101,28 @@ def _policy(policy: object) -> dict | None | bool:
     if not isinstance(policy, dict):
         return False
     period, slot, retention, log = (policy.get(k) for k in ("period", "slot", "retention_days", "backup_log"))
-    if not (isinstance(period, str) and all(d in WEEKDAYS for d in period.split(",") if d)
-            and isinstance(slot, str) and SLOT.fullmatch(slot) and (log is None or (type(log) is int and log in (0, 1)))
-            and (retention is None or (type(retention) is int and 0 <= retention <= 100_000))):
+    if not (_period(period) and _slot(slot) and _backup_log(log) and _retention(retention)):
         return False
     return {"period": period, "slot": slot, "retention_days": retention, "backup_log": log}
+
+
+def _period(period: object) -> bool:
+    """Weekday names joined by commas, as drift.policy_json writes them."""
+    return isinstance(period, str) and all(d in WEEKDAYS for d in period.split(",") if d)
+
+
+def _slot(slot: object) -> bool:
+    return isinstance(slot, str) and bool(SLOT.fullmatch(slot))
+
+
+def _backup_log(log: object) -> bool:
+    """EnableBackupLog as written: 0, 1 or None (unknown)."""
+    return log is None or (type(log) is int and log in (0, 1))
+
+
+def _retention(retention: object) -> bool:
+    """BackupRetentionPeriod in days as written: 0–100,000 or None (unknown)."""
+    return retention is None or (type(retention) is int and 0 <= retention <= 100_000)
 
 
 def _calendar(calendar: object) -> dict[str, str] | None:

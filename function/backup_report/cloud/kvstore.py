@@ -24,7 +24,6 @@ from ..invocation import Credentials
 from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance
 from .pacing import Pacer
 from .route import sdk_route
-from ..judge.schedule import parse_policy
 from ..window import api_minute, parse_api_time
 
 T = TypeVar("T")
@@ -126,14 +125,9 @@ class KVStore:
         body = self._call(instance.region, "DescribeBackupPolicy",
                           lambda c, o: c.describe_backup_policy_with_options(request, o))
         try:
-            policy = parse_policy(body.preferred_backup_period, body.preferred_backup_time)
+            return answers.policy(body)
         except ValueError as exc:
             raise retry.ApiFailure(ApiError("UnreadablePolicy", str(exc), "DescribeBackupPolicy")) from None
-        # BackupRetentionPeriod is a string in the answer's model, EnableBackupLog an integer
-        # (models/_describe_backup_policy_response_body.py); either may come as the other. Anything
-        # else is None: unknown, which a policy control reports rather than passes.
-        return replace(policy, retention_days=answers.whole(body.backup_retention_period),
-                       backup_log=answers.whole(body.enable_backup_log))
 
     def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]:
         """Every page of DescribeBackups in [start, end]; returns the records and any anomalies."""
