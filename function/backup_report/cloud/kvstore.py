@@ -2,7 +2,7 @@
 
 One SDK client per region (the SDK keeps a pooled HTTP session per endpoint, so connections are
 reused). Every call has connect/read timeouts and a deadline as a whole (connect + read: a
-drip-fed answer is a timeout too, `_whole_call`), is paced by its API's quota in its region and the
+drip-fed answer is a timeout too, `sdk.whole_call`), is paced by its API's quota in its region and the
 run's overall rate (pacing.Pacer), and is retried by
 `retry.call`. What leaves this module is model data or an `ApiFailure`; never an SDK exception,
 never a download URL.
@@ -18,8 +18,8 @@ from alibabacloud_r_kvstore20150101.client import Client
 from alibabacloud_tea_openapi import models as openapi
 from darabonba.runtime import RuntimeOptions
 
-from . import answers, errors, paging, retry
-from .. import bounded, watchdog
+from . import answers, paging, retry, sdk
+from .. import bounded
 from ..invocation import Credentials
 from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance
 from .pacing import Pacer
@@ -236,31 +236,9 @@ class KVStore:
         def attempt():
             if not self._pacer.acquire(region, action, self._remaining):  # its turn comes after the budget
                 raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
-            response = _whole_call(lambda: send(client, options), (connect + read) / 1000, self._remaining(), action)
+            response = sdk.whole_call(lambda: send(client, options), (connect + read) / 1000, self._remaining(), action)
             self._pacer.succeeded(region, action)
             return response.body
 
         return retry.call(attempt, self._backoff, self._remaining,
                           on_throttle=lambda: self._pacer.throttled(region, action))
-
-
-def _whole_call(call: Callable[[], T], timeout: float, budget: float, action: str) -> T:
-    """`call()` (one SDK call), in this thread, within `timeout` seconds as a whole (connect + read) and
-    never past the run's `budget` (seconds left). The SDK's timeouts bound each socket operation, not the
-    answer: darabonba-core 1.0.9's `DaraCore.do_action` hands (connect, read) to requests'
-    `session.send` and reads `resp.content` whole, so a drip-fed answer would hold the run; the
-    watchdog shuts the call's socket at the deadline instead (watchdog.py), and the call fails at once.
-    Past `timeout`: a retryable ApiFailure `Timeout` (Describe* calls are safe to repeat); past the
-    budget: `OutOfTime`; any other failure of the SDK: `errors.failure`."""
-    wait = min(timeout, budget)
-    if wait <= 0:
-        raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
-    with watchdog.watch(wait) as attempt:
-        try:
-            return call()
-        except Exception as exc:  # the SDK raises many types; all become an ApiFailure here
-            if not attempt.expired:
-                raise errors.failure(exc, action) from None
-    if budget < timeout:
-        raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
-    raise retry.ApiFailure(ApiError("Timeout", f"no complete answer within {round(timeout, 1):g} s", action), True)
