@@ -11,7 +11,7 @@ from datetime import tzinfo
 from typing import Callable
 
 from . import humanize
-from .model import Checked, Coverage, Findings, Kind, RegionFailure, Severity
+from .model import AccountFailure, Checked, Coverage, Findings, Kind, RegionFailure, Severity
 
 EMOJI = {"alert": "🔴", "warning": "🟠", "ok": "🟢"}
 KIND_EMOJI = {
@@ -48,6 +48,7 @@ class Digest:
     notes: tuple[str, ...] = ()  # outside text, one line each, under the headline (a settings alert's problems)
     link: str = ""  # the report page's pre-signed URL (ARCHIVE_OSS_BUCKET), shown as LINK_TEXT under the fine line
     link_days: int = 0  # how long the link is valid
+    unchecked_accounts: tuple[AccountFailure, ...] = ()  # ACCOUNTS: each account (or the directory) not read
 
     @property
     def link_text(self) -> str:
@@ -62,7 +63,7 @@ class Digest:
 
 def run_status(findings: Findings) -> str:
     severities = {c.verdict.severity for c in findings.checked}
-    if findings.region_failures or Severity.ALERT in severities:
+    if findings.region_failures or findings.account_failures or Severity.ALERT in severities:
         return "alert"
     if not findings.checked:
         return "warning"  # nothing matched the tags: most likely a setting, and nothing is watched
@@ -79,17 +80,12 @@ def counts(findings: Findings) -> dict[str, int]:
 def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: str,
           coverage: tuple[Coverage, ...] = (), console: str = "cn", owner_tag: str = "") -> Digest:
     """`coverage`: the scanned regions' unwatched instances (COVERAGE); `console`: CONSOLE, which
-    console the instance names link to; `owner_tag`: OWNER_TAG, whose value each line shows."""
+    console the instance names link to; `owner_tag`: OWNER_TAG, whose value each line shows. With
+    ACCOUNTS (`findings.accounts`), each line names its account and the accounts not read come first."""
     status = run_status(findings)
-    by_kind: dict[Kind, list[Checked]] = {}
-    for c in findings.checked:
-        owner = c.instance.tag(owner_tag) if owner_tag else ""
-        c = replace(c, owner=f"{owner_tag}: {owner}" if owner else "", console_url=console_url(c.instance, console))
-        by_kind.setdefault(c.verdict.kind, []).append(c)
-    groups = tuple(
-        Group(kind, tuple(sorted(by_kind[kind], key=lambda c: (c.instance.region, c.instance.name))))
-        for kind in Kind if kind in by_kind and kind.severity is not Severity.FINE)
-    alerts = sum(len(g.items) for g in groups if g.kind.severity is Severity.ALERT) + len(findings.region_failures)
+    groups = _groups(findings, console, owner_tag)
+    alerts = sum(len(g.items) for g in groups if g.kind.severity is Severity.ALERT) + \
+        len(findings.region_failures) + len(findings.account_failures)
     warnings = sum(len(g.items) for g in groups if g.kind.severity is Severity.WARNING)
     fine = [c for c in findings.checked if c.verdict.severity is Severity.FINE]
     parts = []
@@ -98,7 +94,7 @@ def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: 
     if warnings:
         parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     parts.append(f"{len(fine)} fine")
-    if not findings.checked and not findings.region_failures:
+    if not findings.checked and not findings.region_failures and not findings.account_failures:
         parts = [f"no instance found ({scope})"]
     window = findings.window
     return Digest(
@@ -109,9 +105,48 @@ def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: 
         fine_line=_fine_line(fine),
         window_line=(f"Backups from {humanize.at(window.start, tz)} to {humanize.at(window.end, tz)} "
                      f"({tz_name})"),
-        scope_line="; ".join([scope] + [coverage_line(c) for c in coverage]),
+        scope_line="; ".join([scope] + coverage_lines(coverage, bool(findings.accounts))),
         request_id=request_id,
+        unchecked_accounts=tuple(findings.account_failures),
     )
+
+
+def _groups(findings: Findings, console: str, owner_tag: str) -> tuple[Group, ...]:
+    """The verdict groups that need a look, worst first, each line with its owner, console link and account."""
+    labels = {a.account_id: a.label for a in findings.accounts}
+    by_kind: dict[Kind, list[Checked]] = {}
+    for c in findings.checked:
+        owner = c.instance.tag(owner_tag) if owner_tag else ""
+        c = replace(c, owner=f"{owner_tag}: {owner}" if owner else "", console_url=console_url(c.instance, console),
+                    account=labels.get(c.instance.account_id, c.instance.account_id))
+        by_kind.setdefault(c.verdict.kind, []).append(c)
+    return tuple(
+        Group(kind, tuple(sorted(by_kind[kind], key=lambda c: (c.instance.account_id, c.instance.region,
+                                                               c.instance.name))))
+        for kind in Kind if kind in by_kind and kind.severity is not Severity.FINE)
+
+
+MAX_ACCOUNT_LINES = 20  # accounts not checked named in a message; the result and the log have every one
+MAX_COVERAGE_ERRORS = 5  # accounts' regions whose coverage is unknown, named one by one; the rest counted
+
+
+def coverage_lines(coverage: tuple[Coverage, ...], many_accounts: bool) -> list[str]:
+    """The coverage clauses of the scope line: one per region, or with ACCOUNTS one for every account's
+    regions together (the result has each), and those whose listing failed, by account and region."""
+    if not many_accounts:
+        return [coverage_line(c) for c in coverage]
+    known = [c for c in coverage if c.error is None]
+    failed = [c for c in coverage if c.error is not None]
+    n = sum(len(c.unwatched) for c in known)
+    pairs = f"{len(known)} account region{'s' if len(known) != 1 else ''}"
+    lines = [f"every instance of the {pairs} read is in this report" if n == 0 else
+             f"{n} other instance{'s' if n != 1 else ''} of the {pairs} read {'are' if n != 1 else 'is'} not in "
+             "this report (the result lists them)"] if known else []
+    lines += [f"instances outside the report in {c.region} of account {c.account_id} not counted: "
+              f"DescribeInstances failed: {c.error}" for c in failed[:MAX_COVERAGE_ERRORS]]
+    if len(failed) > MAX_COVERAGE_ERRORS:
+        lines.append(f"…and {len(failed) - MAX_COVERAGE_ERRORS} more account regions whose coverage is not known")
+    return lines
 
 
 def coverage_line(c: Coverage) -> str:
@@ -205,6 +240,8 @@ def item_line(c: Checked, show: Callable[[str, int], str] = _as_is,
     if link is not None and c.console_url:
         name = link(c.console_url, name)
     where = [show(i.instance_id, NAME_CHARS), show(i.region, NAME_CHARS)]
+    if c.account:
+        where.append("account " + show(c.account, NAME_CHARS * 2))
     if c.owner:
         where.append(show(c.owner, NAME_CHARS * 2))
     return f"{name} ({', '.join(where)}): {show(c.verdict.detail, DETAIL_CHARS)}{history_text(c)}"
@@ -219,4 +256,13 @@ def history_text(c: Checked) -> str:
 
 
 def region_line(failure: RegionFailure, show: Callable[[str, int], str] = _as_is) -> str:
-    return f"region {show(failure.region, NAME_CHARS)} not checked: {show(str(failure.error), DETAIL_CHARS)}"
+    of = f" of account {show(failure.account_id, NAME_CHARS)}" if failure.account_id else ""
+    return f"region {show(failure.region, NAME_CHARS)}{of} not checked: {show(str(failure.error), DETAIL_CHARS)}"
+
+
+def account_line(failure: AccountFailure, show: Callable[[str, int], str] = _as_is) -> str:
+    """"account 1234567890123456 (legacy) not checked: AssumeRole failed: EntityNotExist.Role: …"."""
+    what = failure.account.name if failure.account.account_id == "resource-directory" else \
+        "account " + failure.account.label
+    action = f"{failure.error.action} failed: " if failure.error.action else ""
+    return f"{show(what, NAME_CHARS * 2)} not checked: {show(action + str(failure.error), DETAIL_CHARS)}"

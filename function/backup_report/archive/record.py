@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 from .. import bounded
 from ..judge.schedule import WEEKDAYS, last_due_slot, parse_policy
 from ..model import Checked, Kind, KnownPolicy
-from ..settings.parsers import REGION_ID
+from ..settings.parsers import ACCOUNT_ID, REGION_ID
 from . import drift, page
 
 MAX_VALUES = 600_000  # ',' '[' '{' in a previous run's JSON: ~50 an instance, so ~12,000 instances
@@ -69,8 +69,11 @@ def _entry(entry: object) -> dict | None:
             and REGION_ID.fullmatch(region) and verdict in VERDICTS and isinstance(name, str)
             and len(name) <= MAX_NAME_CHARS and policy is not False and calendar is not None):
         return None
-    read = entry.get("policy_read")
-    return {"instance_id": instance_id, "name": name, "region": region, "verdict": verdict, "policy": policy,
+    read, account = entry.get("policy_read"), entry.get("account_id", "")
+    if not (isinstance(account, str) and (account == "" or ACCOUNT_ID.fullmatch(account))):
+        return None
+    return {"instance_id": instance_id, "name": name, "region": region, "account_id": account,
+            "verdict": verdict, "policy": policy,
             "calendar": calendar, "policy_read": read if isinstance(read, str) and DAY.fullmatch(read) and _real(read)
             else None}
 

@@ -168,6 +168,11 @@ def body_blocks(dg: "Digest", items: list, shown: int, show: Callable[[str, int]
     from .. import digest as d  # digest is channel-neutral and never imports a channel
 
     blocks = [[f"{bullet}{show(note, d.DETAIL_CHARS)}" for note in dg.notes]] if dg.notes else []
+    if dg.unchecked_accounts:  # an account not read hides all its instances: first among the alerts
+        failed = dg.unchecked_accounts
+        blocks.append([bold(f"⛔ Accounts not checked ({len(failed)})")]
+                      + [f"{bullet}{d.account_line(f, show)}" for f in failed[:d.MAX_ACCOUNT_LINES]]
+                      + ([more_line(len(failed) - d.MAX_ACCOUNT_LINES)] if len(failed) > d.MAX_ACCOUNT_LINES else []))
     if dg.unchecked_regions:
         blocks.append([bold(f"⛔ Regions not checked ({len(dg.unchecked_regions)})")]
                       + [f"{bullet}{d.region_line(f, show)}" for f in dg.unchecked_regions])
