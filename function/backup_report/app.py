@@ -34,7 +34,6 @@ from .model import Account, AccountFailure, ApiError, Coverage, Findings, Kind, 
 from .scan import accounts
 from .scan.collect import OUT_OF_TIME, collect
 from .settings import BY_NAME, HEARTBEAT_URL, Settings, SettingsError, load_settings
-from .settings.parsers import RESOURCE_DIRECTORY
 from .window import iso_utc, window_for
 
 if TYPE_CHECKING:
@@ -285,34 +284,24 @@ def _scan_account(ctx: _Run, credentials, pacer: Pacer, known, concurrency: int)
 
 
 def _scan_accounts(ctx: _Run, pacer: Pacer, known) -> tuple[Findings, list[Coverage]]:
-    """Each of ACCOUNTS (the Resource Directory's members listed first where it says so), ACCOUNTS_AT_ONCE at a
-    time, as ACCOUNT_ROLE_NAME in it, each under quotas of its own and the run's API_QPS; one Findings of all."""
+    """Each of ACCOUNTS in its order (`resource-directory`: the directory's members, where it stands),
+    ACCOUNTS_AT_ONCE at a time, as ACCOUNT_ROLE_NAME in it, each under quotas of its own and the run's API_QPS;
+    one Findings of all."""
     settings, own = ctx.settings, ctx.invocation.credentials
     edge = dict(protocol=settings.kvstore_protocol, pacer=pacer, remaining=ctx.budget.remaining,
                 connect_timeout=ctx.timing.api_connect, read_timeout=ctx.timing.api_read)
     from .cloud.accounts import Directory, Sts  # their SDKs are imported by a run of many accounts only
 
     sts = Sts(own, ctx.invocation.region or settings.regions[0], endpoint=settings.sts_endpoint, **edge)
-    failures: list[AccountFailure] = []
-    try:
-        own_id = sts.caller_account()
-    except ApiFailure as failure:  # its own account, if listed, is then read through its role like the others
-        log.warning("GetCallerIdentity failed: %s", failure.error)
-        own_id = None
-    members = None
-    if RESOURCE_DIRECTORY in settings.accounts:
-        try:
-            members = Directory(own, endpoint=settings.resourcemanager_endpoint, **edge).members()
-        except ApiFailure as failure:
-            failures.append(AccountFailure(accounts.DIRECTORY, failure.error))
-    listed = accounts.targets(settings.accounts, members)
-    parallel = max(1, min(ACCOUNTS_AT_ONCE, len(listed)))
+    found = accounts.scope(settings.accounts, sts,
+                           lambda: Directory(own, endpoint=settings.resourcemanager_endpoint, **edge))
+    parallel = max(1, min(ACCOUNTS_AT_ONCE, len(found.listed)))
     session = accounts.session_name(ctx.invocation.request_id)
 
     def read(account: Account):
         try:
-            creds = accounts.credentials_for(account, own_id, own, lambda account_id: sts.assume(
-                account_id, settings.account_role_name, session, accounts.session_seconds(ctx.budget.remaining())))
+            creds = accounts.credentials_for(account, found, own, sts, settings.account_role_name, session,
+                                             accounts.session_seconds(ctx.budget.remaining()))
         except ApiFailure as failure:
             return AccountFailure(account, failure.error)
         ctx.scrubber.add([creds.access_key_id, creds.access_key_secret, creds.security_token])
@@ -322,10 +311,10 @@ def _scan_accounts(ctx: _Run, pacer: Pacer, known) -> tuple[Findings, list[Cover
         return accounts.stamped(*part, account.account_id)
 
     with redact.Pool(max_workers=parallel, thread_name_prefix="account") as pool:
-        read_all = list(pool.map(read, listed))
+        read_all = list(pool.map(read, found.listed))
     parts = [r for r in read_all if not isinstance(r, AccountFailure)]
-    failures += [r for r in read_all if isinstance(r, AccountFailure)]
-    return accounts.merged(ctx.window, parts, listed, failures)
+    failures = found.failures + [r for r in read_all if isinstance(r, AccountFailure)]
+    return accounts.merged(ctx.window, parts, found.listed, failures)
 
 
 def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer,

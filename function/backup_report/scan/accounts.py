@@ -8,15 +8,18 @@ left out, never counted fine. Pure but for the callables it is handed (the cloud
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
-from dataclasses import replace
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from typing import Callable, Protocol
 
+from ..cloud.retry import ApiFailure
 from ..invocation import Credentials
 from ..model import Account, AccountFailure, Checked, Coverage, Findings, Window
 from ..settings.parsers import RESOURCE_DIRECTORY
 
+log = logging.getLogger("backup_report")
 DIRECTORY = Account(RESOURCE_DIRECTORY, "the Resource Directory's members")
 # RoleSessionName: "2 to 64 characters … letters, digits, and . @ - _" (alibabacloud_sts20150401
 # models/_assume_role_request.py); an older STS error page says 2-32 characters
@@ -51,11 +54,51 @@ def targets(accounts: tuple[str, ...], members: list[Account] | None) -> list[Ac
     return list(out.values())
 
 
-def credentials_for(account: Account, own_id: str | None, own: Credentials,
-                    assume: Callable[[str], Credentials]) -> Credentials:
-    """The credentials to read `account` with: the function's own in its own account, else `assume(ID)`'s.
-    Raises ApiFailure."""
-    return own if account.account_id == own_id else assume(account.account_id)
+@dataclass
+class Scope:
+    """Which accounts a run reads: `own_id` the function's own account (None when GetCallerIdentity failed:
+    then every account, its own too, is read through the role), `listed` the accounts to read in order, and
+    `failures` what could not be listed (the Resource Directory)."""
+
+    own_id: str | None
+    listed: list[Account]
+    failures: list[AccountFailure] = field(default_factory=list)
+
+
+class Identity(Protocol):
+    def caller_account(self) -> str: ...
+    def assume(self, account_id: str, role_name: str, session_name: str, seconds: int) -> Credentials: ...
+
+
+class Members(Protocol):
+    def members(self) -> list[Account]: ...
+
+
+def scope(wanted: tuple[str, ...], sts: Identity, directory: Callable[[], Members]) -> Scope:
+    """ACCOUNTS (`wanted`) resolved: the function's own account asked of STS, the directory's members listed
+    (`directory()` makes its edge) when `wanted` names it. Never raises: a failure is in `failures`, or, for
+    GetCallerIdentity, a None `own_id` (logged)."""
+    try:
+        own_id: str | None = sts.caller_account()
+    except ApiFailure as failure:
+        log.warning("GetCallerIdentity failed: %s", failure.error)
+        own_id = None
+    members, failures = None, []
+    if RESOURCE_DIRECTORY in wanted:
+        try:
+            members = directory().members()
+        except ApiFailure as failure:
+            failures.append(AccountFailure(DIRECTORY, failure.error))
+    return Scope(own_id, targets(wanted, members), failures)
+
+
+def credentials_for(account: Account, found: Scope, own: Credentials, sts: Identity, role_name: str,
+                    session: str, seconds: int) -> Credentials:
+    """The credentials to read `account` with: the function's own in its own account, else AssumeRole's of
+    `role_name` in it, for `seconds`. Raises ApiFailure."""
+    if account.account_id == found.own_id:
+        return own
+    return sts.assume(account.account_id, role_name, session, seconds)
 
 
 def stamped(findings: Findings, covered: list[Coverage], account_id: str) -> tuple[Findings, list[Coverage]]:
