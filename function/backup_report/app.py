@@ -395,14 +395,18 @@ def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:
         return failure.error
 
 
-def _scope(settings: Settings, findings=None) -> str:
+def _scope(settings: Settings, findings: Findings | None = None) -> str:
+    """The digest's scope line: the tags, the regions, with ACCOUNTS how many accounts were read, and how many
+    policies were judged as an earlier run read them."""
     tags = ",".join(k if v is None else f"{k}={v}" for k, v in settings.instance_tags)
     scope = f"tags {tags} in {', '.join(settings.regions)}"
-    if findings and (findings.accounts or findings.account_failures):
+    if findings is None:
+        return scope
+    if findings.accounts or findings.account_failures:
         read = len(findings.accounts) - sum(1 for f in findings.account_failures if f.account in findings.accounts)
         scope += f" of {read} account{'s' if read != 1 else ''}"
-    today = findings.window.end.astimezone(timezone.utc).date() if findings else None
-    kept = sum(1 for c in findings.checked if c.verdict.policy_read and c.verdict.policy_read < today) if findings else 0
+    today = findings.window.end.astimezone(timezone.utc).date()
+    kept = sum(1 for c in findings.checked if c.verdict.policy_read and c.verdict.policy_read < today)
     if kept:  # said, so a policy changed since is known to be seen within POLICY_REFRESH_DAYS
         scope += (f"; {kept} backup polic{'y' if kept == 1 else 'ies'} as an earlier run read "
                   f"{'it' if kept == 1 else 'them'} (each read afresh at least every {settings.policy_refresh_days} "

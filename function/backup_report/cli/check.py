@@ -52,25 +52,21 @@ def _list_accounts(settings: Settings, creds: Credentials, home: str, redaction:
                            lambda: Directory(creds, endpoint=settings.resourcemanager_endpoint, **edge))
     status = FAILED if found.failures else OK
     for failure in found.failures:
-        print(redact.scrub(f"
-{failure.account.name} not listed: {failure.error.action} failed: {failure.error}"))
+        print(redact.scrub(f"\n{failure.account.name} not listed: {failure.error.action} failed: {failure.error}"))
     own = f"; this function's own: {found.own_id}" if found.own_id else "; this function's own not known"
-    print(f"
-{len(found.listed)} account{'s' * (len(found.listed) != 1)} to read as {settings.account_role_name}"
+    print(f"\n{len(found.listed)} account{'s' * (len(found.listed) != 1)} to read as {settings.account_role_name}"
           f"{own}")
     for account in found.listed:
         try:
             account_creds = accounts.credentials_for(account, found, creds, sts, settings.account_role_name,
                                                      accounts.session_name("check"), accounts.MIN_SESSION)
         except ApiFailure as failure:
-            print(redact.scrub(f"
-== account {account.label}: not checked: {failure.error.action} failed: "
+            print(redact.scrub(f"\n== account {account.label}: not checked: {failure.error.action} failed: "
                                f"{failure.error}"))
             status = FAILED
             continue
         redaction.add([account_creds.access_key_id, account_creds.access_key_secret, account_creds.security_token])
-        print(f"
-== account {account.label}")
+        print(f"\n== account {account.label}")
         status = max(status, _list_instances(settings, account_creds, home))
     return status
 
