@@ -6,7 +6,6 @@ ever see absolute UTC datetimes. The format is described in `README.md`.
 """
 from __future__ import annotations
 
-import collections
 import re
 import secrets
 import uuid

@@ -89,16 +89,19 @@ class STS(Gateway):
         if not match:
             raise ApiError(400, "InvalidParameter.RoleArn", "The parameter RoleArn is wrongly formed.")
         if not SESSION_NAME.fullmatch(session):
-            raise ApiError(400, "InvalidParameter.RoleSessionName", "The parameter RoleSessionName is wrongly formed.")
+            raise ApiError(400, "InvalidParameter.RoleSessionName",
+                           "The parameter RoleSessionName is wrongly formed.")
         duration = params.get("DurationSeconds") or str(DEFAULT_DURATION)
         if not re.fullmatch(r"[0-9]{1,9}", duration) or int(duration) not in DURATION:
-            raise ApiError(400, "InvalidParameter.DurationSeconds", "The Min/Max value of DurationSeconds is 15min/1hr.")
+            raise ApiError(400, "InvalidParameter.DurationSeconds",
+                           "The Min/Max value of DurationSeconds is 15min/1hr.")
         account, role = match.groups()
         state = self._role(account, role)
         if state is None:
             raise ApiError(404, "EntityNotExist.Role", "The specified Role not exists.")
         if state != "ok" or caller.issued:
-            raise ApiError(403, "NoPermission", "You are not authorized to do this action. You should be authorized by RAM.")
+            raise ApiError(403, "NoPermission",
+                           "You are not authorized to do this action. You should be authorized by RAM.")
         issued = self.keyring.issue(account, role, session, int(duration), self.now())
         return {
             "Credentials": {"AccessKeyId": issued.access_key_id, "AccessKeySecret": issued.access_key_secret,
