@@ -20,6 +20,7 @@ from ..model import Account, AccountFailure, Checked, Coverage, Findings, Window
 from ..settings.parsers import RESOURCE_DIRECTORY
 
 log = logging.getLogger("backup_report")
+OWN_NAME = "this function's account"
 DIRECTORY = Account(RESOURCE_DIRECTORY, "the Resource Directory's members")
 # RoleSessionName: "2 to 64 characters … letters, digits, and . @ - _" (alibabacloud_sts20150401
 # models/_assume_role_request.py); an older STS error page says 2-32 characters
@@ -43,11 +44,15 @@ def session_seconds(seconds_left: float) -> int:
     return max(MIN_SESSION, min(MAX_SESSION, math.ceil(seconds_left) + 60))
 
 
-def targets(accounts: tuple[str, ...], members: list[Account] | None) -> list[Account]:
+def targets(accounts: tuple[str, ...], members: list[Account] | None, own_id: str | None = None) -> list[Account]:
     """The accounts to read: ACCOUNTS' IDs in their order, with `members` (ListAccounts') where it names
-    `resource-directory`, each once, with its DisplayName when the directory gave one."""
+    `resource-directory`, each once, with its DisplayName when the directory gave one. With the directory,
+    the function's own account (`own_id`) is read too, first, when ListAccounts does not list it: the
+    management account is not documented as one of its members, and its instances must not drop out unsaid."""
     named = {m.account_id: m for m in members or []}
     out: dict[str, Account] = {}
+    if RESOURCE_DIRECTORY in accounts and own_id and own_id not in named:
+        out[own_id] = Account(own_id, OWN_NAME)
     for entry in accounts:
         listed = (members or []) if entry == RESOURCE_DIRECTORY else [named.get(entry, Account(entry))]
         out.update((a.account_id, a) for a in listed if a.account_id not in out)
@@ -89,7 +94,7 @@ def scope(wanted: tuple[str, ...], sts: Identity, directory: Callable[[], Member
             members = directory().members()
         except ApiFailure as failure:
             failures.append(AccountFailure(DIRECTORY, failure.error))
-    return Scope(own_id, targets(wanted, members), failures)
+    return Scope(own_id, targets(wanted, members, own_id), failures)
 
 
 def credentials_for(account: Account, found: Scope, own: Credentials, sts: Identity, role_name: str,

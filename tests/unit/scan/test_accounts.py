@@ -156,3 +156,10 @@ def test_plain_http_needs_every_endpoint_the_run_calls_on_loopback():
                                       "in clear; use https"]
     assert load_settings({**local, "ACCOUNTS": "1111111111111111", "STS_ENDPOINT": "127.0.0.1:8"}).accounts == \
         ("1111111111111111",)
+
+
+def test_with_the_directory_the_functions_own_account_is_read_too_unless_listed():
+    own = "9999999999999999"
+    assert accounts.targets(("resource-directory",), [A, B], own) == [Account(own, accounts.OWN_NAME), A, B]
+    assert accounts.targets(("resource-directory",), [A, B], A.account_id) == [A, B]
+    assert accounts.targets((B.account_id,), [A, B], own) == [B]  # a list names exactly what is read
