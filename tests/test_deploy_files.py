@@ -324,4 +324,4 @@ def test_the_member_role_trusts_the_reporters_role_alone():
 def test_the_reporter_gains_exactly_assume_role_on_the_member_role_and_the_directory_listing():
     policy = json.loads((REPO / "deploy" / "accounts-policy.json").read_text())
     assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [
-        ("sts:AssumeRole", "acs:ram::*:role/redis-backup-reader"), ("resourcemanager:ListAccounts", "*")]
+        ("sts:AssumeRole", "acs:ram::*:role/redis-backup-reader"), (["resourcemanager:ListAccounts", "resourcemanager:GetResourceDirectory"], "*")]

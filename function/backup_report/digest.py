@@ -255,6 +255,37 @@ def history_text(c: Checked) -> str:
     return f" — last {len(h.days)} days {h.strip}" + (f" ({h.streak})" if h.streak else "")
 
 
+MAX_REGION_LINES = 10  # lines of regions not checked in a message; the result and the log have every one
+MAX_GROUP_ACCOUNTS = 3  # accounts a grouped line names; the rest are counted
+
+
+def region_lines(failures: tuple[RegionFailure, ...], show: Callable[[str, int], str] = _as_is) -> list[str]:
+    """The lines of the regions not checked, at most MAX_REGION_LINES and "…and N more". With ACCOUNTS, the
+    regions that failed alike (the same error) are one line, naming their regions and a few of their accounts:
+    60 members refused alike must not crowd the message past what a channel takes."""
+    if not any(f.account_id for f in failures):
+        lines = [region_line(f, show) for f in failures]
+    else:
+        alike: dict[str, list[RegionFailure]] = {}
+        for f in failures:
+            alike.setdefault(str(f.error), []).append(f)
+        lines = [region_line(group[0], show) if len(group) == 1 else _alike_line(group, show) for group in alike.values()]
+    if len(lines) > MAX_REGION_LINES:
+        lines = lines[:MAX_REGION_LINES] + [f"…and {len(lines) - MAX_REGION_LINES} more (all are in the run's result "
+                                            "and log)"]
+    return lines
+
+
+def _alike_line(group: list[RegionFailure], show: Callable[[str, int], str]) -> str:
+    """"12 regions not checked (cn-hangzhou, cn-shanghai of accounts A, B, C and 3 more): <error>"."""
+    regions = ", ".join(dict.fromkeys(f.region for f in group))
+    named = list(dict.fromkeys(f.account_id for f in group))
+    more = f" and {len(named) - MAX_GROUP_ACCOUNTS} more" if len(named) > MAX_GROUP_ACCOUNTS else ""
+    of = f"account{'s' if len(named) != 1 else ''} {', '.join(named[:MAX_GROUP_ACCOUNTS])}{more}"
+    return (f"{len(group)} regions not checked ({show(regions, NAME_CHARS * 2)} of {show(of, NAME_CHARS * 2)}): "
+            f"{show(str(group[0].error), DETAIL_CHARS)}")
+
+
 def region_line(failure: RegionFailure, show: Callable[[str, int], str] = _as_is) -> str:
     of = f" of account {show(failure.account_id, NAME_CHARS)}" if failure.account_id else ""
     return f"region {show(failure.region, NAME_CHARS)}{of} not checked: {show(str(failure.error), DETAIL_CHARS)}"
@@ -262,7 +293,16 @@ def region_line(failure: RegionFailure, show: Callable[[str, int], str] = _as_is
 
 def account_line(failure: AccountFailure, show: Callable[[str, int], str] = _as_is) -> str:
     """"account 1234567890123456 (legacy) not checked: AssumeRole failed: EntityNotExist.Role: …"."""
-    what = failure.account.name if failure.account.account_id == "resource-directory" else \
-        "account " + failure.account.label
+    account = failure.account
+    # The directory and the stand-ins for an account not known by its ID are named, not numbered.
+    what = "account " + account.label if account.account_id.isdigit() else account.name
+    if account.status and account.status not in MEMBER_STATUSES:
+        what += f", {account.status} in the Resource Directory"
     action = f"{failure.error.action} failed: " if failure.error.action else ""
     return f"{show(what, NAME_CHARS * 2)} not checked: {show(action + str(failure.error), DETAIL_CHARS)}"
+
+
+# ListAccounts' statuses of a member that has joined (https://help.aliyun.com/document_detail/160016.htm); any
+# other (a promotion under way or failed, or CreateFailed and the like, which CreateCloudAccount's model
+# documents) is said beside an account that could not be read, as a likely reason.
+MEMBER_STATUSES = ("CreateSuccess", "InviteSuccess", "PromoteSuccess")

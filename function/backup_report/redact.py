@@ -181,6 +181,7 @@ class Redaction:
         self.secrets = tuple(sorted(set(secrets_of(values)) | extra, key=len, reverse=True))
         self._key: int | None = None
         self._token: contextvars.Token | None = None
+        self._lock = threading.Lock()
 
     def __enter__(self) -> "Redaction":
         _install()
@@ -191,10 +192,11 @@ class Redaction:
     def add(self, values: Iterable[str]) -> None:
         """More secrets of this invocation, learnt while it runs (a member account's assumed credentials):
         hidden from then on, in every thread of its context."""
-        self.secrets = tuple(sorted(set(self.secrets) | set(secrets_of(values)), key=len, reverse=True))
-        if self._key is not None:
-            _running.remove(self._key)
-            self._key = _running.add(self.secrets)
+        with self._lock:  # accounts are read in threads of their own, each adding its credentials
+            self.secrets = tuple(sorted(set(self.secrets) | set(secrets_of(values)), key=len, reverse=True))
+            if self._key is not None:
+                _running.remove(self._key)
+                self._key = _running.add(self.secrets)
 
     def __exit__(self, *exc) -> None:
         if self._token is not None:
