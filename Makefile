@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv build clean
+.PHONY: demo demo-accounts test venv build clean
 
 venv: $(STAMP)
 
@@ -15,6 +15,10 @@ $(STAMP): requirements-dev.txt function/requirements.txt
 
 demo: $(STAMP)
 	$(PY) -m sandbox demo
+
+# The same, over a Resource Directory of three member accounts, one of which cannot be read (README, Many accounts).
+demo-accounts: $(STAMP)
+	$(PY) -m sandbox demo --scenario accounts
 
 # pytest-xdist workers. Most tests wait on loopback sockets and deadlines rather than compute, so more
 # workers than cores pays: on a 2-core machine, five of the slowest suites (204 tests) took 141 s with 2,

@@ -1,11 +1,11 @@
-"""The sandbox: R-KVStore, DingTalk, Slack, Feishu, WeCom, heartbeat and OSS emulators on loopback, driven by a
-scenario.
+"""The sandbox: R-KVStore, STS, ResourceManager, DingTalk, Slack, Feishu, WeCom, heartbeat and OSS emulators on
+loopback, driven by a scenario.
 
     with sandbox.start("demo", anchor="2026-11-28T01:00Z") as sb:
         os.environ.update(sb.env())   # point the function at the emulators
         ...
-        sb.kvstore.calls, sb.dingtalk.messages, sb.slack.messages, sb.feishu.messages, sb.wecom.messages,
-        sb.heartbeat.pings, sb.oss.objects
+        sb.kvstore.calls, sb.sts.calls, sb.sts.issued, sb.resourcemanager.calls, sb.dingtalk.messages,
+        sb.slack.messages, sb.feishu.messages, sb.wecom.messages, sb.heartbeat.pings, sb.oss.objects
 
 See README.md for the scenario format.
 """
@@ -21,10 +21,13 @@ from .feishu import FeishuBot
 from .fleet import Credentials, Scenario
 from .heartbeat import HeartbeatCheck
 from .httpserver import LoopbackServer
+from .keyring import Keyring
 from .kvstore import KVStore
 from .oss import OSSBucket
+from .resourcemanager import ResourceManager
 from .scenario import load
 from .slack import SlackWebhook
+from .sts import STS
 from .wecom import WeComRobot
 
 __all__ = ["Sandbox", "start", "load"]
@@ -35,18 +38,24 @@ EMULATED_ACTIONS = ("DescribeInstances", "DescribeBackupPolicy", "DescribeBackup
 
 
 class Sandbox:
-    """The seven emulators of one scenario, each on its own loopback port; a context manager.
-    `oss_objects`: the archive bucket's objects (a dict kept by the caller, so a bucket outlives a run)."""
+    """The nine emulators of one scenario, each on its own loopback port; a context manager.
+    `oss_objects`: the archive bucket's objects (a dict kept by the caller, so a bucket outlives a run).
+    STS, ResourceManager and the R-KVStore share one key table: what STS issues for an account is good at
+    the R-KVStore for that account's fleet."""
 
     ARCHIVE_BUCKET = "backup-report-archive"
     ARCHIVE_REGION = "cn-hangzhou"  # the region the function runs in, in tests and the demo
 
     def __init__(self, scenario: Scenario, host: str = "127.0.0.1",
                  kvstore_port: int = 0, dingtalk_port: int = 0, slack_port: int = 0, feishu_port: int = 0,
-                 wecom_port: int = 0, heartbeat_port: int = 0, oss_port: int = 0, oss_objects: dict | None = None):
+                 wecom_port: int = 0, heartbeat_port: int = 0, oss_port: int = 0, oss_objects: dict | None = None,
+                 sts_port: int = 0, resourcemanager_port: int = 0):
         self.scenario = scenario
         robot, hook = scenario.dingtalk, scenario.slack
-        self.kvstore = KVStore(scenario)
+        self.keyring = Keyring(scenario.account, scenario.credentials)
+        self.kvstore = KVStore(scenario, self.keyring)
+        self.sts = STS(scenario, self.keyring)
+        self.resourcemanager = ResourceManager(scenario, self.keyring)
         self.dingtalk = DingTalkRobot(robot.token, robot.secret, keywords=robot.keywords, faults=robot.faults)
         self.slack = SlackWebhook(hook.path, faults=hook.faults)
         bot, key = scenario.feishu, scenario.wecom
@@ -58,7 +67,7 @@ class Sandbox:
         try:
             for app, port in ((self.kvstore, kvstore_port), (self.dingtalk, dingtalk_port), (self.slack, slack_port),
                               (self.feishu, feishu_port), (self.wecom, wecom_port), (self.heartbeat, heartbeat_port),
-                              (self.oss, oss_port)):
+                              (self.oss, oss_port), (self.sts, sts_port), (self.resourcemanager, resourcemanager_port)):
                 self._servers.append(LoopbackServer(app, host, port))
         except OSError:  # a port in use: free the ones already bound
             for server in self._servers:
@@ -128,6 +137,24 @@ class Sandbox:
     def oss_endpoint(self) -> str:
         return f"http://{self._servers[6].address}"
 
+    @property
+    def sts_endpoint(self) -> str:
+        return self._servers[7].address
+
+    @property
+    def resourcemanager_endpoint(self) -> str:
+        return self._servers[8].address
+
+    @property
+    def account(self) -> str:
+        """The home account: the one `credentials` belong to."""
+        return self.scenario.account
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        """The member accounts' IDs, in scenario order (listed in the directory or not)."""
+        return tuple(a.id for a in self.scenario.accounts)
+
     def archive_env(self) -> dict[str, str]:
         """The settings that turn the archive on, into this sandbox's bucket."""
         return {"ARCHIVE_OSS_BUCKET": self.ARCHIVE_BUCKET, "ARCHIVE_OSS_ENDPOINT": self.oss_endpoint}
@@ -137,10 +164,12 @@ class Sandbox:
         return tuple(sorted(self.scenario.regions))
 
     def env(self) -> dict[str, str]:
-        """The function's settings that point it at this sandbox."""
+        """The function's settings that point it at this sandbox (ACCOUNTS is the test's to set)."""
         return {
             "KVSTORE_ENDPOINT": self.kvstore_endpoint,
-            "KVSTORE_PROTOCOL": "http",
+            "KVSTORE_PROTOCOL": "http",  # STS and ResourceManager follow it (plain http to loopback)
+            "STS_ENDPOINT": self.sts_endpoint,
+            "RESOURCEMANAGER_ENDPOINT": self.resourcemanager_endpoint,
             "DINGTALK_WEBHOOK": self.dingtalk_webhook,
             "DINGTALK_SECRET": self.dingtalk_secret,
             "SLACK_WEBHOOK": self.slack_webhook,
@@ -153,6 +182,7 @@ class Sandbox:
             "ALIBABA_CLOUD_SECURITY_TOKEN": self.credentials.security_token or "",
             "REGIONS": ",".join(self.regions),
             # The emulator keeps no quota of its own: the published ones would only slow the tests down.
+            # (R-KVStore operations only: API_QUOTAS refuses any other name, settings/parsers.py.)
             "API_QUOTAS": ",".join(f"{action}=100000/1" for action in EMULATED_ACTIONS),
         }
 
@@ -162,7 +192,7 @@ def start(scenario: str | Path | Mapping | Scenario = "demo", anchor: datetime |
     """Load `scenario` (name, path, dict, or an already loaded one) and start its emulators.
 
     `options`: `host`, `kvstore_port`, `dingtalk_port`, `slack_port`, `feishu_port`, `wecom_port`,
-    `heartbeat_port`, `oss_port` (0 = an ephemeral port), `oss_objects`.
+    `heartbeat_port`, `oss_port`, `sts_port`, `resourcemanager_port` (0 = an ephemeral port), `oss_objects`.
     """
     loaded = scenario if isinstance(scenario, Scenario) else load(scenario, anchor)
     return Sandbox(loaded, **options).start()

@@ -31,6 +31,10 @@ def serve(args: argparse.Namespace) -> int:
         credentials = sb.credentials
         print(json.dumps({
             "kvstore_endpoint": sb.kvstore_endpoint,
+            "sts_endpoint": sb.sts_endpoint,
+            "resourcemanager_endpoint": sb.resourcemanager_endpoint,
+            "account": sb.account,
+            "accounts": list(sb.accounts),
             "dingtalk_webhook": sb.dingtalk_webhook,
             "dingtalk_secret": sb.dingtalk_secret,
             "slack_webhook": sb.slack_webhook,
@@ -62,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["demo"]:  # its options are the demo's own
         return demo(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description="Local emulators of R-KVStore, "
-                                     "DingTalk and Slack. Commands: serve, demo.")
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="Local emulators of R-KVStore, STS, "
+                                     "ResourceManager, the webhooks, the heartbeat and OSS. Commands: serve, demo.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run the real handler against the demo fleet (make demo)")
     serving = commands.add_parser("serve", help="serve a scenario until interrupted")

@@ -96,6 +96,12 @@ def _check_date(value: str | None, now: datetime) -> None:
         raise ApiError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
 
 
+def access_key_id(headers: Mapping[str, str]) -> str:
+    """The AccessKey ID a request claims (`Credential=`), before anything is checked: which key to check it
+    with. Raises `ApiError` for an Authorization header that is not ACS3-HMAC-SHA256's."""
+    return _parse_authorization(headers.get("authorization", ""))[0]
+
+
 def verify(method: str, path: str, raw_query: str, headers: Mapping[str, str], body: bytes, *,
            keys: Mapping[str, str], security_token: str | None, now: datetime, nonces: NonceStore) -> str:
     """Check one request (headers lower-cased); return the AccessKey ID or raise `ApiError`."""

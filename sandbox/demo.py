@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         slack_notes
 
     with sandbox.start(args.scenario, anchor=trigger) as sb:
-        os.environ.update({**sb.env(), **sb.archive_env(), **DEMO_SETTINGS})
+        # A scenario of member accounts is read as a Resource Directory (README, Many accounts).
+        accounts = {"ACCOUNTS": "resource-directory"} if sb.accounts else {}
+        os.environ.update({**sb.env(), **sb.archive_env(), **DEMO_SETTINGS, **accounts})
         # Credentials come from the context, as on FC: the role's STS token.
         for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"):
             os.environ.pop(name, None)
@@ -96,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         result = index.handler(event, fc_context(sb.credentials, region=sb.env()["REGIONS"].split(",")[0]))
         print(textwrap.dedent(f"""
             Ran index.handler on the sandbox's '{args.scenario}' fleet with {Path(args.event).name}
-            (trigger time {trigger}); REGIONS={os.environ['REGIONS']}, INSTANCE_TAGS={DEMO_SETTINGS['INSTANCE_TAGS']}.
+            (trigger time {trigger}); REGIONS={os.environ['REGIONS']}, INSTANCE_TAGS={DEMO_SETTINGS['INSTANCE_TAGS']}
+            {"ACCOUNTS=resource-directory: " + str(len(sb.accounts)) + " member accounts" if accounts else ""}.
             """))
         for message in sb.dingtalk.messages:
             print(boxed("DingTalk (markdown, as the group sees it)", show_dingtalk(message)))

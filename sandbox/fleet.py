@@ -1,12 +1,15 @@
 """The scenario as data: a fleet, its backups and the faults to stage, all times absolute UTC."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+HOME_ACCOUNT = "1000000000000001"  # the account of the scenario's own credentials, unless `account:` says
+ROLE_NAME = "redis-backup-reader"  # a member's role (ACCOUNT_ROLE_NAME's default), unless `role_name:` says
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class Fault:
     ms: int = 0  # latency
     qps: float = 0.0  # quota
     seconds: float = 600.0  # hang; drip: seconds between the answer's bytes
+    offset: int = 0  # total_count (directory faults): added to ListAccounts' TotalCount
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,22 @@ class HeartbeatConfig:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A member account (`accounts:`): its Resource Directory entry, its role and its own fleet."""
+    id: str
+    name: str
+    status: str = "CreateSuccess"  # ListAccounts' Status
+    type: str = "ResourceAccount"  # ListAccounts' Type: CloudAccount | ResourceAccount
+    role: str = "ok"  # AssumeRole of its role: ok | missing (no such role) | untrusted (trusts another caller)
+    role_name: str = ROLE_NAME
+    listed: bool = True  # whether ListAccounts lists it (False: named in ACCOUNTS, not in the directory)
+    regions: tuple[str, ...] = ()  # what its DescribeRegions answers; () = the public regions and its fleet's
+    instances: tuple[Instance, ...] = ()
+    backups: tuple[Backup, ...] = ()
+    faults: tuple[Fault, ...] = ()  # on its R-KVStore calls only
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -188,10 +208,42 @@ class Scenario:
     heartbeat: HeartbeatConfig = field(default_factory=lambda: HeartbeatConfig(str(uuid.uuid4())))
     feishu: FeishuConfig = FeishuConfig("", "")
     wecom: WeComConfig = WeComConfig("")
+    account: str = HOME_ACCOUNT  # the home account: the scenario's credentials are its; `instances` are its fleet
+    resource_directory: bool = False  # whether the home account manages a Resource Directory (ListAccounts)
+    accounts: tuple[Account, ...] = ()  # the member accounts
+    directory_faults: tuple[Fault, ...] = ()  # on ListAccounts
+    sts_faults: tuple[Fault, ...] = ()  # on AssumeRole and GetCallerIdentity (`action` picks one)
+    # The directory's management account (GetResourceDirectory): the home one, unless the home account is a
+    # delegated administrator's.
+    management_account: str = HOME_ACCOUNT
+    listed_regions: tuple[str, ...] = ()  # a member's view (`fleet`): what its DescribeRegions answers
 
     @property
     def fleet_regions(self) -> tuple[str, ...]:
         return tuple(sorted({i.region for i in self.instances}))
+
+    @property
+    def account_ids(self) -> tuple[str, ...]:
+        """The home account, then the members in scenario order."""
+        return (self.account, *(a.id for a in self.accounts))
+
+    def member(self, account_id: str) -> Account | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+    def fleet(self, account_id: str) -> "Scenario | None":
+        """What the R-KVStore answers to `account_id`'s credentials: this scenario for the home account, a
+        view of the member's own instances, backups and faults for a member, None for any other account."""
+        return self._fleets.get(account_id)
+
+    @functools.cached_property
+    def _fleets(self) -> dict[str, "Scenario"]:
+        views = {self.account: self}
+        for a in self.accounts:
+            views[a.id] = dataclasses.replace(
+                self, instances=a.instances, backups=a.backups, faults=a.faults, instance_list=InstanceList(),
+                account=a.id, resource_directory=False, accounts=(), directory_faults=(), sts_faults=(), management_account=a.id,
+                listed_regions=a.regions)
+        return views
 
     def instance(self, instance_id: str) -> Instance | None:
         return self._index[0].get(instance_id)

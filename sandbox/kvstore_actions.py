@@ -124,7 +124,8 @@ class Actions:
 
     def describe_regions(self, params: dict) -> dict:
         regions = []
-        for region in dict.fromkeys((*PUBLIC_REGIONS, *self.scenario.fleet_regions)):
+        # A member account's `regions` are its answer, when the scenario gives them.
+        for region in self.scenario.listed_regions or dict.fromkeys((*PUBLIC_REGIONS, *self.scenario.fleet_regions)):
             name, zones = REGIONS.get(region, (region, f"{region}-a,{region}-b"))
             regions.append({"RegionId": region, "LocalName": name, "RegionEndpoint": "r-kvstore.aliyuncs.com",
                             "ZoneIds": zones, "ZoneIdList": {"ZoneId": zones.split(",")}})

@@ -77,6 +77,10 @@ class Faults:
                 raise _ANSWERS[fault.kind]()
         return 0.0
 
+    def firing(self, action: str, instance: str | None = None, region: str | None = None) -> list[Fault]:
+        """The faults that match this call (counted for `first`), to be acted out by the caller."""
+        return [f for i, f in enumerate(self._faults) if self._fires(i, f, action, instance, region)]
+
     def _fires(self, i: int, fault: Fault, action: str, instance: str | None, region: str | None) -> bool:
         if (fault.action not in (None, action) or fault.instance not in (None, instance)
                 or fault.region not in (None, region)):

@@ -6,7 +6,7 @@ ever see absolute UTC datetimes. The format is described in `README.md`.
 """
 from __future__ import annotations
 
-import collections
+import re
 import secrets
 import uuid
 from datetime import datetime, time, timedelta
@@ -15,27 +15,46 @@ from typing import Mapping
 
 import yaml
 
-from .fleet import (WEEKDAYS, Credentials, DingTalkConfig, Fault, FeishuConfig, HeartbeatConfig, Instance,
-                    InstanceList, Policy, Scenario, SlackConfig, Task, WeComConfig)
+from .fleet import (HOME_ACCOUNT, ROLE_NAME, WEEKDAYS, Account, Credentials, DingTalkConfig, Fault, FeishuConfig,
+                    HeartbeatConfig, Instance, InstanceList, Policy, Scenario, SlackConfig, Task, WeComConfig)
 from .history import expand
 from .spec import ScenarioError, Section, parse_anchor
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 ARCHITECTURES = ("standard", "cluster", "rwsplit")
 FAULT_KINDS = ("latency", "throttle", "quota", "unavailable", "forbidden", "not_found", "reset", "hang", "drip")
+_FAULT = ("kind", "action", "instance", "region", "first", "ms", "qps", "seconds")
+# ListAccounts' faults: the generic ones that make sense without an instance, and a TotalCount that disagrees
+# with the pages (`offset` added to it).
+DIRECTORY_FAULT_KINDS = ("latency", "throttle", "quota", "unavailable", "forbidden", "reset", "hang", "drip",
+                         "total_count")
+_DIRECTORY_FAULT = ("kind", "action", "first", "ms", "qps", "seconds", "offset")
+# ListAccounts' documented member statuses and types (https://help.aliyun.com/document_detail/160016.html,
+# ResourceManager 2020-03-31).
+ACCOUNT_STATUSES = ("CreateSuccess", "PromoteVerifying", "PromoteFailed", "PromoteExpired", "PromoteCancelled",
+                    "PromoteSuccess", "InviteSuccess")
+ACCOUNT_TYPES = ("CloudAccount", "ResourceAccount")
+ROLE_STATES = ("ok", "missing", "untrusted")
+# An Alibaba Cloud account ID is digits (16 of them in every documented example); the sandbox takes 1 to 32.
+ACCOUNT_ID = re.compile(r"[0-9]{1,32}")
+# A RAM role name: letters, digits, periods and hyphens, 1 to 64 characters (RAM CreateRole's RoleName); the
+# underscore is taken too, since nothing here depends on refusing it.
+ROLE_NAME_FORM = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # NodeType's values: models/_describe_instances_request.py (classic double/single, cloud-native
 # MASTER_SLAVE/STAND_ALONE).
 NODE_TYPES = ("double", "single", "MASTER_SLAVE", "STAND_ALONE")
 # BackupProgressStatus' values: models/_describe_backup_tasks_response_body.py.
 TASK_STATUSES = ("NoStart", "Preparing", "Waiting", "Uploading", "Checking", "Finished")
 _TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "feishu", "wecom", "instances",
-        "faults", "instance_list", "heartbeat")
+        "faults", "instance_list", "heartbeat", "account", "resource_directory", "accounts", "directory_faults",
+        "sts_faults", "management_account")
 _INSTANCE = ("id", "name", "region", "tags", "architecture", "shards", "status", "created", "engine",
              "type", "policy", "history", "latest", "backups", "total_count_offset", "node_type", "raw", "tasks",
              "cloud_native", "node_form", "shard_instance_name")
 # How an instance's answers name its nodes (fleet.Instance, each with its source).
 NODE_FORMS = ("instance", "data_node", "topology")
 SHARD_INSTANCE_NAMES = ("node", "file")
+_ACCOUNT = ("id", "name", "status", "type", "role", "role_name", "listed", "regions", "instances", "faults")
 
 
 def names() -> list[str]:
@@ -69,10 +88,12 @@ def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = 
     seed = top.whole("seed", 0)
     specs = [Section(raw, f"{name}.instances[{n}]", _INSTANCE) for n, raw in enumerate(top.items("instances"))]
     instances = tuple(_instance(spec, when) for spec in specs)
-    duplicates = {i for i, n in collections.Counter(i.id for i in instances).items() if n > 1}
-    if duplicates:
-        raise top.fail("instances", f"instance id {sorted(duplicates)[0]!r} appears twice")
-    regions = tuple(str(r) for r in top.items("regions")) or tuple(sorted({i.region for i in instances}))
+    home = _account_id(top, "account", HOME_ACCOUNT)
+    accounts = tuple(_account(Section(raw, f"{name}.accounts[{n}]", _ACCOUNT), when, seed)
+                     for n, raw in enumerate(top.items("accounts")))
+    _check_accounts(top, home, instances, accounts)
+    every = instances + tuple(i for a in accounts for i in a.instances)
+    regions = tuple(str(r) for r in top.items("regions")) or tuple(sorted({i.region for i in every}))
     return Scenario(
         name=name,
         description=top.text("description", ""),
@@ -80,8 +101,7 @@ def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = 
         seed=seed,
         instances=instances,
         backups=expand(list(zip(instances, specs)), when, seed),
-        faults=tuple(_fault(Section(raw, f"{name}.faults[{n}]", tuple(Fault.__dataclass_fields__)))
-                     for n, raw in enumerate(top.items("faults"))),
+        faults=tuple(_fault(Section(raw, f"{name}.faults[{n}]", _FAULT)) for n, raw in enumerate(top.items("faults"))),
         credentials=_credentials(top.section("credentials", tuple(Credentials.__dataclass_fields__))),
         dingtalk=_dingtalk(top.section("dingtalk", tuple(DingTalkConfig.__dataclass_fields__))),
         slack=_slack(top.section("slack", tuple(SlackConfig.__dataclass_fields__))),
@@ -90,7 +110,75 @@ def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = 
         feishu=_feishu(top.section("feishu", tuple(FeishuConfig.__dataclass_fields__))),
         wecom=_wecom(top.section("wecom", tuple(WeComConfig.__dataclass_fields__))),
         heartbeat=_heartbeat(top.section("heartbeat", tuple(HeartbeatConfig.__dataclass_fields__))),
+        account=home,
+        resource_directory=top.choice("resource_directory", (True, False), False),
+        accounts=accounts,
+        directory_faults=tuple(_fault(Section(raw, f"{name}.directory_faults[{n}]", _DIRECTORY_FAULT),
+                                      DIRECTORY_FAULT_KINDS) for n, raw in enumerate(top.items("directory_faults"))),
+        # STS's: the kinds a directory's take but its TotalCount offset (STS answers no listing)
+        management_account=_account_id(top, "management_account", home),
+        sts_faults=tuple(_fault(Section(raw, f"{name}.sts_faults[{n}]", _DIRECTORY_FAULT[:-1]),
+                                DIRECTORY_FAULT_KINDS[:-1]) for n, raw in enumerate(top.items("sts_faults"))),
     )
+
+
+def _account_id(spec: Section, name: str, default: str | None = None) -> str:
+    value = spec.text(name, default) if default is not None else spec.required(name)
+    if not ACCOUNT_ID.fullmatch(value):
+        raise spec.fail(name, f"{value!r} is not an account ID (digits, like {HOME_ACCOUNT}; quote it in YAML)")
+    return value
+
+
+def _account(spec: Section, anchor: datetime, seed: int) -> Account:
+    account_id = _account_id(spec, "id")
+    status = spec.text("status", "CreateSuccess")
+    if status not in ACCOUNT_STATUSES:
+        raise spec.fail("status", f"{status!r} is not one of {', '.join(ACCOUNT_STATUSES)}")
+    kind = spec.text("type", "ResourceAccount")
+    if kind not in ACCOUNT_TYPES:
+        raise spec.fail("type", f"{kind!r} is not one of {', '.join(ACCOUNT_TYPES)}")
+    role_name = spec.text("role_name", ROLE_NAME)
+    if not ROLE_NAME_FORM.fullmatch(role_name):
+        raise spec.fail("role_name", f"{role_name!r} is not a RAM role name (1 to 64 letters, digits, '.', '-')")
+    specs = [Section(raw, f"{spec.key('instances')}[{n}]", _INSTANCE) for n, raw in enumerate(spec.items("instances"))]
+    instances = tuple(_instance(s, anchor) for s in specs)
+    regions = tuple(str(r) for r in spec.items("regions"))
+    outside = sorted({i.region for i in instances} - set(regions)) if regions else []
+    if outside:
+        raise spec.fail("regions", f"lists the regions its DescribeRegions answers, but its fleet is also in "
+                                   f"{', '.join(outside)}")
+    return Account(
+        id=account_id,
+        name=spec.text("name", f"account-{account_id[-4:]}"),
+        status=status,
+        type=kind,
+        role=spec.choice("role", ROLE_STATES, "ok"),
+        role_name=role_name,
+        listed=spec.choice("listed", (True, False), True),
+        regions=regions,
+        instances=instances,
+        # Each account's records are drawn from its own stream, so adding a member leaves the others' alone.
+        backups=expand(list(zip(instances, specs)), anchor, f"{seed}:{account_id}"),
+        faults=tuple(_fault(Section(raw, f"{spec.key('faults')}[{n}]", _FAULT))
+                     for n, raw in enumerate(spec.items("faults"))),
+    )
+
+
+def _check_accounts(top: Section, home: str, instances: tuple[Instance, ...], accounts: tuple[Account, ...]) -> None:
+    """Account IDs once each (the home account is not a member too); instance IDs once across every account."""
+    seen = {home: "account"}
+    for n, a in enumerate(accounts):
+        if a.id in seen:
+            raise top.fail(f"accounts[{n}].id", f"account {a.id!r} appears twice (also {seen[a.id]})")
+        seen[a.id] = f"accounts[{n}]"
+    owner: dict[str, str] = {}
+    for account, fleet in ((home, instances), *((a.id, a.instances) for a in accounts)):
+        for i in fleet:
+            if i.id in owner:
+                where = "" if owner[i.id] == account else f" (in accounts {owner[i.id]} and {account})"
+                raise top.fail("instances" if account == home and owner[i.id] == home else "accounts",
+                               f"instance id {i.id!r} appears twice{where}")
+            owner[i.id] = account
 
 
 def _instance_list(spec: Section) -> InstanceList:
@@ -173,15 +261,19 @@ def _policy(spec: Section) -> Policy:
     return Policy(period, slot, spec.whole("retention", 7, minimum=1), spec.whole("backup_log", 0))
 
 
-def _fault(spec: Section) -> Fault:
+def _fault(spec: Section, kinds: tuple[str, ...] = FAULT_KINDS) -> Fault:
     kind = spec.required("kind")
-    if kind not in FAULT_KINDS:
-        raise spec.fail("kind", f"{kind!r} is not one of {', '.join(FAULT_KINDS)}")
+    if kind not in kinds:
+        raise spec.fail("kind", f"{kind!r} is not one of {', '.join(kinds)}")
     if kind == "quota" and not spec.number("qps", 0):
         raise spec.fail("qps", "a quota needs qps > 0")
+    offset = spec.whole("offset", 0, minimum=-10**6)
+    if kind == "total_count" and not offset:
+        raise spec.fail("offset", "a total_count fault needs an offset (added to TotalCount), e.g. 1 or -1")
     first = spec.whole("first", 0, minimum=1) if spec.has("first") else None
     return Fault(kind, spec.text("action"), spec.text("instance"), spec.text("region"), first,
-                 spec.whole("ms", 0), spec.number("qps", 0), spec.number("seconds", 1 if kind == "drip" else 600))
+                 spec.whole("ms", 0), spec.number("qps", 0), spec.number("seconds", 1 if kind == "drip" else 600),
+                 offset)
 
 
 def _credentials(spec: Section) -> Credentials:

@@ -109,6 +109,9 @@ def secrets_of(sb: sandbox.Sandbox, settings: dict) -> list[str]:
     found = [creds.access_key_id, creds.access_key_secret, creds.security_token or "",
              sb.scenario.dingtalk.token, sb.dingtalk_secret or "", sb.scenario.slack.path.split("/")[-1],
              sb.kvstore.download_signature, sb.scenario.heartbeat.uuid]
+    # A member account's credentials, as STS issued them to the run (ACCOUNTS).
+    found += [part for issued in sb.sts.issued.values() for p in issued
+              for part in (p.access_key_id, p.access_key_secret, p.security_token or "")]
     found += [v for k, v in settings.items() if v and "SECRET" in k]
     for k, v in settings.items():
         if v and ("WEBHOOK" in k or k == "HEARTBEAT_URL"):  # secret parts: query values, the last path segment

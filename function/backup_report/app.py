@@ -30,7 +30,8 @@ from .deadlines import POST_MARGIN, Budget, Timing
 from .invocation import Invocation, TimerEvent, read_context, parse_event
 from .judge.policy import Controls
 from .judge.verdicts import Rules
-from .model import ApiError, Coverage, Findings, Kind, Window
+from .model import Account, AccountFailure, ApiError, Coverage, Findings, Kind, Window
+from .scan import accounts
 from .scan.collect import OUT_OF_TIME, collect
 from .settings import BY_NAME, HEARTBEAT_URL, Settings, SettingsError, load_settings
 from .window import iso_utc, window_for
@@ -43,6 +44,7 @@ log = logging.getLogger("backup_report")
 FUTURE_SLACK = timedelta(minutes=10)
 POLICY_WAIT = 5.0  # seconds the scan waits for the previous run's policies before reading them from the API
 MAX_CHANGE_NOTES = 12  # changes the digest lists; the result has up to result.MAX_CHANGES
+ACCOUNTS_AT_ONCE = 4  # accounts read at once (ACCOUNTS), MAX_CONCURRENCY shared between them
 
 
 class DeliveryError(RuntimeError):
@@ -236,22 +238,41 @@ def _report(ctx: _Run) -> dict:
 
 
 def _scan(ctx: _Run, pacer: Pacer, memory: "Memory | None") -> tuple[Findings, list[Coverage]]:
-    """Scope, reading and judging: every tagged instance of the regions, judged (scan/), with DescribeRegions
-    and the previous archived run read beside it (a slow answer costs the scan no time), and the coverage
-    from the scan's own listings. API texts are scrubbed of the run's secrets here, at the source."""
+    """Scope, reading and judging: every tagged instance of the regions, of the function's own account or of
+    each of ACCOUNTS (scan/accounts.py), judged (scan/), with the previous archived run read beside it, and the
+    coverage from the scan's own listings. API texts are scrubbed of the run's secrets here, at the source."""
     settings = ctx.settings
-    cloud = KVStore(ctx.invocation.credentials, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
-                    pacer=pacer, remaining=ctx.budget.remaining, connect_timeout=ctx.timing.api_connect,
-                    read_timeout=ctx.timing.api_read, pool_size=settings.max_concurrency)
     known = {}
     if memory:  # in a thread of its own: a slow OSS never holds the scan, the digest or the end ping
         memory.read_previous(ctx.budget.remaining)
         if settings.policy_refresh_days:  # the scan waits for the earlier run's policies a few seconds at most
             known = memory.known_policies(wait=min(POLICY_WAIT, max(0.0, ctx.budget.remaining() / 10)))
+    if settings.accounts:
+        findings, covered = _scan_accounts(ctx, pacer, known)
+    else:
+        findings, covered = _scan_account(ctx, ctx.invocation.credentials, pacer, known, settings.max_concurrency)
+    scrub = ctx.scrubber.scrub
+    covered = [replace(c, error=replace(c.error, message=scrub(c.error.message))) if c.error else c for c in covered]
+    findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrub(c.verdict.detail)))
+                        for c in findings.checked]
+    findings.region_failures = [replace(f, error=replace(f.error, message=scrub(f.error.message)))
+                                for f in findings.region_failures]
+    findings.account_failures = [replace(f, error=replace(f.error, message=scrub(f.error.message)))
+                                 for f in findings.account_failures]
+    return findings, covered
+
+
+def _scan_account(ctx: _Run, credentials, pacer: Pacer, known, concurrency: int) -> tuple[Findings, list[Coverage]]:
+    """One account's regions with `credentials`: its tagged instances judged, `concurrency` at a time, with
+    DescribeRegions asked beside them, and its coverage."""
+    settings = ctx.settings
+    cloud = KVStore(credentials, endpoint=settings.kvstore_endpoint, protocol=settings.kvstore_protocol,
+                    pacer=pacer, remaining=ctx.budget.remaining, connect_timeout=ctx.timing.api_connect,
+                    read_timeout=ctx.timing.api_read, pool_size=concurrency)
     with redact.Pool(max_workers=1) as side:
         offered = side.submit(offered_regions, cloud, ctx.invocation.region or settings.regions[0])
         findings = collect(cloud, settings.regions, settings.instance_tags, ctx.window, ctx.rules, ctx.budget,
-                           settings.max_concurrency, ctx.progress, settings.max_instances, whole=settings.coverage,
+                           concurrency, ctx.progress, settings.max_instances, whole=settings.coverage,
                            known=known, refresh_days=settings.policy_refresh_days)
         found = Counter(c.instance.region for c in findings.checked)
         findings.region_failures = regions.reconcile(settings.regions, offered.result(), found,
@@ -259,13 +280,44 @@ def _scan(ctx: _Run, pacer: Pacer, memory: "Memory | None") -> tuple[Findings, l
     checked = {c.instance.instance_id for c in findings.checked}
     covered = [coverage.unwatched(region, findings.unwatched[region], settings.instance_tags, checked)
                for region in settings.regions] if settings.coverage else []
-    scrub = ctx.scrubber.scrub
-    covered = [replace(c, error=replace(c.error, message=scrub(c.error.message))) if c.error else c for c in covered]
-    findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrub(c.verdict.detail)))
-                        for c in findings.checked]
-    findings.region_failures = [replace(f, error=replace(f.error, message=scrub(f.error.message)))
-                                for f in findings.region_failures]
     return findings, covered
+
+
+def _scan_accounts(ctx: _Run, pacer: Pacer, known) -> tuple[Findings, list[Coverage]]:
+    """Each of ACCOUNTS in its order (`resource-directory`: the directory's members, where it stands),
+    ACCOUNTS_AT_ONCE at a time, as ACCOUNT_ROLE_NAME in it, each under quotas of its own and the run's API_QPS;
+    one Findings of all."""
+    settings, own = ctx.settings, ctx.invocation.credentials
+    edge = dict(protocol=settings.kvstore_protocol, pacer=pacer, remaining=ctx.budget.remaining,
+                connect_timeout=ctx.timing.api_connect, read_timeout=ctx.timing.api_read)
+    from .cloud.accounts import Directory, Sts  # their SDKs are imported by a run of many accounts only
+
+    sts = Sts(own, ctx.invocation.region or settings.regions[0], endpoint=settings.sts_endpoint, **edge)
+    found = accounts.scope(settings.accounts, sts,
+                           lambda: Directory(own, endpoint=settings.resourcemanager_endpoint, **edge))
+    # Never more checks at once than MAX_CONCURRENCY, however many accounts.
+    parallel = max(1, min(ACCOUNTS_AT_ONCE, len(found.listed), settings.max_concurrency))
+    session = accounts.session_name(ctx.invocation.request_id)
+
+    def read(account: Account):
+        try:
+            creds = accounts.credentials_for(account, found, own, sts, settings.account_role_name, session,
+                                             accounts.session_seconds(ctx.budget.remaining()))
+        except ApiFailure as failure:
+            if failure.error.code == OUT_OF_TIME_CODE:  # never asked: the run had no time left for it
+                return AccountFailure(account, ApiError(OUT_OF_TIME_CODE, "not read: the run ran out of time"))
+            return AccountFailure(account, failure.error)
+        ctx.scrubber.add([creds.access_key_id, creds.access_key_secret, creds.security_token])
+        # Quotas are per account: each account's windows are its own, under the run's one API_QPS.
+        part = _scan_account(ctx, creds, pacer.for_another_account(), known,
+                             max(1, settings.max_concurrency // parallel))
+        return accounts.stamped(*part, account.account_id)
+
+    with redact.Pool(max_workers=parallel, thread_name_prefix="account") as pool:
+        read_all = list(pool.map(read, found.listed))
+    parts = [r for r in read_all if not isinstance(r, AccountFailure)]
+    failures = found.failures + [r for r in read_all if isinstance(r, AccountFailure)]
+    return accounts.merged(ctx.window, parts, found.listed, failures)
 
 
 def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer,
@@ -281,8 +333,8 @@ def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
     if not memory:
         return dg, []
     instances = [results.instance_json(c) for c in findings.checked]
-    changes = memory.changes(instances, findings.checked, {f.region for f in findings.region_failures},
-                             ctx.budget.remaining())
+    changes = memory.changes(instances, findings.checked, accounts.region_failures(findings), ctx.budget.remaining(),
+                             accounts.seen(findings))
     shown = changes[:MAX_CHANGE_NOTES] + ([f"…and {len(changes) - MAX_CHANGE_NOTES} more changes (in the run's "
                                           "result)"] if len(changes) > MAX_CHANGE_NOTES else [])
     # No link to a page that may never be written: when OSS failed already, the message says so instead.
@@ -347,11 +399,18 @@ def offered_regions(cloud: KVStore, home: str) -> frozenset[str] | ApiError:
         return failure.error
 
 
-def _scope(settings: Settings, findings=None) -> str:
+def _scope(settings: Settings, findings: Findings | None = None) -> str:
+    """The digest's scope line: the tags, the regions, with ACCOUNTS how many accounts were read, and how many
+    policies were judged as an earlier run read them."""
     tags = ",".join(k if v is None else f"{k}={v}" for k, v in settings.instance_tags)
     scope = f"tags {tags} in {', '.join(settings.regions)}"
-    today = findings.window.end.astimezone(timezone.utc).date() if findings else None
-    kept = sum(1 for c in findings.checked if c.verdict.policy_read and c.verdict.policy_read < today) if findings else 0
+    if findings is None:
+        return scope
+    if findings.accounts or findings.account_failures:
+        read = len(findings.accounts) - sum(1 for f in findings.account_failures if f.account in findings.accounts)
+        scope += f" of {read} account{'s' if read != 1 else ''}"
+    today = findings.window.end.astimezone(timezone.utc).date()
+    kept = sum(1 for c in findings.checked if c.verdict.policy_read and c.verdict.policy_read < today)
     if kept:  # said, so a policy changed since is known to be seen within POLICY_REFRESH_DAYS
         scope += (f"; {kept} backup polic{'y' if kept == 1 else 'ies'} as an earlier run read "
                   f"{'it' if kept == 1 else 'them'} (each read afresh at least every {settings.policy_refresh_days} "

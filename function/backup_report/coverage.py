@@ -36,9 +36,10 @@ MAX_LISTED = 1000  # unwatched instances the result names per region; `untagged`
 def as_json(c: Coverage) -> dict:
     """The result's `coverage` entry: region, untagged count and the first MAX_LISTED instances (ID and
     name), or the error."""
+    where = {"region": c.region, **({"account_id": c.account_id} if c.account_id else {})}
     if c.error is not None:
-        return {"region": c.region, "error": str(c.error)}
-    out = {"region": c.region, "untagged": len(c.unwatched),
+        return {**where, "error": str(c.error)}
+    out = {**where, "untagged": len(c.unwatched),
            "instances": [{"instance_id": i.instance_id, "name": i.name} for i in c.unwatched[:MAX_LISTED]]}
     if len(c.unwatched) > MAX_LISTED:
         out["not_listed"] = len(c.unwatched) - MAX_LISTED

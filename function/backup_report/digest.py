@@ -11,7 +11,7 @@ from datetime import tzinfo
 from typing import Callable
 
 from . import humanize
-from .model import Checked, Coverage, Findings, Kind, RegionFailure, Severity
+from .model import AccountFailure, Checked, Coverage, Findings, Kind, RegionFailure, Severity
 
 EMOJI = {"alert": "🔴", "warning": "🟠", "ok": "🟢"}
 KIND_EMOJI = {
@@ -48,6 +48,7 @@ class Digest:
     notes: tuple[str, ...] = ()  # outside text, one line each, under the headline (a settings alert's problems)
     link: str = ""  # the report page's pre-signed URL (ARCHIVE_OSS_BUCKET), shown as LINK_TEXT under the fine line
     link_days: int = 0  # how long the link is valid
+    unchecked_accounts: tuple[AccountFailure, ...] = ()  # ACCOUNTS: each account (or the directory) not read
 
     @property
     def link_text(self) -> str:
@@ -62,7 +63,7 @@ class Digest:
 
 def run_status(findings: Findings) -> str:
     severities = {c.verdict.severity for c in findings.checked}
-    if findings.region_failures or Severity.ALERT in severities:
+    if findings.region_failures or findings.account_failures or Severity.ALERT in severities:
         return "alert"
     if not findings.checked:
         return "warning"  # nothing matched the tags: most likely a setting, and nothing is watched
@@ -79,7 +80,8 @@ def counts(findings: Findings) -> dict[str, int]:
 def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: str,
           coverage: tuple[Coverage, ...] = (), console: str = "cn", owner_tag: str = "") -> Digest:
     """`coverage`: the scanned regions' unwatched instances (COVERAGE); `console`: CONSOLE, which
-    console the instance names link to; `owner_tag`: OWNER_TAG, whose value each line shows."""
+    console the instance names link to; `owner_tag`: OWNER_TAG, whose value each line shows. With
+    ACCOUNTS (`findings.accounts`), each line names its account and the accounts not read come first."""
     status = run_status(findings)
     groups = _groups(findings, console, owner_tag)
     fine = [c for c in findings.checked if c.verdict.severity is Severity.FINE]
@@ -92,29 +94,33 @@ def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: 
         fine_line=_fine_line(fine),
         window_line=(f"Backups from {humanize.at(window.start, tz)} to {humanize.at(window.end, tz)} "
                      f"({tz_name})"),
-        scope_line="; ".join([scope] + [coverage_line(c) for c in coverage]),
+        scope_line="; ".join([scope] + coverage_lines(coverage, bool(findings.accounts))),
         request_id=request_id,
+        unchecked_accounts=tuple(findings.account_failures),
     )
 
 
 def _groups(findings: Findings, console: str, owner_tag: str) -> tuple[Group, ...]:
-    """The instances that need a look, grouped by verdict in Kind's order, each group by region and name;
-    each item carries its owner (OWNER_TAG) and console link."""
+    """The verdict groups that need a look, worst first, each line with its owner, console link and account."""
+    labels = {a.account_id: a.label for a in findings.accounts}
     by_kind: dict[Kind, list[Checked]] = {}
     for c in findings.checked:
         owner = c.instance.tag(owner_tag) if owner_tag else ""
-        c = replace(c, owner=f"{owner_tag}: {owner}" if owner else "", console_url=console_url(c.instance, console))
+        c = replace(c, owner=f"{owner_tag}: {owner}" if owner else "", console_url=console_url(c.instance, console),
+                    account=labels.get(c.instance.account_id, c.instance.account_id))
         by_kind.setdefault(c.verdict.kind, []).append(c)
     return tuple(
-        Group(kind, tuple(sorted(by_kind[kind], key=lambda c: (c.instance.region, c.instance.name))))
+        Group(kind, tuple(sorted(by_kind[kind], key=lambda c: (c.instance.account_id, c.instance.region,
+                                                               c.instance.name))))
         for kind in Kind if kind in by_kind and kind.severity is not Severity.FINE)
 
 
 def _headline_parts(findings: Findings, groups: tuple[Group, ...], fine: list[Checked], scope: str) -> list[str]:
     """"2 need attention", "1 warning", "5 fine"; or that nothing was found in the scope."""
-    if not findings.checked and not findings.region_failures:
+    if not findings.checked and not findings.region_failures and not findings.account_failures:
         return [f"no instance found ({scope})"]
-    alerts = sum(len(g.items) for g in groups if g.kind.severity is Severity.ALERT) + len(findings.region_failures)
+    alerts = sum(len(g.items) for g in groups if g.kind.severity is Severity.ALERT) + \
+        len(findings.region_failures) + len(findings.account_failures)
     warnings = sum(len(g.items) for g in groups if g.kind.severity is Severity.WARNING)
     parts = []
     if alerts:
@@ -123,6 +129,29 @@ def _headline_parts(findings: Findings, groups: tuple[Group, ...], fine: list[Ch
         parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     parts.append(f"{len(fine)} fine")
     return parts
+
+
+MAX_ACCOUNT_LINES = 20  # accounts not checked named in a message; the result and the log have every one
+MAX_COVERAGE_ERRORS = 5  # accounts' regions whose coverage is unknown, named one by one; the rest counted
+
+
+def coverage_lines(coverage: tuple[Coverage, ...], many_accounts: bool) -> list[str]:
+    """The coverage clauses of the scope line: one per region, or with ACCOUNTS one for every account's
+    regions together (the result has each), and those whose listing failed, by account and region."""
+    if not many_accounts:
+        return [coverage_line(c) for c in coverage]
+    known = [c for c in coverage if c.error is None]
+    failed = [c for c in coverage if c.error is not None]
+    n = sum(len(c.unwatched) for c in known)
+    pairs = f"{len(known)} account region{'s' if len(known) != 1 else ''}"
+    lines = [f"every instance of the {pairs} read is in this report" if n == 0 else
+             f"{n} other instance{'s' if n != 1 else ''} of the {pairs} read {'are' if n != 1 else 'is'} not in "
+             "this report (the result lists them)"] if known else []
+    lines += [f"instances outside the report in {c.region} of account {c.account_id} not counted: "
+              f"DescribeInstances failed: {c.error}" for c in failed[:MAX_COVERAGE_ERRORS]]
+    if len(failed) > MAX_COVERAGE_ERRORS:
+        lines.append(f"…and {len(failed) - MAX_COVERAGE_ERRORS} more account regions whose coverage is not known")
+    return lines
 
 
 def coverage_line(c: Coverage) -> str:
@@ -216,6 +245,8 @@ def item_line(c: Checked, show: Callable[[str, int], str] = _as_is,
     if link is not None and c.console_url:
         name = link(c.console_url, name)
     where = [show(i.instance_id, NAME_CHARS), show(i.region, NAME_CHARS)]
+    if c.account:
+        where.append("account " + show(c.account, NAME_CHARS * 2))
     if c.owner:
         where.append(show(c.owner, NAME_CHARS * 2))
     return f"{name} ({', '.join(where)}): {show(c.verdict.detail, DETAIL_CHARS)}{history_text(c)}"
@@ -229,5 +260,54 @@ def history_text(c: Checked) -> str:
     return f" — last {len(h.days)} days {h.strip}" + (f" ({h.streak})" if h.streak else "")
 
 
+MAX_REGION_LINES = 10  # lines of regions not checked in a message; the result and the log have every one
+MAX_GROUP_ACCOUNTS = 3  # accounts a grouped line names; the rest are counted
+
+
+def region_lines(failures: tuple[RegionFailure, ...], show: Callable[[str, int], str] = _as_is) -> list[str]:
+    """The lines of the regions not checked, at most MAX_REGION_LINES and "…and N more". With ACCOUNTS, the
+    regions that failed alike (the same error) are one line, naming their regions and a few of their accounts:
+    60 members refused alike must not crowd the message past what a channel takes."""
+    if not any(f.account_id for f in failures):
+        lines = [region_line(f, show) for f in failures]
+    else:
+        alike: dict[str, list[RegionFailure]] = {}
+        for f in failures:
+            alike.setdefault(str(f.error), []).append(f)
+        lines = [region_line(group[0], show) if len(group) == 1 else _alike_line(group, show) for group in alike.values()]
+    if len(lines) > MAX_REGION_LINES:
+        lines = lines[:MAX_REGION_LINES] + [f"…and {len(lines) - MAX_REGION_LINES} more (all are in the run's result "
+                                            "and log)"]
+    return lines
+
+
+def _alike_line(group: list[RegionFailure], show: Callable[[str, int], str]) -> str:
+    """"12 regions not checked (cn-hangzhou, cn-shanghai of accounts A, B, C and 3 more): <error>"."""
+    regions = ", ".join(dict.fromkeys(f.region for f in group))
+    named = list(dict.fromkeys(f.account_id for f in group))
+    more = f" and {len(named) - MAX_GROUP_ACCOUNTS} more" if len(named) > MAX_GROUP_ACCOUNTS else ""
+    of = f"account{'s' if len(named) != 1 else ''} {', '.join(named[:MAX_GROUP_ACCOUNTS])}{more}"
+    return (f"{len(group)} regions not checked ({show(regions, NAME_CHARS * 2)} of {show(of, NAME_CHARS * 2)}): "
+            f"{show(str(group[0].error), DETAIL_CHARS)}")
+
+
 def region_line(failure: RegionFailure, show: Callable[[str, int], str] = _as_is) -> str:
-    return f"region {show(failure.region, NAME_CHARS)} not checked: {show(str(failure.error), DETAIL_CHARS)}"
+    of = f" of account {show(failure.account_id, NAME_CHARS)}" if failure.account_id else ""
+    return f"region {show(failure.region, NAME_CHARS)}{of} not checked: {show(str(failure.error), DETAIL_CHARS)}"
+
+
+def account_line(failure: AccountFailure, show: Callable[[str, int], str] = _as_is) -> str:
+    """"account 1234567890123456 (legacy) not checked: AssumeRole failed: EntityNotExist.Role: …"."""
+    account = failure.account
+    # The directory and the stand-ins for an account not known by its ID are named, not numbered.
+    what = "account " + account.label if account.account_id.isdigit() else account.name
+    if account.status and account.status not in MEMBER_STATUSES:
+        what += f", {account.status} in the Resource Directory"
+    action = f"{failure.error.action} failed: " if failure.error.action else ""
+    return f"{show(what, NAME_CHARS * 2)} not checked: {show(action + str(failure.error), DETAIL_CHARS)}"
+
+
+# ListAccounts' statuses of a member that has joined (https://help.aliyun.com/document_detail/160016.htm); any
+# other (a promotion under way or failed, or CreateFailed and the like, which CreateCloudAccount's model
+# documents) is said beside an account that could not be read, as a likely reason.
+MEMBER_STATUSES = ("CreateSuccess", "InviteSuccess", "PromoteSuccess")

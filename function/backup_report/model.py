@@ -82,6 +82,7 @@ class Instance:
     edition_type: str = ""
     tags: tuple[tuple[str, str], ...] = ()
     replica_count: int = 0  # 0 when the API did not say
+    account_id: str = ""  # the account it was listed in, when the run reads several (ACCOUNTS); else ""
 
     def tag(self, key: str) -> str:
         """The value of tag `key`, or "" when the instance does not carry it."""
@@ -257,12 +258,14 @@ class Verdict:
 class Checked:
     """One instance and what the run decided about it. `digest.build` adds, for a line a person can act
     on: `owner`, the OWNER_TAG tag's key and value ("team: payments"), and `console_url`, the instance's
-    page in the console ("" when its ID or region is not of the documented form)."""
+    page in the console ("" when its ID or region is not of the documented form), and with ACCOUNTS `account`,
+    the label of the account it is in."""
 
     instance: Instance
     verdict: Verdict
     owner: str = ""
     console_url: str = ""
+    account: str = ""  # with ACCOUNTS: its account's label, "1234567890123456 (payments-prod)"
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,7 @@ class Coverage:
     region: str
     unwatched: tuple[Instance, ...] = ()
     error: ApiError | None = None
+    account_id: str = ""  # with ACCOUNTS: the account whose region it is
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,31 @@ class RegionFailure:
     """A region whose discovery failed: its instances are unknown, so it is reported, not skipped."""
 
     region: str
+    error: ApiError
+    account_id: str = ""  # with ACCOUNTS: the account whose region it is
+
+
+@dataclass(frozen=True)
+class Account:
+    """An Alibaba Cloud account a run reads (ACCOUNTS): `account_id` (digits), `name` its DisplayName and
+    `status` its Status in the Resource Directory ("" when ListAccounts did not list it)."""
+
+    account_id: str
+    name: str = ""
+    status: str = ""
+
+    @property
+    def label(self) -> str:
+        """"1234567890123456 (payments-prod)", or the ID alone when it has no name."""
+        return f"{self.account_id} ({self.name})" if self.name else self.account_id
+
+
+@dataclass(frozen=True)
+class AccountFailure:
+    """An account whose instances are unknown (its role could not be assumed, or the directory not listed):
+    reported as not checked, never left out, never counted fine."""
+
+    account: Account
     error: ApiError
 
 
@@ -308,6 +337,9 @@ class Findings:
     region_failures: list[RegionFailure] = field(default_factory=list)
     # COVERAGE: each region's instances not carrying the tags (or the error its listing met)
     unwatched: dict[str, "list[Instance] | ApiError"] = field(default_factory=dict)
+    # ACCOUNTS: the accounts read, and those that could not be (each named in the digest)
+    accounts: list[Account] = field(default_factory=list)
+    account_failures: list[AccountFailure] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -121,9 +121,10 @@ class _Running:
 
 
 _running = _Running()
-# The secrets of the invocation whose context this is (None: outside any invocation).
-_current: contextvars.ContextVar[tuple[str, ...] | None] = contextvars.ContextVar("backup_report_secrets",
-                                                                                   default=None)
+# The Redaction of the invocation whose context this is (None: outside any invocation). The object, not its
+# secrets, so what `Redaction.add` registers reaches the threads that copied the context before.
+_current: contextvars.ContextVar["Redaction | None"] = contextvars.ContextVar("backup_report_secrets",
+                                                                              default=None)
 
 
 class RedactingFilter(logging.Filter):
@@ -151,7 +152,7 @@ class RedactingFilter(logging.Filter):
 
     def scrub(self, text: str) -> str:
         mine = _current.get()
-        return _replaced(text, _running.secrets if mine is None else mine)
+        return _replaced(text, _running.secrets if mine is None else mine.secrets)
 
 
 _filter = RedactingFilter()
@@ -180,12 +181,22 @@ class Redaction:
         self.secrets = tuple(sorted(set(secrets_of(values)) | extra, key=len, reverse=True))
         self._key: int | None = None
         self._token: contextvars.Token | None = None
+        self._lock = threading.Lock()
 
     def __enter__(self) -> "Redaction":
         _install()
         self._key = _running.add(self.secrets)
-        self._token = _current.set(self.secrets)
+        self._token = _current.set(self)
         return self
+
+    def add(self, values: Iterable[str]) -> None:
+        """More secrets of this invocation, learnt while it runs (a member account's assumed credentials):
+        hidden from then on, in every thread of its context."""
+        with self._lock:  # accounts are read in threads of their own, each adding its credentials
+            self.secrets = tuple(sorted(set(self.secrets) | set(secrets_of(values)), key=len, reverse=True))
+            if self._key is not None:
+                _running.remove(self._key)
+                self._key = _running.add(self.secrets)
 
     def __exit__(self, *exc) -> None:
         if self._token is not None:

@@ -9,7 +9,7 @@ import json
 from typing import Callable
 
 from . import bounded, coverage, digest
-from .model import Checked, Coverage, Delivery, Findings, Verdict, Window
+from .model import Checked, Coverage, Delivery, Findings, RegionFailure, Verdict, Window
 from .window import iso_utc
 
 MAX_CHANGES = 1000  # the result's "changes", at most: a hostile archive cannot make it grow past this
@@ -27,8 +27,27 @@ def history_json(verdict: Verdict) -> dict:
 
 def instance_json(c: Checked) -> dict:
     """An `instances` entry: ID, name, region, verdict, detail, and the history of one that needs attention."""
-    return {"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region,
+    account = {"account_id": c.instance.account_id} if c.instance.account_id else {}
+    return {"instance_id": c.instance.instance_id, "name": c.instance.name, "region": c.instance.region, **account,
             "verdict": c.verdict.kind.value, "detail": c.verdict.detail, **history_json(c.verdict)}
+
+
+def region_failure_json(f: RegionFailure) -> dict:
+    return {"region": f.region, **({"account_id": f.account_id} if f.account_id else {}), "error": str(f.error)}
+
+
+def accounts_json(findings: Findings) -> dict:
+    """With ACCOUNTS: `accounts`, each account read (ID, name, and its Resource Directory status when listed),
+    and `unchecked_accounts`, each one that could not be, and why (`account_id` "resource-directory" for the
+    directory's listing)."""
+    if not findings.accounts and not findings.account_failures:
+        return {}
+    failed = {f.account.account_id for f in findings.account_failures}
+    return {"accounts": [{"account_id": a.account_id, "name": a.name, "status": a.status,
+                          "checked": a.account_id not in failed} for a in findings.accounts],
+            "unchecked_accounts": [{"account_id": f.account.account_id, "name": f.account.name,
+                                    "error": f"{f.error.action} failed: {f.error}" if f.error.action else str(f.error)}
+                                   for f in findings.account_failures]}
 
 
 def delivery_json(d: Delivery, scrub: Callable[[str], str]) -> dict:
@@ -60,7 +79,8 @@ def build(dg: digest.Digest, window: Window, findings: Findings, covered: list[C
         "window": {"start": iso_utc(window.start), "end": iso_utc(window.end)},
         "counts": digest.counts(findings),
         "instances": [instance_json(c) for c in findings.checked],
-        "unchecked_regions": [{"region": f.region, "error": str(f.error)} for f in findings.region_failures],
+        "unchecked_regions": [region_failure_json(f) for f in findings.region_failures],
+        **accounts_json(findings),
         "coverage": [coverage.as_json(c) for c in covered],
         "deliveries": [delivery_json(d, scrub) for d in deliveries],
     }
@@ -75,7 +95,9 @@ def settings_failed(problems: list[str], deliveries: list[Delivery], pings: list
 
 def ping_report(result: dict) -> dict:
     """What an end ping carries: the status, the counts, what failed (regions, channels); no secret."""
-    failed = [f"region {r['region']} not checked" for r in result["unchecked_regions"]]
+    failed = [f"account {a['account_id']} not checked" for a in result.get("unchecked_accounts", [])]
+    failed += [f"region {r['region']}" + (f" of account {r['account_id']}" if r.get("account_id") else "") +
+               " not checked" for r in result["unchecked_regions"]]
     failed += [f"{d['channel']}: {d.get('error', '')}" for d in result["deliveries"] if not d["ok"]]
     return {"status": result["status"], "counts": {k: v for k, v in result["counts"].items() if v},
             "failed": failed}

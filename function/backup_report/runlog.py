@@ -1,6 +1,7 @@
 """The run's structured log events, one JSON object a line (the README's "Invoke it and read the logs"):
 - `backup_report.instance`: each instance that needs attention (where the digest's "…and N more" points);
 - `backup_report.region`: each region not checked;
+- `backup_report.account`: each account not checked (ACCOUNTS);
 - `backup_report`: the run (counts, deliveries, duration);
 - `backup_report.settings`: a run its settings stopped.
 Every record is scrubbed of the invocation's secrets when it is made (redact.py)."""
@@ -27,9 +28,12 @@ def finished(result: dict, request_id: str, started: float) -> None:
             _event(logging.WARNING, "backup_report.instance", request_id, item)
     for failure in result["unchecked_regions"]:
         _event(logging.WARNING, "backup_report.region", request_id, failure)
+    for failure in result.get("unchecked_accounts", []):
+        _event(logging.WARNING, "backup_report.account", request_id, failure)
     _event(logging.INFO, "backup_report", request_id, {
         "status": result["status"], "counts": {k: v for k, v in result["counts"].items() if v},
         "instances": len(result["instances"]), "unchecked_regions": len(result["unchecked_regions"]),
+        **({"unchecked_accounts": len(result["unchecked_accounts"])} if "unchecked_accounts" in result else {}),
         "deliveries": result["deliveries"], "duration_ms": int((time.monotonic() - started) * 1000)})
 
 

@@ -29,15 +29,17 @@ def shortfall(findings: Findings, quota_of: Callable[[str], Quota], scan_seconds
     that would fit them (`reserve`: what a run keeps back from its timeout; `scan_seconds`: what it had)."""
     if not not_reached():
         return []
-    per_region = Counter(c.instance.region for c in findings.checked)
+    # Quotas are per account and region (cloud/pacing.py): each account's region is counted on its own.
+    per_region = Counter((c.instance.account_id, c.instance.region) for c in findings.checked)
     lines = []
-    for region, count in sorted(per_region.items()):
+    for (account, region), count in sorted(per_region.items()):
         needs = {action: seconds_needed(count, quota_of(action)) for action in ACTIONS}
         action, seconds = max(needs.items(), key=lambda item: item[1])
         if seconds <= scan_seconds * 0.8:
             continue
         timeout = int(math.ceil((seconds + reserve) / 100.0) * 100)
-        lines.append(f"{count:,} instances in {region} need about {seconds:,.0f} s of {action} at its quota "
+        where = f"{region} of account {account}" if account else region
+        lines.append(f"{count:,} instances in {where} need about {seconds:,.0f} s of {action} at its quota "
                      f"({quota_of(action)}); raise the function's timeout to {timeout} (s.yaml, at most 86400) or the "
                      "quota (Quota Center, then API_QUOTAS)")
     return lines

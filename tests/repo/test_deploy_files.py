@@ -291,3 +291,37 @@ def test_policy_check_refuses_logs_granted_on_every_project():
     policy = json.loads((REPO / "deploy" / "ram-policy.json").read_text())
     policy["Statement"][3]["Resource"] = "*"
     assert policy_problems(policy) == ["log:PostLogStoreLogs is granted on '*', wider than it needs"]
+
+
+# --- deploy/: the many-account roles (ACCOUNTS) ---------------------------------------------------
+
+def _kvstore_actions(policy: dict) -> set[str]:
+    return {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+            if a.startswith("kvstore:")}
+
+
+def test_the_member_role_may_read_what_the_function_reads_and_nothing_else():
+    own = json.loads((REPO / "deploy" / "ram-policy.json").read_text())
+    member = json.loads((REPO / "deploy" / "member-ram-policy.json").read_text())
+    assert _kvstore_actions(member) == _kvstore_actions(own)
+    assert {a for s in member["Statement"] for a in s["Action"]} == _kvstore_actions(own)  # no log, no OSS
+    template = yaml.safe_load((REPO / "deploy" / "member-role.ros.yaml").read_text())
+    role = template["Resources"]["ReaderRole"]["Properties"]
+    assert role["Policies"][0]["PolicyDocument"] == member
+    assert template["Parameters"]["RoleName"]["Default"] == "redis-backup-reader"
+
+
+def test_the_member_role_trusts_the_reporters_role_alone():
+    trust = json.loads((REPO / "deploy" / "member-trust-policy.json").read_text())
+    template = yaml.safe_load((REPO / "deploy" / "member-role.ros.yaml").read_text())
+    for statement in (trust["Statement"][0],
+                      template["Resources"]["ReaderRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]):
+        assert statement["Action"] == "sts:AssumeRole" and list(statement["Principal"]) == ["RAM"]
+        assert not any(":root" in str(p) for p in statement["Principal"]["RAM"])
+    assert trust["Statement"][0]["Principal"]["RAM"] == ["acs:ram::<REPORTER_ACCOUNT_ID>:role/redis-backup-report"]
+
+
+def test_the_reporter_gains_exactly_assume_role_on_the_member_role_and_the_directory_listing():
+    policy = json.loads((REPO / "deploy" / "accounts-policy.json").read_text())
+    assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [
+        ("sts:AssumeRole", "acs:ram::*:role/redis-backup-reader"), (["resourcemanager:ListAccounts", "resourcemanager:GetResourceDirectory"], "*")]

@@ -63,6 +63,8 @@ def test_env_points_the_function_at_the_sandbox():
         assert sb.env() == {
             "KVSTORE_ENDPOINT": sb.kvstore_endpoint,
             "KVSTORE_PROTOCOL": "http",
+            "STS_ENDPOINT": sb.sts_endpoint,
+            "RESOURCEMANAGER_ENDPOINT": sb.resourcemanager_endpoint,
             "DINGTALK_WEBHOOK": sb.dingtalk_webhook,
             "DINGTALK_SECRET": sb.dingtalk_secret,
             "SLACK_WEBHOOK": sb.slack_webhook,
@@ -106,11 +108,15 @@ def test_serve_prints_json_then_exports_and_stops_on_sigint():
     try:
         first, second = process.stdout.readline(), process.stdout.readline()
         shown = json.loads(first)
-        assert set(shown) == {"kvstore_endpoint", "dingtalk_webhook", "dingtalk_secret", "slack_webhook",
+        assert set(shown) == {"kvstore_endpoint", "sts_endpoint", "resourcemanager_endpoint", "account", "accounts",
+                              "dingtalk_webhook", "dingtalk_secret", "slack_webhook",
                               "feishu_webhook", "feishu_secret", "wecom_webhook", "heartbeat_url",
                               "access_key_id", "access_key_secret", "security_token"}
         exports = dict(item.split("=", 1) for item in shlex.split(second.removeprefix("export ")))
         assert exports["KVSTORE_ENDPOINT"] == shown["kvstore_endpoint"] and exports["KVSTORE_PROTOCOL"] == "http"
+        assert exports["STS_ENDPOINT"] == shown["sts_endpoint"]
+        assert exports["RESOURCEMANAGER_ENDPOINT"] == shown["resourcemanager_endpoint"]
+        assert (shown["account"], shown["accounts"]) == ("1000000000000001", [])
         assert exports["DINGTALK_WEBHOOK"] == shown["dingtalk_webhook"]
         assert exports["ALIBABA_CLOUD_SECURITY_TOKEN"] == shown["security_token"]
         keys = Credentials(shown["access_key_id"], shown["access_key_secret"], shown["security_token"])

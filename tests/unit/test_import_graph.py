@@ -79,7 +79,7 @@ def test_the_judge_never_imports_the_edges(module):
 
 
 def test_the_graph_sees_relative_absolute_and_function_level_imports():
-    assert {"backup_report.cloud.answers", "backup_report.cloud.paging", "backup_report.watchdog",
+    assert {"backup_report.cloud.answers", "backup_report.cloud.paging", "backup_report.bounded",
             "backup_report.model"} <= GRAPH["backup_report.cloud.kvstore"]  # from . import …, from .. import …
     assert "backup_report.cloud.answers" in GRAPH["backup_report.cloud.paging"]  # imported inside a method
     assert "backup_report.judge.schedule" in GRAPH["backup_report.archive.record"]  # archive/record (pure) may

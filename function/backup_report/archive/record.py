@@ -19,7 +19,7 @@ from .. import bounded
 from ..judge.schedule import last_due_slot
 from ..model import Checked, Kind, KnownPolicy
 from ..schedule_text import WEEKDAYS, parse_policy
-from ..settings.parsers import REGION_ID
+from ..settings.parsers import ACCOUNT_ID, REGION_ID
 from . import drift, page
 
 MAX_VALUES = 600_000  # ',' '[' '{' in a previous run's JSON: ~50 an instance, so ~12,000 instances
@@ -61,17 +61,26 @@ def previous_instances(document: dict) -> tuple[list[dict], int]:
     return list(kept.values()), len(entries) - len(kept)
 
 
+def _identified(entry: dict) -> bool:
+    """Whether an entry's instance ID, name, region, verdict and account (ACCOUNTS; "" else) are of their form."""
+    instance_id, name, region, verdict = (entry.get(k) for k in ("instance_id", "name", "region", "verdict"))
+    account = entry.get("account_id", "")
+    return (isinstance(instance_id, str) and INSTANCE_ID.fullmatch(instance_id) is not None
+            and isinstance(region, str) and REGION_ID.fullmatch(region) is not None and verdict in VERDICTS
+            and isinstance(name, str) and len(name) <= MAX_NAME_CHARS
+            and isinstance(account, str) and (account == "" or ACCOUNT_ID.fullmatch(account) is not None))
+
+
 def _entry(entry: object) -> dict | None:
-    if not isinstance(entry, dict):
+    if not isinstance(entry, dict) or not _identified(entry):
         return None
     instance_id, name, region, verdict = (entry.get(k) for k in ("instance_id", "name", "region", "verdict"))
     policy, calendar = _policy(entry.get("policy")), _calendar(entry.get("calendar"))
-    if not (isinstance(instance_id, str) and INSTANCE_ID.fullmatch(instance_id) and isinstance(region, str)
-            and REGION_ID.fullmatch(region) and verdict in VERDICTS and isinstance(name, str)
-            and len(name) <= MAX_NAME_CHARS and policy is not False and calendar is not None):
+    if policy is False or calendar is None:
         return None
-    read = entry.get("policy_read")
-    return {"instance_id": instance_id, "name": name, "region": region, "verdict": verdict, "policy": policy,
+    read, account = entry.get("policy_read"), entry.get("account_id", "")
+    return {"instance_id": instance_id, "name": name, "region": region, "account_id": account,
+            "verdict": verdict, "policy": policy,
             "calendar": calendar, "policy_read": read if isinstance(read, str) and DAY.fullmatch(read) and _real(read)
             else None}
 

@@ -17,7 +17,8 @@ from .shared import FAILED, OK, environment, home_region, parse_payload, tags_te
 def cmd_check(args: argparse.Namespace, sb) -> int:
     """Prints the settings (describe), where the credentials came from, then per region the instances the
     tags select: `ID  name  kind[, N shards]  status`. Reads no backup, posts nothing. 0 every region
-    listed; 1 a region could not be listed or is not one DescribeRegions lists; 2 (raised) bad settings,
+    listed; 1 a region could not be listed or is not one DescribeRegions lists (with ACCOUNTS: or an account,
+    or the directory, could not be read); 2 (raised) bad settings,
     no credentials."""
     env = environment(args, sb)
     payload = parse_payload(args.payload)
@@ -28,9 +29,48 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
     creds, source = credentials(sb)
     print(f"Credentials: {source}")
     with redact.Redaction([*settings.secrets(), creds.access_key_id, creds.access_key_secret,
-                           creds.security_token]):
+                           creds.security_token]) as redaction:
         redact.quiet_sdk_debug()
+        if settings.accounts:
+            return _list_accounts(settings, creds, home_region(args, sb), redaction)
         return _list_instances(settings, creds, home=home_region(args, sb))
+
+
+def _list_accounts(settings: Settings, creds: Credentials, home: str, redaction: redact.Redaction) -> int:
+    """ACCOUNTS resolved as a run resolves them (scan/accounts.scope), then each account's paragraph of regions
+    as `_list_instances` prints them, read through its role; FAILED when an account, the directory or a
+    region could not be read."""
+    from ..cloud.accounts import Directory, Sts
+    from ..cloud.retry import ApiFailure
+    from ..scan import accounts
+
+    deadline = time.monotonic() + 120
+    edge = dict(protocol=settings.kvstore_protocol, pacer=app.pacer_for(settings),
+                remaining=lambda: deadline - time.monotonic())
+    sts = Sts(creds, home or settings.regions[0], endpoint=settings.sts_endpoint, **edge)
+    found = accounts.scope(settings.accounts, sts,
+                           lambda: Directory(creds, endpoint=settings.resourcemanager_endpoint, **edge))
+    status = FAILED if found.failures else OK
+    for failure in found.failures:
+        print(redact.scrub(f"\n{failure.account.name} not listed: {failure.error.action} failed: {failure.error}"))
+    own = f"its own ({found.own_id}) with these credentials, " if found.own_id in {a.account_id for a in found.listed} \
+        else ""
+    print(f"\n{len(found.listed)} account{'s' * (len(found.listed) != 1)} to read: {own}each other as "
+          f"{settings.account_role_name} through AssumeRole (a member role trusts the function's role alone: run "
+          "check as that role, README Many accounts)")
+    for account in found.listed:
+        try:
+            account_creds = accounts.credentials_for(account, found, creds, sts, settings.account_role_name,
+                                                     accounts.session_name("check"), accounts.MIN_SESSION)
+        except ApiFailure as failure:
+            print(redact.scrub(f"\n== account {account.label}: not checked: {failure.error.action} failed: "
+                               f"{failure.error}"))
+            status = FAILED
+            continue
+        redaction.add([account_creds.access_key_id, account_creds.access_key_secret, account_creds.security_token])
+        print(f"\n== account {account.label}")
+        status = max(status, _list_instances(settings, account_creds, home))
+    return status
 
 
 def _list_instances(settings: Settings, creds: Credentials, home: str) -> int:

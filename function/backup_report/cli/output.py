@@ -61,9 +61,10 @@ _SHOWN: dict[str, Callable] = {
 
 def run_status(result: Mapping) -> int:
     """0 when every region and instance was checked and every channel took the digest (or was
-    skipped on purpose); 1 when a region was not checked, an instance is `error`, or a channel failed.
+    skipped on purpose); 1 when an account or a region was not checked, an instance is `error`, or a channel failed.
     `result`: as for summary; alert verdicts (failed, missing, …) are the report's news, not a failure."""
-    unchecked = bool(result.get("unchecked_regions")) or any(i["verdict"] == "error" for i in result["instances"])
+    unchecked = bool(result.get("unchecked_regions")) or bool(result.get("unchecked_accounts")) or \
+        any(i["verdict"] == "error" for i in result["instances"])
     return FAILED if unchecked or not all(d["ok"] for d in result["deliveries"]) else OK
 
 
@@ -81,8 +82,11 @@ def summary(result: Mapping) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items() if v) or "no instances"
     lines += [f"status: {result['status']}   window: {window['start']} … {window['end']}",
               f"instances: {len(result['instances'])} ({counts})"]
+    for failure in result.get("unchecked_accounts", []):
+        lines.append(f"account not checked: {failure['account_id']}: {failure['error']}")
     for failure in result.get("unchecked_regions", []):
-        lines.append(f"region not checked: {failure['region']}: {failure['error']}")
+        of = f" (account {failure['account_id']})" if failure.get("account_id") else ""
+        lines.append(f"region not checked: {failure['region']}{of}: {failure['error']}")
     for d in result["deliveries"]:
         state = d.get("skipped") or ("posted" if d["ok"] else f"FAILED: {d.get('error', '')}")
         lines.append(f"{d['channel']}: {state}")

@@ -2,31 +2,22 @@
 
 One SDK client per region (the SDK keeps a pooled HTTP session per endpoint, so connections are
 reused). Every call has connect/read timeouts and a deadline as a whole (connect + read: a
-drip-fed answer is a timeout too, `_whole_call`), is paced by its API's quota in its region and the
+drip-fed answer is a timeout too, `sdk.whole_call`), is paced by its API's quota in its region and the
 run's overall rate (pacing.Pacer), and is retried by
 `retry.call`. What leaves this module is model data or an `ApiFailure`; never an SDK exception,
 never a download URL.
 """
 from __future__ import annotations
 
-import threading
-from dataclasses import replace
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, Iterable
 
 from alibabacloud_r_kvstore20150101 import models
 from alibabacloud_r_kvstore20150101.client import Client
-from alibabacloud_tea_openapi import models as openapi
-from darabonba.runtime import RuntimeOptions
 
-from . import answers, errors, paging, retry
-from .. import bounded, watchdog
-from ..invocation import Credentials
+from . import answers, paging, retry, sdk
+from .. import bounded
 from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance
-from .pacing import Pacer
-from .route import sdk_route
 from ..window import api_minute, parse_api_time
-
-T = TypeVar("T")
 
 INSTANCES_PAGE = 50  # DescribeInstances' largest page
 BACKUPS_PAGE = 300  # DescribeBackups' largest page: fewest calls for a cluster's history
@@ -43,18 +34,10 @@ class Enough(Exception):
         self.taken, self.limit = taken, limit
 
 
-class KVStore:
-    def __init__(self, credentials: Credentials, *, endpoint: str = "", protocol: str = "https",
-                 pacer: Pacer, remaining: Callable[[], float],
-                 connect_timeout: float = 5.0, read_timeout: float = 10.0, pool_size: int = 8,
-                 backoff: retry.Backoff = retry.Backoff()):
-        self._credentials = credentials
-        self._endpoint, self._protocol = endpoint or None, protocol
-        self._pacer, self._remaining, self._backoff = pacer, remaining, backoff
-        self._timeouts = (int(connect_timeout * 1000), int(read_timeout * 1000))
-        self._clients: dict[str, Client] = {}
-        self._lock = threading.Lock()
-        self._pool_size = pool_size
+class KVStore(sdk.Edge):
+    """R-KVStore 2015-01-01 with one account's credentials: one SDK client per region (sdk.Edge)."""
+
+    CLIENT = Client
 
     def region_ids(self, home: str) -> frozenset[str]:
         """The region IDs where ApsaraDB for Redis is offered to this account (`DescribeRegions`,
@@ -194,67 +177,3 @@ class KVStore:
                            node=bounded.text(j.node_id or "", bounded.ID),
                            progress=bounded.text(j.progress or "", bounded.WORD))
                 for j in (body.backup_jobs or [])]
-
-    def _in_time(self, action: str) -> None:
-        """An instance's next call starts only while the budget lasts: the digest must still go out."""
-        if self._remaining() <= 0:
-            raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
-
-    def _client(self, region: str, action: str) -> tuple[Client, dict[str, str]]:
-        """The region's SDK client and its route (the proxy the webhooks' requests would take to its
-        endpoint: cloud/route.py), both made once. Raises ApiFailure ProxyNotHonoured."""
-        with self._lock:
-            if region not in self._clients:
-                config = openapi.Config(
-                    access_key_id=self._credentials.access_key_id,
-                    access_key_secret=self._credentials.access_key_secret,
-                    security_token=self._credentials.security_token or None,
-                    region_id=region, endpoint=self._endpoint, protocol=self._protocol)
-                client = Client(config)
-                try:
-                    self._clients[region] = (client, sdk_route(self._protocol, client, action))
-                except retry.ApiFailure as failure:
-                    self._clients[region] = (client, failure.error)
-            client, route = self._clients[region]
-        if isinstance(route, ApiError):
-            raise retry.ApiFailure(replace(route, action=action))
-        return client, route
-
-    def _call(self, region: str, action: str, send: Callable[[Client, RuntimeOptions], T]):
-        client, route = self._client(region, action)
-        connect, read = self._timeouts
-        # The SDK retries nothing unless told to: retries are ours (jitter, bounded by the time budget).
-        # One pooled connection per worker.
-        options = RuntimeOptions(connect_timeout=connect, read_timeout=read, max_idle_conns=self._pool_size, **route)
-
-        def attempt():
-            if not self._pacer.acquire(region, action, self._remaining):  # its turn comes after the budget
-                raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
-            response = _whole_call(lambda: send(client, options), (connect + read) / 1000, self._remaining(), action)
-            self._pacer.succeeded(region, action)
-            return response.body
-
-        return retry.call(attempt, self._backoff, self._remaining,
-                          on_throttle=lambda: self._pacer.throttled(region, action))
-
-
-def _whole_call(call: Callable[[], T], timeout: float, budget: float, action: str) -> T:
-    """`call()` (one SDK call), in this thread, within `timeout` seconds as a whole (connect + read) and
-    never past the run's `budget` (seconds left). The SDK's timeouts bound each socket operation, not the
-    answer: darabonba-core 1.0.9's `DaraCore.do_action` hands (connect, read) to requests'
-    `session.send` and reads `resp.content` whole, so a drip-fed answer would hold the run; the
-    watchdog shuts the call's socket at the deadline instead (watchdog.py), and the call fails at once.
-    Past `timeout`: a retryable ApiFailure `Timeout` (Describe* calls are safe to repeat); past the
-    budget: `OutOfTime`; any other failure of the SDK: `errors.failure`."""
-    wait = min(timeout, budget)
-    if wait <= 0:
-        raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
-    with watchdog.watch(wait) as attempt:
-        try:
-            return call()
-        except Exception as exc:  # the SDK raises many types; all become an ApiFailure here
-            if not attempt.expired:
-                raise errors.failure(exc, action) from None
-    if budget < timeout:
-        raise retry.ApiFailure(ApiError(retry.OUT_OF_TIME, "the run ran out of time", action))
-    raise retry.ApiFailure(ApiError("Timeout", f"no complete answer within {round(timeout, 1):g} s", action), True)

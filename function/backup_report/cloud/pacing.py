@@ -31,10 +31,15 @@ from typing import Callable, Mapping
 
 from .ratelimit import RateLimiter
 
-PUBLISHED = {"DescribeBackupPolicy": (200, 60.0)}  # "流控信息": 200/60(s), regionId,API,ParentUid
+PUBLISHED = {"DescribeBackupPolicy": (200, 60.0),  # "流控信息": 200/60(s), regionId,API,ParentUid
+             # STS AssumeRole: "100 requests per second … per Alibaba Cloud account", RAM and roles counted
+             # (https://www.alibabacloud.com/notice/ram20220829; STS FAQ, doc-detail/139021.htm: 100 QPS)
+             "AssumeRole": (100, 1.0)}
 ASSUMED = (200, 60.0)  # the operations with no published figure (see above)
 ACTIONS = ("DescribeInstances", "DescribeBackupPolicy", "DescribeBackups", "DescribeClusterBackupList",
-           "DescribeBackupTasks", "DescribeLogicInstanceTopology", "DescribeRegions")
+           "DescribeBackupTasks", "DescribeLogicInstanceTopology", "DescribeRegions",
+           # ACCOUNTS: STS and ResourceManager (ListAccounts and GetCallerIdentity have no published figure)
+           "AssumeRole", "GetCallerIdentity", "ListAccounts", "GetResourceDirectory")
 REGAIN = 4  # successes for each call of allowance won back after a throttle
 # The window is kept 5% longer than the quota's: the server counts arrivals, a little after the starts
 # counted here, and a start at the window's very edge would otherwise meet the quota's.
@@ -113,6 +118,11 @@ class Pacer:
         self._clock, self._sleep = clock, sleep
         self._windows: dict[tuple[str, str], QuotaWindow] = {}
         self._lock = threading.Lock()
+
+    def for_another_account(self) -> "Pacer":
+        """The pacer of another account's calls: windows of its own (the quotas are per account, ParentUid),
+        under the same overall pacer (API_QPS is the run's)."""
+        return Pacer(self.overall, self._quotas, self._clock, self._sleep)
 
     def quota(self, action: str) -> Quota:
         return self._quotas.get(action) or default_quota(action)

@@ -13,11 +13,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .. import addresses
-from .parsers import MAX_TAGS
+from .parsers import MAX_TAGS, RESOURCE_DIRECTORY
 from .table import *  # noqa: F401,F403 - the setting names (table.__all__), as `settings.INSTANCE_TAGS`
 from .table import (BY_NAME, DINGTALK_AT_MOBILES, ENVIRONMENT, OPT_IN, PAYLOAD, PAYLOAD_SETTINGS, TIGHTEN,
                     Setting, DINGTALK_SECRET, DINGTALK_WEBHOOK, FEISHU_SECRET,
-                    FEISHU_WEBHOOK, INSTANCE_TAGS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL, NAMES, REGIONS,
+                    FEISHU_WEBHOOK, INSTANCE_TAGS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL, NAMES, REGIONS, RESOURCEMANAGER_ENDPOINT,
+                    STS_ENDPOINT,
                     SECRET_URL, SECRET_VALUE, SLACK_WEBHOOK, TABLE, WECOM_MENTION_USERIDS, WECOM_WEBHOOK)
 
 
@@ -64,6 +65,10 @@ class Settings:
     api_quotas: tuple[tuple[str, int, float], ...] = ()  # (action, calls, seconds): cloud/pacing.py's defaults else
     kvstore_endpoint: str = ""
     kvstore_protocol: str = "https"
+    accounts: tuple[str, ...] = ()  # account IDs and/or "resource-directory"; (): the function's own account
+    account_role_name: str = "redis-backup-reader"
+    sts_endpoint: str = ""  # "": the SDK's endpoint for the function's region
+    resourcemanager_endpoint: str = ""  # "": the SDK's (resourcemanager.aliyuncs.com)
     min_retention_days: int = 0  # 0: the control is off
     min_backups_per_week: int = 0
     require_backup_log: bool = False
@@ -245,17 +250,7 @@ def _value(value: object) -> str:
 
 def _together(values: Mapping[str, object], given: set[str]) -> list[str]:
     """What is wrong with settings taken together: the endpoint's route, a channel's parts, no channel."""
-    problems = []
-    if values["kvstore_endpoint"]:
-        # The SDK's route to the endpoint: https, or http to a loopback host that no proxy carries.
-        try:
-            addresses.sdk_proxy_options(values["kvstore_protocol"], values["kvstore_endpoint"])
-        except ValueError as exc:
-            problems.append(f"{KVSTORE_ENDPOINT}={values['kvstore_endpoint']!r} with "
-                            f"{KVSTORE_PROTOCOL}={values['kvstore_protocol']}: {exc}")
-    elif values["kvstore_protocol"] == "http" and KVSTORE_ENDPOINT not in given:
-        problems.append(f"{KVSTORE_PROTOCOL}=http is only for a loopback {KVSTORE_ENDPOINT} (a test server): "
-                        "the SDK's endpoints are public, and http would send the STS token in clear; use https")
+    problems = _routes(values, given)
     if not given & {DINGTALK_WEBHOOK, SLACK_WEBHOOK, FEISHU_WEBHOOK, WECOM_WEBHOOK}:
         problems.append(f"no channel: set one or more of {DINGTALK_WEBHOOK}, {SLACK_WEBHOOK}, {FEISHU_WEBHOOK}, "
                         f"{WECOM_WEBHOOK}")
@@ -265,6 +260,27 @@ def _together(values: Mapping[str, object], given: set[str]) -> list[str]:
         problems.append(f"{FEISHU_SECRET} is set but {FEISHU_WEBHOOK} is not")
     if values["wecom_mention_userids"] and WECOM_WEBHOOK not in given:
         problems.append(f"{WECOM_MENTION_USERIDS} is set but {WECOM_WEBHOOK} is not")
+    return problems
+
+
+def _routes(values: Mapping[str, object], given: set[str]) -> list[str]:
+    """The SDK's route to each endpoint the run needs: https, or http to a loopback host no proxy carries. An
+    endpoint left to the SDK is public, so KVSTORE_PROTOCOL=http needs every endpoint the run calls set."""
+    protocol = values["kvstore_protocol"]
+    accounts = values["accounts"]
+    needed = [KVSTORE_ENDPOINT] + ([STS_ENDPOINT] if accounts else []) + \
+        ([RESOURCEMANAGER_ENDPOINT] if RESOURCE_DIRECTORY in accounts else [])
+    problems = []
+    for name in (KVSTORE_ENDPOINT, STS_ENDPOINT, RESOURCEMANAGER_ENDPOINT):
+        endpoint = values[name.lower()]
+        if endpoint:
+            try:
+                addresses.sdk_proxy_options(protocol, endpoint)
+            except ValueError as exc:
+                problems.append(f"{name}={endpoint!r} with {KVSTORE_PROTOCOL}={protocol}: {exc}")
+        elif protocol == "http" and name in needed and name not in given:
+            problems.append(f"{KVSTORE_PROTOCOL}=http is only for a loopback {name} (a test server): the SDK's "
+                            "endpoints are public, and http would send the STS token in clear; use https")
     return problems
 
 

@@ -215,18 +215,6 @@ def parse_timezone(text: str) -> str:
     return text
 
 
-def parse_endpoint(text: str) -> str:
-    accepted = ("host[:port] without a scheme, like r-kvstore-vpc.cn-hangzhou.aliyuncs.com or 127.0.0.1:8080 "
-                "(the scheme is KVSTORE_PROTOCOL; ports 1–65535)")
-    if "://" in text:
-        raise ValueError(accepted)
-    try:
-        addresses.parse_host_port(text)
-    except ValueError as exc:
-        raise ValueError(f"{accepted}: {exc}") from None
-    return text
-
-
 def parse_bucket(text: str) -> str:
     # https://www.alibabacloud.com/help/en/oss/user-guide/bucket-naming-conventions
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", text):
@@ -272,3 +260,54 @@ def parse_api_quotas(text: str) -> tuple[tuple[str, int, float], ...]:
     if not quotas:
         raise ValueError("Action=calls/seconds, comma-separated, like DescribeBackups=1000/60")
     return tuple((a, c, s) for a, (c, s) in quotas.items())
+
+
+RESOURCE_DIRECTORY = "resource-directory"
+# Alibaba Cloud account IDs are digits: 16 in every published example (ListAccounts' `AccountId`
+# "181761095690****", https://help.aliyun.com/document_detail/160016.htm; RAM ARNs
+# `acs:ram::<account_id>:role/<role_name>`, the STS SDK's models/_assume_role_request.py). 10–20 are accepted, so
+# a typo is refused here rather than spent on an AssumeRole, and an older, shorter ID still reads.
+ACCOUNT_ID = re.compile(r"[0-9]{10,20}")
+# A Resource Directory holds up to 1,000 members unless raised in Quota Center; one run reads them one after
+# another, and each costs an AssumeRole and a listing per region.
+MAX_ACCOUNTS = 1000
+
+
+def parse_accounts(text: str) -> tuple[str, ...]:
+    """ACCOUNTS: account IDs (digits) and/or `resource-directory`, comma-separated, each once, in order."""
+    accounts = tuple(dict.fromkeys(a.strip() for a in text.split(",") if a.strip()))
+    bad = [a for a in accounts if a != RESOURCE_DIRECTORY and not ACCOUNT_ID.fullmatch(a)]
+    if bad or not accounts:
+        shown = ", ".join(repr(b[:24]) for b in bad[:5]) or "nothing"
+        raise ValueError(f"{shown}: comma-separated account IDs (digits, like 1234567890123456) and/or "
+                         f"{RESOURCE_DIRECTORY} (every member of the Resource Directory)")
+    if len(accounts) > MAX_ACCOUNTS:
+        raise ValueError(f"{len(accounts)} accounts; at most {MAX_ACCOUNTS}")
+    return accounts
+
+
+def parse_role_name(text: str) -> str:
+    """ACCOUNT_ROLE_NAME: a RAM role name. RAM's rule: 1 to 64 characters, letters, digits, periods and
+    hyphens (CreateRole's RoleName, https://alibabacloud.com/help/en/resource-management/resource-group/
+    developer-reference/api-resourcemanager-2020-03-31-createrole-rg)."""
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,64}", text):
+        raise ValueError("a RAM role name, like redis-backup-reader: 1 to 64 letters, digits, periods and hyphens")
+    return text
+
+
+def endpoint_like(example: str) -> Callable[[str], str]:
+    """A parser of `host[:port]` without a scheme, its error naming `example` (the scheme is KVSTORE_PROTOCOL)."""
+    def parse(text: str) -> str:
+        accepted = (f"host[:port] without a scheme, like {example} or 127.0.0.1:8080 (the scheme is "
+                    "KVSTORE_PROTOCOL; ports 1–65535)")
+        if "://" in text:
+            raise ValueError(accepted)
+        try:
+            addresses.parse_host_port(text)
+        except ValueError as exc:
+            raise ValueError(f"{accepted}: {exc}") from None
+        return text
+    return parse
+
+
+parse_endpoint = endpoint_like("r-kvstore-vpc.cn-hangzhou.aliyuncs.com")

@@ -46,6 +46,10 @@ ARCHIVE_OSS_PREFIX = "ARCHIVE_OSS_PREFIX"
 ARCHIVE_OSS_ENDPOINT = "ARCHIVE_OSS_ENDPOINT"
 REPORT_LINK_DAYS = "REPORT_LINK_DAYS"
 POLICY_REFRESH_DAYS = "POLICY_REFRESH_DAYS"
+ACCOUNTS = "ACCOUNTS"
+ACCOUNT_ROLE_NAME = "ACCOUNT_ROLE_NAME"
+STS_ENDPOINT = "STS_ENDPOINT"
+RESOURCEMANAGER_ENDPOINT = "RESOURCEMANAGER_ENDPOINT"
 
 PAYLOAD_SETTINGS = "PAYLOAD_SETTINGS"
 
@@ -157,6 +161,11 @@ TABLE: tuple[Setting, ...] = (
     Setting(API_QUOTAS, p.parse_api_quotas, (), tighten=QUOTAS),
     Setting(KVSTORE_ENDPOINT, p.parse_endpoint, "", origin=ENVIRONMENT),
     Setting(KVSTORE_PROTOCOL, p.one_of("https", "http"), "https", origin=ENVIRONMENT),
+    # Which accounts the run reads, and as which role in each: whose credentials sign what is the deployer's.
+    Setting(ACCOUNTS, p.parse_accounts, (), origin=ENVIRONMENT),  # (): the function's own account only
+    Setting(ACCOUNT_ROLE_NAME, p.parse_role_name, "redis-backup-reader", origin=ENVIRONMENT),
+    Setting(STS_ENDPOINT, p.endpoint_like("sts-vpc.cn-hangzhou.aliyuncs.com"), "", origin=ENVIRONMENT),
+    Setting(RESOURCEMANAGER_ENDPOINT, p.endpoint_like("resourcemanager.aliyuncs.com"), "", origin=ENVIRONMENT),
     Setting(MIN_RETENTION_DAYS, p.int_in(0, 730), 0, tighten=RAISE),  # 0: the control is off
     Setting(MIN_BACKUPS_PER_WEEK, p.int_in(0, 7), 0, tighten=RAISE),
     Setting(REQUIRE_BACKUP_LOG, p.on_off, False, tighten=TURN_ON),
