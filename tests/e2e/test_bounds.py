@@ -9,6 +9,7 @@ import time
 
 import index
 import sandbox
+from backup_report import watchdog
 from conftest import ANCHOR, TWO_CHANNELS, fleet, instance
 from sandbox.demo import fc_context
 
@@ -54,8 +55,10 @@ def test_instances_over_the_runs_limit_are_named_as_not_checked_never_dropped(re
 
 
 def test_drip_fed_api_answers_leave_no_thread_behind_invocation_after_invocation(report):
-    def ours() -> list[str]:  # the function's threads, not the sandbox's (its servers' request threads)
-        return [t.name for t in threading.enumerate() if "process_request_thread" not in t.name]
+    def ours() -> list[str]:  # the function's threads, not the sandbox's (its servers' request threads), nor
+        # the process's one deadline keeper (watchdog.py), which may live from one invocation to the next
+        return [t.name for t in threading.enumerate() if "process_request_thread" not in t.name
+                and t is not watchdog._keeper._thread]
 
     before = ours()
     for n in range(3):
@@ -63,8 +66,11 @@ def test_drip_fed_api_answers_leave_no_thread_behind_invocation_after_invocation
                            faults=[{"kind": "drip", "instance": "r-drip", "seconds": 0.2}]),
                      settings={**TWO_CHANNELS, "COVERAGE": "off"}, timeout=20, request_id=f"drip-{n}")
         assert run.verdict("r-drip") == "error" and "no complete answer within" in run.detail("r-drip")
-    # Each call was cut in its own thread at its deadline (watchdog.py): none is left to end on its own.
+    # Each call was cut in its own thread at its deadline (watchdog.py): none is left to end on its own, and
+    # the deadlines were kept by the process's one keeper, never a thread a call (tests/unit/test_watchdog.py:
+    # it holds no watch once its block has ended).
     assert ours() == before
+    assert [t.name for t in threading.enumerate() if t.name == "watchdog"] == ["watchdog"]
 
 
 def test_a_listing_the_budget_cuts_short_says_how_many_instances_it_did_not_reach(report):
