@@ -8,12 +8,13 @@ of 300, the fleet's instances in turn) go through
         whole-call watchdog, retry.call, and the answer turned into model.Backup records;
   raw   alibabacloud_r_kvstore20150101.client.Client.describe_backups_with_options, the SDK's own models,
         with the same connect/read timeouts and pool size;
-  bare  the edge again with `watchdog.watch` swapped, in this process only, for one that arms no timer (the
-        Attempt is kept, nothing shuts the socket): what the per-call threading.Timer costs;
+  bare  the edge again with `watchdog.watch` swapped, in this process only, for one that keeps no deadline (the
+        Attempt is kept, nothing shuts the socket): what the whole-call deadline (its one keeper thread's
+        heap) costs;
 
 in alternating rounds after a warm-up of each, and prints JSON: CPU milliseconds per call of each (thread CPU
-of the calling thread, and process CPU, which also counts the threads a call starts and the kernel's work
-for them) as the median over the rounds, and the median of the rounds' ratios (each round's edge against the
+of the calling thread, and process CPU, which also counts the watchdog's keeper thread, or any thread a call
+starts, and the kernel's work for them) as the median over the rounds, and the median of the rounds' ratios (each round's edge against the
 raw round beside it, so a machine whose load drifts moves both alike). One thread, one call at a time: what
 is compared is the CPU each call costs, not concurrency.
 """
