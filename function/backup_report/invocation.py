@@ -5,7 +5,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Mapping
 
 from .settings import SettingsError
@@ -19,10 +19,49 @@ TRIGGER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 
 
 @dataclass(frozen=True)
+class PieceRef:
+    """A piece of a fanned-out run, as its async task's event names it: the run (fanout.manifest.RUN_ID), the
+    UTC day and trigger it is filed under, and the piece's index in the run's manifest."""
+
+    run: str
+    day: date
+    trigger_name: str
+    index: int
+
+
+@dataclass(frozen=True)
 class TimerEvent:
+    """The event: a timer's `triggerTime` (UTC), `triggerName` and `payload` (settings), or, for a piece of a
+    fanned-out run started by the function itself, `piece` (nothing else of such an event is read)."""
+
     trigger_time: datetime | None = None
     trigger_name: str = ""
     payload: Mapping[str, object] = field(default_factory=dict)
+    piece: PieceRef | None = None
+
+
+# A piece's event, as fanout/ writes it: {"piece": {"run": "r20261128010000a1b2c3d4", "day": "2026-11-28",
+# "trigger": "daily", "index": 3}}.
+PIECE_RUN = re.compile(r"r[0-9]{14}[0-9a-f]{8}")
+MAX_PIECE_INDEX = 999
+
+
+def _piece(value: object) -> PieceRef:
+    """The `piece` of an event. Raises SettingsError naming the form."""
+    form = 'event piece: expected {"run": "r<14 digits><8 hex>", "day": "YYYY-MM-DD", "trigger": <a trigger name>, ' \
+           '"index": 0-999}'
+    if not isinstance(value, Mapping) or set(value) != {"run", "day", "trigger", "index"}:
+        raise SettingsError([form])
+    run, day, trigger, index = value["run"], value["day"], value["trigger"], value["index"]
+    try:
+        parsed = date.fromisoformat(day) if isinstance(day, str) and len(day) == 10 else None
+    except ValueError:
+        parsed = None
+    if not (isinstance(run, str) and PIECE_RUN.fullmatch(run) and parsed and isinstance(trigger, str)
+            and (trigger == "" or TRIGGER_NAME.fullmatch(trigger)) and type(index) is int
+            and 0 <= index <= MAX_PIECE_INDEX):
+        raise SettingsError([form])
+    return PieceRef(run, parsed, trigger, index)
 
 
 def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
@@ -39,6 +78,8 @@ def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
     if not isinstance(event, Mapping):
         raise SettingsError(["event: expected a JSON object like "
                              '{"triggerTime": "2026-11-28T01:00:00Z", "payload": "{}"}'])
+    if "piece" in event:
+        return TimerEvent(piece=_piece(event["piece"]))
     problems: list[str] = []
     trigger_time = None
     if event.get("triggerTime"):
@@ -88,14 +129,21 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Invocation:
+    """FC's context as read: `function_name` and `qualifier` "" when it did not say (a local run)."""
+
     request_id: str
     region: str
     timeout_seconds: float
     credentials: Credentials | None
+    function_name: str = ""
+    qualifier: str = ""
 
 
 def read_context(context: object, environ: Mapping[str, str] = os.environ) -> Invocation:
-    """FC's context: request ID, the role's STS credentials, region, function timeout."""
+    """FC's context: request ID, the role's STS credentials, region, function timeout, the function's name and
+    qualifier (`context.function.name`; the qualifier as `context.function.qualifier` or FC 2.0's
+    `context.service.qualifier`), as FC's Python runtime gives them (the FC_FUNCTION_NAME environment variable
+    where the context has no name)."""
     creds = _context_credentials(getattr(context, "credentials", None)) or _env_credentials(environ)
     function = getattr(context, "function", None)
     timeout = _seconds(getattr(function, "timeout", None)) or _seconds(environ.get("FC_FUNCTION_TIMEOUT")) \
@@ -106,7 +154,15 @@ def read_context(context: object, environ: Mapping[str, str] = os.environ) -> In
         region=str(region),
         timeout_seconds=timeout,
         credentials=creds,
+        function_name=_word(getattr(function, "name", "") or environ.get("FC_FUNCTION_NAME", "")),
+        qualifier=_word(getattr(function, "qualifier", "") or getattr(getattr(context, "service", None), "qualifier", "")),
     )
+
+
+def _word(value: object) -> str:
+    """A name of FC's form (letters, digits, '_' and '-', at most 128), else ""."""
+    text = value if isinstance(value, str) else ""
+    return text if re.fullmatch(r"[A-Za-z0-9_-]{1,128}", text) else ""
 
 
 def _seconds(value: object) -> float:
