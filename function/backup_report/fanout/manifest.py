@@ -21,8 +21,8 @@ RUN_ID = re.compile(r"r[0-9]{14}[0-9a-f]{8}")  # r<YYYYMMDDHHMMSS><8 hex of the 
 MAX_PIECES = 1000  # as many as ACCOUNTS may name (settings/parsers.MAX_ACCOUNTS)
 MAX_PAYLOAD_CHARS = 64 * 1024
 # What a piece may take, at most, before collect names it late: FC's async attempts (the first and
-# maxAsyncRetryAttempts 3 retries, s.yaml's asyncInvokeConfig) of a whole timeout each, and their back-offs.
-ATTEMPTS = 4
+# s.yaml's asyncInvokeConfig.maxAsyncRetryAttempts, 2) of a whole timeout each, and their back-offs.
+ATTEMPTS = 3
 RETRY_WAITS = timedelta(minutes=10)
 
 

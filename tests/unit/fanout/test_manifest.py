@@ -33,7 +33,7 @@ def test_ids_are_what_fc_and_the_keys_accept():
 
 
 def test_the_deadline_leaves_every_fc_attempt_its_whole_timeout():
-    assert mf.deadline(NOW, 300) == NOW + timedelta(seconds=4 * 300) + timedelta(minutes=10)
+    assert mf.deadline(NOW, 300) == NOW + timedelta(seconds=3 * 300) + timedelta(minutes=10)
 
 
 def test_each_kind_of_object_has_a_folder_of_its_own():
