@@ -20,8 +20,13 @@ demo: $(STAMP)
 demo-accounts: $(STAMP)
 	$(PY) -m sandbox demo --scenario accounts
 
+# pytest-xdist workers. Most tests wait on loopback sockets and deadlines rather than compute, so more
+# workers than cores pays: on a 2-core machine, five of the slowest suites (204 tests) took 141 s with 2,
+# 101 s with 3, 83 s with 4, 69 s with 6 and 73 s with 8. `-rs` prints why any test was skipped.
+TEST_WORKERS ?= 6
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -rs -n $(TEST_WORKERS)
 
 # dist/code (s.yaml's code path) and dist/redis-backup-report.zip, built for FC's python3.10.
 build: $(STAMP)

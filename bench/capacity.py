@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "function"))
 
 from backup_report.cloud.pacing import MARGIN, Quota, default_quota  # noqa: E402
-from backup_report.report import Timing  # noqa: E402
+from backup_report.deadlines import Timing  # noqa: E402
 from backup_report.settings import Settings  # noqa: E402
 from backup_report.sizing import seconds_needed  # noqa: E402
 

@@ -36,7 +36,7 @@ def child() -> int:
         tracemalloc.start(1)
     sys.path.insert(0, str(ROOT / "function"))
     import index  # noqa: F401
-    from backup_report import app
+    from backup_report import app, bounded
 
     phases: list[dict] = []
     samples: list[tuple[float, str, float]] = []
@@ -70,8 +70,8 @@ def child() -> int:
 
     wrap(app, "collect", "collect")
     wrap(app.digest, "build", "digest.build")
-    wrap(app, "deliver", "deliver")
-    wrap(app.bounded, "utf8", "result JSON", before=True)
+    wrap(app.delivery, "deliver", "deliver")
+    wrap(bounded, "utf8", "result JSON", before=True)
     stop = threading.Event()
 
     def sampler() -> None:

@@ -39,7 +39,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import sandbox
@@ -145,6 +145,40 @@ def floor_terms(case: Case, calls: list, scenario, cpu_s: float) -> dict:
             "quota_binding": binding}
 
 
+def child_env(case: Case, sb, anchor: str) -> dict[str, str]:
+    """The child's environment: this one's without its own credentials, the sandbox's, and the case's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
+    env.update(sb.env())
+    if case.quotas == "published":
+        env.pop("API_QUOTAS")  # the function's own figures: DescribeBackupPolicy's published, the rest assumed
+    elif case.quotas == "scaled":
+        env["API_QUOTAS"] = ",".join(f"{a}={c}/{s:g}" for a, (c, s) in case.staged().items())
+    if case.archive:
+        env.update(sb.archive_env(), POLICY_REFRESH_DAYS="7")
+    env.update(INSTANCE_TAGS=f"{fleet.TAG_KEY}={fleet.TAG_VALUE}", MAX_CONCURRENCY=str(case.concurrency),
+               API_QPS=f"{case.qps:g}", BENCH_TIMEOUT=str(case.timeout), BENCH_TRIGGER=anchor,
+               BENCH_REPEAT=str(case.repeat), BENCH_FIGURES="1", BENCH_FC_REGION=sb.ARCHIVE_REGION)
+    return env
+
+
+def child_figures(case: Case, child: subprocess.CompletedProcess) -> dict:
+    """What the child printed: the function's figures on its stdout, bench/simple.py's on its stderr."""
+    if child.returncode != 0:
+        raise SystemExit(f"bench: the case {case.key} failed:\n{child.stderr[-4000:]}")
+    if case.program == "function":
+        return json.loads(child.stdout.strip().splitlines()[-1])
+    out = json.loads(child.stderr.strip().splitlines()[-1])
+    out.update(counts={}, unchecked_regions=[], deliveries=[], walls_s=[out["wall_s"]])
+    return out
+
+
+def call_counts(calls: list) -> dict:
+    """The calls the sandbox saw, by action, and how many were throttled or failed otherwise."""
+    return {"by_action": dict(Counter(c.action for c in calls)),
+            "throttled": sum(c.code.startswith("Throttling") for c in calls),
+            "other_errors": sum(c.code != "OK" and not c.code.startswith("Throttling") for c in calls)}
+
+
 def run_case(case: Case, bucket: dict | None = None) -> dict:
     """One case: its sandbox here, the program in a child process; every figure of it."""
     anchor = fleet.day(-1) if case.archive == "day1" else fleet.ANCHOR
@@ -156,35 +190,16 @@ def run_case(case: Case, bucket: dict | None = None) -> dict:
     with sandbox.start(scenario, **options) as sb:
         setup = time.perf_counter() - t0
         window = WindowQuota(case.staged()).install(sb) if case.staged() else None
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
-        env.update(sb.env())
-        if case.quotas == "published":
-            env.pop("API_QUOTAS")  # the function's own figures: DescribeBackupPolicy's published, the rest assumed
-        elif case.quotas == "scaled":
-            env["API_QUOTAS"] = ",".join(f"{a}={c}/{s:g}" for a, (c, s) in case.staged().items())
-        if case.archive:
-            env.update(sb.archive_env(), POLICY_REFRESH_DAYS="7")
-        env.update(INSTANCE_TAGS=f"{fleet.TAG_KEY}={fleet.TAG_VALUE}", MAX_CONCURRENCY=str(case.concurrency),
-                   API_QPS=f"{case.qps:g}", BENCH_TIMEOUT=str(case.timeout), BENCH_TRIGGER=anchor,
-                   BENCH_REPEAT=str(case.repeat), BENCH_FIGURES="1", BENCH_FC_REGION=sb.ARCHIVE_REGION)
+        env = child_env(case, sb, anchor)
         script = ROOT / "bench" / ("child.py" if case.program == "function" else "simple.py")
         parent_cpu = time.process_time()
         child = subprocess.run([sys.executable, str(script)], env=env, cwd=ROOT, capture_output=True, text=True)
         parent_cpu = time.process_time() - parent_cpu
         calls = sb.kvstore.calls
         posts = sum(len(hook.messages) for hook in (sb.dingtalk, sb.slack, sb.feishu, sb.wecom))
-    if child.returncode != 0:
-        raise SystemExit(f"bench: the case {case.key} failed:\n{child.stderr[-4000:]}")
-    if case.program == "function":
-        out = json.loads(child.stdout.strip().splitlines()[-1])
-    else:
-        out = json.loads(child.stderr.strip().splitlines()[-1])
-        out.update(counts={}, unchecked_regions=[], deliveries=[], walls_s=[out["wall_s"]])
+    out = child_figures(case, child)
     n = len(calls) // case.repeat
-    row = {**out, "case": asdict(case), "calls": n, "by_action": dict(Counter(c.action for c in calls)),
-           "throttled": sum(c.code.startswith("Throttling") for c in calls),
-           "other_errors": sum(c.code != "OK" and not c.code.startswith("Throttling") for c in calls),
-           "setup_s": setup, "posts": posts, "sandbox_cpu_s": parent_cpu, "load": [load0, os.getloadavg()[0]],
+    row = {**out, "case": asdict(case), "calls": n, **call_counts(calls), "setup_s": setup, "posts": posts, "sandbox_cpu_s": parent_cpu, "load": [load0, os.getloadavg()[0]],
            "refused_by_window": window.refused if window else 0, "minimum": fleet.minimum_calls(
                fleet.instances(case.size, case.regions, case.healthy))}
     row.update(floor_terms(case, calls, scenario, out["cpu_s"]))
@@ -220,6 +235,13 @@ def import_figures(runs: int = IMPORT_RUNS) -> dict:
                                   capture_output=True, text=True, check=True)
             if r:
                 times[name].append(float(done.stdout.strip().splitlines()[-1]))
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    return {"function_s": medians["function"], "sdk_s": medians["sdk"], "runs": runs, "all": times,
+            "ratio": medians["function"] / medians["sdk"], "heaviest": heaviest_imports()}
+
+
+def heaviest_imports() -> list[str]:
+    """-X importtime's modules of `import index` with the most cumulative time (20 ms or more, at most 8)."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import index"], cwd=FUNCTION,
                           capture_output=True, text=True, check=True)
     cumulative = {}
@@ -229,10 +251,7 @@ def import_figures(runs: int = IMPORT_RUNS) -> dict:
             cumulative[parts[2].strip()] = int(parts[1]) / 1000
     heavy = sorted(((ms, name) for name, ms in cumulative.items() if not name.startswith(" ") and ms >= 20),
                    reverse=True)[:8]
-    medians = {k: statistics.median(v) for k, v in times.items()}
-    return {"function_s": medians["function"], "sdk_s": medians["sdk"], "runs": runs, "all": times,
-            "ratio": medians["function"] / medians["sdk"],
-            "heaviest": [f"{name.strip()} {ms:.0f} ms" for ms, name in heavy]}
+    return [f"{name.strip()} {ms:.0f} ms" for ms, name in heavy]
 
 
 def micro_figures(calls: int = MICRO_CALLS) -> dict:
@@ -284,74 +303,111 @@ def unchecked(r: dict) -> int:
     return r["counts"].get("error", 0) + (r["case"]["size"] - r["instances"]) + len(r["unchecked_regions"])
 
 
-def targets(rows: dict[str, dict], figures: dict) -> list[dict]:
-    """One line per measure: what, figure, target, ratio, whether it holds (None: no target)."""
-    lines = []
+def line(measure: str, case: str, figure: str, ratio: float | None, target: float | None,
+         unit: str = "×") -> dict:
+    """One line of the table: what, figure, target, ratio, whether it holds (None: no target)."""
+    holds = None if target is None or ratio is None else ratio <= target
+    return {"measure": measure, "case": case, "figure": figure, "ratio": ratio, "target": target, "unit": unit,
+            "holds": holds}
 
-    def add(measure: str, case: str, figure: str, ratio: float | None, target: float | None, unit: str = "×"):
-        holds = None if target is None or ratio is None else ratio <= target
-        lines.append({"measure": measure, "case": case, "figure": figure, "ratio": ratio, "target": target,
-                      "unit": unit, "holds": holds})
 
+def wall_lines(rows: dict[str, dict]) -> list[dict]:
+    out = []
     for key in ("wall-1k", "wall-10k", "published"):
         if key in rows:
             r = rows[key]
             t = r["terms"]
-            add("1 wall ÷ floor", Case(**r["case"]).describe(),
-                f"{r['wall_s']:.1f} s ÷ {r['floor_s']:.1f} s (latency {t['latency']:.1f}, quota {t['quota']:.1f}, "
-                f"API_QPS {t['api_qps']:.1f}, CPU {t['cpu']:.1f}; {r['throttled']} throttled)",
-                r["ratio"], TARGETS["wall"])
+            out.append(line("1 wall ÷ floor", Case(**r["case"]).describe(),
+                            f"{r['wall_s']:.1f} s ÷ {r['floor_s']:.1f} s (latency {t['latency']:.1f}, quota "
+                            f"{t['quota']:.1f}, API_QPS {t['api_qps']:.1f}, CPU {t['cpu']:.1f}; "
+                            f"{r['throttled']} throttled)", r["ratio"], TARGETS["wall"]))
+    return out
+
+
+def calls_lines(rows: dict[str, dict]) -> list[dict]:
+    out = []
     for key, target in (("calls-day2", TARGETS["calls"]), ("calls-day1", None), ("calls-off", None)):
         if key in rows:
             r = rows[key]
             policies = r["by_action"].get("DescribeBackupPolicy", 0)
-            add("2 calls ÷ minimum", r["case"]["title"] + f" ({r['case']['size']:,} instances, healthy)",
-                f"{r['calls']:,} ÷ {r['minimum']:,} ({policies:,} DescribeBackupPolicy)",
-                r["calls"] / r["minimum"], target)
-    if "micro" in figures:
-        m = figures["micro"]
-        add("3 CPU per call ÷ raw SDK", f"{m['calls_each']:,} DescribeBackups each, no latency, one thread",
-            f"{m['edge']['process_cpu_ms']:.2f} ms ÷ {m['raw']['process_cpu_ms']:.2f} ms (calling thread only: "
-            f"{m['edge']['thread_cpu_ms']:.2f} ÷ {m['raw']['thread_cpu_ms']:.2f}); median of {m['rounds']} paired rounds",
-            m["ratio"], TARGETS["cpu"])
-        add("3 CPU per call ÷ raw SDK", "the same edge, watchdog.watch's per-call threading.Timer swapped out (bench only)",
-            f"{m['bare']['process_cpu_ms']:.2f} ms ÷ {m['raw']['process_cpu_ms']:.2f} ms", m["bare_ratio"], None)
-        for key in ("wall-10k", "function-1k"):
-            if key in rows:
-                r = rows[key]
-                per = 1000 * r["cpu_s"] / max(r["calls"], 1)
-                add("3 CPU per call ÷ raw SDK", f"the whole run, {r['case']['size']:,} instances ({key})",
-                    f"{per:.2f} ms ({r['cpu_s']:.1f} s ÷ {r['calls']:,} calls) ÷ {m['raw']['process_cpu_ms']:.2f} ms",
-                    per / m["raw"]["process_cpu_ms"], None)
+            out.append(line("2 calls ÷ minimum", r["case"]["title"] + f" ({r['case']['size']:,} instances, healthy)",
+                            f"{r['calls']:,} ÷ {r['minimum']:,} ({policies:,} DescribeBackupPolicy)",
+                            r["calls"] / r["minimum"], target))
+    return out
+
+
+def cpu_lines(rows: dict[str, dict], figures: dict) -> list[dict]:
+    if "micro" not in figures:
+        return []
+    m = figures["micro"]
+    out = [line("3 CPU per call ÷ raw SDK", f"{m['calls_each']:,} DescribeBackups each, no latency, one thread",
+                f"{m['edge']['process_cpu_ms']:.2f} ms ÷ {m['raw']['process_cpu_ms']:.2f} ms (calling thread only: "
+                f"{m['edge']['thread_cpu_ms']:.2f} ÷ {m['raw']['thread_cpu_ms']:.2f}); median of {m['rounds']} "
+                "paired rounds", m["ratio"], TARGETS["cpu"]),
+           line("3 CPU per call ÷ raw SDK",
+                "the same edge, watchdog.watch's per-call threading.Timer swapped out (bench only)",
+                f"{m['bare']['process_cpu_ms']:.2f} ms ÷ {m['raw']['process_cpu_ms']:.2f} ms", m["bare_ratio"], None)]
+    for key in ("wall-10k", "function-1k"):
+        if key in rows:
+            r = rows[key]
+            per = 1000 * r["cpu_s"] / max(r["calls"], 1)
+            out.append(line("3 CPU per call ÷ raw SDK", f"the whole run, {r['case']['size']:,} instances ({key})",
+                            f"{per:.2f} ms ({r['cpu_s']:.1f} s ÷ {r['calls']:,} calls) ÷ "
+                            f"{m['raw']['process_cpu_ms']:.2f} ms", per / m["raw"]["process_cpu_ms"], None))
+    return out
+
+
+def rss_lines(rows: dict[str, dict]) -> list[dict]:
+    out = []
     for key, target in (("wall-10k", "rss_10k"), ("rss-50k", "rss_50k")):
         if key in rows:
             r = rows[key]
-            add("4 peak RSS (MB)", f"{r['case']['size']:,} instances ({key})",
-                f"{r['peak_rss_mb']:.0f} MB ({r['rss_import_mb']:.0f} MB after import)", r["peak_rss_mb"],
-                TARGETS[target], unit="MB")
-    if "import" in figures:
-        i = figures["import"]
-        add("5 import ÷ SDK alone", f"fresh interpreter, median of {i['runs']}",
-            f"{1000 * i['function_s']:.0f} ms ÷ {1000 * i['sdk_s']:.0f} ms", i["ratio"], TARGETS["import"])
+            out.append(line("4 peak RSS (MB)", f"{r['case']['size']:,} instances ({key})",
+                            f"{r['peak_rss_mb']:.0f} MB ({r['rss_import_mb']:.0f} MB after import)", r["peak_rss_mb"],
+                            TARGETS[target], unit="MB"))
+    return out
+
+
+def import_lines(figures: dict) -> list[dict]:
+    if "import" not in figures:
+        return []
+    i = figures["import"]
+    return [line("5 import ÷ SDK alone", f"fresh interpreter, median of {i['runs']}",
+                 f"{1000 * i['function_s']:.0f} ms ÷ {1000 * i['sdk_s']:.0f} ms", i["ratio"], TARGETS["import"])]
+
+
+def simple_lines(rows: dict[str, dict]) -> list[dict]:
+    out = []
     if "function-1k" in rows and "simple-1k" in rows:
         f, s = rows["function-1k"], rows["simple-1k"]
-        add("6 function ÷ simple script", "1,000 instances, 4 regions, latency 50 ms, no quota: wall",
-            f"{f['wall_s']:.1f} s ÷ {s['wall_s']:.1f} s", f["wall_s"] / s["wall_s"], None)
-        add("6 function ÷ simple script", "the same: calls", f"{f['calls']:,} ÷ {s['calls']:,}",
-            f["calls"] / s["calls"], None)
-        add("6 function ÷ simple script", "the same: peak RSS",
-            f"{f['peak_rss_mb']:.0f} MB ÷ {s['peak_rss_mb']:.0f} MB", f["peak_rss_mb"] / s["peak_rss_mb"], None)
+        out += [line("6 function ÷ simple script", "1,000 instances, 4 regions, latency 50 ms, no quota: wall",
+                     f"{f['wall_s']:.1f} s ÷ {s['wall_s']:.1f} s", f["wall_s"] / s["wall_s"], None),
+                line("6 function ÷ simple script", "the same: calls", f"{f['calls']:,} ÷ {s['calls']:,}",
+                     f["calls"] / s["calls"], None),
+                line("6 function ÷ simple script", "the same: peak RSS",
+                     f"{f['peak_rss_mb']:.0f} MB ÷ {s['peak_rss_mb']:.0f} MB", f["peak_rss_mb"] / s["peak_rss_mb"],
+                     None)]
     if "simple-1k-quota" in rows and "wall-1k" in rows:
         f, s = rows["wall-1k"], rows["simple-1k-quota"]
-        add("6 function ÷ simple script", f"under {Case(**s['case']).describe()}: instances not checked",
-            f"function {unchecked(f)}, script {s['errors']:,} of {s['instances']:,} "
-            f"({s['throttled']:,} calls throttled)", None, None)
-    if "package" in figures:
-        p = figures["package"]
-        mib = p["bytes"] / 2 ** 20 if p["bytes"] else None
-        add("7 package (MiB, zipped)", p["source"], f"{mib:.1f} MiB" if mib else "–", mib, TARGETS["zip_mib"],
-            unit="MiB")
-    return lines
+        out.append(line("6 function ÷ simple script", f"under {Case(**s['case']).describe()}: instances not checked",
+                        f"function {unchecked(f)}, script {s['errors']:,} of {s['instances']:,} "
+                        f"({s['throttled']:,} calls throttled)", None, None))
+    return out
+
+
+def package_lines(figures: dict) -> list[dict]:
+    if "package" not in figures:
+        return []
+    p = figures["package"]
+    mib = p["bytes"] / 2 ** 20 if p["bytes"] else None
+    return [line("7 package (MiB, zipped)", p["source"], f"{mib:.1f} MiB" if mib else "–", mib, TARGETS["zip_mib"],
+                 unit="MiB")]
+
+
+def targets(rows: dict[str, dict], figures: dict) -> list[dict]:
+    """One line per measure, in the table's order (see line)."""
+    return (wall_lines(rows) + calls_lines(rows) + cpu_lines(rows, figures) + rss_lines(rows)
+            + import_lines(figures) + simple_lines(rows) + package_lines(figures))
 
 
 def table(lines: list[dict]) -> str:
@@ -383,7 +439,8 @@ def runs_table(rows: dict[str, dict]) -> str:
     return "\n".join(out)
 
 
-def missed(lines: list[dict], rows: dict[str, dict]) -> list[str]:
+def line_problems(lines: list[dict]) -> list[str]:
+    """A MISSED line for each target not met or not measured."""
     problems = []
     for line in lines:
         if line["holds"] is False:
@@ -392,29 +449,48 @@ def missed(lines: list[dict], rows: dict[str, dict]) -> list[str]:
                             + f" (target ≤ {line['target']:g}{'×' if line['unit'] == '×' else ' ' + line['unit']})")
         elif line["holds"] is None and line["target"] is not None:
             problems.append(f"{line['measure']}: {line['case']}: not measured")
-    for key, r in rows.items():
-        if r["case"]["program"] != "function":
-            continue
-        if unchecked(r):
-            problems.append(f"{key}: instances left unchecked: {r['counts'].get('error', 0)} error verdicts, "
-                            f"{r['case']['size'] - r['instances']} missing, regions {r['unchecked_regions']}")
-        if r["case"]["archive"] and not (r.get("archive") or {}).get("ok"):
-            problems.append(f"{key}: the archive failed: {(r.get('archive') or {}).get('errors')}")
-        if not all(d["ok"] for d in r["deliveries"]) or r["posts"] != 4 * r["case"]["repeat"]:
-            problems.append(f"{key}: deliveries {r['deliveries']}, {r['posts']} posts")
     return problems
+
+
+def row_problems(key: str, r: dict) -> list[str]:
+    """A MISSED line for each of a function case's instances left unchecked, a failed archive, a lost post."""
+    problems = []
+    if unchecked(r):
+        problems.append(f"{key}: instances left unchecked: {r['counts'].get('error', 0)} error verdicts, "
+                        f"{r['case']['size'] - r['instances']} missing, regions {r['unchecked_regions']}")
+    if r["case"]["archive"] and not (r.get("archive") or {}).get("ok"):
+        problems.append(f"{key}: the archive failed: {(r.get('archive') or {}).get('errors')}")
+    if not all(d["ok"] for d in r["deliveries"]) or r["posts"] != 4 * r["case"]["repeat"]:
+        problems.append(f"{key}: deliveries {r['deliveries']}, {r['posts']} posts")
+    return problems
+
+
+def missed(lines: list[dict], rows: dict[str, dict]) -> list[str]:
+    problems = line_problems(lines)
+    for key, r in rows.items():
+        if r["case"]["program"] == "function":
+            problems += row_problems(key, r)
+    return problems
+
+
+def summary_case(line: dict) -> str:
+    """A line's case, short: a wall case by its instances, regions and quota (Case.describe's parts 1, 2
+    and 4: "1,000 instances, 1 region, 200/6 s (10× the rate)"), any other up to its first parenthesis."""
+    if line["measure"].startswith("1"):
+        return ", ".join(part for k, part in enumerate(line["case"].split(", ")) if k in (0, 1, 3))
+    return line["case"].split(" (")[0]
 
 
 def summary(lines: list[dict], took: float) -> str:
     """The README's short table (between its bench:summary markers)."""
-    out = [f"| measure | figure | target | holds |", "|---|---|---|---|"]
+    out = ["| measure | figure | target | holds |", "|---|---|---|---|"]
     for line in lines:
         if line["target"] is None:
             continue
         ratio = (f"{line['ratio']:.2f}×" if line["unit"] == "×" else f"{line['ratio']:.1f} {line['unit']}") \
             if line["ratio"] is not None else "–"
         target = f"≤ {line['target']:g}{'×' if line['unit'] == '×' else ' ' + line['unit']}"
-        case = line["case"].split(",")[0] if line["measure"].startswith("1") else line["case"].split(" (")[0]
+        case = summary_case(line)
         out.append(f"| {line['measure']}, {case} | {ratio} | {target} | "
                    f"{ {True: 'yes', False: 'no', None: '–'}[line['holds']]} |")
     out.append(f"\n`make bench` took {took / 60:.0f} min on {machine()}.")
@@ -442,7 +518,7 @@ def background(keys: list[str]) -> tuple[subprocess.Popen, Path]:
     return proc, out
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller fleets (2,000 and 5,000), no published case")
     parser.add_argument("--only", default="", help="comma-separated case keys (see cases()); implies --no-extras "
@@ -454,13 +530,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json-out", default="", help="write every figure as JSON to this file")
     parser.add_argument("--readme", action="store_true", help="write the summary between README's bench:summary "
                                                               "markers")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    only = {k for k in args.only.split(",") if k}
-    chosen = [c for c in cases(args.quick) if not only or c.key in only]
-    extras = [] if args.no_extras else [k for k in ("import", "micro", "package") if not only or k in only]
-    progress(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}")
-    figures: dict = {}
+    return parser.parse_args(argv)
+
+
+def measure_extras(extras: list[str], build: bool, figures: dict) -> threading.Thread | None:
+    """The import and CPU figures into `figures`, now; the package's in a thread returned (None: not measured)."""
     if "import" in extras:
         progress("import: `import index` and the SDK alone, alternating, fresh interpreters …")
         figures["import"] = import_figures()
@@ -469,19 +543,28 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"CPU: {MICRO_CALLS:,} DescribeBackups through the KVStore edge and the raw SDK …")
         figures["micro"] = micro_figures()
         progress(f"  {figures['micro']['edge']['process_cpu_ms']:.2f} ms ÷ {figures['micro']['raw']['process_cpu_ms']:.2f} ms")
-    package = None
-    if "package" in extras:  # built (when dist/ has none) beside the cases that follow: pip waits on its disk
-        package = threading.Thread(target=lambda: figures.__setitem__("package", package_figures(not args.no_build)))
-        package.start()
-    # Beside the 50,000-instance case, whose figure is its memory, not its wall, run (in a process of their
-    # own) the case at the published quotas, which waits most of its two minutes for its windows, and the
-    # calls cases, whose figures are counts: neither is moved by the CPU the other takes.
-    side = None
+    if "package" not in extras:
+        return None
+    # built (when dist/ has none) beside the cases that follow: pip waits on its disk
+    package = threading.Thread(target=lambda: figures.__setitem__("package", package_figures(build)))
+    package.start()
+    return package
+
+
+def start_beside(chosen: list[Case]) -> tuple[tuple[subprocess.Popen, Path] | None, list[str], list[Case]]:
+    """Beside the 50,000-instance case, whose figure is its memory, not its wall, run (in a process of their
+    own) the case at the published quotas, which waits most of its two minutes for its windows, and the
+    calls cases, whose figures are counts: neither is moved by the CPU the other takes. Returns the
+    background process (None: none started), the keys it runs and the cases left to run here."""
     aside = [c.key for c in chosen if c.key in BESIDE]
-    if len(chosen) > len(aside) and any(c.key == "rss-50k" for c in chosen) and aside:
-        side = background(aside)
-        chosen = [c for c in chosen if c.key not in aside]
-        progress(f"{', '.join(aside)}: started in the background, beside rss-50k")
+    if not (len(chosen) > len(aside) and any(c.key == "rss-50k" for c in chosen) and aside):
+        return None, aside, chosen
+    side = background(aside)
+    progress(f"{', '.join(aside)}: started in the background, beside rss-50k")
+    return side, aside, [c for c in chosen if c.key not in aside]
+
+
+def run_cases(chosen: list[Case]) -> dict[str, dict]:
     rows: dict[str, dict] = {}
     bucket: dict = {}
     for n, case in enumerate(chosen, 1):
@@ -491,28 +574,32 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"  wall {r['wall_s']:.1f} s, floor {r['floor_s']:.1f} s ({r['bound_by']}), {r['calls']:,} calls, "
                  f"{r['throttled']} throttled, CPU {r['cpu_s']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB "
                  f"(sandbox setup {r['setup_s']:.1f} s)")
-    if side is not None:
-        proc, path = side
-        _, err = proc.communicate()
-        if proc.returncode not in (0, 1) or not path.stat().st_size:  # 1: a target missed, said here
-            raise SystemExit(f"bench: the published case failed:\n{err[-4000:]}")
-        rows = {**json.loads(path.read_text())["rows"], **rows}
-        path.unlink()
-        for key in aside:
-            r = rows[key]
-            progress(f"{key} (background): wall {r['wall_s']:.1f} s, floor {r['floor_s']:.1f} s ({r['bound_by']}), "
-                     f"{r['calls']:,} calls, {r['throttled']} throttled")
-    if package is not None:
-        package.join()
-        p = figures["package"]
-        progress(f"package: {p['bytes'] / 2 ** 20:.1f} MiB ({p['source']})" if p["bytes"] else f"package: {p['source']}")
-    took = time.perf_counter() - started
-    lines = targets(rows, figures)
-    everything = {"machine": machine(), "took_s": took, "figures": figures, "rows": rows, "targets": lines}
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(everything, indent=1))
-    if only and not lines:
-        return 0
+    return rows
+
+
+def join_beside(side: tuple[subprocess.Popen, Path], aside: list[str], rows: dict[str, dict]) -> dict[str, dict]:
+    """The background cases' rows first, then `rows`."""
+    proc, path = side
+    _, err = proc.communicate()
+    if proc.returncode not in (0, 1) or not path.stat().st_size:  # 1: a target missed, said here
+        raise SystemExit(f"bench: the published case failed:\n{err[-4000:]}")
+    rows = {**json.loads(path.read_text())["rows"], **rows}
+    path.unlink()
+    for key in aside:
+        r = rows[key]
+        progress(f"{key} (background): wall {r['wall_s']:.1f} s, floor {r['floor_s']:.1f} s ({r['bound_by']}), "
+                 f"{r['calls']:,} calls, {r['throttled']} throttled")
+    return rows
+
+
+def join_package(package: threading.Thread, figures: dict) -> None:
+    package.join()
+    p = figures["package"]
+    progress(f"package: {p['bytes'] / 2 ** 20:.1f} MiB ({p['source']})" if p["bytes"] else f"package: {p['source']}")
+
+
+def report(lines: list[dict], rows: dict[str, dict], figures: dict, aside: list[str] | None, took: float) -> None:
+    """The tables and the notes below them (`aside`: the keys run beside rss-50k, None when none were)."""
     print()
     print(table(lines))
     print()
@@ -524,19 +611,56 @@ def main(argv: list[str] | None = None) -> int:
               f"{1000 * min(c['walls_s'][1:]):.0f} ms warm; RSS {c['rss_import_mb']:.0f} MB after import")
     if "import" in figures:
         print("where import index goes (-X importtime, cumulative): " + "; ".join(figures["import"]["heaviest"]))
-    if side is not None:
+    if aside is not None:
         print(f"{', '.join(aside)} ran beside rss-50k, in processes of their own: rss-50k's wall is no figure here")
     print(f"bench took {took:.0f} s")
-    if args.json:
-        print(json.dumps(everything, indent=1))
+
+
+def select(args: argparse.Namespace) -> tuple[set[str], list[Case], list[str]]:
+    """The keys named by --only, the cases to run and the extras to measure."""
+    only = {k for k in args.only.split(",") if k}
+    chosen = [c for c in cases(args.quick) if not only or c.key in only]
+    extras = [] if args.no_extras else [k for k in ("import", "micro", "package") if not only or k in only]
+    return only, chosen, extras
+
+
+def verdict(lines: list[dict], rows: dict[str, dict]) -> int:
+    """The MISSED lines printed; 1 when there are any."""
     problems = missed(lines, rows)
     for p in problems:
         print(f"MISSED: {p}")
     if not problems:
         print("all targets hold")
+    return 1 if problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    started = time.perf_counter()
+    only, chosen, extras = select(args)
+    progress(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}")
+    figures: dict = {}
+    package = measure_extras(extras, not args.no_build, figures)
+    side, aside, chosen = start_beside(chosen)
+    rows = run_cases(chosen)
+    if side is not None:
+        rows = join_beside(side, aside, rows)
+    if package is not None:
+        join_package(package, figures)
+    took = time.perf_counter() - started
+    lines = targets(rows, figures)
+    everything = {"machine": machine(), "took_s": took, "figures": figures, "rows": rows, "targets": lines}
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(everything, indent=1))
+    if only and not lines:
+        return 0
+    report(lines, rows, figures, aside if side is not None else None, took)
+    if args.json:
+        print(json.dumps(everything, indent=1))
+    status = verdict(lines, rows)
     if args.readme:
         write_readme(summary(lines, took))
-    return 1 if problems else 0
+    return status
 
 
 if __name__ == "__main__":

@@ -132,27 +132,40 @@ class DingTalkRobot:
         if query["access_token"] != self.token:
             return _answer(300001)
         if self.secret:
-            timestamp = query.get("timestamp", "")
-            if not re.fullmatch(r"[0-9]{1,16}", timestamp) or not self._fresh(int(timestamp)):
-                return _answer(310000, "invalid timestamp")
-            expected = _expected_sign(self.secret, timestamp)
-            if not hmac.compare_digest(query.get("sign", "").encode(), expected.encode()):
-                return _answer(310000)
+            refused = self._sign_refusal(query)
+            if refused:
+                return refused
         if len(body) > MAX_BODY:
             return _answer(460101)
-        try:
-            message = json.loads(body)
-        except ValueError:
-            message = None
-        if not isinstance(message, dict):
-            return _answer(40035, "缺少参数 json")
-        msgtype = message.get("msgtype")
-        if not isinstance(msgtype, str) or msgtype not in REQUIRED:
-            return _answer(400105)
-        content = message.get(msgtype)
-        for field in REQUIRED[msgtype]:
-            if not isinstance(content, dict) or not content.get(field):
-                return _answer(40035, f"缺少参数 {msgtype}.{field}")
-        if self.keywords and not any(k in s for s in strings(content) for k in self.keywords):
-            return _answer(310000, "keywords not in content")
+        return _message_refusal(body, self.keywords)
+
+    def _sign_refusal(self, query) -> Reply | None:
+        """310000 unless the timestamp is fresh and the sign is the secret's."""
+        timestamp = query.get("timestamp", "")
+        if not re.fullmatch(r"[0-9]{1,16}", timestamp) or not self._fresh(int(timestamp)):
+            return _answer(310000, "invalid timestamp")
+        expected = _expected_sign(self.secret, timestamp)
+        if not hmac.compare_digest(query.get("sign", "").encode(), expected.encode()):
+            return _answer(310000)
         return None
+
+
+def _message_refusal(body: bytes, keywords) -> Reply | None:
+    """DingTalk's error for a body that is not a JSON object, of an unknown msgtype, missing a field that
+    msgtype requires, or without any of the robot's keywords; None for a message it takes."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):
+        return _answer(40035, "缺少参数 json")
+    msgtype = message.get("msgtype")
+    if not isinstance(msgtype, str) or msgtype not in REQUIRED:
+        return _answer(400105)
+    content = message.get(msgtype)
+    for field in REQUIRED[msgtype]:
+        if not isinstance(content, dict) or not content.get(field):
+            return _answer(40035, f"缺少参数 {msgtype}.{field}")
+    if keywords and not any(k in s for s in strings(content) for k in keywords):
+        return _answer(310000, "keywords not in content")
+    return None

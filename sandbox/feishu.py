@@ -99,54 +99,81 @@ class FeishuBot:
             if self._rate.full(now):
                 return _answer(11232)
             fault = self._faults.take()
-            if fault and "code" in fault:
-                return _answer(fault["code"], fault.get("msg"))
-            if fault and "StatusCode" in fault:
-                return Reply(200, {"Extra": None, "StatusCode": fault["StatusCode"],
-                                   "StatusMessage": fault.get("StatusMessage", "error")})
-            if fault and fault.get("kind") == "echo_url":
-                return _answer(19001, f"{MSG[19001]}: POST {path}")
-            if fault and fault.get("kind") not in ("late", "drip", "legacy"):
-                return generic(fault)
+            refused = _fault_answer(fault, path)
+            if refused:
+                return refused
             self._rate.accepted(now)
             self.messages.append(json.loads(body))
-            ok = Reply(200, {"Extra": None, "StatusCode": 0, "StatusMessage": "success"}
-                       if fault and fault["kind"] == "legacy" else dict(SUCCESS))
-            if fault and fault["kind"] == "late":
-                ok.delay = float(fault.get("seconds", 30))
-            if fault and fault["kind"] == "drip":
-                ok.drip = float(fault.get("seconds", 1))
-            return ok
+            return _accepted(fault)
 
     def _refusal(self, path, body) -> Reply | None:
         if path[len(PREFIX):] != self.token:
             return _answer(19001)
-        if len(body) > MAX_BODY:
+        message = _message(body)
+        if message is None:
             return _answer(9499, status=400)
-        try:
-            message = json.loads(body)
-        except ValueError:
-            message = None
-        if not isinstance(message, dict):
-            return _answer(9499, status=400)
-        if self.secret:
-            timestamp = message.get("timestamp")
-            timestamp = str(timestamp) if isinstance(timestamp, (str, int)) and not isinstance(timestamp, bool) else ""
-            if (not re.fullmatch(r"[0-9]{1,12}", timestamp) or abs(self.clock() - int(timestamp)) > SIGN_TOLERANCE
-                    or not hmac.compare_digest(str(message.get("sign", "")).encode(),
-                                               _expected_sign(self.secret, timestamp).encode())):
-                return _answer(19021)
-        msg_type = message.get("msg_type")
-        if msg_type == "interactive":
-            if not _card_ok(message.get("card")):
-                return _answer(9499, status=400)
-            content = message["card"]
-        elif isinstance(msg_type, str) and msg_type in REQUIRED:
-            content = message.get("content")
-            if not isinstance(content, dict) or not content.get(REQUIRED[msg_type]):
-                return _answer(9499, status=400)
-        else:
+        if self.secret and not self._signed(message):
+            return _answer(19021)
+        content = _content(message)
+        if content is None:
             return _answer(9499, status=400)
         if self.keywords and not any(k in s for s in strings(content) for k in self.keywords):
             return _answer(19024)
         return None
+
+    def _signed(self, message: dict) -> bool:
+        """A timestamp within SIGN_TOLERANCE of the clock and its sign computed with the secret."""
+        timestamp = message.get("timestamp")
+        timestamp = str(timestamp) if isinstance(timestamp, (str, int)) and not isinstance(timestamp, bool) else ""
+        return (bool(re.fullmatch(r"[0-9]{1,12}", timestamp)) and abs(self.clock() - int(timestamp)) <= SIGN_TOLERANCE
+                and hmac.compare_digest(str(message.get("sign", "")).encode(),
+                                        _expected_sign(self.secret, timestamp).encode()))
+
+
+def _message(body: bytes) -> dict | None:
+    """The post's JSON object, None when the body is too long or not a JSON object."""
+    if len(body) > MAX_BODY:
+        return None
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def _content(message: dict) -> dict | None:
+    """The card of an interactive message or the content of another known msg_type, None when it lacks
+    what that type requires."""
+    msg_type = message.get("msg_type")
+    if msg_type == "interactive":
+        return message["card"] if _card_ok(message.get("card")) else None
+    if isinstance(msg_type, str) and msg_type in REQUIRED:
+        content = message.get("content")
+        return content if isinstance(content, dict) and content.get(REQUIRED[msg_type]) else None
+    return None
+
+
+def _fault_answer(fault: dict | None, path: str) -> Reply | None:
+    """What a staged fault answers instead of taking the post; None for none, or one that takes it
+    (late, drip, legacy)."""
+    if fault and "code" in fault:
+        return _answer(fault["code"], fault.get("msg"))
+    if fault and "StatusCode" in fault:
+        return Reply(200, {"Extra": None, "StatusCode": fault["StatusCode"],
+                           "StatusMessage": fault.get("StatusMessage", "error")})
+    if fault and fault.get("kind") == "echo_url":
+        return _answer(19001, f"{MSG[19001]}: POST {path}")
+    if fault and fault.get("kind") not in ("late", "drip", "legacy"):
+        return generic(fault)
+    return None
+
+
+def _accepted(fault: dict | None) -> Reply:
+    """Success (the legacy answer under a `legacy` fault), late or dripped as a fault says."""
+    ok = Reply(200, {"Extra": None, "StatusCode": 0, "StatusMessage": "success"}
+               if fault and fault["kind"] == "legacy" else dict(SUCCESS))
+    if fault and fault["kind"] == "late":
+        ok.delay = float(fault.get("seconds", 30))
+    if fault and fault["kind"] == "drip":
+        ok.drip = float(fault.get("seconds", 1))
+    return ok

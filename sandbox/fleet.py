@@ -212,6 +212,10 @@ class Scenario:
     resource_directory: bool = False  # whether the home account manages a Resource Directory (ListAccounts)
     accounts: tuple[Account, ...] = ()  # the member accounts
     directory_faults: tuple[Fault, ...] = ()  # on ListAccounts
+    sts_faults: tuple[Fault, ...] = ()  # on AssumeRole and GetCallerIdentity (`action` picks one)
+    # The directory's management account (GetResourceDirectory): the home one, unless the home account is a
+    # delegated administrator's.
+    management_account: str = HOME_ACCOUNT
     listed_regions: tuple[str, ...] = ()  # a member's view (`fleet`): what its DescribeRegions answers
 
     @property
@@ -237,7 +241,8 @@ class Scenario:
         for a in self.accounts:
             views[a.id] = dataclasses.replace(
                 self, instances=a.instances, backups=a.backups, faults=a.faults, instance_list=InstanceList(),
-                account=a.id, resource_directory=False, accounts=(), directory_faults=(), listed_regions=a.regions)
+                account=a.id, resource_directory=False, accounts=(), directory_faults=(), sts_faults=(), management_account=a.id,
+                listed_regions=a.regions)
         return views
 
     def instance(self, instance_id: str) -> Instance | None:

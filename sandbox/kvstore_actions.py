@@ -84,6 +84,14 @@ def _minute(params: dict, name: str) -> datetime:
         raise ApiError(400, f"Invalid{name}.Malformed", f"The Specified parameter {name} is not valid.") from None
 
 
+def _set_state(instance, records: list, running: bool, finished: list) -> tuple[str, int]:
+    """A cluster backup set's ClusterBackupStatus (RUNNING, ERROR when a finished shard's backup failed, else
+    OK) and IsAvail (0 while running, when a shard failed or when a node has no backup in the set)."""
+    failed = any(b.status != "Success" for b in finished) or len({b.node_id for b in records}) < len(instance.nodes)
+    status = "RUNNING" if running else ("ERROR" if any(b.status != "Success" for b in finished) else "OK")
+    return status, 0 if failed or running else 1
+
+
 class Actions:
     def __init__(self, scenario: Scenario, download_signature: str):
         self.scenario = scenario
@@ -126,12 +134,7 @@ class Actions:
     def describe_instances(self, params: dict) -> dict:
         region = _required(params, "RegionId")
         size, number = _page(params, range(1, 51), 30)
-        wanted_tags = self._tags(params)
-        ids = {i.strip() for i in params.get("InstanceIds", "").split(",") if i.strip()}
-        status = params.get("InstanceStatus")
-        found = [i for i in self.scenario.instances
-                 if i.region == region and (not ids or i.id in ids) and (not status or i.status == status)
-                 and all(key in i.tags and value in (None, i.tags[key]) for key, value in wanted_tags)]
+        found = self._listed(region, params)
         odd = self.scenario.instance_list
         found = [j for i in found for j in ([i, i] if i.id in odd.twice else [i])]
         if odd.ignore_page_number:
@@ -144,6 +147,15 @@ class Actions:
         elif odd.total_count != "honest":
             answer["TotalCount"] = odd.total_count
         return answer
+
+    def _listed(self, region: str, params: dict) -> list[Instance]:
+        """The region's instances the filters select: InstanceIds, InstanceStatus, the Tag.N pairs."""
+        wanted_tags = self._tags(params)
+        ids = {i.strip() for i in params.get("InstanceIds", "").split(",") if i.strip()}
+        status = params.get("InstanceStatus")
+        return [i for i in self.scenario.instances
+                if i.region == region and (not ids or i.id in ids) and (not status or i.status == status)
+                and all(key in i.tags and value in (None, i.tags[key]) for key, value in wanted_tags)]
 
     @staticmethod
     def _tags(params: dict) -> list[tuple[str, str | None]]:
@@ -273,10 +285,9 @@ class Actions:
         set_id = f"cb-{instance.id[2:10]}{first:%m%d%H%M}"
         running = any(b.status == "Running" for b in records)
         finished = [b for b in records if b.status != "Running"]
-        failed = any(b.status != "Success" for b in finished) or len({b.node_id for b in records}) < len(instance.nodes)
-        status = "RUNNING" if running else ("ERROR" if any(b.status != "Success" for b in finished) else "OK")
+        status, available = _set_state(instance, records, running, finished)
         answer = {
-            "ClusterBackupId": set_id, "ClusterBackupStatus": status, "IsAvail": 0 if failed or running else 1,
+            "ClusterBackupId": set_id, "ClusterBackupStatus": status, "IsAvail": available,
             "ClusterBackupStartTime": _utc(first), "ClusterBackupMode": records[0].mode,
             "ClusterBackupSize": str(sum(b.size for b in finished)), "ShardClassMemory": 2048,
             "ExpectExpireTime": _utc(first + timedelta(days=instance.policy.retention), seconds=False),

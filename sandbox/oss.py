@@ -121,45 +121,70 @@ class OSSBucket:
     def _refused(self, method, path, headers, raw_query, query) -> Reply | None:
         """None when the request is signed with V4 by the bucket's credentials, else OSS's error."""
         pairs = [p.partition("=") for p in raw_query.split("&") if p]
-        if "x-oss-signature" in query:  # a pre-signed URL
-            credential = unquote(query.get("x-oss-credential", ""))
-            stamp, signature = query.get("x-oss-date", ""), query["x-oss-signature"]
-            token = query.get("x-oss-security-token", "")
-            additional = [h for h in query.get("x-oss-additional-headers", "").split(";") if h]
-            pairs = [(k, s, v) for k, s, v in pairs if k != "x-oss-signature"]
-            try:
-                expires = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) \
-                    + timedelta(seconds=int(query.get("x-oss-expires", "0")))
-            except ValueError:
-                return _error(400, "InvalidArgument", "x-oss-date or x-oss-expires cannot be read")
-            if expires < datetime.now(timezone.utc):
-                return _error(403, "AccessDenied", "Request has expired.")
-            payload = "UNSIGNED-PAYLOAD"
-        else:
-            auth = headers.get("authorization", "")
-            if not auth.startswith("OSS4-HMAC-SHA256 "):
-                return _error(403, "AccessDenied", "Only V4 signatures are accepted by this emulator.")
-            fields = dict(p.strip().partition("=")[::2] for p in auth[len("OSS4-HMAC-SHA256 "):].split(","))
-            credential, signature = fields.get("Credential", ""), fields.get("Signature", "")
-            additional = [h for h in fields.get("AdditionalHeaders", "").split(";") if h]
-            stamp, token = headers.get("x-oss-date", ""), headers.get("x-oss-security-token", "")
-            payload = headers.get("x-oss-content-sha256", "UNSIGNED-PAYLOAD")
-        key_id, _, scope = credential.partition("/")
+        signed = _presigned(query, pairs) if "x-oss-signature" in query else _authorization(headers, pairs)
+        if isinstance(signed, Reply):
+            return signed
+        key_id, _, scope = signed.credential.partition("/")
         if key_id != self.credentials.access_key_id:
             return _error(403, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.")
-        if (self.credentials.security_token or "") != unquote(token):
+        if (self.credentials.security_token or "") != unquote(signed.token):
             return _error(403, "InvalidSecurityToken", "The security token you provided is invalid.")
-        signed = sorted((k, v.strip()) for k, v in headers.items()
-                        if k.startswith("x-oss-") or k in SIGNED_DEFAULT or k in additional)
+        return self._signature_refused(method, path, headers, signed, scope)
+
+    def _signature_refused(self, method, path, headers, signed: "_Signed", scope: str) -> Reply | None:
+        """SignatureDoesNotMatch unless the signature is the one computed here, for this bucket's region."""
+        additional = signed.additional
+        headers_signed = sorted((k, v.strip()) for k, v in headers.items()
+                                if k.startswith("x-oss-") or k in SIGNED_DEFAULT or k in additional)
         canonical = "\n".join([
             method, quote(unquote(path), safe="/"),
-            "&".join(f"{k}={v}" if v else k for k, _, v in sorted(pairs)),
-            "".join(f"{k}:{v}\n" for k, v in signed), ";".join(additional), payload])
-        to_sign = "\n".join(["OSS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-        day, region = stamp[:8], scope.split("/")[1] if scope.count("/") >= 3 else ""
+            "&".join(f"{k}={v}" if v else k for k, _, v in sorted(signed.pairs)),
+            "".join(f"{k}:{v}\n" for k, v in headers_signed), ";".join(additional), signed.payload])
+        to_sign = "\n".join(["OSS4-HMAC-SHA256", signed.stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        day, region = signed.stamp[:8], scope.split("/")[1] if scope.count("/") >= 3 else ""
         expected = hmac.new(_key(self.credentials.access_key_secret, day, region), to_sign.encode(),
                             hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature) or region != self.region:
+        if not hmac.compare_digest(expected, signed.signature) or region != self.region:
             return _error(403, "SignatureDoesNotMatch",
                           "The request signature we calculated does not match the signature you provided.")
         return None
+
+
+@dataclass(frozen=True)
+class _Signed:
+    """What a request says of its V4 signature, from its query (pre-signed) or its Authorization header."""
+    credential: str
+    signature: str
+    stamp: str
+    token: str
+    additional: list
+    payload: str
+    pairs: list  # the query's (name, "=", value), the signature's own left out
+
+
+def _presigned(query, pairs) -> "_Signed | Reply":
+    """A pre-signed URL's x-oss-* parameters, or OSS's error when it cannot be read or has expired."""
+    stamp = query.get("x-oss-date", "")
+    try:
+        expires = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) \
+            + timedelta(seconds=int(query.get("x-oss-expires", "0")))
+    except ValueError:
+        return _error(400, "InvalidArgument", "x-oss-date or x-oss-expires cannot be read")
+    if expires < datetime.now(timezone.utc):
+        return _error(403, "AccessDenied", "Request has expired.")
+    return _Signed(credential=unquote(query.get("x-oss-credential", "")), signature=query["x-oss-signature"],
+                   stamp=stamp, token=query.get("x-oss-security-token", ""),
+                   additional=[h for h in query.get("x-oss-additional-headers", "").split(";") if h],
+                   payload="UNSIGNED-PAYLOAD", pairs=[(k, s, v) for k, s, v in pairs if k != "x-oss-signature"])
+
+
+def _authorization(headers, pairs) -> "_Signed | Reply":
+    """An `Authorization: OSS4-HMAC-SHA256 …` header's fields, or OSS's error for any other scheme."""
+    auth = headers.get("authorization", "")
+    if not auth.startswith("OSS4-HMAC-SHA256 "):
+        return _error(403, "AccessDenied", "Only V4 signatures are accepted by this emulator.")
+    fields = dict(p.strip().partition("=")[::2] for p in auth[len("OSS4-HMAC-SHA256 "):].split(","))
+    return _Signed(credential=fields.get("Credential", ""), signature=fields.get("Signature", ""),
+                   stamp=headers.get("x-oss-date", ""), token=headers.get("x-oss-security-token", ""),
+                   additional=[h for h in fields.get("AdditionalHeaders", "").split(";") if h],
+                   payload=headers.get("x-oss-content-sha256", "UNSIGNED-PAYLOAD"), pairs=pairs)

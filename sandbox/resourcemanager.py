@@ -70,12 +70,25 @@ class ResourceManager(Gateway):
         self.folder = f"fd-{_code(home + ':folder', 10)}"
 
     def answer(self, action: str, params: dict, principal: Principal) -> tuple[dict, float]:
-        if action != "ListAccounts":
+        if action not in ("ListAccounts", "GetResourceDirectory"):
             raise unknown_action(action)
         drip = self._faults.apply(action, None, None)
+        if action == "GetResourceDirectory":
+            return self.get_resource_directory(principal), drip
         return self.list_accounts(params, principal), drip
 
-    def list_accounts(self, params: dict, caller: Principal) -> dict:
+    def get_resource_directory(self, caller: Principal) -> dict:
+        """GetResourceDirectory (models/_get_resource_directory_response_body.py): the directory, its management
+        account the home one (the scenario's directory is the home account's)."""
+        self._refuse(caller)
+        return {"ResourceDirectory": {"ResourceDirectoryId": self.directory_id, "RootFolderId": self.root_folder,
+                                      "MasterAccountId": self.scenario.management_account,
+                                      "MasterAccountName": "management",
+                                      "CreateTime": f"{self.scenario.anchor - timedelta(days=800):%Y-%m-%dT%H:%M:%SZ}",
+                                      "ControlPolicyStatus": "Disabled", "MemberDeletionStatus": "Disabled"}}
+
+    def _refuse(self, caller: Principal) -> None:
+        """A member's credentials, or an account without a directory: refused as ListAccounts is."""
         if caller.account != self.scenario.account:
             raise ApiError(409, "NoPermission.ResourceDirectory.MemberAccount",
                            "ResourceDirectory Member Account is not authorized to perform this operation.")
@@ -83,6 +96,9 @@ class ResourceManager(Gateway):
             raise ApiError(404, "EntityNotExists.ResourceDirectory",
                            "The resource directory for the account is not enabled. We recommend that you first "
                            "enable the resource directory for the account.")
+
+    def list_accounts(self, params: dict, caller: Principal) -> dict:
+        self._refuse(caller)
         size, number = _whole(params, "PageSize", DEFAULT_PAGE_SIZE), _whole(params, "PageNumber", 1)
         if size not in PAGE_SIZES:
             raise invalid("PageSize", "Valid values: 1..100.")

@@ -46,7 +46,8 @@ NODE_TYPES = ("double", "single", "MASTER_SLAVE", "STAND_ALONE")
 # BackupProgressStatus' values: models/_describe_backup_tasks_response_body.py.
 TASK_STATUSES = ("NoStart", "Preparing", "Waiting", "Uploading", "Checking", "Finished")
 _TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "feishu", "wecom", "instances",
-        "faults", "instance_list", "heartbeat", "account", "resource_directory", "accounts", "directory_faults")
+        "faults", "instance_list", "heartbeat", "account", "resource_directory", "accounts", "directory_faults",
+        "sts_faults", "management_account")
 _INSTANCE = ("id", "name", "region", "tags", "architecture", "shards", "status", "created", "engine",
              "type", "policy", "history", "latest", "backups", "total_count_offset", "node_type", "raw", "tasks",
              "cloud_native", "node_form", "shard_instance_name")
@@ -114,6 +115,10 @@ def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = 
         accounts=accounts,
         directory_faults=tuple(_fault(Section(raw, f"{name}.directory_faults[{n}]", _DIRECTORY_FAULT),
                                       DIRECTORY_FAULT_KINDS) for n, raw in enumerate(top.items("directory_faults"))),
+        # STS's: the kinds a directory's take but its TotalCount offset (STS answers no listing)
+        management_account=_account_id(top, "management_account", home),
+        sts_faults=tuple(_fault(Section(raw, f"{name}.sts_faults[{n}]", _DIRECTORY_FAULT[:-1]),
+                                DIRECTORY_FAULT_KINDS[:-1]) for n, raw in enumerate(top.items("sts_faults"))),
     )
 
 

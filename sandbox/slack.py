@@ -56,24 +56,34 @@ def _blocks_error(blocks) -> str | None:
         return "invalid_blocks_format"
     if len(blocks) > MAX_BLOCKS:
         return "invalid_blocks"
+    if _total_text(blocks) > MAX_TOTAL_TEXT:
+        return "msg_blocks_too_long"
+    for raw in blocks:
+        if not _block_ok(raw):
+            return "invalid_blocks"
+    return None
+
+
+def _total_text(blocks: list) -> int:
+    """Characters of text in the blocks: each block's text object and each of its elements'."""
     texts = [b["text"].get("text", "") for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), dict)]
     texts += [e.get("text", "") for b in blocks if isinstance(b, dict) for e in b.get("elements") or ()
               if isinstance(e, dict)]
-    if sum(len(t) for t in texts if isinstance(t, str)) > MAX_TOTAL_TEXT:
-        return "msg_blocks_too_long"
-    for raw in blocks:
-        try:
-            block = Block.parse(raw)
-            if block is None:  # an unknown type (or not a block at all)
-                return "invalid_blocks"
-            block.validate_json()
-        except (SlackObjectFormationError, TypeError, ValueError, AttributeError, KeyError):
-            return "invalid_blocks"  # refused by the model, or too malformed to build one
-        text = raw.get("text")
-        allowed = TEXT_TYPES.get(raw["type"])
-        if allowed and isinstance(text, dict) and text.get("type") not in allowed:
-            return "invalid_blocks"
-    return None
+    return sum(len(t) for t in texts if isinstance(t, str))
+
+
+def _block_ok(raw) -> bool:
+    """A block slack_sdk's model builds and validates, its text of a type its block type allows."""
+    try:
+        block = Block.parse(raw)
+        if block is None:  # an unknown type (or not a block at all)
+            return False
+        block.validate_json()
+    except (SlackObjectFormationError, TypeError, ValueError, AttributeError, KeyError):
+        return False  # refused by the model, or too malformed to build one
+    text = raw.get("text")
+    allowed = TEXT_TYPES.get(raw["type"])
+    return not (allowed and isinstance(text, dict) and text.get("type") not in allowed)
 
 
 class SlackWebhook:

@@ -47,6 +47,7 @@ import time
 from .apierror import ApiError, missing
 from .fleet import ROLE_NAME, Scenario
 from .keyring import Keyring, Principal
+from .kvstore_faults import Faults
 from .rpc import Gateway, unknown_action
 
 ROLE_ARN = re.compile(r"acs:ram::([0-9]+):role/([^/:]+)")
@@ -63,9 +64,11 @@ def role_id(account: str, role: str) -> str:
 
 
 class STS(Gateway):
-    def __init__(self, scenario: Scenario, keyring: Keyring, clock=time.time):
+    def __init__(self, scenario: Scenario, keyring: Keyring, clock=time.time, monotonic=time.monotonic,
+                 sleep=time.sleep):
         super().__init__(keyring, clock)
         self.scenario = scenario
+        self._faults = Faults(scenario.sts_faults, clock=monotonic, sleep=sleep)  # as the R-KVStore's act
 
     @property
     def issued(self) -> dict[str, list[Principal]]:
@@ -73,11 +76,12 @@ class STS(Gateway):
         return self.keyring.issued()
 
     def answer(self, action: str, params: dict, principal: Principal) -> tuple[dict, float]:
+        if action not in ("AssumeRole", "GetCallerIdentity"):
+            raise unknown_action(action)
+        drip = self._faults.apply(action, None, None)
         if action == "AssumeRole":
-            return self.assume_role(params, principal), 0.0
-        if action == "GetCallerIdentity":
-            return self.get_caller_identity(principal), 0.0
-        raise unknown_action(action)
+            return self.assume_role(params, principal), drip
+        return self.get_caller_identity(principal), drip
 
     def assume_role(self, params: dict, caller: Principal) -> dict:
         arn, session = params.get("RoleArn"), params.get("RoleSessionName")

@@ -111,7 +111,7 @@ def missing_for_target(target: Path, python: str = RUNTIME_PYTHON) -> list[str]:
 
 
 # What pip installs for developers and installers and the function never loads on FC: left out.
-# Each rule's safety is shown by tests/test_build.py running the real handler from the package alone
+# Each rule's safety is shown by tests/e2e/test_build.py running the real handler from the package alone
 # under the target Python against the sandbox, and by nothing shipped importing what was left out.
 PRUNE_DIRS = {  # directories, by name, at any depth
     # The build machine's bytecode (PEP 3147's __pycache__, https://peps.python.org/pep-3147/); the

@@ -99,6 +99,19 @@ def parse_url(text: str, example: str) -> SplitResult:
     """An `https` (or loopback-only `http`) URL both parsers read alike. Raises ValueError naming
     `example` as the accepted form; the message never repeats the URL (it may hold a token)."""
     accepted = f"an https URL like {example} (http only to a loopback test server)"
+    _check_characters(text, accepted)
+    parts, port = _split(text, accepted)
+    _check_netloc(parts.netloc, accepted)
+    _check_client_agrees(text, parts, port, accepted)
+    if parts.scheme == "http":
+        problem = plain_http_problem(parts.hostname or "", proxy=_requests_proxy(text))
+        if problem:
+            raise ValueError(f"{accepted}; {problem}")
+    return parts
+
+
+def _check_characters(text: str, accepted: str) -> None:
+    """Not too long, and none of the characters the two parsers could read differently."""
     if len(text) > MAX_URL:
         raise ValueError(f"{accepted}; at most {MAX_URL:,} characters")
     bad = _UNSAFE.search(text)
@@ -106,6 +119,10 @@ def parse_url(text: str, example: str) -> SplitResult:
         what = {"\\": "a backslash", "#": "a fragment (#…)", " ": "a space"}.get(
             bad.group(), "a control or non-ASCII character")
         raise ValueError(f"{accepted}; this one has {what}")
+
+
+def _split(text: str, accepted: str) -> tuple[SplitResult, int | None]:
+    """`urllib.parse`'s reading and port of an http(s) URL with a host and no userinfo."""
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -116,7 +133,12 @@ def parse_url(text: str, example: str) -> SplitResult:
     if "@" in parts.netloc:
         raise ValueError(f"{accepted}, without user:password@ (the client and this check could read "
                          "the host differently)")
-    netloc = re.fullmatch(r"(\[[^\]]*\]|[^:\[\]]*)(?::(.*))?", parts.netloc)
+    return parts, port
+
+
+def _check_netloc(netloc_text: str, accepted: str) -> None:
+    """host[:port] by this module's rule (check_host, check_port)."""
+    netloc = re.fullmatch(r"(\[[^\]]*\]|[^:\[\]]*)(?::(.*))?", netloc_text)
     try:
         if not netloc:
             raise ValueError("host[:port] cannot be read")
@@ -125,6 +147,10 @@ def parse_url(text: str, example: str) -> SplitResult:
             check_port(netloc.group(2))
     except ValueError as exc:
         raise ValueError(f"{accepted}; {exc}") from None
+
+
+def _check_client_agrees(text: str, parts: SplitResult, port: int | None, accepted: str) -> None:
+    """urllib3 (the HTTP client's parser) reads the same scheme, host, port, path and query."""
     try:
         theirs = urllib3_parse_url(text)
     except Exception:  # urllib3's LocationParseError and friends: the client could not send it
@@ -133,11 +159,6 @@ def parse_url(text: str, example: str) -> SplitResult:
     if ours != (theirs.scheme, (theirs.host or "").strip("[]").lower(), theirs.port, theirs.path or "",
                 theirs.query or None):
         raise ValueError(f"{accepted}; the HTTP client would read it differently from this check")
-    if parts.scheme == "http":
-        problem = plain_http_problem(parts.hostname or "", proxy=_requests_proxy(text))
-        if problem:
-            raise ValueError(f"{accepted}; {problem}")
-    return parts
 
 
 def plain_http_problem(host: str, proxy: str | None) -> str:

@@ -345,7 +345,8 @@ def _scan_accounts(ctx: _Run, pacer: Pacer, known, found: accounts.Scope) -> tup
     one Findings of all."""
     settings, own = ctx.settings, ctx.invocation.credentials
     sts = _sts(ctx, pacer)
-    parallel = max(1, min(ACCOUNTS_AT_ONCE, len(found.listed)))
+    # Never more checks at once than MAX_CONCURRENCY, however many accounts.
+    parallel = max(1, min(ACCOUNTS_AT_ONCE, len(found.listed), settings.max_concurrency))
     session = accounts.session_name(ctx.invocation.request_id)
 
     def read(account: Account):
@@ -353,6 +354,8 @@ def _scan_accounts(ctx: _Run, pacer: Pacer, known, found: accounts.Scope) -> tup
             creds = accounts.credentials_for(account, found, own, sts, settings.account_role_name, session,
                                              accounts.session_seconds(ctx.budget.remaining()))
         except ApiFailure as failure:
+            if failure.error.code == OUT_OF_TIME_CODE:  # never asked: the run had no time left for it
+                return AccountFailure(account, ApiError(OUT_OF_TIME_CODE, "not read: the run ran out of time"))
             return AccountFailure(account, failure.error)
         ctx.scrubber.add([creds.access_key_id, creds.access_key_secret, creds.security_token])
         # Quotas are per account: each account's windows are its own, under the run's one API_QPS.
@@ -380,7 +383,8 @@ def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
     if not memory:
         return dg, []
     instances = [results.instance_json(c) for c in findings.checked]
-    changes = memory.changes(instances, findings.checked, accounts.region_failures(findings), ctx.budget.remaining())
+    changes = memory.changes(instances, findings.checked, accounts.region_failures(findings), ctx.budget.remaining(),
+                             accounts.seen(findings))
     shown = changes[:MAX_CHANGE_NOTES] + ([f"…and {len(changes) - MAX_CHANGE_NOTES} more changes (in the run's "
                                           "result)"] if len(changes) > MAX_CHANGE_NOTES else [])
     # No link to a page that may never be written: when OSS failed already, the message says so instead.

@@ -84,22 +84,11 @@ def build(findings: Findings, tz: tzinfo, tz_name: str, scope: str, request_id: 
     ACCOUNTS (`findings.accounts`), each line names its account and the accounts not read come first."""
     status = run_status(findings)
     groups = _groups(findings, console, owner_tag)
-    alerts = sum(len(g.items) for g in groups if g.kind.severity is Severity.ALERT) + \
-        len(findings.region_failures) + len(findings.account_failures)
-    warnings = sum(len(g.items) for g in groups if g.kind.severity is Severity.WARNING)
     fine = [c for c in findings.checked if c.verdict.severity is Severity.FINE]
-    parts = []
-    if alerts:
-        parts.append(f"{alerts} need{'s' if alerts == 1 else ''} attention")
-    if warnings:
-        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-    parts.append(f"{len(fine)} fine")
-    if not findings.checked and not findings.region_failures and not findings.account_failures:
-        parts = [f"no instance found ({scope})"]
     window = findings.window
     return Digest(
         status=status,
-        headline=f"{EMOJI[status]} Redis backups: " + " · ".join(parts),
+        headline=f"{EMOJI[status]} Redis backups: " + " · ".join(_headline_parts(findings, groups, fine, scope)),
         groups=groups,
         unchecked_regions=tuple(findings.region_failures),
         fine_line=_fine_line(fine),
@@ -124,6 +113,22 @@ def _groups(findings: Findings, console: str, owner_tag: str) -> tuple[Group, ..
         Group(kind, tuple(sorted(by_kind[kind], key=lambda c: (c.instance.account_id, c.instance.region,
                                                                c.instance.name))))
         for kind in Kind if kind in by_kind and kind.severity is not Severity.FINE)
+
+
+def _headline_parts(findings: Findings, groups: tuple[Group, ...], fine: list[Checked], scope: str) -> list[str]:
+    """"2 need attention", "1 warning", "5 fine"; or that nothing was found in the scope."""
+    if not findings.checked and not findings.region_failures and not findings.account_failures:
+        return [f"no instance found ({scope})"]
+    alerts = sum(len(g.items) for g in groups if g.kind.severity is Severity.ALERT) + \
+        len(findings.region_failures) + len(findings.account_failures)
+    warnings = sum(len(g.items) for g in groups if g.kind.severity is Severity.WARNING)
+    parts = []
+    if alerts:
+        parts.append(f"{alerts} need{'s' if alerts == 1 else ''} attention")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    parts.append(f"{len(fine)} fine")
+    return parts
 
 
 MAX_ACCOUNT_LINES = 20  # accounts not checked named in a message; the result and the log have every one
@@ -255,6 +260,37 @@ def history_text(c: Checked) -> str:
     return f" — last {len(h.days)} days {h.strip}" + (f" ({h.streak})" if h.streak else "")
 
 
+MAX_REGION_LINES = 10  # lines of regions not checked in a message; the result and the log have every one
+MAX_GROUP_ACCOUNTS = 3  # accounts a grouped line names; the rest are counted
+
+
+def region_lines(failures: tuple[RegionFailure, ...], show: Callable[[str, int], str] = _as_is) -> list[str]:
+    """The lines of the regions not checked, at most MAX_REGION_LINES and "…and N more". With ACCOUNTS, the
+    regions that failed alike (the same error) are one line, naming their regions and a few of their accounts:
+    60 members refused alike must not crowd the message past what a channel takes."""
+    if not any(f.account_id for f in failures):
+        lines = [region_line(f, show) for f in failures]
+    else:
+        alike: dict[str, list[RegionFailure]] = {}
+        for f in failures:
+            alike.setdefault(str(f.error), []).append(f)
+        lines = [region_line(group[0], show) if len(group) == 1 else _alike_line(group, show) for group in alike.values()]
+    if len(lines) > MAX_REGION_LINES:
+        lines = lines[:MAX_REGION_LINES] + [f"…and {len(lines) - MAX_REGION_LINES} more (all are in the run's result "
+                                            "and log)"]
+    return lines
+
+
+def _alike_line(group: list[RegionFailure], show: Callable[[str, int], str]) -> str:
+    """"12 regions not checked (cn-hangzhou, cn-shanghai of accounts A, B, C and 3 more): <error>"."""
+    regions = ", ".join(dict.fromkeys(f.region for f in group))
+    named = list(dict.fromkeys(f.account_id for f in group))
+    more = f" and {len(named) - MAX_GROUP_ACCOUNTS} more" if len(named) > MAX_GROUP_ACCOUNTS else ""
+    of = f"account{'s' if len(named) != 1 else ''} {', '.join(named[:MAX_GROUP_ACCOUNTS])}{more}"
+    return (f"{len(group)} regions not checked ({show(regions, NAME_CHARS * 2)} of {show(of, NAME_CHARS * 2)}): "
+            f"{show(str(group[0].error), DETAIL_CHARS)}")
+
+
 def region_line(failure: RegionFailure, show: Callable[[str, int], str] = _as_is) -> str:
     of = f" of account {show(failure.account_id, NAME_CHARS)}" if failure.account_id else ""
     return f"region {show(failure.region, NAME_CHARS)}{of} not checked: {show(str(failure.error), DETAIL_CHARS)}"
@@ -262,7 +298,16 @@ def region_line(failure: RegionFailure, show: Callable[[str, int], str] = _as_is
 
 def account_line(failure: AccountFailure, show: Callable[[str, int], str] = _as_is) -> str:
     """"account 1234567890123456 (legacy) not checked: AssumeRole failed: EntityNotExist.Role: …"."""
-    what = failure.account.name if failure.account.account_id == "resource-directory" else \
-        "account " + failure.account.label
+    account = failure.account
+    # The directory and the stand-ins for an account not known by its ID are named, not numbered.
+    what = "account " + account.label if account.account_id.isdigit() else account.name
+    if account.status and account.status not in MEMBER_STATUSES:
+        what += f", {account.status} in the Resource Directory"
     action = f"{failure.error.action} failed: " if failure.error.action else ""
     return f"{show(what, NAME_CHARS * 2)} not checked: {show(action + str(failure.error), DETAIL_CHARS)}"
+
+
+# ListAccounts' statuses of a member that has joined (https://help.aliyun.com/document_detail/160016.htm); any
+# other (a promotion under way or failed, or CreateFailed and the like, which CreateCloudAccount's model
+# documents) is said beside an account that could not be read, as a likely reason.
+MEMBER_STATUSES = ("CreateSuccess", "InviteSuccess", "PromoteSuccess")

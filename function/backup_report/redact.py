@@ -181,6 +181,7 @@ class Redaction:
         self.secrets = tuple(sorted(set(secrets_of(values)) | extra, key=len, reverse=True))
         self._key: int | None = None
         self._token: contextvars.Token | None = None
+        self._lock = threading.Lock()
 
     def __enter__(self) -> "Redaction":
         _install()
@@ -194,10 +195,11 @@ class Redaction:
         context."""
         extra = {v for v in whole if len(v) >= MIN_SECRET}
         extra |= {quote(v, safe="") for v in extra}
-        self.secrets = tuple(sorted(set(self.secrets) | set(secrets_of(values)) | extra, key=len, reverse=True))
-        if self._key is not None:
-            _running.remove(self._key)
-            self._key = _running.add(self.secrets)
+        with self._lock:  # accounts are read in threads of their own, each adding its credentials
+            self.secrets = tuple(sorted(set(self.secrets) | set(secrets_of(values)) | extra, key=len, reverse=True))
+            if self._key is not None:
+                _running.remove(self._key)
+                self._key = _running.add(self.secrets)
 
     def __exit__(self, *exc) -> None:
         if self._token is not None:

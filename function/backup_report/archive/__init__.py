@@ -51,11 +51,12 @@ class Memory:
         out, so the thread ends soon after the run does."""
         self._previous = _in_thread(lambda: self.archive.previous(seconds_left))
 
-    def changes(self, instances: list[dict], checked, unchecked: set[tuple[str, str]], wait: float) -> list[str]:
+    def changes(self, instances: list[dict], checked, unchecked: set[tuple[str, str]], wait: float,
+                seen: frozenset[str] | None = None) -> list[str]:
         """What changed since the previous run (drift.changes), waiting at most `wait` seconds for it.
         `instances`: the result's entries, one per `checked` instance, in the same order. Never raises."""
         try:
-            return self._changes(instances, checked, unchecked, wait)
+            return self._changes(instances, checked, unchecked, wait, seen)
         except Exception as exc:  # noqa: BLE001 - what the archive held costs its notes, never the digest
             log.exception("archive: comparing with the previous run failed")
             self._found = None
@@ -63,13 +64,14 @@ class Memory:
                               "is not reported")
             return []
 
-    def _changes(self, instances: list[dict], checked, unchecked: set[tuple[str, str]], wait: float) -> list[str]:
+    def _changes(self, instances: list[dict], checked, unchecked: set[tuple[str, str]], wait: float,
+                 seen: frozenset[str] | None) -> list[str]:
         if not self._previous_run(wait, final=True):
             return []
         key, document = self._found
         when = _when(key, self.archive.prefix, self.day)
         current = [{**entry, "policy": drift.policy_json(c.verdict.policy)} for entry, c in zip(instances, checked)]
-        return drift.changes(document["instances"], current, unchecked, when)
+        return drift.changes(document["instances"], current, unchecked, when, seen)
 
     def known_policies(self, wait: float) -> dict[str, KnownPolicy]:
         """The policies the previous run read (by instance ID, with the day each was read), waiting at most

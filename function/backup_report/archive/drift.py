@@ -7,8 +7,8 @@ this run could not check are not "gone": they were not looked at.
 """
 from __future__ import annotations
 
-from ..judge.schedule import WEEKDAYS
 from ..model import BackupPolicy
+from ..schedule_text import WEEKDAYS
 
 
 def policy_json(policy: BackupPolicy | None) -> dict | None:
@@ -25,18 +25,19 @@ def _hhmm(minute: int) -> str:
     return f"{minute // 60 % 24:02}:{minute % 60:02}"
 
 
-def changes(previous: list[dict], current: list[dict], unchecked: set[tuple[str, str]], when: str) -> list[str]:
+def changes(previous: list[dict], current: list[dict], unchecked: set[tuple[str, str]], when: str,
+            seen: frozenset[str] | None = None) -> list[str]:
     """One line per change between `previous` and `current` (the result's `instances` entries:
     instance_id, name, region, account_id when ACCOUNTS, verdict, policy), gone first, then new, then policy
     changes, each in instance order. `unchecked`: (account ID, region) of the regions this run could not
     check and (account ID, "") of its accounts not checked ("" for the function's own account): their
-    instances were not looked at, so they are not gone. `when`: how the lines name the previous run
-    ("yesterday", "on 2026-11-26")."""
+    instances were not looked at, so they are not gone; `seen`, when not None (the directory was not listed),
+    the only accounts looked at. `when`: how the lines name the previous run ("yesterday", "on 2026-11-26")."""
     before = {i["instance_id"]: i for i in previous if isinstance(i, dict) and i.get("instance_id")}
     now = {i["instance_id"]: i for i in current}
     lines = [f"no longer reported: {i} ({_name(before[i])}, {before[i].get('verdict', '?')} {when}) — "
              "released or untagged?"
-             for i in sorted(before) if i not in now and not _unseen(before[i], unchecked)]
+             for i in sorted(before) if i not in now and not _unseen(before[i], unchecked, seen)]
     lines += [f"newly reported: {i} ({_name(now[i])})" for i in sorted(now) if i not in before]
     for i in sorted(set(before) & set(now)):
         old, new = before[i].get("policy"), now[i].get("policy")
@@ -45,9 +46,10 @@ def changes(previous: list[dict], current: list[dict], unchecked: set[tuple[str,
     return lines
 
 
-def _unseen(entry: dict, unchecked: set[tuple[str, str]]) -> bool:
+def _unseen(entry: dict, unchecked: set[tuple[str, str]], seen: frozenset[str] | None) -> bool:
     account = entry.get("account_id") or ""
-    return (account, entry.get("region")) in unchecked or (account, "") in unchecked
+    return (account, entry.get("region")) in unchecked or (account, "") in unchecked or \
+        (seen is not None and account not in seen)
 
 
 def _name(entry: dict) -> str:

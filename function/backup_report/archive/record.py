@@ -16,8 +16,9 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from .. import bounded
-from ..judge.schedule import WEEKDAYS, last_due_slot, parse_policy
+from ..judge.schedule import last_due_slot
 from ..model import Checked, Kind, KnownPolicy
+from ..schedule_text import WEEKDAYS, parse_policy
 from ..settings.parsers import ACCOUNT_ID, REGION_ID
 from . import drift, page
 
@@ -60,18 +61,24 @@ def previous_instances(document: dict) -> tuple[list[dict], int]:
     return list(kept.values()), len(entries) - len(kept)
 
 
+def _identified(entry: dict) -> bool:
+    """Whether an entry's instance ID, name, region, verdict and account (ACCOUNTS; "" else) are of their form."""
+    instance_id, name, region, verdict = (entry.get(k) for k in ("instance_id", "name", "region", "verdict"))
+    account = entry.get("account_id", "")
+    return (isinstance(instance_id, str) and INSTANCE_ID.fullmatch(instance_id) is not None
+            and isinstance(region, str) and REGION_ID.fullmatch(region) is not None and verdict in VERDICTS
+            and isinstance(name, str) and len(name) <= MAX_NAME_CHARS
+            and isinstance(account, str) and (account == "" or ACCOUNT_ID.fullmatch(account) is not None))
+
+
 def _entry(entry: object) -> dict | None:
-    if not isinstance(entry, dict):
+    if not isinstance(entry, dict) or not _identified(entry):
         return None
     instance_id, name, region, verdict = (entry.get(k) for k in ("instance_id", "name", "region", "verdict"))
     policy, calendar = _policy(entry.get("policy")), _calendar(entry.get("calendar"))
-    if not (isinstance(instance_id, str) and INSTANCE_ID.fullmatch(instance_id) and isinstance(region, str)
-            and REGION_ID.fullmatch(region) and verdict in VERDICTS and isinstance(name, str)
-            and len(name) <= MAX_NAME_CHARS and policy is not False and calendar is not None):
+    if policy is False or calendar is None:
         return None
     read, account = entry.get("policy_read"), entry.get("account_id", "")
-    if not (isinstance(account, str) and (account == "" or ACCOUNT_ID.fullmatch(account))):
-        return None
     return {"instance_id": instance_id, "name": name, "region": region, "account_id": account,
             "verdict": verdict, "policy": policy,
             "calendar": calendar, "policy_read": read if isinstance(read, str) and DAY.fullmatch(read) and _real(read)
@@ -103,11 +110,28 @@ def _policy(policy: object) -> dict | None | bool:
     if not isinstance(policy, dict):
         return False
     period, slot, retention, log = (policy.get(k) for k in ("period", "slot", "retention_days", "backup_log"))
-    if not (isinstance(period, str) and all(d in WEEKDAYS for d in period.split(",") if d)
-            and isinstance(slot, str) and SLOT.fullmatch(slot) and (log is None or (type(log) is int and log in (0, 1)))
-            and (retention is None or (type(retention) is int and 0 <= retention <= 100_000))):
+    if not (_period(period) and _slot(slot) and _backup_log(log) and _retention(retention)):
         return False
     return {"period": period, "slot": slot, "retention_days": retention, "backup_log": log}
+
+
+def _period(period: object) -> bool:
+    """Weekday names joined by commas, as drift.policy_json writes them."""
+    return isinstance(period, str) and all(d in WEEKDAYS for d in period.split(",") if d)
+
+
+def _slot(slot: object) -> bool:
+    return isinstance(slot, str) and bool(SLOT.fullmatch(slot))
+
+
+def _backup_log(log: object) -> bool:
+    """EnableBackupLog as written: 0, 1 or None (unknown)."""
+    return log is None or (type(log) is int and log in (0, 1))
+
+
+def _retention(retention: object) -> bool:
+    """BackupRetentionPeriod in days as written: 0–100,000 or None (unknown)."""
+    return retention is None or (type(retention) is int and 0 <= retention <= 100_000)
 
 
 def _calendar(calendar: object) -> dict[str, str] | None:

@@ -167,15 +167,17 @@ def body_blocks(dg: "Digest", items: list, shown: int, show: Callable[[str, int]
     way with outside text and links, `bold` its emphasis, `bullet` its list mark."""
     from .. import digest as d  # digest is channel-neutral and never imports a channel
 
-    blocks = [[f"{bullet}{show(note, d.DETAIL_CHARS)}" for note in dg.notes]] if dg.notes else []
-    if dg.unchecked_accounts:  # an account not read hides all its instances: first among the alerts
+    blocks = []
+    if dg.unchecked_accounts:  # an account not read hides all its instances: first of all
         failed = dg.unchecked_accounts
         blocks.append([bold(f"⛔ Accounts not checked ({len(failed)})")]
                       + [f"{bullet}{d.account_line(f, show)}" for f in failed[:d.MAX_ACCOUNT_LINES]]
                       + ([more_line(len(failed) - d.MAX_ACCOUNT_LINES)] if len(failed) > d.MAX_ACCOUNT_LINES else []))
+    if dg.notes:
+        blocks.append([f"{bullet}{show(note, d.DETAIL_CHARS)}" for note in dg.notes])
     if dg.unchecked_regions:
         blocks.append([bold(f"⛔ Regions not checked ({len(dg.unchecked_regions)})")]
-                      + [f"{bullet}{d.region_line(f, show)}" for f in dg.unchecked_regions])
+                      + [f"{bullet}{line}" for line in d.region_lines(dg.unchecked_regions, show)])
     current = None
     for group, checked in items[:shown]:
         if group is not current:

@@ -53,9 +53,11 @@ def _list_accounts(settings: Settings, creds: Credentials, home: str, redaction:
     status = FAILED if found.failures else OK
     for failure in found.failures:
         print(redact.scrub(f"\n{failure.account.name} not listed: {failure.error.action} failed: {failure.error}"))
-    own = f"; this function's own: {found.own_id}" if found.own_id else "; this function's own not known"
-    print(f"\n{len(found.listed)} account{'s' * (len(found.listed) != 1)} to read as {settings.account_role_name}"
-          f"{own}")
+    own = f"its own ({found.own_id}) with these credentials, " if found.own_id in {a.account_id for a in found.listed} \
+        else ""
+    print(f"\n{len(found.listed)} account{'s' * (len(found.listed) != 1)} to read: {own}each other as "
+          f"{settings.account_role_name} through AssumeRole (a member role trusts the function's role alone: run "
+          "check as that role, README Many accounts)")
     for account in found.listed:
         try:
             account_creds = accounts.credentials_for(account, found, creds, sts, settings.account_role_name,

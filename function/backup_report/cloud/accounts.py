@@ -95,10 +95,26 @@ class Directory(sdk.Edge):
             found.update(fresh)
             if len(items) < MEMBERS_PAGE or not fresh:
                 break
+        else:  # every page was full: the directory goes on past what one run reads
+            raise retry.ApiFailure(ApiError("OverLimit", f"more than {MAX_MEMBER_PAGES * MEMBERS_PAGE:,} members: "
+                                            "not read whole (name the accounts in ACCOUNTS instead)", "ListAccounts"))
         if listed != len(found) or not isinstance(total, int) or isinstance(total, bool) or total != listed:
             raise retry.ApiFailure(ApiError("InconsistentAnswer", f"ListAccounts listed {listed} members "
                                             f"({len(found)} different) but its TotalCount says {total}", "ListAccounts"))
         return list(found.values())
+
+
+    def management(self) -> Account:
+        """The directory's management account (GetResourceDirectory's `MasterAccountId` and `MasterAccountName`,
+        models/_get_resource_directory_response_body.py). Raises ApiFailure; UnexpectedAnswer without an ID."""
+        self._in_time("GetResourceDirectory")
+        body = self._call("central", "GetResourceDirectory", lambda c, o: c.get_resource_directory_with_options(o))
+        directory = body.resource_directory
+        account_id = str(getattr(directory, "master_account_id", "") or "")
+        if not ACCOUNT_ID.fullmatch(account_id):
+            raise retry.ApiFailure(ApiError("UnexpectedAnswer", "GetResourceDirectory gave no management account",
+                                            "GetResourceDirectory"))
+        return Account(account_id, bounded.text(getattr(directory, "master_account_name", "") or "", bounded.NAME))
 
 
 def _member(item) -> Account:

@@ -3,21 +3,23 @@ where it is read (bounded.py) and every number believed only when it is one: wha
 data, never an SDK object, never a backup's download URL.
 
 Sources: the SDK's response models, alibabacloud_r_kvstore20150101/models/ (_describe_instances_response_body.py,
-_describe_backups_response_body.py, _describe_cluster_backup_list_response_body.py).
+_describe_backups_response_body.py, _describe_cluster_backup_list_response_body.py,
+_describe_backup_policy_response_body.py).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterable
 
 from .. import bounded
-from ..model import Backup, ClusterBackupSet, Instance, ShardBackup
+from ..model import Backup, BackupPolicy, ClusterBackupSet, Instance, ShardBackup
+from ..schedule_text import parse_policy
 from ..window import parse_api_time
 
 
 def instance(item, region: str) -> tuple[Instance, object]:
     """A DescribeInstances entry as an Instance (and the entry itself, for has_tags)."""
-    tags = [t for t in ((item.tags.tag if item.tags else None) or []) if t.key][:bounded.MAX_TAGS]
     instance = Instance(
         instance_id=bounded.text(item.instance_id or "?", bounded.ID),
         name=bounded.text(item.instance_name or item.instance_id or "?", bounded.NAME),
@@ -30,10 +32,16 @@ def instance(item, region: str) -> tuple[Instance, object]:
         node_type=bounded.text(item.node_type or "", bounded.WORD),
         instance_type=bounded.text(item.instance_type or "", bounded.WORD),
         edition_type=bounded.text(item.edition_type or "", bounded.WORD),
-        tags=tuple((bounded.text(t.key, bounded.TAG), bounded.text(t.value if t.value is not None else "", bounded.TAG))
-                   for t in tags),
+        tags=_tags(item),
     )
     return instance, item
+
+
+def _tags(item) -> tuple[tuple[str, str], ...]:
+    """A DescribeInstances entry's tags with a key, the first MAX_TAGS, as (key, value) pairs."""
+    tags = [t for t in ((item.tags.tag if item.tags else None) or []) if t.key][:bounded.MAX_TAGS]
+    return tuple((bounded.text(t.key, bounded.TAG), bounded.text(t.value if t.value is not None else "", bounded.TAG))
+                 for t in tags)
 
 
 def positive(value) -> int:
@@ -97,3 +105,13 @@ def backup(item) -> Backup:
         backup_type=bounded.text(item.backup_type or "FullBackup", bounded.WORD),
         mode=bounded.text(item.backup_mode or "", bounded.WORD),
     )
+
+
+def policy(body) -> BackupPolicy:
+    """A DescribeBackupPolicy answer as a BackupPolicy. Raises ValueError naming the field when its
+    schedule cannot be read (schedule_text.parse_policy)."""
+    parsed = parse_policy(body.preferred_backup_period, body.preferred_backup_time)
+    # BackupRetentionPeriod is a string in the answer's model, EnableBackupLog an integer
+    # (models/_describe_backup_policy_response_body.py); either may come as the other. Anything
+    # else is None: unknown, which a policy control reports rather than passes.
+    return replace(parsed, retention_days=whole(body.backup_retention_period), backup_log=whole(body.enable_backup_log))

@@ -9,7 +9,6 @@ never a download URL.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable, Iterable
 
 from alibabacloud_r_kvstore20150101 import models
@@ -18,7 +17,6 @@ from alibabacloud_r_kvstore20150101.client import Client
 from . import answers, paging, retry, sdk
 from .. import bounded
 from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance
-from ..judge.schedule import parse_policy
 from ..window import api_minute, parse_api_time
 
 INSTANCES_PAGE = 50  # DescribeInstances' largest page
@@ -110,14 +108,9 @@ class KVStore(sdk.Edge):
         body = self._call(instance.region, "DescribeBackupPolicy",
                           lambda c, o: c.describe_backup_policy_with_options(request, o))
         try:
-            policy = parse_policy(body.preferred_backup_period, body.preferred_backup_time)
+            return answers.policy(body)
         except ValueError as exc:
             raise retry.ApiFailure(ApiError("UnreadablePolicy", str(exc), "DescribeBackupPolicy")) from None
-        # BackupRetentionPeriod is a string in the answer's model, EnableBackupLog an integer
-        # (models/_describe_backup_policy_response_body.py); either may come as the other. Anything
-        # else is None: unknown, which a policy control reports rather than passes.
-        return replace(policy, retention_days=answers.whole(body.backup_retention_period),
-                       backup_log=answers.whole(body.enable_backup_log))
 
     def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]:
         """Every page of DescribeBackups in [start, end]; returns the records and any anomalies."""

@@ -10,7 +10,7 @@ api-r-kvstore-2015-01-01-quota-redis; also document_detail/473754), whose header
 Center for each account's own figure. Published there: DescribeBackupPolicy 200/60 s. No figure for the
 other operations this function calls could be read on any copy of that page; they get 200/60 s, the
 figure most of the page's published Describe* reads carry (DescribeSecurityIps, DescribeActiveOperationTask,
-ModifyBackupPolicy, …), and each is a setting (`API_QUOTA_<ACTION>`, "calls/seconds" as Quota Center
+ModifyBackupPolicy, …), and each can be set (`API_QUOTAS`: `Action=calls/seconds,…`, as Quota Center
 shows it) for an account whose quota is known.
 
 `QuotaWindow` keeps each (region, API) within its quota as a sliding window: at most `calls` starts in
@@ -39,7 +39,7 @@ ASSUMED = (200, 60.0)  # the operations with no published figure (see above)
 ACTIONS = ("DescribeInstances", "DescribeBackupPolicy", "DescribeBackups", "DescribeClusterBackupList",
            "DescribeBackupTasks", "DescribeLogicInstanceTopology", "DescribeRegions",
            # ACCOUNTS: STS and ResourceManager (ListAccounts and GetCallerIdentity have no published figure)
-           "AssumeRole", "GetCallerIdentity", "ListAccounts")
+           "AssumeRole", "GetCallerIdentity", "ListAccounts", "GetResourceDirectory")
 REGAIN = 4  # successes for each call of allowance won back after a throttle
 # The window is kept 5% longer than the quota's: the server counts arrivals, a little after the starts
 # counted here, and a start at the window's very edge would otherwise meet the quota's.

@@ -21,6 +21,10 @@ from ..settings.parsers import RESOURCE_DIRECTORY
 
 log = logging.getLogger("backup_report")
 OWN_NAME = "this function's account"
+# Stand-ins named where an account is not known by its ID: the function's own when GetCallerIdentity failed,
+# the directory's management account when GetResourceDirectory did.
+OWN = Account("own", "this function's own account")
+MANAGEMENT = Account("management", "the Resource Directory's management account")
 DIRECTORY = Account(RESOURCE_DIRECTORY, "the Resource Directory's members")
 # RoleSessionName: "2 to 64 characters … letters, digits, and . @ - _" (alibabacloud_sts20150401
 # models/_assume_role_request.py); an older STS error page says 2-32 characters
@@ -77,24 +81,44 @@ class Identity(Protocol):
 
 class Members(Protocol):
     def members(self) -> list[Account]: ...
+    def management(self) -> Account: ...
 
 
 def scope(wanted: tuple[str, ...], sts: Identity, directory: Callable[[], Members]) -> Scope:
-    """ACCOUNTS (`wanted`) resolved: the function's own account asked of STS, the directory's members listed
-    (`directory()` makes its edge) when `wanted` names it. Never raises: a failure is in `failures`, or, for
-    GetCallerIdentity, a None `own_id` (logged)."""
+    """ACCOUNTS (`wanted`) resolved: the function's own account asked of STS, and when `wanted` names the
+    directory, its members listed and its management account asked (`directory()` makes its edge). Never
+    raises: what could not be asked is in `failures`, named in the digest: with the directory, the function's
+    own account when GetCallerIdentity failed (it may be the management account, which ListAccounts is not
+    documented to list), and the management account when GetResourceDirectory did."""
+    failures: list[AccountFailure] = []
     try:
         own_id: str | None = sts.caller_account()
     except ApiFailure as failure:
         log.warning("GetCallerIdentity failed: %s", failure.error)
         own_id = None
-    members, failures = None, []
+        if RESOURCE_DIRECTORY in wanted:
+            failures.append(AccountFailure(OWN, failure.error))
+    members = None
     if RESOURCE_DIRECTORY in wanted:
+        edge = directory()
         try:
-            members = directory().members()
+            members = edge.members()
         except ApiFailure as failure:
             failures.append(AccountFailure(DIRECTORY, failure.error))
+        else:
+            members += _management(edge, members, own_id, failures)
     return Scope(own_id, targets(wanted, members, own_id), failures)
+
+
+def _management(edge: Members, members: list[Account], own_id: str | None, failures: list) -> list[Account]:
+    """The management account, when it is neither the function's own nor listed among the members (a delegated
+    administrator's function): read like a member, so its instances are never left out unsaid."""
+    try:
+        manager = edge.management()
+    except ApiFailure as failure:
+        failures.append(AccountFailure(MANAGEMENT, failure.error))
+        return []
+    return [] if manager.account_id == own_id or manager.account_id in {m.account_id for m in members} else [manager]
 
 
 def credentials_for(account: Account, found: Scope, own: Credentials, sts: Identity, role_name: str,
@@ -131,6 +155,15 @@ def merged(window: Window, parts: list[tuple[Findings, list[Coverage]]], account
     findings.checked.sort(key=lambda c: (c.verdict.kind.rank, c.instance.account_id, c.instance.region,
                                          c.instance.name))
     return findings, covered
+
+
+def seen(findings: Findings) -> frozenset[str] | None:
+    """With the directory not listed, the accounts this run read: an earlier run's instance of any other was
+    not looked at, so it is not gone. None otherwise (every account not read is in `region_failures`)."""
+    if not any(f.account == DIRECTORY for f in findings.account_failures):
+        return None
+    failed = {f.account.account_id for f in findings.account_failures}
+    return frozenset(a.account_id for a in findings.accounts if a.account_id not in failed)
 
 
 def region_failures(findings: Findings) -> set[tuple[str, str]]:

@@ -1,5 +1,5 @@
 """channels/http/transport.py without sockets: `deliver` around a stubbed `post`, under a fake
-clock, and the capped reading of an answer (the posts themselves: tests/test_transport.py)."""
+clock, and the capped reading of an answer (the posts themselves: tests/e2e/test_transport.py)."""
 from __future__ import annotations
 
 import pytest

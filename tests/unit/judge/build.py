@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from backup_report.judge.schedule import parse_policy
+from backup_report.schedule_text import parse_policy
 from backup_report.judge.verdicts import Rules
 from backup_report.model import Backup, BackupPolicy, Instance, Reading, Window
 

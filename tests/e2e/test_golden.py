@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sandbox.demo import DEMO_SETTINGS, show_dingtalk, show_feishu, show_slack, show_wecom
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 SETTINGS = {**DEMO_SETTINGS, "REGIONS": "cn-hangzhou,cn-shanghai"}
 
 

@@ -117,3 +117,56 @@ def test_instances_of_an_account_not_read_today_are_not_called_gone(report):
     assert "no longer reported" not in second.dingtalk_text
     assert second.result["changes"] == []
     assert "account 1000000000000002 (payments-prod) not checked" in second.dingtalk_text
+
+
+def test_the_functions_own_account_unknown_is_named_never_dropped(report):
+    # GetCallerIdentity refused: the function's own account (the management one, which ListAccounts does not
+    # list) cannot be told from the members, so it is named as not checked, and the run is not ok.
+    scenario = {**directory(), "sts_faults": [{"kind": "forbidden", "action": "GetCallerIdentity"}]}
+    run = report(scenario, {"ACCOUNTS": "resource-directory"})
+    assert "this function's own account not checked: GetCallerIdentity failed: Forbidden.RAM" in run.dingtalk_text
+    assert run.result["status"] == "alert"
+    assert [a["account_id"] for a in run.result["unchecked_accounts"]] == ["own"]
+
+
+def test_a_directory_not_listed_today_makes_no_gone_lines_for_its_members(report):
+    bucket: dict = {}
+    first = report(directory(), {"ACCOUNTS": "resource-directory"}, oss=bucket)
+    assert len(first.result["instances"]) == 3
+    second = report(directory(resource_directory=False), {"ACCOUNTS": "resource-directory"}, oss=bucket,
+                    anchor="2026-11-29T01:00:00Z")
+    assert second.result["changes"] == [] and "no longer reported" not in second.dingtalk_text
+    text = second.dingtalk_text
+    assert text.index("Accounts not checked") < text.index("Backups from")
+
+
+def test_many_regions_not_checked_still_fit_every_channel(report):
+    refused = [{"kind": "forbidden", "action": "DescribeInstances"}]
+    members = [{"id": f"10000000000001{n:02d}", "name": f"member-{n}", "faults": refused,
+                "instances": [instance(f"r-bp1m{n:02d}0000001")]} for n in range(30)]
+    scenario = {"account": HOME, "resource_directory": True, "regions": ["cn-hangzhou", "cn-shanghai"],
+                "instances": [instance("r-bp1home00001")], "accounts": members}
+    run = report(scenario, {"ACCOUNTS": "resource-directory"})
+    assert run.error is None, run.error
+    assert len(run.dingtalk) == len(run.slack) == len(run.feishu) == len(run.wecom) == 1
+    assert "Regions not checked (60)" in run.dingtalk_text
+    assert "60 regions not checked (cn-hangzhou, cn-shanghai of accounts 1000000000000100, 1000000000000101, " \
+        "1000000000000102 and 27 more): Forbidden.RAM" in run.dingtalk_text
+    assert len(run.result["unchecked_regions"]) == 60
+
+
+def test_a_delegated_administrators_run_names_the_management_account_it_cannot_read(report):
+    # The function runs in a delegated administrator's account; the directory's management account is neither
+    # listed nor its own, and has no role to assume: named, never left out.
+    run = report({**directory(), "management_account": "1000000000000009"}, {"ACCOUNTS": "resource-directory"})
+    assert "account 1000000000000009 (management) not checked: AssumeRole failed: EntityNotExist.Role" \
+        in run.dingtalk_text
+    assert run.result["status"] == "alert"
+
+
+def test_a_member_not_joined_is_named_with_its_status(report):
+    scenario = directory(member_role="missing")
+    scenario["accounts"][0]["status"] = "PromoteFailed"
+    run = report(scenario, {"ACCOUNTS": "resource-directory"})
+    assert "account 1000000000000002 (payments-prod), PromoteFailed in the Resource Directory not checked" \
+        in run.dingtalk_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"<!-- golden:(?P<name>[\w.-]+) -->\n```text\n(?P<body>.*?)```\n<!-- /golden -->", re.S)
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from backup_report.model import Backup, BackupTask, ClusterBackupSet, Instance, Reading, ShardBackup, Window
 from backup_report.judge.cluster_sets import as_records
-from backup_report.judge.schedule import parse_policy
+from backup_report.schedule_text import parse_policy
 from backup_report.judge.verdicts import Rules, decide
 
 END = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from conftest import Run, fleet, instance
-from test_delivery import HOSTILE, delivery, timed
+from .test_delivery import HOSTILE, delivery, timed
 
 HEALTHY = (instance("r-fine01"), instance("r-fine02"))
 CHANNELS = ("dingtalk", "slack", "feishu", "wecom")

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def readme_settings() -> list[str]:
@@ -324,7 +324,7 @@ def test_the_member_role_trusts_the_reporters_role_alone():
 def test_the_reporter_gains_exactly_assume_role_on_the_member_role_and_the_directory_listing():
     policy = json.loads((REPO / "deploy" / "accounts-policy.json").read_text())
     assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [
-        ("sts:AssumeRole", "acs:ram::*:role/redis-backup-reader"), ("resourcemanager:ListAccounts", "*"),
+        ("sts:AssumeRole", "acs:ram::*:role/redis-backup-reader"), (["resourcemanager:ListAccounts", "resourcemanager:GetResourceDirectory"], "*"),
         # the pieces: the function invoking itself, and collect asking what became of a piece (FC 3.0's ARN of a
         # function, acs:fc:<region>:<account>:functions/<name>)
         (["fc:InvokeFunction", "fc:GetAsyncTask"], "acs:fc:*:*:functions/redis-backup-report")]

@@ -12,7 +12,7 @@ import yaml
 
 from backup_report import cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 _README = (REPO / "README.md").read_text()
 GUIDE = _README[_README.index("## Deploying it"):_README.index("## Faults and secrets")]
 SYAML = (REPO / "s.yaml").read_text()

@@ -1,10 +1,10 @@
-"""`schedule.parse_policy`: DescribeBackupPolicy's PreferredBackupPeriod and PreferredBackupTime read,
+"""`schedule_text.parse_policy`: DescribeBackupPolicy's PreferredBackupPeriod and PreferredBackupTime read,
 or refused naming the field."""
 from __future__ import annotations
 
 import pytest
 
-from backup_report.judge.schedule import parse_policy
+from backup_report.schedule_text import parse_policy
 from backup_report.model import BackupPolicy
 
 

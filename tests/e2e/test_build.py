@@ -1,11 +1,12 @@
 """`make build`'s package: what s.yaml deploys must run on FC's python3.10 (Linux x86_64).
 
-The build runs once for the module (it downloads wheels from PyPI). Each check is a function that
-returns the problems it finds, run on the real package and on a deliberately broken tree, so every
-check is shown to be able to fail.
+The build runs once for the run, in whichever pytest-xdist worker needs it first (it downloads wheels
+from PyPI). Each check is a function that returns the problems it finds, run on the real package and on
+a deliberately broken tree, so every check is shown to be able to fail.
 """
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -24,7 +25,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("build_script", REPO / "scripts" / "build.py")
 BUILD = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(BUILD)
@@ -39,13 +40,30 @@ FC_PY310 = {"python_version": "3.10", "python_full_version": "3.10.0", "implemen
             "platform_machine": "x86_64", "os_name": "posix", "extra": ""}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("dist")
+def build(out: Path) -> str:
     done = subprocess.run([sys.executable, str(REPO / "scripts" / "build.py"), "--out", str(out)],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
-    return out, done.stdout
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> tuple[Path, str]:
+    """The build's output folder and what it printed, once for the run. Under pytest-xdist (`make test`) the
+    first worker that needs it builds into the run's own temporary folder (each worker's gwN sits in it)
+    while any other waits on a lock, and then reads the same output."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        out = tmp_path_factory.mktemp("dist")
+        return out, build(out)
+    shared = tmp_path_factory.getbasetemp().parent
+    out, printed = shared / "dist", shared / "dist.stdout"
+    with open(shared / "dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not printed.exists():
+            shutil.rmtree(out, ignore_errors=True)  # what a failed build in another worker left
+            out.mkdir()
+            printed.write_text(build(out))
+    return out, printed.read_text()
 
 
 @pytest.fixture(scope="module")

@@ -94,3 +94,11 @@ def test_the_summary_goes_between_the_markers_and_nothing_else_changes(tmp_path)
     assert text.startswith("# x\n\nbefore\n") and text.endswith(f"{SUMMARY_END}\nafter\n")
     assert "old table" not in text and "| 2 calls ÷ minimum, calls, archive day 2 | 1.13× | ≤ 1.15× | yes |" in text
     assert "no archive" not in text  # rows without a target stay in bench/RESULTS.md
+
+
+def test_the_summary_names_a_wall_case_by_its_instances_regions_and_quota():
+    case = Case("wall-1k", "wall, 1,000 instances", 1_000, regions=1).describe()
+    line = {"measure": "1 wall ÷ floor", "case": case, "figure": "27.2 s ÷ 24.0 s", "ratio": 1.13, "target": 1.2,
+            "unit": "×", "holds": True}
+    assert "| 1 wall ÷ floor, 1,000 instances, 1 region, 200/6 s (10× the rate) | 1.13× | ≤ 1.2× | yes |" \
+        in summary([line], 60.0)

@@ -9,7 +9,7 @@ import yaml
 from backup_report import settings as cfg
 from backup_report.settings.table import TABLE
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_settings_has_one_attribute_per_row_in_the_tables_order_with_its_default():

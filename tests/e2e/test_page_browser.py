@@ -3,7 +3,7 @@
 The page is served by a loopback server that is also the browser's proxy for every request, loopback
 included (`--proxy-server`, `--proxy-bypass-list=<-loopback>`): whatever the page would fetch over
 http from anywhere reaches it and is recorded (https would be a CONNECT, refused: the page has no URL
-at all, as tests/test_archive.py checks). Console messages come from Chromium's own log on stderr
+at all, as tests/e2e/test_archive.py checks). Console messages come from Chromium's own log on stderr
 (`--enable-logging=stderr`: one `CONSOLE` line each). The DOM after the page's script ran
 (`--dump-dom`) is checked, and a screenshot is written to build/report-page.png for people to see.
 """
@@ -22,7 +22,7 @@ from sandbox.httpserver import LoopbackServer, Reply
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE_URL = "http://report.page.test/report.html"
 CONSOLE = re.compile(r":CONSOLE[^\]]*\]|Uncaught|console\.error")
 

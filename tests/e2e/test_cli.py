@@ -24,7 +24,7 @@ from conftest import leaks, secrets_of
 from sandbox.demo import DEMO_SETTINGS
 from sandbox.fc import FunctionCompute, serve
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ANCHOR = "2026-11-28T01:00:00Z"
 TAG = ("backup-report", "daily")
 
