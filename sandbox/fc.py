@@ -134,7 +134,8 @@ class FunctionCompute:
 
     @property
     def tasks(self) -> dict[str, Task]:
-        """Task ID -> a snapshot of the task (`status`, `attempts`, `event`, `results`, ...), in arrival order."""
+        """Task ID -> a snapshot of the task (`status`, `attempts`, `event`, `results`, ...), in arrival order
+        (IDs are unique per function: with two functions, the same ID maps to the later task)."""
         return self._queue.snapshot()
 
     def wait(self, timeout: float = 10.0) -> bool:
