@@ -75,6 +75,11 @@ class _Run:
     dry_run: bool = False
     progress: Callable[[int], None] | None = None
     environ: Mapping[str, str] = field(default_factory=dict)  # the function's environment (a piece reloads its settings)
+    now: datetime | None = None  # the run's clock when it is not the real one (a local run's --at)
+
+    def clock(self) -> datetime:
+        """Now, UTC: the run's clock."""
+        return self.now or datetime.now(timezone.utc)
 
     def seconds_left(self) -> float:
         """Seconds to FC's deadline, less what posts and pings keep (the end ping's own timeout too)."""
@@ -103,7 +108,7 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
     with _secrets(settings, invocation.credentials) as scrubber, _transport(invocation, started) as transport:
         redact.quiet_sdk_debug(environ)
         ctx = replace(_context(invocation, timer, settings, scrubber, transport, started, now, dry_run, progress),
-                      environ=environ)
+                      environ=environ, now=now)
         result = _with_heartbeat(ctx)
         if "fanout" in result and not result["deliveries"]:  # a piece, or the pieces started: nothing to post
             return results.text(result)
@@ -248,7 +253,7 @@ def _report(ctx: _Run) -> dict:
     if found is not None and fanout.fans_out(ctx.settings, len(found.listed)) and not ctx.dry_run:
         from .fanout import flow
 
-        started = flow.start(ctx, found, _store(ctx), _tasks(ctx, pacer), datetime.now(timezone.utc),
+        started = flow.start(ctx, found, _store(ctx), _tasks(ctx, pacer), ctx.clock(),
                              _function(ctx), _stages())
         if started is not None:
             return started
@@ -499,7 +504,7 @@ def _piece(ctx: _Run) -> dict:
     from .fanout import flow
 
     return flow.piece(ctx, ctx.timer.piece, _store(ctx), _tasks(ctx, pacer), _stages(), credentials_of,
-                      datetime.now(timezone.utc))
+                      ctx.clock())
 
 
 def _collect_due(ctx: _Run) -> dict:
@@ -507,7 +512,7 @@ def _collect_due(ctx: _Run) -> dict:
     collected; the results of those it collected."""
     from .fanout import flow
 
-    store, now = _store(ctx), datetime.now(timezone.utc)
+    store, now = _store(ctx), ctx.clock()
     tasks = _tasks(ctx, pacer_for(ctx.settings))
     collected = []
     for day in (now.date() - timedelta(days=1), now.date()):
@@ -515,9 +520,11 @@ def _collect_due(ctx: _Run) -> dict:
             m = store.manifest(day, trigger, run_name)
             if flow.due(m, now):
                 collected.append(flow.collect(_for_run(ctx, m), m, store, tasks, _stages(), now))
-    done = [r for r in collected if r["deliveries"]]
-    return {"status": "collected" if done else "nothing due", "deliveries": [d for r in done for d in r["deliveries"]],
-            "fanout": {"collected": [r["fanout"] for r in collected]}}
+    posted = [r for r in collected if r["deliveries"]]
+    if not posted:
+        return {"status": "nothing due", "deliveries": [], "fanout": {"collected": [r["fanout"] for r in collected]}}
+    # The result (and the end ping) of the first run posted; every run collected is listed beside it.
+    return {**posted[0], "collected": [r["fanout"] for r in collected]}
 
 
 def _is_piece(event) -> bool:

@@ -87,10 +87,11 @@ def day_prefix(prefix: str, day: date, kind: str) -> str:
     return f"{prefix}runs/{day:%Y/%m/%d}/{kind}/"
 
 
-def key(prefix: str, day: date, kind: str, trigger_name: str, run: str, name: str = "") -> str:
-    """`…/<kind>/<trigger>/<run>` + `.json`, or + `/<name>` (a piece's or a claim's, `<n>.json`)."""
+def key(prefix: str, day: date, kind: str, trigger_name: str, run: str, name: str | None = None) -> str:
+    """`…/<kind>/<trigger>/<run>` + `.json`, or + `/<name>` (a piece's or a claim's, `<n>.json`; "" for the run's
+    folder of them)."""
     base = f"{day_prefix(prefix, day, kind)}{trigger_name or MANUAL}/{run}"
-    return f"{base}/{name}" if name else f"{base}.json"
+    return f"{base}/{name}" if name is not None else f"{base}.json"
 
 
 def manifest_key(prefix: str, m: Manifest) -> str:

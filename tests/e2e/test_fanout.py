@@ -1,0 +1,91 @@
+"""A many-account run in pieces (ACCOUNTS past ACCOUNTS_PER_INVOCATION, the archive on): the timer's invocation
+starts one FC async task an account on the sandbox's Function Compute, each piece reads its account, and one
+digest is posted once, by the last piece or by the `collect` timer. The whole of it on loopback; every message,
+result and log line scanned for every credential (conftest.report)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from backup_report import app
+from conftest import instance
+from sandbox.demo import fc_context
+
+HOME, LEGACY = "1000000000000001", "1000000000000004"
+SETTINGS = {"ACCOUNTS": "resource-directory", "ACCOUNTS_PER_INVOCATION": "1"}
+
+
+def collected(run) -> list[dict]:
+    """What each piece's invocations returned, as JSON."""
+    return [json.loads(r) for task in run.sandbox.fc.tasks.values() for r in task.results]
+
+
+def test_the_pieces_post_one_digest_naming_every_account(report):
+    run = report("accounts", SETTINGS, oss={})
+    assert run.error is None, run.error
+    started = run.result
+    assert started["status"] == "started" and started["fanout"]["pieces"] == 4 == started["fanout"]["started"]
+    assert started["deliveries"] == []  # the timer's invocation posts nothing
+    assert len(run.dingtalk) == len(run.slack) == len(run.feishu) == len(run.wecom) == 1
+    text = run.dingtalk_text
+    assert text.splitlines()[0].endswith("Redis backups: 3 need attention · 6 fine")
+    assert "account 1000000000000004 (legacy-sandbox) not checked: AssumeRole failed: EntityNotExist.Role" in text
+    assert "ledger-cache" in text and "suggest-cache" in text
+    final = [r for r in collected(run) if r["deliveries"]]
+    assert len(final) == 1 and final[0]["fanout"]["collected"] == 4
+    assert {e["account_id"] for e in final[0]["instances"]} == {HOME, "1000000000000002", "1000000000000003"}
+    # the monitor: start when the pieces started, success when the digest went out
+    assert run.pings == ["start", "success"]
+    tasks = run.sandbox.fc.tasks
+    assert sorted(tasks) == [f"{started['fanout']['run']}-{n}" for n in range(4)]
+    assert all(t.status == "Succeeded" for t in tasks.values())
+
+
+def test_a_piece_delivered_twice_posts_nothing_twice(report):
+    run = report("accounts", SETTINGS, oss={}, fc={"duplicate": ["-1"]})
+    assert len(run.dingtalk) == len(run.slack) == len(run.feishu) == len(run.wecom) == 1
+    twice = [t for t in run.sandbox.fc.tasks.values() if len(t.results) == 2]
+    again = json.loads(twice[0].results[1])
+    assert len(twice) == 1 and again.get("piece", again["fanout"])["written"] is False
+
+
+def test_a_lost_piece_is_named_by_the_collect_timer_past_the_deadline(report):
+    later: dict = {}
+    # Today, so the collect timer (which looks at today's runs and yesterday's) finds it.
+    anchor = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+
+    def at(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def collect(sb):
+        context = fc_context(sb.credentials, region="cn-hangzhou", request_id="collect-request-0001")
+        early = json.loads(app.run({"triggerName": "collect", "triggerTime": at(anchor)}, context))
+        later["early"] = (early, len(sb.dingtalk.messages))
+        # past the deadline (the pieces' three attempts of 300 s, and their back-offs)
+        now = datetime.now(timezone.utc) + timedelta(minutes=26)
+        event = {"triggerName": "collect", "triggerTime": at(now)}
+        later["late"] = json.loads(app.run(event, context, now=now))
+        later["posts"] = len(sb.dingtalk.messages)
+
+    run = report("accounts", SETTINGS, oss={}, fc={"lose": ["-2"]}, before_stop=collect, anchor=at(anchor))
+    assert run.result["status"] == "started"
+    early, posted_early = later["early"]
+    assert early["status"] == "nothing due" and posted_early == 0  # the lost piece may still come
+    assert later["late"]["status"] == "alert" and later["posts"] == 1
+    assert [c["collected"] for c in later["late"]["collected"]] == [3]  # of the run's 4 pieces
+    text = run.dingtalk_text
+    assert "not checked: GetAsyncTask failed: PieceNotFinished: its piece had not finished by" in text
+    assert "FC async task" in text and "Enqueued" in text
+    assert run.pings == ["start", "success"]
+
+
+def test_a_run_within_accounts_per_invocation_reads_every_account_itself(report):
+    run = report("accounts", {"ACCOUNTS": "resource-directory"}, oss={})
+    assert run.result["status"] == "alert" and "fanout" not in run.result
+    assert not run.sandbox.fc.tasks
+    assert len(run.dingtalk) == 1
+
+
+def test_collect_with_nothing_open_does_nothing(report):
+    run = report({"instances": [instance("r-bp1home00001")]}, {}, oss={}, event={"triggerName": "collect"})
+    assert run.result["status"] == "nothing due" and run.dingtalk == [] and run.pings == []
