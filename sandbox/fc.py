@@ -244,30 +244,16 @@ class FunctionCompute:
         return Reply(200, self._task_json(task, payload=True))
 
     def _list(self, name: str, qualifier: str | None, query: Mapping[str, str]) -> Reply:
-        low, high, default = LIST_LIMIT
-        try:
-            limit = int(query.get("limit", default))
-            begin = int(query["startedTimeBegin"]) if query.get("startedTimeBegin") else None
-            end = int(query["startedTimeEnd"]) if query.get("startedTimeEnd") else None
-        except ValueError:
-            raise ApiError(400, "InvalidArgument", "limit, startedTimeBegin and startedTimeEnd are integers") from None
-        if not low <= limit <= high:
-            raise ApiError(400, "InvalidArgument", f"limit {limit}: it must be in [{low}, {high}]")
-        order = query.get("sortOrderByTime", "asc")
-        if order not in ("asc", "desc"):
-            raise ApiError(400, "InvalidArgument", f"sortOrderByTime {order!r}: asc or desc")
+        limit, begin, end = _list_bounds(query)
+        order = _list_order(query)
         prefix, status = query.get("prefix", ""), query.get("status")
         listed = [(seq, task) for seq, task in self._queue.listed(name)
-                  if task.task_id.startswith(prefix) and (status is None or task.status == status)
-                  and (qualifier is None or task.qualifier == qualifier)
-                  and (begin is None or (task.started is not None and _ms(task.started) >= begin))
-                  and (end is None or (task.started is not None and _ms(task.started) <= end))]
+                  if _listed_match(task, prefix, status, qualifier, begin, end)]
         if order == "desc":
             listed.reverse()
         token = query.get("nextToken")
         if token:
-            start = _token_seq(token)
-            listed = [(seq, task) for seq, task in listed if (seq >= start if order == "asc" else seq <= start)]
+            listed = _from_token(listed, _token_seq(token), order)
         page, rest = listed[:limit], listed[limit:]
         payload = query.get("includePayload", "false").lower() == "true"
         answer: dict = {"tasks": [self._task_json(task, payload) for _, task in page]}
@@ -293,6 +279,44 @@ class FunctionCompute:
         if payload:
             body["taskPayload"] = task.event.decode("utf-8", "replace")
         return body
+
+
+def _list_bounds(query: Mapping[str, str]) -> tuple[int, int | None, int | None]:
+    """ListAsyncTasks' `limit` (checked against LIST_LIMIT), `startedTimeBegin` and `startedTimeEnd`."""
+    low, high, default = LIST_LIMIT
+    try:
+        limit = int(query.get("limit", default))
+        begin = int(query["startedTimeBegin"]) if query.get("startedTimeBegin") else None
+        end = int(query["startedTimeEnd"]) if query.get("startedTimeEnd") else None
+    except ValueError:
+        raise ApiError(400, "InvalidArgument", "limit, startedTimeBegin and startedTimeEnd are integers") from None
+    if not low <= limit <= high:
+        raise ApiError(400, "InvalidArgument", f"limit {limit}: it must be in [{low}, {high}]")
+    return limit, begin, end
+
+
+def _list_order(query: Mapping[str, str]) -> str:
+    order = query.get("sortOrderByTime", "asc")
+    if order not in ("asc", "desc"):
+        raise ApiError(400, "InvalidArgument", f"sortOrderByTime {order!r}: asc or desc")
+    return order
+
+
+def _listed_match(task: Task, prefix: str, status: str | None, qualifier: str | None,
+                  begin: int | None, end: int | None) -> bool:
+    """Whether ListAsyncTasks' `prefix`, `status`, `qualifier` and started-time bounds keep `task`."""
+    return (task.task_id.startswith(prefix) and (status is None or task.status == status)
+            and (qualifier is None or task.qualifier == qualifier) and _started_within(task, begin, end))
+
+
+def _started_within(task: Task, begin: int | None, end: int | None) -> bool:
+    return ((begin is None or (task.started is not None and _ms(task.started) >= begin))
+            and (end is None or (task.started is not None and _ms(task.started) <= end)))
+
+
+def _from_token(listed: list[tuple[int, Task]], start: int, order: str) -> list[tuple[int, Task]]:
+    """The tasks from the one a nextToken names on, in the listing's order."""
+    return [(seq, task) for seq, task in listed if (seq >= start if order == "asc" else seq <= start)]
 
 
 def _token_seq(token: str) -> int:

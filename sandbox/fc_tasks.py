@@ -187,32 +187,44 @@ class TaskQueue:
         if plan.delay and self._halted.wait(plan.delay):
             return
         for delivery in range(1, plan.deliveries + 1):
-            for attempt in range(plan.retries + 1):
-                if not self._take_slot():
-                    return
-                try:
-                    attempt_id = request_id()
-                    task = self._change(key, "Running", Attempt(attempt_id, delivery, self._clock()))
-                    error, result = None, None
-                    try:
-                        if plan.fail_always:
-                            raise SandboxFault("fail_always: this attempt failed before the function ran")
-                        result = as_text(run(task, attempt_id))
-                    except BaseException as exc:  # noqa: BLE001 - what FC records of a function that raised
-                        error = f"{type(exc).__name__}: {exc}"
-                        traceback.clear_frames(exc.__traceback__)
-                finally:
-                    self._free_slot()
-                last = attempt == plan.retries
-                status = "Succeeded" if error is None else ("Failed" if last else "Retrying")
-                detail = "" if error is None else json.dumps({"Error": "UnhandledInvocationError", "Message": error})
-                self._end_attempt(key, status, error, result, detail)
-                if error is None:
-                    break
-                if not last and plan.retry_delay and self._halted.wait(plan.retry_delay):
-                    return
+            if not self._deliver(key, delivery, plan, run):
+                return
             if self._halted.is_set():
                 return
+
+    def _deliver(self, key, delivery: int, plan: Plan, run: Runner) -> bool:
+        """One delivery of the task: attempts until one returns or the retries run out; False when halted
+        (no slot taken, or during the wait before a retry)."""
+        for attempt in range(plan.retries + 1):
+            if not self._take_slot():
+                return False
+            try:
+                error, result = self._attempt(key, delivery, plan, run)
+            finally:
+                self._free_slot()
+            last = attempt == plan.retries
+            status = "Succeeded" if error is None else ("Failed" if last else "Retrying")
+            detail = "" if error is None else json.dumps({"Error": "UnhandledInvocationError", "Message": error})
+            self._end_attempt(key, status, error, result, detail)
+            if error is None:
+                break
+            if not last and plan.retry_delay and self._halted.wait(plan.retry_delay):
+                return False
+        return True
+
+    def _attempt(self, key, delivery: int, plan: Plan, run: Runner) -> tuple[str | None, str | None]:
+        """One run of the function, the task Running meanwhile: (error, result)."""
+        attempt_id = request_id()
+        task = self._change(key, "Running", Attempt(attempt_id, delivery, self._clock()))
+        error, result = None, None
+        try:
+            if plan.fail_always:
+                raise SandboxFault("fail_always: this attempt failed before the function ran")
+            result = as_text(run(task, attempt_id))
+        except BaseException as exc:  # noqa: BLE001 - what FC records of a function that raised
+            error = f"{type(exc).__name__}: {exc}"
+            traceback.clear_frames(exc.__traceback__)
+        return error, result
 
     def _take_slot(self) -> bool:
         with self._freed:
