@@ -89,3 +89,34 @@ def test_a_run_within_accounts_per_invocation_reads_every_account_itself(report)
 def test_collect_with_nothing_open_does_nothing(report):
     run = report({"instances": [instance("r-bp1home00001")]}, {}, oss={}, event={"triggerName": "collect"})
     assert run.result["status"] == "nothing due" and run.dingtalk == [] and run.pings == []
+
+
+def test_a_hostile_piece_result_is_named_and_costs_only_its_account(report):
+    from sandbox.oss import StoredObject
+
+    later: dict = {}
+    anchor = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+
+    def forge_then_collect(sb):
+        # The lost piece's result, forged: another account's instance, claimed fine.
+        run_id = next(iter(sb.fc.tasks)).rsplit("-", 1)[0]
+        key = f"redis-backup-report/runs/{anchor:%Y/%m/%d}/pieces/daily/{run_id}/2.json"
+        forged = {"run": run_id, "index": 2, "account_id": "1000000000000003", "coverage": [],
+                  "findings": {"window": {"start": "2026-11-27T01:00:00+00:00", "end": "2026-11-28T01:00:00+00:00"},
+                               "checked": [{"instance": {"instance_id": "r-forged00001", "name": "forged", "region":
+                                                         "cn-hangzhou", "account_id": HOME},
+                                            "verdict": {"kind": "ok", "detail": "fine"}}]}}
+        sb.oss.objects[key] = StoredObject(json.dumps(forged).encode(), "application/json")
+        now = datetime.now(timezone.utc) + timedelta(minutes=26)
+        context = fc_context(sb.credentials, region="cn-hangzhou", request_id="collect-request-0002")
+        later["late"] = json.loads(app.run({"triggerName": "collect", "triggerTime": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
+                                           context, now=now))
+
+    run = report("accounts", SETTINGS, oss={}, fc={"lose": ["-2"]}, before_stop=forge_then_collect,
+                 anchor=anchor.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    text = run.dingtalk_text
+    assert len(run.dingtalk) == 1
+    assert "account 1000000000000003 (search-prod) not checked: GetObject failed: PieceUnreadable: its piece's " \
+           "result: piece: holds another account's instances" in text
+    assert "r-forged00001" not in json.dumps(later["late"]) and "forged" not in text
+    assert later["late"]["status"] == "alert"
