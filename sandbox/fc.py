@@ -98,6 +98,7 @@ class FunctionCompute:
                  keyring: Keyring | None = None, timeout: int = 300, async_retries: int = 3,
                  retry_delay: float = 0.05, lose: Iterable[str] = (), duplicate: Iterable[str] = (),
                  fail_always: Iterable[str] = (), delay: float | Mapping[str, float] = 0.0,
+                 unavailable_once: Iterable[str] = (),
                  concurrency: int | None = None):
         self.functions = dict(functions)
         self.credentials = credentials  # the caller's key, and the role the functions run with
@@ -111,6 +112,10 @@ class FunctionCompute:
         self.lose = set(lose)
         self.duplicate = set(duplicate)
         self.fail_always = set(fail_always)
+        # The first InvokeFunction of a matching task ID answers 503 ServiceUnavailable (FC's error codes page:
+        # "The service is unavailable"), as FC's own trouble does; the caller's retry then goes through.
+        self.unavailable_once = set(unavailable_once)
+        self._refused_once: set[str] = set()
         self.delay = delay
         self._keys = {credentials.access_key_id: credentials.access_key_secret}
         self._clock = clock
@@ -195,6 +200,10 @@ class FunctionCompute:
 
     def _invoke(self, request: str, name: str, function: Function, qualifier: str, headers, body: bytes) -> Reply:
         kind = headers.get("x-fc-invocation-type", "Sync")
+        task = headers.get("x-fc-async-task-id", "")
+        if task and _matches(self.unavailable_once, task) and task not in self._refused_once:
+            self._refused_once.add(task)
+            raise ApiError(503, "ServiceUnavailable", "The service is unavailable. Please try again later.")
         if kind == "Async":
             return self._enqueue(request, name, function, qualifier, headers, body)
         if kind != "Sync":

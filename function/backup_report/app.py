@@ -28,7 +28,7 @@ from .cloud.pacing import Pacer, Quota
 from .cloud.ratelimit import RateLimiter
 from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
 from .deadlines import POST_MARGIN, Budget, Timing
-from .invocation import Invocation, TimerEvent, read_context, parse_event
+from .invocation import COLLECT_INDEX, Invocation, TimerEvent, read_context, parse_event
 from .judge.policy import Controls
 from .judge.verdicts import Rules
 from .model import Account, AccountFailure, ApiError, Coverage, Findings, Kind, Window
@@ -122,13 +122,18 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
 
 def _context(invocation, timer, settings, scrubber, transport, started, now, dry_run, progress) -> _Run:
     timing = Timing.for_timeout(invocation.timeout_seconds)
-    rules = Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
-                  history_days=settings.history_days, tz=settings.tz,
-                  controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
-                                    settings.require_backup_log))
     return _Run(invocation, timer, settings, scrubber, transport, started,
                 window_for(timer.trigger_time, settings.lookback_hours, now or datetime.now(timezone.utc)),
-                timing, Budget(started + invocation.timeout_seconds - timing.reserve), rules, dry_run, progress)
+                timing, Budget(started + invocation.timeout_seconds - timing.reserve), _rules(settings), dry_run,
+                progress)
+
+
+def _rules(settings: Settings) -> Rules:
+    """How the run judges, from its settings (a payload's tightening included)."""
+    return Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
+                 history_days=settings.history_days, tz=settings.tz,
+                 controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
+                                   settings.require_backup_log))
 
 
 def _with_heartbeat(ctx: _Run) -> dict:
@@ -149,8 +154,8 @@ def _with_heartbeat(ctx: _Run) -> dict:
             if ctx.scrubber.scrub(text) != text:  # its text holds a secret: it leaves with its type only
                 raise RedactedError(f"{type(exc).__name__}: {ctx.scrubber.scrub(str(exc))}") from None
             raise
-        if "fanout" in result and not result["deliveries"]:
-            return result  # nothing posted yet: the run's collect pings its end
+        if "fanout" in result and (not result["deliveries"] or "heartbeat" in result):
+            return result  # nothing posted yet (the run's collect pings its end), or the collect pinged it
         result["heartbeat"] = _end(beat, start, heartbeat.SUCCESS if results.took(result) else heartbeat.FAIL,
                                    results.ping_report(result), ends_only=not starts)
     return result
@@ -245,7 +250,7 @@ def _report(ctx: _Run) -> dict:
     """The run itself, once settings and credentials are read and this invocation's secrets registered: a
     piece of a fanned-out run, a `collect` timer's, or a run, which may start pieces (fanout/)."""
     if ctx.timer.piece is not None:
-        return _piece(ctx)
+        return _collect_task(ctx) if ctx.timer.piece.index == COLLECT_INDEX else _piece(ctx)
     if ctx.timer.trigger_name == fanout.COLLECT_TRIGGER and not ctx.dry_run:
         return _collect_due(ctx)
     pacer = pacer_for(ctx.settings)
@@ -263,10 +268,14 @@ def _report(ctx: _Run) -> dict:
     return _finish(ctx, findings, covered, pacer, memory)
 
 
-def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer, memory: "Memory | None") -> dict:
-    """From the findings on: the digest, its delivery, the result and the archive."""
+def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer, memory: "Memory | None",
+            delivered: Callable[[], None] | None = None) -> dict:
+    """From the findings on: the digest, its delivery (then `delivered()`, when a channel took it or may have),
+    the result and the archive."""
     dg, changes = _digest(ctx, findings, covered, pacer, memory)
     deliveries = delivery.deliver(dg, ctx.settings, ctx.transport, ctx.dry_run)
+    if delivered is not None and any(d.ok or d.maybe_delivered for d in deliveries):
+        delivered()
     result = results.build(dg, ctx.window, findings, covered, deliveries, ctx.scrubber.scrub)
     if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
         result["changes"] = results.changes_json(changes)
@@ -290,6 +299,11 @@ def _scan(ctx: _Run, pacer: Pacer, memory: "Memory | None",
         findings, covered = _scan_accounts(ctx, pacer, known, found)
     else:
         findings, covered = _scan_account(ctx, ctx.invocation.credentials, pacer, known, settings.max_concurrency)
+    return _scrubbed(ctx, findings, covered)
+
+
+def _scrubbed(ctx: _Run, findings: Findings, covered: list[Coverage]) -> tuple[Findings, list[Coverage]]:
+    """The findings with every API text scrubbed of the run's secrets (an answer may echo a request's token)."""
     scrub = ctx.scrubber.scrub
     covered = [replace(c, error=replace(c.error, message=scrub(c.error.message))) if c.error else c for c in covered]
     findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrub(c.verdict.detail)))
@@ -447,15 +461,22 @@ def _stages():
     archive read: the earlier run is the collect's to read)."""
     from .fanout import flow
 
-    return flow.Stages(scan_account=lambda ctx, creds, concurrency: _scan_account(
-        ctx, creds, pacer_for(ctx.settings), {}, concurrency), finish=_finish_collected, for_run=_for_run)
+    return flow.Stages(scan_account=lambda ctx, creds, concurrency: _scrubbed(ctx, *_scan_account(
+        ctx, creds, pacer_for(ctx.settings), {}, concurrency)), finish=_finish_collected, for_run=_for_run)
 
 
-def _finish_collected(ctx: _Run, findings: Findings, covered: list[Coverage]) -> dict:
-    """A collected run's digest, delivery, result and archive, the previous run read first (for what changed)."""
+def _finish_collected(ctx: _Run, findings: Findings, covered: list[Coverage], delivered: Callable[[], None]) -> dict:
+    """A collected run's digest, delivery, result and archive, the previous run read first (for what changed);
+    `delivered()` once a channel took it (before the archive, so a collect that dies writing the archive is not
+    posted again); the end ping to the run's HEARTBEAT_URL (its payload's, when it set one)."""
     memory = _memory(ctx.settings, ctx.invocation, ctx.timer, ctx.window, ctx.timing)
     memory.read_previous(ctx.budget.remaining)
-    return _finish(ctx, findings, covered, pacer_for(ctx.settings), memory)
+    result = _finish(ctx, findings, covered, pacer_for(ctx.settings), memory, delivered)
+    beat = heartbeat.Heartbeat(ctx.settings.heartbeat_url, ctx.transport, ctx.scrubber.scrub) \
+        if ctx.settings.heartbeat_url else None
+    result["heartbeat"] = _end(beat, None, heartbeat.SUCCESS if results.took(result) else heartbeat.FAIL,
+                               results.ping_report(result), ends_only=True)
+    return result
 
 
 def _for_run(ctx: _Run, m) -> _Run:
@@ -466,7 +487,7 @@ def _for_run(ctx: _Run, m) -> _Run:
     settings = load_settings(ctx.environ, payload, default_region=ctx.invocation.region)
     ctx.scrubber.add(settings.secrets(), whole=settings.payload_secrets())
     window = window_for(m.trigger_time, settings.lookback_hours, m.created)
-    return replace(ctx, timer=timer, settings=settings, window=window)
+    return replace(ctx, timer=timer, settings=settings, window=window, rules=_rules(settings))
 
 
 def _store(ctx: _Run):
@@ -507,9 +528,21 @@ def _piece(ctx: _Run) -> dict:
                       ctx.clock())
 
 
+def _collect_task(ctx: _Run) -> dict:
+    """The async task `<run>-collect` the last piece started: the run collected with a whole budget of its own."""
+    from .fanout import flow
+
+    ref, now = ctx.timer.piece, ctx.clock()
+    store = _store(ctx)
+    m = store.manifest(ref.day, ref.trigger_name, ref.run)
+    return flow.collect(_for_run(ctx, m), m, store, _tasks(ctx, pacer_for(ctx.settings)), _stages(), now)
+
+
 def _collect_due(ctx: _Run) -> dict:
     """The `collect` timer: each run of today's or yesterday's (UTC) not yet posted and past its deadline,
     collected; the results of those it collected."""
+    if not ctx.settings.accounts or not ctx.settings.archive_oss_bucket:  # no run of this function fans out
+        return {"status": "nothing to collect", "deliveries": [], "fanout": {"collected": []}}
     from .fanout import flow
 
     store, now = _store(ctx), ctx.clock()
@@ -517,14 +550,27 @@ def _collect_due(ctx: _Run) -> dict:
     collected = []
     for day in (now.date() - timedelta(days=1), now.date()):
         for trigger, run_name in store.open_runs(day):
-            m = store.manifest(day, trigger, run_name)
-            if flow.due(m, now):
-                collected.append(flow.collect(_for_run(ctx, m), m, store, tasks, _stages(), now))
+            outcome = _collect_one(ctx, flow, store, tasks, day, trigger, run_name, now)
+            if outcome is not None:
+                collected.append(outcome)
     posted = [r for r in collected if r["deliveries"]]
     if not posted:
         return {"status": "nothing due", "deliveries": [], "fanout": {"collected": [r["fanout"] for r in collected]}}
     # The result (and the end ping) of the first run posted; every run collected is listed beside it.
     return {**posted[0], "collected": [r["fanout"] for r in collected]}
+
+
+def _collect_one(ctx: _Run, flow, store, tasks, day, trigger: str, run_name: str, now: datetime) -> dict | None:
+    """One open run collected when due (past its deadline, or every unfinished piece's task ended), else None. A
+    run that cannot be read is logged and left, so it costs the others nothing."""
+    try:
+        m = store.manifest(day, trigger, run_name)
+        if not flow.due(m, now) and not flow.ended(m, store, tasks):
+            return None
+        return flow.collect(_for_run(ctx, m), m, store, tasks, _stages(), now)
+    except (ValueError, SettingsError, flow.ArchiveError) as error:
+        log.error("collect: run %s of %s not collected: %s", run_name, day, error)
+        return None
 
 
 def _is_piece(event) -> bool:
@@ -533,7 +579,7 @@ def _is_piece(event) -> bool:
         data = json.loads(event) if isinstance(event, (bytes, bytearray, str)) else event
     except (ValueError, RecursionError):
         return False
-    return isinstance(data, dict) and "piece" in data
+    return isinstance(data, dict) and ("piece" in data or "collect" in data)
 
 
 def _not_reached(findings) -> bool:

@@ -21,7 +21,8 @@ TRIGGER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 @dataclass(frozen=True)
 class PieceRef:
     """A piece of a fanned-out run, as its async task's event names it: the run (fanout.manifest.RUN_ID), the
-    UTC day and trigger it is filed under, and the piece's index in the run's manifest."""
+    UTC day and trigger it is filed under, and the piece's index in the run's manifest (COLLECT_INDEX: the run's
+    collect task)."""
 
     run: str
     day: date
@@ -41,25 +42,28 @@ class TimerEvent:
 
 
 # A piece's event, as fanout/ writes it: {"piece": {"run": "r20261128010000a1b2c3d4", "day": "2026-11-28",
-# "trigger": "daily", "index": 3}}.
+# "trigger": "daily", "index": 3}}; the run's collect task's: {"collect": {"run": …, "day": …, "trigger": …}}.
 PIECE_RUN = re.compile(r"r[0-9]{14}[0-9a-f]{8}")
-MAX_PIECE_INDEX = 999
+MAX_PIECE_INDEX = 2999  # fanout.manifest.MAX_PIECES - 1
+COLLECT_INDEX = -1  # the PieceRef of a run's collect task
 
 
-def _piece(value: object) -> PieceRef:
+def _piece(value: object, collect: bool = False) -> PieceRef:
     """The `piece` of an event. Raises SettingsError naming the form."""
     form = 'event piece: expected {"run": "r<14 digits><8 hex>", "day": "YYYY-MM-DD", "trigger": <a trigger name>, ' \
-           '"index": 0-999}'
-    if not isinstance(value, Mapping) or set(value) != {"run", "day", "trigger", "index"}:
+           f'"index": 0-{MAX_PIECE_INDEX}}} (a collect: the same without "index")'
+    keys = {"run", "day", "trigger"} | ({"index"} if collect is False else set())
+    if not isinstance(value, Mapping) or set(value) != keys:
         raise SettingsError([form])
-    run, day, trigger, index = value["run"], value["day"], value["trigger"], value["index"]
+    run, day, trigger = value["run"], value["day"], value["trigger"]
+    index = COLLECT_INDEX if collect else value["index"]
     try:
         parsed = date.fromisoformat(day) if isinstance(day, str) and len(day) == 10 else None
     except ValueError:
         parsed = None
     if not (isinstance(run, str) and PIECE_RUN.fullmatch(run) and parsed and isinstance(trigger, str)
             and (trigger == "" or TRIGGER_NAME.fullmatch(trigger)) and type(index) is int
-            and 0 <= index <= MAX_PIECE_INDEX):
+            and (collect or 0 <= index <= MAX_PIECE_INDEX)):
         raise SettingsError([form])
     return PieceRef(run, parsed, trigger, index)
 
@@ -80,6 +84,8 @@ def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
                              '{"triggerTime": "2026-11-28T01:00:00Z", "payload": "{}"}'])
     if "piece" in event:
         return TimerEvent(piece=_piece(event["piece"]))
+    if "collect" in event:
+        return TimerEvent(piece=_piece(event["collect"], collect=True))
     problems: list[str] = []
     trigger_time = None
     if event.get("triggerTime"):

@@ -37,7 +37,9 @@ def test_the_pieces_post_one_digest_naming_every_account(report):
     # the monitor: start when the pieces started, success when the digest went out
     assert run.pings == ["start", "success"]
     tasks = run.sandbox.fc.tasks
-    assert sorted(tasks) == [f"{started['fanout']['run']}-{n}" for n in range(4)]
+    # a task a piece, and the collect's, which the last piece started
+    assert sorted(tasks) == sorted([f"{started['fanout']['run']}-{n}" for n in range(4)] +
+                                   [f"{started['fanout']['run']}-collect"])
     assert all(t.status == "Succeeded" for t in tasks.values())
 
 
@@ -74,7 +76,7 @@ def test_a_lost_piece_is_named_by_the_collect_timer_past_the_deadline(report):
     assert later["late"]["status"] == "alert" and later["posts"] == 1
     assert [c["collected"] for c in later["late"]["collected"]] == [3]  # of the run's 4 pieces
     text = run.dingtalk_text
-    assert "not checked: GetAsyncTask failed: PieceNotFinished: its piece had not finished by" in text
+    assert "not checked: PieceNotFinished: its piece had not finished by" in text
     assert "FC async task" in text and "Enqueued" in text
     assert run.pings == ["start", "success"]
 
@@ -88,7 +90,7 @@ def test_a_run_within_accounts_per_invocation_reads_every_account_itself(report)
 
 def test_collect_with_nothing_open_does_nothing(report):
     run = report({"instances": [instance("r-bp1home00001")]}, {}, oss={}, event={"triggerName": "collect"})
-    assert run.result["status"] == "nothing due" and run.dingtalk == [] and run.pings == []
+    assert run.result["status"] == "nothing to collect" and run.dingtalk == [] and run.pings == []
 
 
 def test_a_hostile_piece_result_is_named_and_costs_only_its_account(report):
@@ -116,7 +118,29 @@ def test_a_hostile_piece_result_is_named_and_costs_only_its_account(report):
                  anchor=anchor.strftime("%Y-%m-%dT%H:%M:%SZ"))
     text = run.dingtalk_text
     assert len(run.dingtalk) == 1
-    assert "account 1000000000000003 (search-prod) not checked: GetObject failed: PieceUnreadable: its piece's " \
-           "result: piece: holds another account's instances" in text
+    assert "account 1000000000000003 (search-prod) not checked: PieceUnreadable: its piece's result: piece: holds " \
+           "another account's instances" in text
     assert "r-forged00001" not in json.dumps(later["late"]) and "forged" not in text
     assert later["late"]["status"] == "alert"
+
+
+def test_a_piece_started_again_after_fc_refused_it_once_is_the_same_piece(report):
+    # FC's 503 on a piece's InvokeFunction: the retry sends the same event (never an empty one, which would be a
+    # run of its own), so one digest, naming every account as the pieces read them.
+    run = report("accounts", SETTINGS, oss={}, fc={"unavailable_once": ["-1"]})
+    assert len(run.dingtalk) == 1 and run.result["fanout"]["started"] == 4
+    assert [i.event for i in run.sandbox.fc.invocations if i.task_id.endswith("-1")][0].startswith(b'{"piece"')
+    assert len([t for t in run.sandbox.fc.tasks if not t.endswith("collect")]) == 4
+    assert run.dingtalk_text.splitlines()[0].endswith("Redis backups: 3 need attention · 6 fine")
+
+
+def test_a_payload_that_tightens_the_rules_judges_the_pieces_as_one_invocation(report):
+    payload = {"min_retention_days": "30", "backup_grace_minutes": "0"}
+    whole = report("accounts", {"ACCOUNTS": "resource-directory"}, payload=payload, oss={})
+    pieces = report("accounts", SETTINGS, payload=payload, oss={})
+    collected_run = [r for r in collected(pieces) if r["deliveries"]][0]
+    assert {i["instance_id"]: i["verdict"] for i in collected_run["instances"]} == \
+        {i["instance_id"]: i["verdict"] for i in whole.result["instances"]}
+    assert "policy" in {i["verdict"] for i in whole.result["instances"]}
+    assert pieces.dingtalk_text.splitlines()[0] == whole.dingtalk_text.splitlines()[0]
+

@@ -14,12 +14,20 @@ the function itself, and collected into one digest (README, "Many accounts: piec
 """
 from __future__ import annotations
 
+from ..settings.table import BY_NAME
+
 # The timer trigger that collects the runs whose last piece never came (s.yaml's second trigger).
 COLLECT_TRIGGER = "collect"
 
 
+MAX_PIECES = 3000  # fanout.manifest.MAX_PIECES (that module imports the codec: this one imports nothing)
+
+
 def fans_out(settings, listed: int) -> bool:
-    """Whether a run of `listed` accounts is split into pieces: more than ACCOUNTS_PER_INVOCATION, with the
-    archive's bucket to keep the manifest and the pieces' results in. (This module imports nothing heavy: the
-    OSS and FC SDKs come with fanout.flow, imported when a run fans out.)"""
-    return bool(settings.archive_oss_bucket) and listed > settings.accounts_per_invocation
+    """Whether a run of `listed` accounts is split into pieces: more than ACCOUNTS_PER_INVOCATION, at most
+    MAX_PIECES, with the archive's bucket to keep the manifest and the pieces' results in, and no secret set by
+    the payload (the manifest keeps the payload in the bucket: a webhook a payload set is not written there).
+    Else the run reads every account itself. (This module imports nothing heavy: the OSS and FC SDKs come with
+    fanout.flow, imported when a run fans out.)"""
+    return bool(settings.archive_oss_bucket) and settings.accounts_per_invocation < listed <= MAX_PIECES and \
+        not any(BY_NAME[name].secret for name in settings.from_payload)

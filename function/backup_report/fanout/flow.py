@@ -25,11 +25,12 @@ log = logging.getLogger("backup_report")
 @dataclass(frozen=True)
 class Stages:
     """app.py's stages a fanned-out run calls: `scan_account(ctx, credentials, concurrency)` -> (Findings,
-    [Coverage]) of one account; `finish(ctx, findings, covered)` -> the result (digest, delivery, archive);
+    [Coverage]) of one account; `finish(ctx, findings, covered, delivered)` -> the result (digest, delivery,
+    archive; `delivered()` once a channel took the digest, before the archive is written);
     `for_run(ctx, manifest)` -> the context of the manifest's run (its payload's settings, trigger and window)."""
 
     scan_account: Callable[..., tuple[Findings, list[Coverage]]]
-    finish: Callable[[Any, Findings, list[Coverage]], dict]
+    finish: Callable[[Any, Findings, list[Coverage], Callable[[], None]], dict]
     for_run: Callable[[Any, Manifest], Any]
 
 
@@ -43,10 +44,11 @@ def start(ctx, found: accounts.Scope, store: RunStore, tasks: Tasks, now: dateti
     """Writes the run's manifest, then starts a piece for each account. None when the manifest could not be
     written (the caller reads the accounts itself). When no piece could be started, collects at once, each
     account named with why."""
-    m = Manifest(run=mf.run_id(now, ctx.invocation.request_id), day=ctx.window.end.date(),
+    # Filed under the day it started (a collect looks at today's and yesterday's), whatever its window.
+    m = Manifest(run=mf.run_id(now, ctx.invocation.request_id), day=now.date(),
                  trigger_name=ctx.timer.trigger_name, trigger_time=ctx.timer.trigger_time,
                  payload=json.dumps(dict(ctx.timer.payload), ensure_ascii=False), created=now,
-                 deadline=mf.deadline(now, ctx.invocation.timeout_seconds), function=function[0],
+                 deadline=mf.deadline(now, ctx.invocation.timeout_seconds, len(found.listed)), function=function[0],
                  qualifier=function[1], own_id=found.own_id or "",
                  pieces=tuple(Piece(n, a) for n, a in enumerate(found.listed)), failures=tuple(found.failures))
     try:
@@ -91,9 +93,21 @@ def piece(ctx, ref, store: RunStore, tasks: Tasks, stages: Stages, credentials_o
     written = store.write_piece(m, PieceResult(m.run, ref.index, part.account.account_id, findings, tuple(covered)))
     out = {"status": "piece", "deliveries": [], "fanout": {"run": m.run, "piece": ref.index, "written": written,
                                                            "instances": len(findings.checked)}}
-    if len(store.finished(m)) == len(m.pieces):
-        return {**collect(run_ctx, m, store, tasks, stages, now), "piece": out["fanout"]}
+    if len(store.finished(m)) == len(m.pieces):  # the last: the collect gets an async task of its own
+        try:
+            tasks.start(mf.task_id(m.run, "collect"), collect_event(m))
+        except AlreadyStarted:
+            pass
+        except ApiFailure as failure:  # collected here then, with what is left of this piece's time
+            log.warning("the collect task was not started (%s): collecting in the last piece", failure.error)
+            return {**collect(run_ctx, m, store, tasks, stages, now), "piece": out["fanout"]}
+        out["fanout"]["collect"] = "started"
     return out
+
+
+def collect_event(m: Manifest) -> dict:
+    """The event of the run's collect task (invocation.PieceRef reads it, index COLLECT_INDEX)."""
+    return {"collect": {"run": m.run, "day": m.day.isoformat(), "trigger": m.trigger_name}}
 
 
 def collect(run_ctx, m: Manifest, store: RunStore, tasks: Tasks, stages: Stages, now: datetime,
@@ -112,12 +126,13 @@ def collect(run_ctx, m: Manifest, store: RunStore, tasks: Tasks, stages: Stages,
             parts.append((outcome.findings, list(outcome.coverage)))
             failures += outcome.findings.account_failures
     findings, covered = accounts.merged(run_ctx.window, parts, [p.account for p in m.pieces], failures)
-    result = stages.finish(run_ctx, findings, covered)
-    if any(d["ok"] or d.get("maybe_delivered") for d in result["deliveries"]):
+    def delivered() -> None:
         try:
             store.posted(m, run_ctx.invocation.request_id)
         except ArchiveError as error:  # a later collect may post again: twice beats never
             log.warning("the run's digest was posted but not marked so: %s", error)
+
+    result = stages.finish(run_ctx, findings, covered, delivered)
     result["fanout"] = {"run": m.run, "pieces": len(m.pieces), "collected": len(parts)}
     return result
 
@@ -129,21 +144,37 @@ def _piece_outcome(m: Manifest, p: Piece, finished: bool, store: RunStore, tasks
     if refused is not None:
         return AccountFailure(p.account, ApiError(refused.code, f"its piece was not started: {refused.message}",
                                                   "InvokeFunction"))
-    if finished:
+    if finished:  # an OSS failure raises (FC retries the collect); a result of another form costs its account
         try:
             return store.piece(m, p.index)
-        except (ArchiveError, ValueError) as error:
-            return AccountFailure(p.account, ApiError("PieceUnreadable", f"its piece's result: {error}", "GetObject"))
+        except ValueError as error:
+            return AccountFailure(p.account, ApiError("PieceUnreadable", f"its piece's result: {error}"))
     task = mf.task_id(m.run, p.index)
     try:
         said = tasks.status(task)
     except ApiFailure as failure:
-        said = f"not known ({failure.error})"
-    return AccountFailure(p.account, ApiError("PieceNotFinished", f"its piece had not finished by "
-                                              f"{m.deadline:%Y-%m-%d %H:%M}Z: FC async task {task} {said}",
-                                              "GetAsyncTask"))
+        said = f"status not known ({failure.error})"
+    if said.startswith("Succeeded"):
+        why = f"its piece ended (FC async task {task} {said}) without a result"
+    else:
+        why = f"its piece had not finished by {m.deadline:%Y-%m-%d %H:%M}Z: FC async task {task} {said}"
+    return AccountFailure(p.account, ApiError("PieceNotFinished", why))
 
 
 def due(m: Manifest, now: datetime) -> bool:
     """Whether the `collect` timer may collect `m`: past its deadline (earlier, its pieces may still come)."""
     return now >= m.deadline
+
+
+# GetAsyncTask's statuses of a task that will not run again (models/_async_task.py).
+ENDED = ("Failed", "Stopped", "Invalid", "Expired", "Succeeded")
+
+
+def ended(m: Manifest, store: RunStore, tasks: Tasks) -> bool:
+    """Whether every piece without a result has a task FC has ended (failed for good, expired, …): then nothing
+    more can come, and the run is collected before its deadline."""
+    done = store.finished(m)
+    try:
+        return all(tasks.status(mf.task_id(m.run, p.index)).startswith(ENDED) for p in m.pieces if p.index not in done)
+    except ApiFailure:
+        return False

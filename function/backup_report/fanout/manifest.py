@@ -18,11 +18,14 @@ from .. import codec
 from ..model import Account, AccountFailure, Coverage, Findings
 
 RUN_ID = re.compile(r"r[0-9]{14}[0-9a-f]{8}")  # r<YYYYMMDDHHMMSS><8 hex of the request ID>
-MAX_PIECES = 1000  # as many as ACCOUNTS may name (settings/parsers.MAX_ACCOUNTS)
+MAX_PIECES = 3000  # what one run lists of its pieces' results (archive/oss.MAX_LIST_PAGES pages of 1,000)
 MAX_PAYLOAD_CHARS = 64 * 1024
 # What a piece may take, at most, before collect names it late: FC's async attempts (the first and
-# s.yaml's asyncInvokeConfig.maxAsyncRetryAttempts, 2) of a whole timeout each, and their back-offs.
+# s.yaml's asyncInvokeConfig.maxAsyncRetryAttempts, 2) of a whole timeout each, in waves of RESERVED_CONCURRENCY
+# pieces at once (s.yaml's concurrencyConfig), and their back-offs. FC publishes no interval between retries of a
+# function error: RETRY_WAITS is this project's allowance for them.
 ATTEMPTS = 3
+RESERVED_CONCURRENCY = 10
 RETRY_WAITS = timedelta(minutes=10)
 
 
@@ -74,8 +77,9 @@ def run_id(started: datetime, request_id: str) -> str:
     return f"r{started:%Y%m%d%H%M%S}" + hashlib.sha256(request_id.encode()).hexdigest()[:8]
 
 
-def task_id(run: str, index: int) -> str:
-    """The piece's async task ID, `<run>-<index>`: the same piece started twice is refused by FC (409)."""
+def task_id(run: str, index: int | str) -> str:
+    """The piece's async task ID, `<run>-<index>` (`<run>-collect` for the run's collect): the same task started
+    twice is refused by FC (409)."""
     return f"{run}-{index}"
 
 
@@ -102,10 +106,11 @@ def piece_key(prefix: str, m: Manifest, index: int) -> str:
     return key(prefix, m.day, "pieces", m.trigger_name, m.run, f"{index}.json")
 
 
-def deadline(created: datetime, timeout_seconds: float) -> datetime:
-    """When a piece started at `created` has had every FC async attempt (ATTEMPTS of a whole timeout, and
-    RETRY_WAITS between them)."""
-    return created + ATTEMPTS * timedelta(seconds=timeout_seconds) + RETRY_WAITS
+def deadline(created: datetime, timeout_seconds: float, pieces: int = 1) -> datetime:
+    """When `pieces` started at `created` have had every FC async attempt: ATTEMPTS of a whole timeout, in
+    waves of RESERVED_CONCURRENCY, and RETRY_WAITS."""
+    waves = -(-max(1, pieces) // RESERVED_CONCURRENCY)
+    return created + ATTEMPTS * waves * timedelta(seconds=timeout_seconds) + RETRY_WAITS
 
 
 def dumps(value: Manifest | PieceResult) -> bytes:

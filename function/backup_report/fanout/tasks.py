@@ -37,11 +37,14 @@ class Tasks(sdk.Edge):
 
         self._in_time("InvokeFunction")
         headers = models.InvokeFunctionHeaders(x_fc_invocation_type="Async", x_fc_async_task_id=task_id)
-        request = models.InvokeFunctionRequest(body=io.BytesIO(json.dumps(event).encode("utf-8")),
-                                               qualifier=self._qualifier)
+        body = json.dumps(event).encode("utf-8")
+
+        def send(client, options):  # a body of its own for each attempt: a retry must not send a read stream
+            request = models.InvokeFunctionRequest(body=io.BytesIO(body), qualifier=self._qualifier)
+            return client.invoke_function_with_options(self._function, request, headers, options)
+
         try:
-            self._call(self._region, "InvokeFunction", lambda c, o: c.invoke_function_with_options(
-                self._function, request, headers, o))
+            self._call(self._region, "InvokeFunction", send)
         except retry.ApiFailure as failure:
             if failure.status == 409:
                 raise AlreadyStarted(task_id) from None

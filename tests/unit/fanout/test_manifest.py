@@ -32,8 +32,9 @@ def test_ids_are_what_fc_and_the_keys_accept():
     assert mf.run_id(NOW, "a") != mf.run_id(NOW, "b")
 
 
-def test_the_deadline_leaves_every_fc_attempt_its_whole_timeout():
+def test_the_deadline_leaves_every_fc_attempt_its_whole_timeout_in_waves_of_the_concurrency_cap():
     assert mf.deadline(NOW, 300) == NOW + timedelta(seconds=3 * 300) + timedelta(minutes=10)
+    assert mf.deadline(NOW, 300, 200) == NOW + timedelta(seconds=20 * 3 * 300) + timedelta(minutes=10)
 
 
 def test_each_kind_of_object_has_a_folder_of_its_own():
@@ -86,7 +87,8 @@ def test_a_piece_result_must_be_of_its_piece_and_account():
 
 
 @pytest.mark.parametrize("piece", [
-    {"run": "r20261128010005abcdef01", "day": "2026-11-28", "trigger": "daily", "index": 1000},
+    {"run": "r20261128010005abcdef01", "day": "2026-11-28", "trigger": "daily", "index": 3000},
+    {"run": "r20261128010005abcdef01", "day": "2026-11-28", "trigger": "daily", "index": -1},
     {"run": "x", "day": "2026-11-28", "trigger": "daily", "index": 0},
     {"run": "r20261128010005abcdef01", "day": "2026-13-28", "trigger": "daily", "index": 0},
     {"run": "r20261128010005abcdef01", "day": "2026-11-28", "trigger": "team/a", "index": 0},
@@ -104,12 +106,17 @@ def test_a_piece_event_names_its_run_and_nothing_else_of_it_is_read():
     assert event.piece.index == 3 and event.piece.day == date(2026, 11, 28) and event.payload == {}
 
 
-def test_a_run_fans_out_only_past_its_accounts_per_invocation_and_with_the_archive():
+def test_a_run_fans_out_only_past_its_accounts_per_invocation_with_the_archive_and_no_payload_secret():
     base = {"INSTANCE_TAGS": "a=b", "REGIONS": "cn-hangzhou", "SLACK_WEBHOOK": "https://hooks.slack.com/services/T/B/x",
             "ACCOUNTS": "resource-directory", "ACCOUNTS_PER_INVOCATION": "2"}
     assert not fans_out(load_settings(base), 3)
-    archived = load_settings({**base, "ARCHIVE_OSS_BUCKET": "my-bucket"})
-    assert fans_out(archived, 3) and not fans_out(archived, 2)
+    archived = {**base, "ARCHIVE_OSS_BUCKET": "my-bucket"}
+    assert fans_out(load_settings(archived), 3) and not fans_out(load_settings(archived), 2)
+    assert not fans_out(load_settings(archived), 3001)  # past what one run lists of its pieces
+    # a webhook the payload set would be written into the bucket with the manifest: read here instead
+    opted = load_settings({**archived, "PAYLOAD_SETTINGS": "SLACK_WEBHOOK"},
+                          {"slack_webhook": "https://hooks.slack.com/services/T/B/team"})
+    assert not fans_out(opted, 3)
 
 
 def test_a_long_payload_reads_back_whole():
