@@ -49,23 +49,30 @@ COLLECT_INDEX = -1  # the PieceRef of a run's collect task
 
 
 def _piece(value: object, collect: bool = False) -> PieceRef:
-    """The `piece` of an event. Raises SettingsError naming the form."""
+    """The `piece` (or `collect`) of an event. Raises SettingsError naming the form."""
     form = 'event piece: expected {"run": "r<14 digits><8 hex>", "day": "YYYY-MM-DD", "trigger": <a trigger name>, ' \
            f'"index": 0-{MAX_PIECE_INDEX}}} (a collect: the same without "index")'
     keys = {"run", "day", "trigger"} | ({"index"} if collect is False else set())
     if not isinstance(value, Mapping) or set(value) != keys:
         raise SettingsError([form])
-    run, day, trigger = value["run"], value["day"], value["trigger"]
     index = COLLECT_INDEX if collect else value["index"]
-    try:
-        parsed = date.fromisoformat(day) if isinstance(day, str) and len(day) == 10 else None
-    except ValueError:
-        parsed = None
-    if not (isinstance(run, str) and PIECE_RUN.fullmatch(run) and parsed and isinstance(trigger, str)
-            and (trigger == "" or TRIGGER_NAME.fullmatch(trigger)) and type(index) is int
-            and (collect or 0 <= index <= MAX_PIECE_INDEX)):
+    day = _day(value["day"])
+    if day is None or not _piece_named(value["run"], value["trigger"]) or \
+            not (type(index) is int and (collect or 0 <= index <= MAX_PIECE_INDEX)):
         raise SettingsError([form])
-    return PieceRef(run, parsed, trigger, index)
+    return PieceRef(value["run"], day, value["trigger"], index)
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def _piece_named(run: object, trigger: object) -> bool:
+    return isinstance(run, str) and PIECE_RUN.fullmatch(run) is not None and isinstance(trigger, str) and \
+        (trigger == "" or TRIGGER_NAME.fullmatch(trigger) is not None)
 
 
 def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
@@ -82,10 +89,8 @@ def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
     if not isinstance(event, Mapping):
         raise SettingsError(["event: expected a JSON object like "
                              '{"triggerTime": "2026-11-28T01:00:00Z", "payload": "{}"}'])
-    if "piece" in event:
-        return TimerEvent(piece=_piece(event["piece"]))
-    if "collect" in event:
-        return TimerEvent(piece=_piece(event["collect"], collect=True))
+    if "piece" in event or "collect" in event:  # an async task of a fanned-out run: nothing else is read
+        return TimerEvent(piece=_piece(event["piece"]) if "piece" in event else _piece(event["collect"], True))
     problems: list[str] = []
     trigger_time = None
     if event.get("triggerTime"):
