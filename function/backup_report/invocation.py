@@ -77,15 +77,7 @@ def _piece_named(run: object, trigger: object) -> bool:
 
 def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
     """The timer trigger's JSON, `{}`, or any JSON object from a manual `s invoke`."""
-    if isinstance(event, (bytes, bytearray)):
-        event = event.decode("utf-8", errors="replace")
-    if isinstance(event, str):
-        text = event.strip()
-        try:
-            event = json.loads(text) if text else {}
-        except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, nesting past the stack
-            raise SettingsError(["event: not JSON; expected the timer trigger's JSON object or {}"]) from None
-    event = event or {}
+    event = _json(event) or {}
     if not isinstance(event, Mapping):
         raise SettingsError(["event: expected a JSON object like "
                              '{"triggerTime": "2026-11-28T01:00:00Z", "payload": "{}"}'])
@@ -107,6 +99,19 @@ def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
     if problems:
         raise SettingsError(problems)
     return TimerEvent(trigger_time, name, payload)
+
+
+def _json(event: bytes | str | Mapping | None) -> object:
+    """The event's bytes or text as JSON values (a mapping as it is). Raises SettingsError for what is not JSON."""
+    if isinstance(event, (bytes, bytearray)):
+        event = event.decode("utf-8", errors="replace")
+    if not isinstance(event, str):
+        return event
+    text = event.strip()
+    try:
+        return json.loads(text) if text else {}
+    except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, nesting past the stack
+        raise SettingsError(["event: not JSON; expected the timer trigger's JSON object or {}"]) from None
 
 
 # FC's own timer example carries the payload "awesome-fc" (devsapp/fc3, docs/zh/yaml/readme.md): a
