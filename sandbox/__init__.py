@@ -1,11 +1,12 @@
-"""The sandbox: R-KVStore, STS, ResourceManager, DingTalk, Slack, Feishu, WeCom, heartbeat and OSS emulators on
-loopback, driven by a scenario.
+"""The sandbox: R-KVStore, STS, ResourceManager, DingTalk, Slack, Feishu, WeCom, heartbeat, OSS and Function
+Compute emulators on loopback, driven by a scenario.
 
     with sandbox.start("demo", anchor="2026-11-28T01:00Z") as sb:
         os.environ.update(sb.env())   # point the function at the emulators
         ...
         sb.kvstore.calls, sb.sts.calls, sb.sts.issued, sb.resourcemanager.calls, sb.dingtalk.messages,
-        sb.slack.messages, sb.feishu.messages, sb.wecom.messages, sb.heartbeat.pings, sb.oss.objects
+        sb.slack.messages, sb.feishu.messages, sb.wecom.messages, sb.heartbeat.pings, sb.oss.objects,
+        sb.fc.tasks (the FC emulator's asynchronous tasks; sb.fc.wait() before reading them)
 
 See README.md for the scenario format.
 """
@@ -16,7 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Mapping
 
+from .demo import deployed_handler
 from .dingtalk import DingTalkRobot
+from .fc import FunctionCompute
 from .feishu import FeishuBot
 from .fleet import Credentials, Scenario
 from .heartbeat import HeartbeatCheck
@@ -38,18 +41,23 @@ EMULATED_ACTIONS = ("DescribeInstances", "DescribeBackupPolicy", "DescribeBackup
 
 
 class Sandbox:
-    """The nine emulators of one scenario, each on its own loopback port; a context manager.
+    """The ten emulators of one scenario, each on its own loopback port; a context manager.
     `oss_objects`: the archive bucket's objects (a dict kept by the caller, so a bucket outlives a run).
-    STS, ResourceManager and the R-KVStore share one key table: what STS issues for an account is good at
-    the R-KVStore for that account's fleet."""
+    STS, ResourceManager, the R-KVStore and FC share one key table: what STS issues for an account is good at
+    the R-KVStore for that account's fleet. FC (`fc`) serves one function, FUNCTION_NAME (the deployed
+    handler, `demo.deployed_handler`) in the home account and ARCHIVE_REGION; `fc_options` go to its
+    constructor (`async_retries`, `retry_delay`, `lose`, `duplicate`, `fail_always`, `delay`, `concurrency`:
+    fc.py), and are its attributes too."""
 
     ARCHIVE_BUCKET = "backup-report-archive"
     ARCHIVE_REGION = "cn-hangzhou"  # the region the function runs in, in tests and the demo
+    FUNCTION_NAME = "redis-backup-report"  # s.yaml's functionName
 
     def __init__(self, scenario: Scenario, host: str = "127.0.0.1",
                  kvstore_port: int = 0, dingtalk_port: int = 0, slack_port: int = 0, feishu_port: int = 0,
                  wecom_port: int = 0, heartbeat_port: int = 0, oss_port: int = 0, oss_objects: dict | None = None,
-                 sts_port: int = 0, resourcemanager_port: int = 0):
+                 sts_port: int = 0, resourcemanager_port: int = 0, fc_port: int = 0,
+                 fc_options: Mapping | None = None):
         self.scenario = scenario
         robot, hook = scenario.dingtalk, scenario.slack
         self.keyring = Keyring(scenario.account, scenario.credentials)
@@ -63,11 +71,16 @@ class Sandbox:
         self.wecom = WeComRobot(key.key, faults=key.faults)
         self.heartbeat = HeartbeatCheck(scenario.heartbeat.uuid, faults=scenario.heartbeat.faults)
         self.oss = OSSBucket(self.ARCHIVE_BUCKET, scenario.credentials, self.ARCHIVE_REGION, oss_objects)
+        # The function runs with the role's credentials (the home ones here) and this process's environment.
+        self.fc = FunctionCompute({self.FUNCTION_NAME: deployed_handler}, scenario.credentials,
+                                  region=self.ARCHIVE_REGION, account_id=scenario.account, keyring=self.keyring,
+                                  **dict(fc_options or {}))
         self._servers: list[LoopbackServer] = []
         try:
             for app, port in ((self.kvstore, kvstore_port), (self.dingtalk, dingtalk_port), (self.slack, slack_port),
                               (self.feishu, feishu_port), (self.wecom, wecom_port), (self.heartbeat, heartbeat_port),
-                              (self.oss, oss_port), (self.sts, sts_port), (self.resourcemanager, resourcemanager_port)):
+                              (self.oss, oss_port), (self.sts, sts_port), (self.resourcemanager, resourcemanager_port),
+                              (self.fc, fc_port)):
                 self._servers.append(LoopbackServer(app, host, port))
         except OSError:  # a port in use: free the ones already bound
             for server in self._servers:
@@ -79,13 +92,20 @@ class Sandbox:
             server.start()
         return self
 
-    def stop(self) -> None:
-        # In parallel: each stop waits out its server's poll interval (0.5 s).
+    def stop(self, task_timeout: float = 10.0) -> None:
+        """Stop every emulator. FC first starts no asynchronous attempt more and waits up to `task_timeout`
+        seconds for the running ones, with the other emulators still up; one still running then (a handler
+        stuck on a hung call) is abandoned to the servers' stop, which releases hung answers, and waited for
+        as long again."""
+        finished = self.fc.stop(task_timeout)
+        # In parallel: each stop waits out its server's poll interval.
         threads = [threading.Thread(target=server.stop) for server in self._servers]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        if not finished:
+            self.fc.wait(task_timeout)
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -146,6 +166,11 @@ class Sandbox:
         return self._servers[8].address
 
     @property
+    def fc_endpoint(self) -> str:
+        """FC 3.0's endpoint, host:port (plain http): the SDK's Config(endpoint=..., protocol="http")."""
+        return self._servers[9].address
+
+    @property
     def account(self) -> str:
         """The home account: the one `credentials` belong to."""
         return self.scenario.account
@@ -177,6 +202,7 @@ class Sandbox:
             "FEISHU_SECRET": self.feishu_secret,
             "WECOM_WEBHOOK": self.wecom_webhook,
             "HEARTBEAT_URL": self.heartbeat_url,
+            "FC_ENDPOINT": self.fc_endpoint,
             "ALIBABA_CLOUD_ACCESS_KEY_ID": self.credentials.access_key_id,
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.credentials.access_key_secret,
             "ALIBABA_CLOUD_SECURITY_TOKEN": self.credentials.security_token or "",
@@ -192,7 +218,8 @@ def start(scenario: str | Path | Mapping | Scenario = "demo", anchor: datetime |
     """Load `scenario` (name, path, dict, or an already loaded one) and start its emulators.
 
     `options`: `host`, `kvstore_port`, `dingtalk_port`, `slack_port`, `feishu_port`, `wecom_port`,
-    `heartbeat_port`, `oss_port`, `sts_port`, `resourcemanager_port` (0 = an ephemeral port), `oss_objects`.
+    `heartbeat_port`, `oss_port`, `sts_port`, `resourcemanager_port`, `fc_port` (0 = an ephemeral port),
+    `oss_objects`, `fc_options`.
     """
     loaded = scenario if isinstance(scenario, Scenario) else load(scenario, anchor)
     return Sandbox(loaded, **options).start()

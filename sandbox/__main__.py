@@ -33,6 +33,7 @@ def serve(args: argparse.Namespace) -> int:
             "kvstore_endpoint": sb.kvstore_endpoint,
             "sts_endpoint": sb.sts_endpoint,
             "resourcemanager_endpoint": sb.resourcemanager_endpoint,
+            "fc_endpoint": sb.fc_endpoint,
             "account": sb.account,
             "accounts": list(sb.accounts),
             "dingtalk_webhook": sb.dingtalk_webhook,
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["demo"]:  # its options are the demo's own
         return demo(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="Local emulators of R-KVStore, STS, "
-                                     "ResourceManager, the webhooks, the heartbeat and OSS. Commands: serve, demo.")
+                                     "ResourceManager, the webhooks, the heartbeat, OSS and FC. Commands: serve, demo.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run the real handler against the demo fleet (make demo)")
     serving = commands.add_parser("serve", help="serve a scenario until interrupted")

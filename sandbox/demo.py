@@ -18,6 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import sandbox
+from sandbox.fleet import HOME_ACCOUNT
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION = ROOT / "function"
@@ -37,16 +38,32 @@ def demo_trigger_time() -> str:
     return json.loads((ROOT / "events" / "timer.json").read_text())["triggerTime"]
 
 
-def fc_context(credentials, region: str, request_id: str = "demo-request-0001", timeout: int = 300):
-    """An object shaped like FC's python context: what the handler reads of it, and no more."""
+def fc_context(credentials, region: str, request_id: str = "demo-request-0001", timeout: int = 300, *,
+               function_name: str = "redis-backup-report", qualifier: str = "LATEST",
+               account_id: str = HOME_ACCOUNT):
+    """An object shaped like FC's Python context (https://www.alibabacloud.com/help/en/functioncompute/context-1):
+    `request_id`, `credentials` (the role's STS token), `region`, `account_id` (the account the function
+    belongs to), `function` (`name`, `handler`, `memory`, `timeout`, `qualifier`: s.yaml's values by default)."""
     return SimpleNamespace(
         request_id=request_id,
         credentials=SimpleNamespace(access_key_id=credentials.access_key_id,
                                     access_key_secret=credentials.access_key_secret,
                                     security_token=credentials.security_token),
         region=region,
-        function=SimpleNamespace(name="redis-backup-report", handler="index.handler", memory=256, timeout=timeout),
+        account_id=account_id,
+        function=SimpleNamespace(name=function_name, handler="index.handler", memory=256, timeout=timeout,
+                                 qualifier=qualifier),
     )
+
+
+def deployed_handler(event: bytes, context):
+    """`index.handler` of function/, the deployed code unchanged, imported on first call (as `main` imports
+    it): the function the sandbox's FC emulator serves as redis-backup-report. It reads the process's
+    environment, as on FC it reads the function's."""
+    if str(FUNCTION) not in sys.path:
+        sys.path.insert(0, str(FUNCTION))
+    import index
+    return index.handler(event, context)
 
 
 # A channel's message as a person reads it lives with the function (backup_report/cli/display.py,
@@ -95,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         logging.getLogger().addHandler(handler)
         logging.getLogger().setLevel(logging.INFO)
-        result = index.handler(event, fc_context(sb.credentials, region=sb.env()["REGIONS"].split(",")[0]))
+        result = index.handler(event, fc_context(sb.credentials, region=sb.env()["REGIONS"].split(",")[0],
+                                                 account_id=sb.account))
         print(textwrap.dedent(f"""
             Ran index.handler on the sandbox's '{args.scenario}' fleet with {Path(args.event).name}
             (trigger time {trigger}); REGIONS={os.environ['REGIONS']}, INSTANCE_TAGS={DEMO_SETTINGS['INSTANCE_TAGS']}

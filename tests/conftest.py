@@ -131,14 +131,17 @@ def report(monkeypatch, caplog):
 
     def run(scenario, settings: dict | None = None, payload=None, event: dict | None = None,
             anchor: str = ANCHOR, timeout: int = 300, context_credentials: bool = True,
-            oss: dict | None = None, request_id: str = "demo-request-0001") -> Run:
+            oss: dict | None = None, request_id: str = "demo-request-0001", fc: dict | None = None,
+            before_stop=None) -> Run:
         caplog.set_level(logging.DEBUG)
         for name in list(os.environ):
             if name in NAMES or name.startswith("ALIBABA_CLOUD_"):
                 monkeypatch.delenv(name)
         # `oss`: the archive bucket's objects (turns ARCHIVE_OSS_BUCKET on); the same dict across runs is
         # the same bucket, day after day.
-        with sandbox.start(scenario, anchor=anchor, oss_objects=oss) as sb:
+        # `fc`: the FC emulator's options (its faults); the async tasks a run starts (its pieces) are waited for
+        # before the sandbox stops. `before_stop(sb)`: what the test does then, the sandbox still up.
+        with sandbox.start(scenario, anchor=anchor, oss_objects=oss, fc_options=fc) as sb:
             env = {**sb.env(), **(sb.archive_env() if oss is not None else {}), "INSTANCE_TAGS": "backup-report=daily",
                    **(settings or {})}
             if context_credentials:
@@ -160,6 +163,9 @@ def report(monkeypatch, caplog):
                 result = json.loads(index.handler(json.dumps(body).encode(), context))
             except Exception as exc:  # the test decides whether an error was expected
                 error = exc
+            assert sb.fc.wait(60), "the run's async tasks did not end"
+            if before_stop is not None:
+                before_stop(sb)
             outcome = Run(sb, result, error, caplog.text, secrets_of(sb, env))
         # The report page's pre-signed link carries the STS key ID and token by design (OSS's V4 query
         # signature): they are masked here, and the AccessKey secret is still looked for everywhere.

@@ -10,12 +10,13 @@ is in `deliveries` and the log) so a retry can never repeat the accepted post.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from collections import Counter
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Mapping
 
@@ -27,10 +28,11 @@ from .cloud.pacing import Pacer, Quota
 from .cloud.ratelimit import RateLimiter
 from .cloud.retry import OUT_OF_TIME as OUT_OF_TIME_CODE, ApiFailure
 from .deadlines import POST_MARGIN, Budget, Timing
-from .invocation import Invocation, TimerEvent, read_context, parse_event
+from .invocation import COLLECT_INDEX, Invocation, TimerEvent, read_context, parse_event
 from .judge.policy import Controls
 from .judge.verdicts import Rules
 from .model import Account, AccountFailure, ApiError, Coverage, Findings, Kind, Window
+from . import fanout
 from .scan import accounts
 from .scan.collect import OUT_OF_TIME, collect
 from .settings import BY_NAME, HEARTBEAT_URL, Settings, SettingsError, load_settings
@@ -72,6 +74,12 @@ class _Run:
     rules: Rules
     dry_run: bool = False
     progress: Callable[[int], None] | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)  # the function's environment (a piece reloads its settings)
+    now: datetime | None = None  # the run's clock when it is not the real one (a local run's --at)
+
+    def clock(self) -> datetime:
+        """Now, UTC: the run's clock."""
+        return self.now or datetime.now(timezone.utc)
 
     def seconds_left(self) -> float:
         """Seconds to FC's deadline, less what posts and pings keep (the end ping's own timeout too)."""
@@ -90,15 +98,20 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
     try:
         timer, settings = read_settings(event, environ, invocation, now)
     except SettingsError as error:
-        if dry_run:  # a local try of bad settings is told on the terminal, not in the team's channels
+        # A local try of bad settings is told on the terminal, not in the team's channels; a piece of a fanned-out
+        # run never posts (FC retries it; the run's collect names it if it never finishes).
+        if dry_run or _is_piece(event):
             raise
         return _settings_failed(error, invocation, started)
     # This invocation's secrets are hidden from every log record of the process while it runs, and from
     # what leaves it: the result, deliveries[].error and any exception's text.
     with _secrets(settings, invocation.credentials) as scrubber, _transport(invocation, started) as transport:
         redact.quiet_sdk_debug(environ)
-        ctx = _context(invocation, timer, settings, scrubber, transport, started, now, dry_run, progress)
+        ctx = replace(_context(invocation, timer, settings, scrubber, transport, started, now, dry_run, progress),
+                      environ=environ, now=now)
         result = _with_heartbeat(ctx)
+        if "fanout" in result and not result["deliveries"]:  # a piece, or the pieces started: nothing to post
+            return results.text(result)
         # A post that may have landed is never risked again: FC's retry would repeat it, so the run
         # returns (the result says which channel is in doubt) unless every channel surely refused.
         if not results.took(result) and not results.in_doubt(result):
@@ -109,13 +122,18 @@ def run(event, context, environ: Mapping[str, str] = os.environ, now: datetime |
 
 def _context(invocation, timer, settings, scrubber, transport, started, now, dry_run, progress) -> _Run:
     timing = Timing.for_timeout(invocation.timeout_seconds)
-    rules = Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
-                  history_days=settings.history_days, tz=settings.tz,
-                  controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
-                                    settings.require_backup_log))
     return _Run(invocation, timer, settings, scrubber, transport, started,
                 window_for(timer.trigger_time, settings.lookback_hours, now or datetime.now(timezone.utc)),
-                timing, Budget(started + invocation.timeout_seconds - timing.reserve), rules, dry_run, progress)
+                timing, Budget(started + invocation.timeout_seconds - timing.reserve), _rules(settings), dry_run,
+                progress)
+
+
+def _rules(settings: Settings) -> Rules:
+    """How the run judges, from its settings (a payload's tightening included)."""
+    return Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
+                 history_days=settings.history_days, tz=settings.tz,
+                 controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
+                                   settings.require_backup_log))
 
 
 def _with_heartbeat(ctx: _Run) -> dict:
@@ -123,8 +141,10 @@ def _with_heartbeat(ctx: _Run) -> dict:
     report nothing), the end ping success when a channel took the digest, else fail."""
     beat = heartbeat.Heartbeat(ctx.settings.heartbeat_url, ctx.transport, ctx.scrubber.scrub) \
         if ctx.settings.heartbeat_url and not ctx.dry_run else None
+    # A fanned-out run pings start when it starts its pieces and its end when it is collected; a piece never.
+    starts = ctx.timer.piece is None and ctx.timer.trigger_name != fanout.COLLECT_TRIGGER
     with redact.Pool(max_workers=1, thread_name_prefix="heartbeat") as side:
-        start = side.submit(beat.ping, heartbeat.START) if beat else None
+        start = side.submit(beat.ping, heartbeat.START) if beat and starts else None
         try:
             result = _report(ctx)
         except Exception as exc:
@@ -134,8 +154,10 @@ def _with_heartbeat(ctx: _Run) -> dict:
             if ctx.scrubber.scrub(text) != text:  # its text holds a secret: it leaves with its type only
                 raise RedactedError(f"{type(exc).__name__}: {ctx.scrubber.scrub(str(exc))}") from None
             raise
+        if "fanout" in result and (not result["deliveries"] or "heartbeat" in result):
+            return result  # nothing posted yet (the run's collect pings its end), or the collect pinged it
         result["heartbeat"] = _end(beat, start, heartbeat.SUCCESS if results.took(result) else heartbeat.FAIL,
-                                   results.ping_report(result))
+                                   results.ping_report(result), ends_only=not starts)
     return result
 
 
@@ -196,12 +218,15 @@ def _settings_failed(error: SettingsError, invocation, started: float) -> str:
         return results.text(result)
 
 
-def _end(beat: heartbeat.Heartbeat | None, start: Future | None, signal: str, report: dict) -> list[dict]:
+def _end(beat: heartbeat.Heartbeat | None, start: Future | None, signal: str, report: dict,
+         ends_only: bool = False) -> list[dict]:
     """The end ping, after the start ping is done (its own deadline bounds the wait), so the monitor
-    sees them in order; both as result entries, a failed one logged as a warning."""
-    if beat is None or start is None:
+    sees them in order; both as result entries, a failed one logged as a warning. `ends_only`: a collect,
+    whose run pinged start in another invocation."""
+    if beat is None or (start is None and not ends_only):
         return []
-    return [runlog.ping(start.result().as_json()), runlog.ping(beat.ping(signal, report).as_json())]
+    started = [runlog.ping(start.result().as_json())] if start is not None else []
+    return started + [runlog.ping(beat.ping(signal, report).as_json())]
 
 
 def _transport(invocation, started: float) -> Transport:
@@ -222,13 +247,35 @@ def _secrets(settings: Settings, creds=None) -> redact.Redaction:
 
 
 def _report(ctx: _Run) -> dict:
-    """The run itself, once settings and credentials are read and this invocation's secrets registered."""
+    """The run itself, once settings and credentials are read and this invocation's secrets registered: a
+    piece of a fanned-out run, a `collect` timer's, or a run, which may start pieces (fanout/)."""
+    if ctx.timer.piece is not None:
+        return _collect_task(ctx) if ctx.timer.piece.index == COLLECT_INDEX else _piece(ctx)
+    if ctx.timer.trigger_name == fanout.COLLECT_TRIGGER and not ctx.dry_run:
+        return _collect_due(ctx)
     pacer = pacer_for(ctx.settings)
+    found = _accounts_scope(ctx, pacer) if ctx.settings.accounts else None
+    if found is not None and fanout.fans_out(ctx.settings, len(found.listed)) and not ctx.dry_run:
+        from .fanout import flow
+
+        started = flow.start(ctx, found, _store(ctx), _tasks(ctx, pacer), ctx.clock(),
+                             _function(ctx), _stages())
+        if started is not None:
+            return started
     memory = _memory(ctx.settings, ctx.invocation, ctx.timer, ctx.window, ctx.timing) \
         if ctx.settings.archive_oss_bucket and not ctx.dry_run else None
-    findings, covered = _scan(ctx, pacer, memory)
+    findings, covered = _scan(ctx, pacer, memory, found)
+    return _finish(ctx, findings, covered, pacer, memory)
+
+
+def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer, memory: "Memory | None",
+            delivered: Callable[[], None] | None = None) -> dict:
+    """From the findings on: the digest, its delivery (then `delivered()`, when a channel took it or may have),
+    the result and the archive."""
     dg, changes = _digest(ctx, findings, covered, pacer, memory)
     deliveries = delivery.deliver(dg, ctx.settings, ctx.transport, ctx.dry_run)
+    if delivered is not None and any(d.ok or d.maybe_delivered for d in deliveries):
+        delivered()
     result = results.build(dg, ctx.window, findings, covered, deliveries, ctx.scrubber.scrub)
     if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
         result["changes"] = results.changes_json(changes)
@@ -237,7 +284,8 @@ def _report(ctx: _Run) -> dict:
     return result
 
 
-def _scan(ctx: _Run, pacer: Pacer, memory: "Memory | None") -> tuple[Findings, list[Coverage]]:
+def _scan(ctx: _Run, pacer: Pacer, memory: "Memory | None",
+          found: accounts.Scope | None = None) -> tuple[Findings, list[Coverage]]:
     """Scope, reading and judging: every tagged instance of the regions, of the function's own account or of
     each of ACCOUNTS (scan/accounts.py), judged (scan/), with the previous archived run read beside it, and the
     coverage from the scan's own listings. API texts are scrubbed of the run's secrets here, at the source."""
@@ -247,10 +295,15 @@ def _scan(ctx: _Run, pacer: Pacer, memory: "Memory | None") -> tuple[Findings, l
         memory.read_previous(ctx.budget.remaining)
         if settings.policy_refresh_days:  # the scan waits for the earlier run's policies a few seconds at most
             known = memory.known_policies(wait=min(POLICY_WAIT, max(0.0, ctx.budget.remaining() / 10)))
-    if settings.accounts:
-        findings, covered = _scan_accounts(ctx, pacer, known)
+    if found is not None:
+        findings, covered = _scan_accounts(ctx, pacer, known, found)
     else:
         findings, covered = _scan_account(ctx, ctx.invocation.credentials, pacer, known, settings.max_concurrency)
+    return _scrubbed(ctx, findings, covered)
+
+
+def _scrubbed(ctx: _Run, findings: Findings, covered: list[Coverage]) -> tuple[Findings, list[Coverage]]:
+    """The findings with every API text scrubbed of the run's secrets (an answer may echo a request's token)."""
     scrub = ctx.scrubber.scrub
     covered = [replace(c, error=replace(c.error, message=scrub(c.error.message))) if c.error else c for c in covered]
     findings.checked = [replace(c, verdict=replace(c.verdict, detail=scrub(c.verdict.detail)))
@@ -283,18 +336,34 @@ def _scan_account(ctx: _Run, credentials, pacer: Pacer, known, concurrency: int)
     return findings, covered
 
 
-def _scan_accounts(ctx: _Run, pacer: Pacer, known) -> tuple[Findings, list[Coverage]]:
+def _accounts_scope(ctx: _Run, pacer: Pacer) -> accounts.Scope:
+    """ACCOUNTS resolved (scan/accounts.scope) through STS and, for `resource-directory`, ResourceManager."""
+    from .cloud.accounts import Directory  # their SDKs are imported by a run of many accounts only
+
+    own, settings = ctx.invocation.credentials, ctx.settings
+    return accounts.scope(settings.accounts, _sts(ctx, pacer),
+                          lambda: Directory(own, endpoint=settings.resourcemanager_endpoint, **_edge(ctx, pacer)))
+
+
+def _edge(ctx: _Run, pacer: Pacer) -> dict:
+    """What every cloud edge of the run is made with: the protocol, the pacer, the budget, the timeouts."""
+    return dict(protocol=ctx.settings.kvstore_protocol, pacer=pacer, remaining=ctx.budget.remaining,
+                connect_timeout=ctx.timing.api_connect, read_timeout=ctx.timing.api_read)
+
+
+def _sts(ctx: _Run, pacer: Pacer):
+    from .cloud.accounts import Sts
+
+    return Sts(ctx.invocation.credentials, ctx.invocation.region or ctx.settings.regions[0],
+               endpoint=ctx.settings.sts_endpoint, **_edge(ctx, pacer))
+
+
+def _scan_accounts(ctx: _Run, pacer: Pacer, known, found: accounts.Scope) -> tuple[Findings, list[Coverage]]:
     """Each of ACCOUNTS in its order (`resource-directory`: the directory's members, where it stands),
     ACCOUNTS_AT_ONCE at a time, as ACCOUNT_ROLE_NAME in it, each under quotas of its own and the run's API_QPS;
     one Findings of all."""
     settings, own = ctx.settings, ctx.invocation.credentials
-    edge = dict(protocol=settings.kvstore_protocol, pacer=pacer, remaining=ctx.budget.remaining,
-                connect_timeout=ctx.timing.api_connect, read_timeout=ctx.timing.api_read)
-    from .cloud.accounts import Directory, Sts  # their SDKs are imported by a run of many accounts only
-
-    sts = Sts(own, ctx.invocation.region or settings.regions[0], endpoint=settings.sts_endpoint, **edge)
-    found = accounts.scope(settings.accounts, sts,
-                           lambda: Directory(own, endpoint=settings.resourcemanager_endpoint, **edge))
+    sts = _sts(ctx, pacer)
     # Never more checks at once than MAX_CONCURRENCY, however many accounts.
     parallel = max(1, min(ACCOUNTS_AT_ONCE, len(found.listed), settings.max_concurrency))
     session = accounts.session_name(ctx.invocation.request_id)
@@ -355,26 +424,162 @@ def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, deli
     result["archive"] = {k: (ctx.scrubber.scrub(v) if isinstance(v, str) else v) for k, v in memory.report().items()}
 
 
-def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> "Memory":
-    """The archive of this run: the bucket through ARCHIVE_OSS_ENDPOINT (else the function's region's
-    internal endpoint; the page link through its public one), signed for the function's region, with
-    the run's credentials."""
-    # The OSS SDK is imported only when the archive is on: 8 MB and 100 ms of import a run without it spares.
-    from .archive import Memory, oss, scope_of
+def _bucket(settings: Settings, invocation, timing: Timing):
+    """The archive's bucket through ARCHIVE_OSS_ENDPOINT (else the function's region's internal endpoint; the
+    page link through its public one), signed for the function's region, with the run's credentials."""
+    from .archive import oss
 
     region = invocation.region or settings.regions[0]
     example = "oss-cn-hangzhou-internal.aliyuncs.com"
     url = addresses.endpoint_url(settings.archive_oss_endpoint or oss.default_endpoint(region), example)
     # The link goes to people's phones: through the endpoint set, else the region's public one.
     link = url if settings.archive_oss_endpoint else addresses.endpoint_url(oss.public_endpoint(region), example)
-    bucket = oss.Bucket(settings.archive_oss_bucket, url, region, invocation.credentials,
-                        connect_timeout=timing.api_connect, read_timeout=timing.api_read, link_endpoint_url=link)
+    return oss.Bucket(settings.archive_oss_bucket, url, region, invocation.credentials,
+                      connect_timeout=timing.api_connect, read_timeout=timing.api_read, link_endpoint_url=link)
+
+
+def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> "Memory":
+    """The archive of this run: the bucket through ARCHIVE_OSS_ENDPOINT (else the function's region's
+    internal endpoint; the page link through its public one), signed for the function's region, with
+    the run's credentials."""
+    # The OSS SDK is imported only when the archive is on: 8 MB and 100 ms of import a run without it spares.
+    from .archive import Memory, scope_of
+
+    bucket = _bucket(settings, invocation, timing)
     # Secret settings a payload set are named, not shown: a scope is part of a key.
     payload = {name: "(set)" if BY_NAME[name].secret else str(getattr(settings, name.lower()))
                for name in sorted(settings.from_payload)}
     return Memory(bucket, settings.archive_oss_prefix, window.end.astimezone(timezone.utc).date(),
                   timer.trigger_name, invocation.request_id, datetime.now(timezone.utc),
                   scope_of(settings.instance_tags, settings.regions, payload), settings.report_link_days)
+
+
+# --- a fanned-out run (fanout/): the stages its parts run, and what they are made with ----------------------
+
+def _stages():
+    """app's stages as fanout.flow calls them. A piece judges every instance by the policy it reads now (no
+    archive read: the earlier run is the collect's to read)."""
+    from .fanout import flow
+
+    return flow.Stages(scan_account=lambda ctx, creds, concurrency: _scrubbed(ctx, *_scan_account(
+        ctx, creds, pacer_for(ctx.settings), {}, concurrency)), finish=_finish_collected, for_run=_for_run)
+
+
+def _finish_collected(ctx: _Run, findings: Findings, covered: list[Coverage], delivered: Callable[[], None]) -> dict:
+    """A collected run's digest, delivery, result and archive, the previous run read first (for what changed);
+    `delivered()` once a channel took it (before the archive, so a collect that dies writing the archive is not
+    posted again); the end ping to the run's HEARTBEAT_URL (its payload's, when it set one)."""
+    memory = _memory(ctx.settings, ctx.invocation, ctx.timer, ctx.window, ctx.timing)
+    memory.read_previous(ctx.budget.remaining)
+    result = _finish(ctx, findings, covered, pacer_for(ctx.settings), memory, delivered)
+    beat = heartbeat.Heartbeat(ctx.settings.heartbeat_url, ctx.transport, ctx.scrubber.scrub) \
+        if ctx.settings.heartbeat_url else None
+    result["heartbeat"] = _end(beat, None, heartbeat.SUCCESS if results.took(result) else heartbeat.FAIL,
+                               results.ping_report(result), ends_only=True)
+    return result
+
+
+def _for_run(ctx: _Run, m) -> _Run:
+    """The context of the manifest's run in this invocation: the settings its payload gave (the environment's
+    as they are now), its trigger and its window; this invocation's clock, budget and posting."""
+    payload = json.loads(m.payload)
+    timer = TimerEvent(m.trigger_time, m.trigger_name, payload)
+    settings = load_settings(ctx.environ, payload, default_region=ctx.invocation.region)
+    ctx.scrubber.add(settings.secrets(), whole=settings.payload_secrets())
+    window = window_for(m.trigger_time, settings.lookback_hours, m.created)
+    return replace(ctx, timer=timer, settings=settings, window=window, rules=_rules(settings))
+
+
+def _store(ctx: _Run):
+    from .fanout.store import RunStore
+
+    return RunStore(_bucket(ctx.settings, ctx.invocation, ctx.timing), ctx.settings.archive_oss_prefix)
+
+
+def _tasks(ctx: _Run, pacer: Pacer):
+    from .fanout.tasks import Tasks
+
+    name, qualifier = _function(ctx)
+    return Tasks(ctx.invocation.credentials, ctx.invocation.region or ctx.settings.regions[0], name, qualifier,
+                 endpoint=ctx.settings.fc_endpoint, **_edge(ctx, pacer))
+
+
+def _function(ctx: _Run) -> tuple[str, str]:
+    """The function's own name and qualifier, as FC's context gives them: its pieces run as it does."""
+    return ctx.invocation.function_name or "redis-backup-report", ctx.invocation.qualifier or "LATEST"
+
+
+def _piece(ctx: _Run) -> dict:
+    """An async task's piece: its account read as the manifest says, its result written (fanout.flow.piece)."""
+    pacer = pacer_for(ctx.settings)
+    session = accounts.session_name(ctx.invocation.request_id)
+
+    def credentials_of(m, part):
+        if part.account.account_id == m.own_id:
+            return ctx.invocation.credentials
+        creds = _sts(ctx, pacer).assume(part.account.account_id, ctx.settings.account_role_name, session,
+                                        accounts.session_seconds(ctx.budget.remaining()))
+        ctx.scrubber.add([creds.access_key_id, creds.access_key_secret, creds.security_token])
+        return creds
+
+    from .fanout import flow
+
+    return flow.piece(ctx, ctx.timer.piece, _store(ctx), _tasks(ctx, pacer), _stages(), credentials_of,
+                      ctx.clock())
+
+
+def _collect_task(ctx: _Run) -> dict:
+    """The async task `<run>-collect` the last piece started: the run collected with a whole budget of its own."""
+    from .fanout import flow
+
+    ref, now = ctx.timer.piece, ctx.clock()
+    store = _store(ctx)
+    m = store.manifest(ref.day, ref.trigger_name, ref.run)
+    return flow.collect(_for_run(ctx, m), m, store, _tasks(ctx, pacer_for(ctx.settings)), _stages(), now)
+
+
+def _collect_due(ctx: _Run) -> dict:
+    """The `collect` timer: each run of today's or yesterday's (UTC) not yet posted and past its deadline,
+    collected; the results of those it collected."""
+    if not ctx.settings.accounts or not ctx.settings.archive_oss_bucket:  # no run of this function fans out
+        return {"status": "nothing to collect", "deliveries": [], "fanout": {"collected": []}}
+    from .fanout import flow
+
+    store, now = _store(ctx), ctx.clock()
+    tasks = _tasks(ctx, pacer_for(ctx.settings))
+    collected = []
+    for day in (now.date() - timedelta(days=1), now.date()):
+        for trigger, run_name in store.open_runs(day):
+            outcome = _collect_one(ctx, flow, store, tasks, day, trigger, run_name, now)
+            if outcome is not None:
+                collected.append(outcome)
+    posted = [r for r in collected if r["deliveries"]]
+    if not posted:
+        return {"status": "nothing due", "deliveries": [], "fanout": {"collected": [r["fanout"] for r in collected]}}
+    # The result (and the end ping) of the first run posted; every run collected is listed beside it.
+    return {**posted[0], "collected": [r["fanout"] for r in collected]}
+
+
+def _collect_one(ctx: _Run, flow, store, tasks, day, trigger: str, run_name: str, now: datetime) -> dict | None:
+    """One open run collected when due (past its deadline, or every unfinished piece's task ended), else None. A
+    run that cannot be read is logged and left, so it costs the others nothing."""
+    try:
+        m = store.manifest(day, trigger, run_name)
+        if not flow.due(m, now) and not flow.ended(m, store, tasks):
+            return None
+        return flow.collect(_for_run(ctx, m), m, store, tasks, _stages(), now)
+    except (ValueError, SettingsError, flow.ArchiveError) as error:
+        log.error("collect: run %s of %s not collected: %s", run_name, day, error)
+        return None
+
+
+def _is_piece(event) -> bool:
+    """Whether the event is a piece's (its settings' problems are not posted: see run)."""
+    try:
+        data = json.loads(event) if isinstance(event, (bytes, bytearray, str)) else event
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and ("piece" in data or "collect" in data)
 
 
 def _not_reached(findings) -> bool:

@@ -5,7 +5,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Mapping
 
 from .settings import SettingsError
@@ -19,26 +19,70 @@ TRIGGER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 
 
 @dataclass(frozen=True)
+class PieceRef:
+    """A piece of a fanned-out run, as its async task's event names it: the run (fanout.manifest.RUN_ID), the
+    UTC day and trigger it is filed under, and the piece's index in the run's manifest (COLLECT_INDEX: the run's
+    collect task)."""
+
+    run: str
+    day: date
+    trigger_name: str
+    index: int
+
+
+@dataclass(frozen=True)
 class TimerEvent:
+    """The event: a timer's `triggerTime` (UTC), `triggerName` and `payload` (settings), or, for a piece of a
+    fanned-out run started by the function itself, `piece` (nothing else of such an event is read)."""
+
     trigger_time: datetime | None = None
     trigger_name: str = ""
     payload: Mapping[str, object] = field(default_factory=dict)
+    piece: PieceRef | None = None
+
+
+# A piece's event, as fanout/ writes it: {"piece": {"run": "r20261128010000a1b2c3d4", "day": "2026-11-28",
+# "trigger": "daily", "index": 3}}; the run's collect task's: {"collect": {"run": …, "day": …, "trigger": …}}.
+PIECE_RUN = re.compile(r"r[0-9]{14}[0-9a-f]{8}")
+MAX_PIECE_INDEX = 2999  # fanout.manifest.MAX_PIECES - 1
+COLLECT_INDEX = -1  # the PieceRef of a run's collect task
+
+
+def _piece(value: object, collect: bool = False) -> PieceRef:
+    """The `piece` (or `collect`) of an event. Raises SettingsError naming the form."""
+    form = 'event piece: expected {"run": "r<14 digits><8 hex>", "day": "YYYY-MM-DD", "trigger": <a trigger name>, ' \
+           f'"index": 0-{MAX_PIECE_INDEX}}} (a collect: the same without "index")'
+    keys = {"run", "day", "trigger"} | ({"index"} if collect is False else set())
+    if not isinstance(value, Mapping) or set(value) != keys:
+        raise SettingsError([form])
+    index = COLLECT_INDEX if collect else value["index"]
+    day = _day(value["day"])
+    if day is None or not _piece_named(value["run"], value["trigger"]) or \
+            not (type(index) is int and (collect or 0 <= index <= MAX_PIECE_INDEX)):
+        raise SettingsError([form])
+    return PieceRef(value["run"], day, value["trigger"], index)
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def _piece_named(run: object, trigger: object) -> bool:
+    return isinstance(run, str) and PIECE_RUN.fullmatch(run) is not None and isinstance(trigger, str) and \
+        (trigger == "" or TRIGGER_NAME.fullmatch(trigger) is not None)
 
 
 def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
     """The timer trigger's JSON, `{}`, or any JSON object from a manual `s invoke`."""
-    if isinstance(event, (bytes, bytearray)):
-        event = event.decode("utf-8", errors="replace")
-    if isinstance(event, str):
-        text = event.strip()
-        try:
-            event = json.loads(text) if text else {}
-        except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, nesting past the stack
-            raise SettingsError(["event: not JSON; expected the timer trigger's JSON object or {}"]) from None
-    event = event or {}
+    event = _json(event) or {}
     if not isinstance(event, Mapping):
         raise SettingsError(["event: expected a JSON object like "
                              '{"triggerTime": "2026-11-28T01:00:00Z", "payload": "{}"}'])
+    if "piece" in event or "collect" in event:  # an async task of a fanned-out run: nothing else is read
+        return TimerEvent(piece=_piece(event["piece"]) if "piece" in event else _piece(event["collect"], True))
     problems: list[str] = []
     trigger_time = None
     if event.get("triggerTime"):
@@ -55,6 +99,19 @@ def parse_event(event: bytes | str | Mapping | None) -> TimerEvent:
     if problems:
         raise SettingsError(problems)
     return TimerEvent(trigger_time, name, payload)
+
+
+def _json(event: bytes | str | Mapping | None) -> object:
+    """The event's bytes or text as JSON values (a mapping as it is). Raises SettingsError for what is not JSON."""
+    if isinstance(event, (bytes, bytearray)):
+        event = event.decode("utf-8", errors="replace")
+    if not isinstance(event, str):
+        return event
+    text = event.strip()
+    try:
+        return json.loads(text) if text else {}
+    except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, nesting past the stack
+        raise SettingsError(["event: not JSON; expected the timer trigger's JSON object or {}"]) from None
 
 
 # FC's own timer example carries the payload "awesome-fc" (devsapp/fc3, docs/zh/yaml/readme.md): a
@@ -88,14 +145,21 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Invocation:
+    """FC's context as read: `function_name` and `qualifier` "" when it did not say (a local run)."""
+
     request_id: str
     region: str
     timeout_seconds: float
     credentials: Credentials | None
+    function_name: str = ""
+    qualifier: str = ""
 
 
 def read_context(context: object, environ: Mapping[str, str] = os.environ) -> Invocation:
-    """FC's context: request ID, the role's STS credentials, region, function timeout."""
+    """FC's context: request ID, the role's STS credentials, region, function timeout, the function's name and
+    qualifier (`context.function.name`; the qualifier as `context.function.qualifier` or FC 2.0's
+    `context.service.qualifier`), as FC's Python runtime gives them (the FC_FUNCTION_NAME environment variable
+    where the context has no name)."""
     creds = _context_credentials(getattr(context, "credentials", None)) or _env_credentials(environ)
     function = getattr(context, "function", None)
     timeout = _seconds(getattr(function, "timeout", None)) or _seconds(environ.get("FC_FUNCTION_TIMEOUT")) \
@@ -106,7 +170,15 @@ def read_context(context: object, environ: Mapping[str, str] = os.environ) -> In
         region=str(region),
         timeout_seconds=timeout,
         credentials=creds,
+        function_name=_word(getattr(function, "name", "") or environ.get("FC_FUNCTION_NAME", "")),
+        qualifier=_word(getattr(function, "qualifier", "") or getattr(getattr(context, "service", None), "qualifier", "")),
     )
+
+
+def _word(value: object) -> str:
+    """A name of FC's form (letters, digits, '_' and '-', at most 128), else ""."""
+    text = value if isinstance(value, str) else ""
+    return text if re.fullmatch(r"[A-Za-z0-9_-]{1,128}", text) else ""
 
 
 def _seconds(value: object) -> float:

@@ -189,11 +189,14 @@ class Redaction:
         self._token = _current.set(self)
         return self
 
-    def add(self, values: Iterable[str]) -> None:
-        """More secrets of this invocation, learnt while it runs (a member account's assumed credentials):
-        hidden from then on, in every thread of its context."""
+    def add(self, values: Iterable[str], whole: Iterable[str] = ()) -> None:
+        """More secrets of this invocation, learnt while it runs (a member account's assumed credentials, the
+        settings of a fanned-out run's payload), as for __init__: hidden from then on, in every thread of its
+        context."""
+        extra = {v for v in whole if len(v) >= MIN_SECRET}
+        extra |= {quote(v, safe="") for v in extra}
         with self._lock:  # accounts are read in threads of their own, each adding its credentials
-            self.secrets = tuple(sorted(set(self.secrets) | set(secrets_of(values)), key=len, reverse=True))
+            self.secrets = tuple(sorted(set(self.secrets) | set(secrets_of(values)) | extra, key=len, reverse=True))
             if self._key is not None:
                 _running.remove(self._key)
                 self._key = _running.add(self.secrets)

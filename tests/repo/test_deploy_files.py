@@ -324,4 +324,18 @@ def test_the_member_role_trusts_the_reporters_role_alone():
 def test_the_reporter_gains_exactly_assume_role_on_the_member_role_and_the_directory_listing():
     policy = json.loads((REPO / "deploy" / "accounts-policy.json").read_text())
     assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [
-        ("sts:AssumeRole", "acs:ram::*:role/redis-backup-reader"), (["resourcemanager:ListAccounts", "resourcemanager:GetResourceDirectory"], "*")]
+        ("sts:AssumeRole", "acs:ram::*:role/redis-backup-reader"), (["resourcemanager:ListAccounts", "resourcemanager:GetResourceDirectory"], "*"),
+        # the pieces: the function invoking itself, and collect asking what became of a piece (FC 3.0's ARN of a
+        # function, acs:fc:<region>:<account>:functions/<name>)
+        (["fc:InvokeFunction", "fc:GetAsyncTask"], "acs:fc:*:*:functions/redis-backup-report")]
+
+
+def test_syaml_runs_pieces_as_the_manifest_counts_their_attempts_and_has_the_collect_trigger():
+    from backup_report.fanout import COLLECT_TRIGGER
+    from backup_report.fanout.manifest import ATTEMPTS
+
+    props = yaml.safe_load((REPO / "s.yaml").read_text())["resources"]["backup-report"]["props"]
+    assert props["asyncInvokeConfig"]["asyncTask"] is True
+    assert ATTEMPTS == 1 + props["asyncInvokeConfig"]["maxAsyncRetryAttempts"]
+    assert COLLECT_TRIGGER in [t["triggerName"] for t in props["triggers"] if t["triggerType"] == "timer"]
+    assert props["concurrencyConfig"]["reservedConcurrency"] >= 2

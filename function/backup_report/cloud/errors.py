@@ -47,8 +47,9 @@ def failure(exc: BaseException, action: str) -> ApiFailure:
         status = getattr(exc, "status_code", None)
         data = getattr(exc, "data", None)
         message = data.get("Message") if isinstance(data, dict) else None
+        status = status if isinstance(status, int) else None
         return ApiFailure(ApiError(str(code)[:64], bounded.text(message or "", bounded.MESSAGE), action),
-                          transient(str(code), status if isinstance(status, int) else None))
+                          transient(str(code), status), status)
     causes = list(_causes(exc))
     if any(isinstance(c, TIMEOUTS) for c in causes):
         return ApiFailure(ApiError("Timeout", "no answer in time", action), True)

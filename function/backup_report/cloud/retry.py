@@ -18,12 +18,14 @@ OUT_OF_TIME = "OutOfTime"  # the code of a call not started because the run's ti
 
 
 class ApiFailure(Exception):
-    """An API call that failed for good: carries the ApiError that the report shows."""
+    """An API call that failed for good: carries the ApiError that the report shows, and the HTTP status the
+    service answered with (None when it did not answer)."""
 
-    def __init__(self, error: ApiError, transient: bool = False):
+    def __init__(self, error: ApiError, transient: bool = False, status: int | None = None):
         super().__init__(str(error))
         self.error = error
         self.transient = transient
+        self.status = status
 
     @property
     def throttled(self) -> bool:
