@@ -22,11 +22,14 @@ demo-accounts: $(STAMP)
 
 # pytest-xdist workers. Most tests wait on loopback sockets and deadlines rather than compute, so more
 # workers than cores pays: on a 2-core machine, five of the slowest suites (204 tests) took 141 s with 2,
-# 101 s with 3, 83 s with 4, 69 s with 6 and 73 s with 8. `-rs` prints why any test was skipped.
+# 101 s with 3, 83 s with 4, 69 s with 6 and 73 s with 8. `-rs` prints why any test was skipped. A worker
+# that runs out of tests takes another's (`--dist worksteal`): a few tests wait 10-25 s on purpose (deadlines,
+# drip-fed answers) and must not hold back a queue behind them (the whole suite: 177 s with the default
+# `load` scheduling, 166 s with worksteal, another job busy beside it).
 TEST_WORKERS ?= 6
 
 test: $(STAMP)
-	$(PY) -m pytest -q -rs -n $(TEST_WORKERS)
+	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist worksteal
 
 # dist/code (s.yaml's code path) and dist/redis-backup-report.zip, built for FC's python3.10.
 build: $(STAMP)
