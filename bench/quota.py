@@ -48,9 +48,10 @@ class WindowQuota:
             arrivals.append(now)
             return True
 
-    def install(self, sb) -> "WindowQuota":
-        """Put this quota on `sb`'s R-KVStore emulator (a started sandbox.Sandbox)."""
-        faults = sb.kvstore._faults
+    def install(self, sb, account: str | None = None) -> "WindowQuota":
+        """Put this quota on `sb`'s R-KVStore emulator (a started sandbox.Sandbox): on the home account's calls,
+        or on `account`'s (each account's quotas are its own: bench/accounts.py stages one window each)."""
+        faults = sb.kvstore._faults if account is None else sb.kvstore._fleets[account][2]
         staged = faults.apply
 
         def apply(action: str, instance: str | None, region: str | None) -> float:

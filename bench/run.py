@@ -23,6 +23,10 @@ Measured, each against its target (TARGETS), in one table:
   6 simple script   bench/simple.py (the SDK, 16 threads, no pacing) beside the function, same fleet and latency.
   7 package         dist/redis-backup-report.zip's size if `make build` made it, else one scripts/build.py builds
                     into a temporary directory (beside the cases; --no-build: not measured).
+  8 many accounts   (bench/accounts.py, after the cases) a fanned-out run of 20 accounts × 500 instances on the
+                    sandbox, each FC invocation in a process of its own; one collect over 200 such pieces; computed
+                    from them: 200 accounts' floor and wall, and one day's cost in FC and OSS. No target (issue 25
+                    sets none).
 
     python -m bench.run [--quick] [--only KEY,…] [--json] [--json-out FILE] [--readme] [--no-build]
 """
@@ -44,7 +48,7 @@ from pathlib import Path
 
 import sandbox
 
-from . import fleet
+from . import accounts, fleet
 from .quota import WindowQuota
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -407,7 +411,8 @@ def package_lines(figures: dict) -> list[dict]:
 def targets(rows: dict[str, dict], figures: dict) -> list[dict]:
     """One line per measure, in the table's order (see line)."""
     return (wall_lines(rows) + calls_lines(rows) + cpu_lines(rows, figures) + rss_lines(rows)
-            + import_lines(figures) + simple_lines(rows) + package_lines(figures))
+            + import_lines(figures) + simple_lines(rows) + package_lines(figures)
+            + (accounts.lines(figures["accounts"], line) if "accounts" in figures else []))
 
 
 def table(lines: list[dict]) -> str:
@@ -465,8 +470,10 @@ def row_problems(key: str, r: dict) -> list[str]:
     return problems
 
 
-def missed(lines: list[dict], rows: dict[str, dict]) -> list[str]:
+def missed(lines: list[dict], rows: dict[str, dict], figures: dict) -> list[str]:
     problems = line_problems(lines)
+    if "accounts" in figures:
+        problems += accounts.problems(figures["accounts"])
     for key, r in rows.items():
         if r["case"]["program"] == "function":
             problems += row_problems(key, r)
@@ -522,8 +529,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller fleets (2,000 and 5,000), no published case")
     parser.add_argument("--only", default="", help="comma-separated case keys (see cases()); implies --no-extras "
-                                                   "unless import, micro or package are named")
-    parser.add_argument("--no-extras", action="store_true", help="no import, CPU micro-benchmark or package figures")
+                                                   "unless import, micro, package or accounts are named")
+    parser.add_argument("--no-extras", action="store_true", help="no import, CPU micro-benchmark, package or accounts figures")
     parser.add_argument("--no-build", action="store_true", help="when dist/ has no package, say so rather than "
                                                                 "build one into a temporary directory (~30 s)")
     parser.add_argument("--json", action="store_true", help="also print every figure as JSON")
@@ -603,12 +610,16 @@ def report(lines: list[dict], rows: dict[str, dict], figures: dict, aside: list[
     print()
     print(table(lines))
     print()
-    print(runs_table(rows))
-    print()
+    if rows:
+        print(runs_table(rows))
+        print()
     if "cold" in rows:
         c = rows["cold"]
         print(f"cold start: first invocation (1 instance, no latency) {1000 * c['walls_s'][0]:.0f} ms, then "
               f"{1000 * min(c['walls_s'][1:]):.0f} ms warm; RSS {c['rss_import_mb']:.0f} MB after import")
+    if "accounts" in figures:
+        print(accounts.invocations_table(figures["accounts"]))
+        print()
     if "import" in figures:
         print("where import index goes (-X importtime, cumulative): " + "; ".join(figures["import"]["heaviest"]))
     if aside is not None:
@@ -620,13 +631,13 @@ def select(args: argparse.Namespace) -> tuple[set[str], list[Case], list[str]]:
     """The keys named by --only, the cases to run and the extras to measure."""
     only = {k for k in args.only.split(",") if k}
     chosen = [c for c in cases(args.quick) if not only or c.key in only]
-    extras = [] if args.no_extras else [k for k in ("import", "micro", "package") if not only or k in only]
+    extras = [] if args.no_extras else [k for k in ("import", "micro", "package", "accounts") if not only or k in only]
     return only, chosen, extras
 
 
-def verdict(lines: list[dict], rows: dict[str, dict]) -> int:
+def verdict(lines: list[dict], rows: dict[str, dict], figures: dict) -> int:
     """The MISSED lines printed; 1 when there are any."""
-    problems = missed(lines, rows)
+    problems = missed(lines, rows, figures)
     for p in problems:
         print(f"MISSED: {p}")
     if not problems:
@@ -645,6 +656,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = run_cases(chosen)
     if side is not None:
         rows = join_beside(side, aside, rows)
+    if "accounts" in extras:  # after the cases: its ten processes at once would move their walls
+        figures["accounts"] = accounts.measure(args.quick)
     if package is not None:
         join_package(package, figures)
     took = time.perf_counter() - started
@@ -657,7 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     report(lines, rows, figures, aside if side is not None else None, took)
     if args.json:
         print(json.dumps(everything, indent=1))
-    status = verdict(lines, rows)
+    status = verdict(lines, rows, figures)
     if args.readme:
         write_readme(summary(lines, took))
     return status
