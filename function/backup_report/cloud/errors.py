@@ -25,7 +25,7 @@ from typing import Iterator
 import requests
 from urllib3.exceptions import ProtocolError, TimeoutError as Urllib3Timeout
 
-from .. import bounded
+from .. import bounded, wrapped
 from ..model import ApiError
 from .retry import ApiFailure
 
@@ -60,13 +60,4 @@ def failure(exc: BaseException, action: str) -> ApiFailure:
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """`exc` and what it wraps: `__cause__`, `__context__`, the SDK's `inner_exception`, once each."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo += [x for x in (e.__cause__, e.__context__, getattr(e, "inner_exception", None))
-                 if isinstance(x, BaseException)]
+    return wrapped.chain(exc, lambda e: (e.__cause__, e.__context__, getattr(e, "inner_exception", None)))

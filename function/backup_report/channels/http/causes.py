@@ -10,7 +10,7 @@ from typing import Iterator
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ProxyError, SSLError
 
-from ... import watchdog
+from ... import watchdog, wrapped
 from .answer import NotSent, Unknown
 
 
@@ -28,16 +28,7 @@ WHY = (
 def causes(exc: BaseException) -> Iterator[BaseException]:
     """`exc` and what it wraps: requests puts urllib3's error in args[0], MaxRetryError has a
     `reason`, urllib3's ProtocolError an OSError in args[1], and raise … from sets __cause__."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo += [x for x in (*e.args, getattr(e, "reason", None), e.__cause__, e.__context__)
-                 if isinstance(x, BaseException)]
+    return wrapped.chain(exc, lambda e: (*e.args, getattr(e, "reason", None), e.__cause__, e.__context__))
 
 
 def before_sending(exc: BaseException, attempt: watchdog.Attempt) -> bool:
