@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Mapping
 
+from .fanout import MAX_PIECES, RUN_ID
 from .settings import SettingsError
 from .window import parse_api_time
 
@@ -20,7 +21,7 @@ TRIGGER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 
 @dataclass(frozen=True)
 class PieceRef:
-    """A piece of a fanned-out run, as its async task's event names it: the run (fanout.manifest.RUN_ID), the
+    """A piece of a fanned-out run, as its async task's event names it: the run (fanout.RUN_ID), the
     UTC day and trigger it is filed under, and the piece's index in the run's manifest (COLLECT_INDEX: the run's
     collect task)."""
 
@@ -43,8 +44,7 @@ class TimerEvent:
 
 # A piece's event, as fanout/ writes it: {"piece": {"run": "r20261128010000a1b2c3d4", "day": "2026-11-28",
 # "trigger": "daily", "index": 3}}; the run's collect task's: {"collect": {"run": …, "day": …, "trigger": …}}.
-PIECE_RUN = re.compile(r"r[0-9]{14}[0-9a-f]{8}")
-MAX_PIECE_INDEX = 2999  # fanout.manifest.MAX_PIECES - 1
+MAX_PIECE_INDEX = MAX_PIECES - 1
 COLLECT_INDEX = -1  # the PieceRef of a run's collect task
 
 
@@ -71,7 +71,7 @@ def _day(value: object) -> date | None:
 
 
 def _piece_named(run: object, trigger: object) -> bool:
-    return isinstance(run, str) and PIECE_RUN.fullmatch(run) is not None and isinstance(trigger, str) and \
+    return isinstance(run, str) and RUN_ID.fullmatch(run) is not None and isinstance(trigger, str) and \
         (trigger == "" or TRIGGER_NAME.fullmatch(trigger) is not None)
 
 

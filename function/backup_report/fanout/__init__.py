@@ -14,13 +14,17 @@ the function itself, and collected into one digest (README, "Many accounts: piec
 """
 from __future__ import annotations
 
+import re
+
 from ..settings.table import BY_NAME
 
 # The timer trigger that collects the runs whose last piece never came (s.yaml's second trigger).
 COLLECT_TRIGGER = "collect"
 
 
-MAX_PIECES = 3000  # fanout.manifest.MAX_PIECES (that module imports the codec: this one imports nothing)
+# What one run lists of its pieces' results: archive/oss.MAX_LIST_PAGES pages of 1,000 keys.
+MAX_PIECES = 3000
+RUN_ID = re.compile(r"r[0-9]{14}[0-9a-f]{8}")  # r<YYYYMMDDHHMMSS><8 hex of the request ID> (manifest.run_id)
 
 
 def fans_out(settings, listed: int) -> bool:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from .. import codec
+from . import MAX_PIECES, RUN_ID
 from ..model import Account, AccountFailure, Coverage, Findings
 
-RUN_ID = re.compile(r"r[0-9]{14}[0-9a-f]{8}")  # r<YYYYMMDDHHMMSS><8 hex of the request ID>
-MAX_PIECES = 3000  # what one run lists of its pieces' results (archive/oss.MAX_LIST_PAGES pages of 1,000)
 MAX_PAYLOAD_CHARS = 64 * 1024
 # What a piece may take, at most, before collect names it late: FC's async attempts (the first and
 # s.yaml's asyncInvokeConfig.maxAsyncRetryAttempts, 2) of a whole timeout each, in waves of RESERVED_CONCURRENCY
