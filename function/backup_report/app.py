@@ -358,11 +358,21 @@ def _sts(ctx: _Run, pacer: Pacer):
                endpoint=ctx.settings.sts_endpoint, **_edge(ctx, pacer))
 
 
+def _credentials(ctx: _Run, sts, account: Account, own_id: str | None, session: str):
+    """The credentials to read `account` with (scan/accounts.credentials_for: the function's own in its own
+    account, else AssumeRole's, lasting what is left of the run), hidden from then on like the run's own.
+    Raises ApiFailure."""
+    creds = accounts.credentials_for(account, own_id, ctx.invocation.credentials, sts, ctx.settings.account_role_name,
+                                     session, accounts.session_seconds(ctx.budget.remaining()))
+    ctx.scrubber.add([creds.access_key_id, creds.access_key_secret, creds.security_token])
+    return creds
+
+
 def _scan_accounts(ctx: _Run, pacer: Pacer, known, found: accounts.Scope) -> tuple[Findings, list[Coverage]]:
     """Each of ACCOUNTS in its order (`resource-directory`: the directory's members, where it stands),
     ACCOUNTS_AT_ONCE at a time, as ACCOUNT_ROLE_NAME in it, each under quotas of its own and the run's API_QPS;
     one Findings of all."""
-    settings, own = ctx.settings, ctx.invocation.credentials
+    settings = ctx.settings
     sts = _sts(ctx, pacer)
     # Never more checks at once than MAX_CONCURRENCY, however many accounts.
     parallel = max(1, min(ACCOUNTS_AT_ONCE, len(found.listed), settings.max_concurrency))
@@ -370,13 +380,11 @@ def _scan_accounts(ctx: _Run, pacer: Pacer, known, found: accounts.Scope) -> tup
 
     def read(account: Account):
         try:
-            creds = accounts.credentials_for(account, found, own, sts, settings.account_role_name, session,
-                                             accounts.session_seconds(ctx.budget.remaining()))
+            creds = _credentials(ctx, sts, account, found.own_id, session)
         except ApiFailure as failure:
             if failure.error.code == OUT_OF_TIME_CODE:  # never asked: the run had no time left for it
                 return AccountFailure(account, ApiError(OUT_OF_TIME_CODE, "not read: the run ran out of time"))
             return AccountFailure(account, failure.error)
-        ctx.scrubber.add([creds.access_key_id, creds.access_key_secret, creds.security_token])
         # Quotas are per account: each account's windows are its own, under the run's one API_QPS.
         part = _scan_account(ctx, creds, pacer.for_another_account(), known,
                              max(1, settings.max_concurrency // parallel))
@@ -515,12 +523,7 @@ def _piece(ctx: _Run) -> dict:
     session = accounts.session_name(ctx.invocation.request_id)
 
     def credentials_of(m, part):
-        if part.account.account_id == m.own_id:
-            return ctx.invocation.credentials
-        creds = _sts(ctx, pacer).assume(part.account.account_id, ctx.settings.account_role_name, session,
-                                        accounts.session_seconds(ctx.budget.remaining()))
-        ctx.scrubber.add([creds.access_key_id, creds.access_key_secret, creds.security_token])
-        return creds
+        return _credentials(ctx, _sts(ctx, pacer), part.account, m.own_id or None, session)
 
     from .fanout import flow
 

@@ -60,7 +60,7 @@ def _list_accounts(settings: Settings, creds: Credentials, home: str, redaction:
           "check as that role, README Many accounts)")
     for account in found.listed:
         try:
-            account_creds = accounts.credentials_for(account, found, creds, sts, settings.account_role_name,
+            account_creds = accounts.credentials_for(account, found.own_id, creds, sts, settings.account_role_name,
                                                      accounts.session_name("check"), accounts.MIN_SESSION)
         except ApiFailure as failure:
             print(redact.scrub(f"\n== account {account.label}: not checked: {failure.error.action} failed: "

@@ -121,11 +121,11 @@ def _management(edge: Members, members: list[Account], own_id: str | None, failu
     return [] if manager.account_id == own_id or manager.account_id in {m.account_id for m in members} else [manager]
 
 
-def credentials_for(account: Account, found: Scope, own: Credentials, sts: Identity, role_name: str,
+def credentials_for(account: Account, own_id: str | None, own: Credentials, sts: Identity, role_name: str,
                     session: str, seconds: int) -> Credentials:
     """The credentials to read `account` with: the function's own in its own account, else AssumeRole's of
     `role_name` in it, for `seconds`. Raises ApiFailure."""
-    if account.account_id == found.own_id:
+    if account.account_id == own_id:
         return own
     return sts.assume(account.account_id, role_name, session, seconds)
 
