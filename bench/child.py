@@ -63,6 +63,41 @@ class RunQueue:
         self.seconds = sum(self.delays.values()) + self.ended - self.start
 
 
+def context(request_id: str, region: str, timeout: int = 900) -> SimpleNamespace:
+    """An FC context as the benchmark's children hand the handler: the credentials the parent's environment
+    points at the sandbox with, the function's name, memory and `timeout` (seconds)."""
+    return SimpleNamespace(
+        request_id=request_id, region=region,
+        credentials=SimpleNamespace(access_key_id=os.environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+                                    access_key_secret=os.environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+                                    security_token=os.environ["ALIBABA_CLOUD_SECURITY_TOKEN"]),
+        function=SimpleNamespace(name="redis-backup-report", handler="index.handler", memory=256, timeout=timeout))
+
+
+def timer_event(trigger: str) -> bytes:
+    """The daily timer's event at `trigger` (UTC, the fleet's anchor)."""
+    return json.dumps({"triggerTime": trigger, "triggerName": "daily", "payload": "{}"}).encode()
+
+
+def spawn(module: str, size: int, regions: int, **env: str) -> str:
+    """`python -m <module> --child` against a sandbox of a generated fleet (bench/fleet.py) of `size` instances
+    in `regions` regions, `env` added to its environment; its stdout. Raises SystemExit with its stderr."""
+    import subprocess
+
+    import sandbox
+    from . import fleet
+
+    with sandbox.start(fleet.scenario(size, [], regions=regions)) as sb:
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
+        child_env.update(sb.env(), INSTANCE_TAGS=f"{fleet.TAG_KEY}={fleet.TAG_VALUE}", API_QPS="1000",
+                         BENCH_TRIGGER=fleet.ANCHOR, **env)
+        done = subprocess.run([sys.executable, "-m", module, "--child"], env=child_env, cwd=FUNCTION.parent,
+                              capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-4000:])
+    return done.stdout
+
+
 def main() -> int:
     timeout = int(os.environ.pop("BENCH_TIMEOUT", "900"))
     trigger = os.environ.pop("BENCH_TRIGGER")
@@ -73,20 +108,15 @@ def main() -> int:
     import index  # noqa: E402 - the import is what is measured
     imported = time.perf_counter() - t0
     rss_import = hwm_mb()
-    context = SimpleNamespace(
-        # The function's own region: the one the sandbox's OSS bucket signs for (Sandbox.ARCHIVE_REGION).
-        request_id="bench-0001", region=os.environ.pop("BENCH_FC_REGION", os.environ["REGIONS"].split(",")[0]),
-        credentials=SimpleNamespace(access_key_id=os.environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
-                                    access_key_secret=os.environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-                                    security_token=os.environ["ALIBABA_CLOUD_SECURITY_TOKEN"]),
-        function=SimpleNamespace(name="redis-backup-report", handler="index.handler", memory=256, timeout=timeout))
-    event = json.dumps({"triggerTime": trigger, "triggerName": "daily", "payload": "{}"}).encode()
+    # The function's own region: the one the sandbox's OSS bucket signs for (Sandbox.ARCHIVE_REGION).
+    fc = context("bench-0001", os.environ.pop("BENCH_FC_REGION", os.environ["REGIONS"].split(",")[0]), timeout)
+    event = timer_event(trigger)
     walls = []
     for _ in range(int(os.environ.pop("BENCH_REPEAT", "1"))):  # more than 1: a cold, then warm invocations
         cpu0 = time.process_time()
         t0 = time.perf_counter()
         with RunQueue() as waited:
-            raw = index.handler(event, context)
+            raw = index.handler(event, fc)
         walls.append(time.perf_counter() - t0)
         cpu = time.process_time() - cpu0
     wall = walls[0]

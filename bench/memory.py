@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
+
+from .child import context, spawn, timer_event
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,14 +79,7 @@ def child() -> int:
             samples.append((round(time.perf_counter() - t0, 1), current[0], status("VmRSS")))
     threading.Thread(target=sampler, daemon=True).start()
     mark("imported")
-    context = SimpleNamespace(
-        request_id="bench-memory", region=os.environ["REGIONS"].split(",")[0],
-        credentials=SimpleNamespace(access_key_id=os.environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
-                                    access_key_secret=os.environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-                                    security_token=os.environ["ALIBABA_CLOUD_SECURITY_TOKEN"]),
-        function=SimpleNamespace(name="redis-backup-report", handler="index.handler", memory=256, timeout=900))
-    event = json.dumps({"triggerTime": os.environ["BENCH_TRIGGER"], "triggerName": "daily", "payload": "{}"}).encode()
-    index.handler(event, context)
+    index.handler(timer_event(os.environ["BENCH_TRIGGER"]), context("bench-memory", os.environ["REGIONS"].split(",")[0]))
     stop.set()
     mark("returned")
     peak = max(samples, key=lambda s: s[2]) if samples else None
@@ -103,18 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         return child()
-    import sandbox
-    from . import fleet
-    scenario = fleet.scenario(args.size, [], regions=args.regions)
-    with sandbox.start(scenario) as sb:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
-        env.update(sb.env(), INSTANCE_TAGS=f"{fleet.TAG_KEY}={fleet.TAG_VALUE}", API_QPS="1000",
-                   BENCH_TRIGGER=fleet.ANCHOR, BENCH_TRACE="1" if args.trace else "0")
-        done = subprocess.run([sys.executable, "-m", "bench.memory", "--child"], env=env, cwd=ROOT,
-                              capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(done.stderr[-4000:])
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    stdout = spawn("bench.memory", args.size, args.regions, BENCH_TRACE="1" if args.trace else "0")
+    out = json.loads(stdout.strip().splitlines()[-1])
     print(f"{args.size:,} instances, {args.regions} regions; peak (VmHWM) {out['hwm_mb']:.0f} MB; "
           f"largest 0.1 s sample {out['peak_sample']}")
     for p in out["phases"]:

@@ -13,16 +13,15 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import os
 import pstats
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
+
+from .child import context, spawn, timer_event
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,16 +54,10 @@ def child() -> int:
     threading.Thread.run = profiled
     sys.path.insert(0, str(ROOT / "function"))
     import index
-    context = SimpleNamespace(
-        request_id="bench-profile", region=os.environ["REGIONS"].split(",")[0],
-        credentials=SimpleNamespace(access_key_id=os.environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
-                                    access_key_secret=os.environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-                                    security_token=os.environ["ALIBABA_CLOUD_SECURITY_TOKEN"]),
-        function=SimpleNamespace(name="redis-backup-report", handler="index.handler", memory=256, timeout=900))
-    event = json.dumps({"triggerTime": os.environ["BENCH_TRIGGER"], "triggerName": "daily", "payload": "{}"}).encode()
+    event, fc = timer_event(os.environ["BENCH_TRIGGER"]), context("bench-profile", os.environ["REGIONS"].split(",")[0])
     main_profile = cProfile.Profile(time.thread_time)
     main_profile.enable()
-    index.handler(event, context)
+    index.handler(event, fc)
     main_profile.disable()
     stats = pstats.Stats(main_profile)
     for p in profiles:
@@ -95,18 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         return child()
-    import sandbox
-    from . import fleet
-    scenario = fleet.scenario(args.size, [], regions=args.regions)
-    with sandbox.start(scenario) as sb:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
-        env.update(sb.env(), INSTANCE_TAGS=f"{fleet.TAG_KEY}={fleet.TAG_VALUE}", API_QPS="1000",
-                   BENCH_TRIGGER=fleet.ANCHOR, BENCH_TOP=str(args.top))
-        done = subprocess.run([sys.executable, "-m", "bench.profile", "--child"], env=env, cwd=ROOT,
-                              capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(done.stderr[-4000:])
-    print(done.stdout)
+    print(spawn("bench.profile", args.size, args.regions, BENCH_TOP=str(args.top)))
     return 0
 
 
