@@ -69,7 +69,8 @@ class Sandbox:
         bot, key = scenario.feishu, scenario.wecom
         self.feishu = FeishuBot(bot.token, bot.secret, keywords=bot.keywords, faults=bot.faults)
         self.wecom = WeComRobot(key.key, faults=key.faults)
-        self.heartbeat = HeartbeatCheck(scenario.heartbeat.uuid, faults=scenario.heartbeat.faults)
+        self.heartbeat = HeartbeatCheck(scenario.heartbeat.uuid, faults=scenario.heartbeat.faults,
+                                        deleted=scenario.heartbeat.deleted)
         self.oss = OSSBucket(self.ARCHIVE_BUCKET, scenario.credentials, self.ARCHIVE_REGION, oss_objects)
         # The function runs with the role's credentials (the home ones here) and this process's environment.
         self.fc = FunctionCompute({self.FUNCTION_NAME: deployed_handler}, scenario.credentials,

@@ -173,6 +173,7 @@ class WeComConfig:
 class HeartbeatConfig:
     uuid: str = field(repr=False)  # the check's ping UUID: a secret, as healthchecks.io's is
     faults: tuple[dict, ...] = ()
+    deleted: bool = False  # the check was deleted: its UUID names no check any more
 
 
 @dataclass(frozen=True)

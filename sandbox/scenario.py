@@ -300,7 +300,8 @@ def _dingtalk(spec: Section) -> DingTalkConfig:
 
 
 def _heartbeat(spec: Section) -> HeartbeatConfig:
-    return HeartbeatConfig(spec.text("uuid", str(uuid.uuid4())), _faults(spec))
+    return HeartbeatConfig(spec.text("uuid", str(uuid.uuid4())), _faults(spec),
+                           deleted=spec.choice("deleted", (True, False), False))
 
 
 def _feishu(spec: Section) -> FeishuConfig:

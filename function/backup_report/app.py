@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections import Counter
-from concurrent.futures import Future
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Mapping
@@ -46,6 +46,7 @@ log = logging.getLogger("backup_report")
 FUTURE_SLACK = timedelta(minutes=10)
 POLICY_WAIT = 5.0  # seconds the scan waits for the previous run's policies before reading them from the API
 MAX_CHANGE_NOTES = 12  # changes the digest lists; the result has up to result.MAX_CHANGES
+PING_WAIT = 2.0  # seconds the digest waits for a start ping still under way (a hung monitor costs it no more)
 ACCOUNTS_AT_ONCE = 4  # accounts read at once (ACCOUNTS), MAX_CONCURRENCY shared between them
 
 
@@ -76,6 +77,7 @@ class _Run:
     progress: Callable[[int], None] | None = None
     environ: Mapping[str, str] = field(default_factory=dict)  # the function's environment (a piece reloads its settings)
     now: datetime | None = None  # the run's clock when it is not the real one (a local run's --at)
+    start_ping: Future | None = None  # the heartbeat's start ping, beside the scan (its answer may warn the digest)
 
     def clock(self) -> datetime:
         """Now, UTC: the run's clock."""
@@ -146,7 +148,7 @@ def _with_heartbeat(ctx: _Run) -> dict:
     with redact.Pool(max_workers=1, thread_name_prefix="heartbeat") as side:
         start = side.submit(beat.ping, heartbeat.START) if beat and starts else None
         try:
-            result = _report(ctx)
+            result = _report(replace(ctx, start_ping=start))
         except Exception as exc:
             text = f"{exc}\n{exc!r}"
             _end(beat, start, heartbeat.FAIL, {"status": "error",
@@ -406,7 +408,7 @@ def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
                       coverage=tuple(covered), console=settings.console, owner_tag=settings.owner_tag)
     short = sizing.shortfall(findings, pacer.quota, ctx.invocation.timeout_seconds - ctx.timing.reserve,
                              ctx.timing.reserve, lambda: _not_reached(findings))
-    dg = replace(dg, notes=dg.notes + tuple(short))
+    dg = replace(dg, notes=dg.notes + tuple(short), footer_notes=_ping_warnings(ctx))
     if not memory:
         return dg, []
     instances = [results.instance_json(c) for c in findings.checked]
@@ -420,6 +422,18 @@ def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
                  + (() if link else ("the report page is not linked: the archive could not be read",)),
                  link=link, link_days=settings.report_link_days)
     return dg, changes
+
+
+def _ping_warnings(ctx: _Run) -> tuple[str, ...]:
+    """The start ping's warning for the digest's footer, when its answer says HEARTBEAT_URL is wrong (a check
+    that does not exist); waited for PING_WAIT seconds at most, else nothing: the ping's own result says."""
+    if ctx.start_ping is None:
+        return ()
+    try:
+        ping = ctx.start_ping.result(timeout=max(0.0, min(PING_WAIT, ctx.budget.remaining())))
+    except FutureTimeout:
+        return ()
+    return (ping.warning,) if ping.warning else ()
 
 
 def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, delivered: bool) -> None:

@@ -49,6 +49,7 @@ class Digest:
     link: str = ""  # the report page's pre-signed URL (ARCHIVE_OSS_BUCKET), shown as LINK_TEXT under the fine line
     link_days: int = 0  # how long the link is valid
     unchecked_accounts: tuple[AccountFailure, ...] = ()  # ACCOUNTS: each account (or the directory) not read
+    footer_notes: tuple[str, ...] = ()  # our own words on the run itself, after the footer (a wrong HEARTBEAT_URL)
 
     @property
     def link_text(self) -> str:

@@ -9,11 +9,20 @@ Two URL conventions, as their services document them (they differ; both are hand
   `<url>/start` a start (https://healthchecks.io/docs/measuring_script_run_time/: a start with no
   success within the check's grace time marks it down); `<url>/fail` a failure
   (https://healthchecks.io/docs/signaling_failures/). POST is accepted and the first 100 kB of the
-  body is logged with the ping (https://healthchecks.io/docs/attaching_logs/). Success is
-  "200 OK" with the body "OK". Self-hosted Healthchecks instances use the same paths.
+  body is logged with the ping (https://healthchecks.io/docs/attaching_logs/). Self-hosted Healthchecks
+  instances use the same paths.
+  Success is "200 OK" with the body "OK" (the Pinging API's own words), and only that counts: the docs
+  say a missing check is "404 not found" (templates/docs/http_api.md, as the open-source server
+  answers), but the hosted service answers a UUID URL with HTTP 200 whatever happens, with the body
+  `OK (not found)` for a check that does not exist and `OK (rate limited)` for a ping it dropped
+  (more than 5 pings a minute, the docs' "Rate Limits"); its maintainer keeps that for compatibility
+  (https://github.com/healthchecks/healthchecks/issues/741). Both forms are read: a 404 and
+  `OK (not found)` are the same mistake, a deleted check or a mistyped UUID.
 - Cronitor (https://cronitor.io/docs/telemetry-api): `https://cronitor.link/p/<api-key>/<monitor>`
   with `?state=run`, `?state=complete` or `?state=fail`; a `message` query parameter carries a short
-  text (GET, POST and HEAD accepted). Chosen when the host is cronitor.link.
+  text (GET, POST and HEAD accepted). Chosen when the host is cronitor.link. Its docs give no success
+  body (its Python SDK, cronitor/monitor.py `ping`, reads none) and an unknown monitor key creates
+  the monitor, so any 2xx is a ping that landed.
 The URL's path and query are secrets (healthchecks.io's UUID or ping key, Cronitor's API key): the
 run registers them for redaction, and errors here never repeat the URL.
 
@@ -39,6 +48,15 @@ CRONITOR_HOST = "cronitor.link"
 CRONITOR_STATE = {START: "run", SUCCESS: "complete", FAIL: "fail"}
 MAX_BODY = 10_000  # characters of the report sent with a ping: far below healthchecks.io's 100 kB
 MAX_MESSAGE = 1_000  # characters of Cronitor's `message` (a query parameter: kept short)
+HEALTHCHECKS_OK = "OK"
+# What a healthchecks answer says is wrong with the setting, by the body of a 200 (hosted) or the status
+# (documented), and the footer warning each puts in the digest.
+NOT_FOUND, RATE_LIMITED = "not found", "rate limited"
+WARNINGS = {
+    NOT_FOUND: "the heartbeat check does not exist: check HEARTBEAT_URL",
+    RATE_LIMITED: "the heartbeat service dropped a ping as rate-limited (over 5 a minute to one check): "
+                  "give each trigger its own HEARTBEAT_URL",
+}
 
 
 @dataclass(frozen=True)
@@ -48,12 +66,18 @@ class Ping:
     signal: str
     ok: bool
     error: str = ""
+    problem: str = ""  # NOT_FOUND or RATE_LIMITED: the monitor's answer says the setting is wrong
 
     def as_json(self) -> dict:
         out: dict = {"signal": self.signal, "ok": self.ok}
         if self.error:
             out["error"] = self.error
         return out
+
+    @property
+    def warning(self) -> str:
+        """The digest footer's warning for this ping ("" when the answer says nothing of the setting)."""
+        return WARNINGS.get(self.problem, "")
 
 
 def url_for(url: str, signal: str, message: str = "") -> str:
@@ -70,14 +94,36 @@ def url_for(url: str, signal: str, message: str = "") -> str:
                        parts.query, ""))
 
 
-def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
-    """None for a 2xx answer; a redirect is not followed and is a failure; 429 and 5xx may be retried."""
-    if 200 <= answer.status < 300:
-        return None
+def problem_of(answer: Answer, cronitor: bool = False) -> str:
+    """NOT_FOUND, RATE_LIMITED or "": what a healthchecks answer says is wrong with the setting (see the
+    module's conventions: a 404 or the hosted `OK (not found)`; a 429 or `OK (rate limited)`)."""
+    if cronitor:
+        return ""
+    body = answer.body.decode("utf-8", "replace").strip() if answer.body else ""
+    if answer.status == 404 or (answer.status == 200 and body == f"OK ({NOT_FOUND})"):
+        return NOT_FOUND
+    if answer.status == 429 or (answer.status == 200 and body == f"OK ({RATE_LIMITED})"):
+        return RATE_LIMITED
+    return ""
+
+
+def read_answer(answer: Answer, secrets: tuple[str, ...] = (), cronitor: bool = False) -> Refusal | None:
+    """None for a ping that landed: any 2xx from Cronitor, only a 2xx with the body `OK` from healthchecks
+    (fail closed: a 200 with other words, the hosted service's `OK (not found)` among them, is no ping). A
+    redirect is not followed and is a failure; 429 and 5xx may be retried, a dropped or lost check not."""
     words = service_words(answer.body, secrets) if answer.body else ""
+    if 200 <= answer.status < 300:
+        if cronitor or words == HEALTHCHECKS_OK:
+            return None
+        problem = problem_of(answer)
+        if problem:
+            return Refusal(f"HTTP {answer.status} {words!r}: {WARNINGS[problem]}")
+        return Refusal(f"HTTP {answer.status} without the success body 'OK'" + (f": {words}" if words else ""))
     if 300 <= answer.status < 400:
         return Refusal(f"HTTP {answer.status}: a redirect, not followed (not the monitor's answer)")
-    return Refusal(f"HTTP {answer.status}" + (f": {words}" if words else ""),
+    problem = problem_of(answer, cronitor)
+    return Refusal(f"HTTP {answer.status}" + (f": {words}" if words else "")
+                   + (f": {WARNINGS[problem]}" if problem == NOT_FOUND else ""),
                    retry=answer.status == 429 or answer.status >= 500)
 
 
@@ -93,9 +139,16 @@ class Heartbeat:
         """Send `signal` with `report` (JSON-ready: status, counts, what failed) as its body. Never raises."""
         text = self._scrub(json.dumps(report, ensure_ascii=False))[:MAX_BODY] if report else ""
         target = url_for(self._url, signal, text)
-        delivery = self._transport.deliver(NAME, lambda: target, text.encode("utf-8"),
-                                           lambda answer: read_answer(answer, self._secrets))
-        return Ping(signal, delivery.ok, self._scrub(delivery.error or ""))
+        cronitor = (urlsplit(self._url).hostname or "").lower() == CRONITOR_HOST
+        problems: list[str] = []  # this ping's own: the last answer's reading
+
+        def read(answer: Answer) -> Refusal | None:
+            problems.append(problem_of(answer, cronitor))
+            return read_answer(answer, self._secrets, cronitor)
+
+        delivery = self._transport.deliver(NAME, lambda: target, text.encode("utf-8"), read)
+        return Ping(signal, delivery.ok, self._scrub(delivery.error or ""),
+                    "" if delivery.ok or not problems else problems[-1])
 
 
 def secrets(url: str) -> list[str]:

@@ -168,3 +168,28 @@ def test_a_dry_run_pings_nothing(report):
 ])
 def test_ping_urls_follow_each_services_documented_convention(url, signal, expected):
     assert url_for(url, signal) == expected
+
+
+@pytest.mark.parametrize("staged,said,warning", [
+    pytest.param({"deleted": True}, "'OK (not found)'", "the heartbeat check does not exist: check HEARTBEAT_URL",
+                 id="deleted check"),
+    pytest.param({"faults": [{"kind": "rate_limited", "first": 1}]}, "'OK (rate limited)'",
+                 "the heartbeat service dropped a ping as rate-limited", id="rate limited"),
+])
+def test_a_200_that_is_not_ok_is_a_failed_ping_named_in_words_and_in_the_footer(report, staged, said, warning):
+    # healthchecks.io answers every UUID URL with HTTP 200 (healthchecks/healthchecks#741): the body decides.
+    run = report(fleet(HEALTHY, heartbeat=staged), settings=TWO_CHANNELS)
+    start = run.result["heartbeat"][0]
+    assert start["signal"] == "start" and start["ok"] is False
+    assert start["error"].startswith(f"HTTP 200 {said}: {warning}")
+    footer = run.dingtalk_text.splitlines()[-1]
+    assert footer.startswith("###### Backups from") and f"⚠️ {warning.split(':')[0]}" in footer
+    assert warning.split(":")[0] in json.dumps(run.slack, ensure_ascii=False)
+    assert run.error is None and run.result["deliveries"][0]["ok"], "the digest still went out"
+    assert "heartbeat: the start ping failed" in run.logs
+
+
+def test_a_ping_that_landed_puts_nothing_in_the_footer(report):
+    run = report(fleet(HEALTHY), settings=TWO_CHANNELS)
+    assert run.result["heartbeat"][0] == {"signal": "start", "ok": True}
+    assert "heartbeat" not in run.dingtalk_text.lower()

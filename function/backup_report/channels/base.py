@@ -84,8 +84,10 @@ def shown_by(escape: Callable[[str], str]) -> Callable[[str, int], str]:
 
 
 def footer(dg: "Digest") -> str:
-    """The window, the scope and the run, as one clean line: every channel's last line."""
-    return clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000)
+    """The window, the scope and the run, then any warning on the run itself (`footer_notes`), as one
+    clean line: every channel's last line."""
+    warnings = "".join(f" · ⚠️ {clean(note, 300)}" for note in dg.footer_notes)  # never cut by a long scope
+    return clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000 - len(warnings)) + warnings
 
 
 def defang(text: str) -> str:
