@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-accounts test venv build clean
+.PHONY: demo demo-accounts test venv build clean preflight
 
 venv: $(STAMP)
 
@@ -30,6 +30,10 @@ TEST_WORKERS ?= 6
 
 test: $(STAMP)
 	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist worksteal
+
+## preflight: check s.yaml with this shell's environment, offline, before `s deploy` (docs/deploy.md)
+preflight: $(STAMP)
+	PYTHONPATH=function $(PY) -m backup_report check --deploy
 
 # dist/code (s.yaml's code path) and dist/redis-backup-report.zip, built for FC's python3.10.
 build: $(STAMP)

@@ -63,12 +63,65 @@ def test_guide_uses_only_options_the_cli_has():
     assert unknown_cli_options(GUIDE) == []
 
 
-def test_guide_matches_s_yaml_alias_schedule_and_memory():
+def test_guide_matches_s_yaml_alias_and_memory():
     raw = yaml.safe_load(SYAML)
     props = raw["resources"]["backup-report"]["props"]
     assert f"-a {raw['access']}" in GUIDE
-    assert props["triggers"][0]["triggerConfig"]["cronExpression"] in GUIDE
     assert f"{props['memorySize']} MB" in GUIDE
+
+
+def schedule_problems(guide: str, syaml: str) -> list[str]:
+    """The contract of the schedule, never its values (a deployer edits their own): every timer trigger of s.yaml
+    and every cronExpression the guide shows is a cron FC reads (cli/cron.py) with a CRON_TZ, and the guide
+    names the triggers s.yaml ships."""
+    from backup_report.cli import cron
+
+    props = yaml.safe_load(syaml)["resources"]["backup-report"]["props"]
+    timers = [t for t in props["triggers"] if t["triggerType"] == "timer"]
+    shown = re.findall(r"cronExpression: (.+)", guide)
+    problems = [f"the guide does not name s.yaml's trigger {t['triggerName']!r}" for t in timers
+                if f"`{t['triggerName']}`" not in guide and f"triggerName: {t['triggerName']}" not in guide]
+    for where, expression in [(f"s.yaml {t['triggerName']}", t["triggerConfig"]["cronExpression"]) for t in timers] \
+            + [("the guide", e.strip()) for e in shown]:
+        try:
+            if not cron.parse(expression).zone:
+                problems.append(f"{where}: {expression!r} has no CRON_TZ")
+        except ValueError as error:
+            problems.append(f"{where}: {expression!r}: {error}")
+    return problems + ([] if shown else ["the guide shows no cronExpression"])
+
+
+def test_guide_and_s_yaml_agree_on_the_schedules_contract_not_its_values():
+    assert schedule_problems(GUIDE, SYAML) == []
+    # A deployer's own schedule in s.yaml keeps the tests green.
+    assert schedule_problems(GUIDE, re.sub(r"(cronExpression: CRON_TZ=Asia/Shanghai) 0 \d+ \d+ \* \* \*",
+                                           r"\1 0 45 6 * * MON-FRI", SYAML)) == []
+
+
+def test_schedule_check_can_fail():
+    broken = SYAML.replace("triggerName: collect", "triggerName: gather").replace(
+        "cronExpression: CRON_TZ=Asia/Shanghai 0 */15 * * * *", "cronExpression: '*/15 * * * *'")
+    problems = schedule_problems(GUIDE.replace("CRON_TZ=Asia/Shanghai 0 30 8 * * MON", "0 30 8 * * MON"), broken)
+    assert [p.split(":")[0] for p in problems] == ["the guide does not name s.yaml's trigger 'gather'",
+                                                   "s.yaml gather", "the guide"]
+
+
+def readme_env() -> dict[str, str]:
+    """The README's example env file: the block of NAME=value lines that sets FC_ROLE_ARN."""
+    block = next(b for b in re.findall(r"((?:^[A-Z_]+=.*\n)+)", _README, re.M) if "FC_ROLE_ARN=" in b)
+    return dict(line.split("=", 1) for line in block.splitlines())
+
+
+def test_the_shipped_s_yaml_deploys_with_the_readmes_example_env():
+    """What the README's env file leaves as `...` is the deployer's to fill; nothing else is wrong."""
+    from backup_report.cli import preflight
+
+    env = readme_env()
+    placeholders = [name for name, value in env.items() if "..." in value]
+    report = preflight.inspect(SYAML, env, preflight.load_schema())
+    assert {"FC_ROLE_ARN", "INSTANCE_TAGS", "REGION"} <= set(env)
+    assert [p for p in report.problems if not any(p.startswith(f"environment: {n}=") for n in placeholders)] == []
+    assert report.warnings == []
     assert "make build && s deploy" in GUIDE and "\nbuild:" in (REPO / "Makefile").read_text()
 
 

@@ -1,6 +1,7 @@
 """`python -m backup_report`: check the settings, run the report locally, invoke the deployed function.
 
     python -m backup_report check  [--payload JSON] [--set KEY=VALUE]… [--region R]
+    python -m backup_report check --deploy [-t s.yaml]   (s.yaml with the shell's environment, offline)
     python -m backup_report run    [--at TIME] [--payload JSON] [--set KEY=VALUE]… [--dry-run] [--json]
     python -m backup_report invoke [--function-name N] [--region R] [--qualifier Q] [--event FILE]
     (each with --sandbox demo: the local emulators instead of the cloud)

@@ -19,7 +19,10 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
     tags select: `ID  name  kind[, N shards]  status`. Reads no backup, posts nothing. 0 every region
     listed; 1 a region could not be listed or is not one DescribeRegions lists (with ACCOUNTS: or an account,
     or the directory, could not be read); 2 (raised) bad settings,
-    no credentials."""
+    no credentials. With --deploy: cli/preflight.cmd_preflight instead."""
+    if getattr(args, "deploy", False):
+        from .preflight import cmd_preflight  # s.yaml, offline: needs the dev venv's PyYAML and jsonschema
+        return cmd_preflight(args, sb)
     env = environment(args, sb)
     payload = parse_payload(args.payload)
     settings = load_settings(env, payload, default_region=home_region(args, sb))

@@ -42,6 +42,11 @@ def parser() -> argparse.ArgumentParser:
         epilog=_epilog("a region could not be listed, or REGIONS names a region DescribeRegions does not list",
                        "python -m backup_report check --payload '{\"instance_tags\": \"team=b\"}'"))
     common(check)
+    check.add_argument("--deploy", action="store_true",
+                       help="instead: check s.yaml with this shell's environment offline, every problem at once, and "
+                            "print what `s deploy` would create (make preflight)")
+    check.add_argument("-t", "--template", default="s.yaml", metavar="FILE",
+                       help="with --deploy: the Serverless Devs file, as `s -t` (default s.yaml)")
     check.set_defaults(command=cmd_check)
 
     run = commands.add_parser(
