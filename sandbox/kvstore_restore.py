@@ -111,8 +111,12 @@ class RestoreActions:
             raise ApiError(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
         if self.clones.create_error:
             raise _refuse(self.clones.create_error)
+        return self._made(params)
+
+    def _made(self, params: dict) -> dict:
+        """A new clone, Creating; the one a Token (ClientToken) already made, when it is sent again (idempotence)."""
         token = params.get("Token") or params.get("ClientToken") or ""
-        for clone in self.clones.made.values():  # the same token: the same instance (idempotence)
+        for clone in self.clones.made.values():
             if token and clone.tags.get("token") == token:
                 return {"InstanceId": clone.instance_id, "OrderId": "1"}
         number = len(self.clones.made) + len(self.clones.released) + 1

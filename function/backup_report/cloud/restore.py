@@ -115,23 +115,8 @@ class Restores(KVStore):
         tair = source.instance_type.lower() == "tair" or source.instance_class.startswith("tair.")
         action = "CreateTairInstance" if tair else "CreateInstance"
         self._in_time(action)
-        common = dict(region_id=source.region, src_dbinstance_id=source.instance_id, instance_class=source.instance_class,
-                      charge_type="PostPaid", zone_id=source.zone or None, vpc_id=source.vpc or None,
-                      v_switch_id=source.vswitch or None, shard_count=source.shard_count or None,
-                      instance_name=f"restore-test-{run}"[:80], dry_run=dry_run,
-                      backup_id=None if cluster_set else backup, cluster_backup_id=backup if cluster_set else None)
-        token = f"{run}-{'dry' if dry_run else 'create'}"[:64]
-        if tair:
-            medium = source.instance_class.split(".")[1] if source.instance_class.count(".") >= 2 else ""
-            request = models.CreateTairInstanceRequest(
-                **common, instance_type=TAIR_MEDIA.get(medium, "tair_rdb"), auto_pay=True, client_token=token,
-                tag=[models.CreateTairInstanceRequestTag(key=TAG_KEY, value=run)])
-            send = lambda c, o: c.create_tair_instance_with_options(request, o)  # noqa: E731
-        else:
-            request = models.CreateInstanceRequest(
-                **common, instance_type="Redis", token=token, engine_version=source.engine_version or None,
-                tag=[models.CreateInstanceRequestTag(key=TAG_KEY, value=run)])
-            send = lambda c, o: c.create_instance_with_options(request, o)  # noqa: E731
+        common = _common(source, backup, cluster_set, run, dry_run)
+        send = _tair(common, source, run, dry_run) if tair else _redis(common, source, run, dry_run)
         try:
             body = self._call(source.region, action, send)
         except retry.ApiFailure as failure:
@@ -175,6 +160,36 @@ class Restores(KVStore):
                 found.append((bounded.text(item.instance_id, bounded.ID), bounded.text(tags[TAG_KEY] or "", bounded.ID),
                               bounded.text(item.instance_status or "", bounded.WORD)))
         return found
+
+
+def _common(source: Placement, backup: str, cluster_set: bool, run: str, dry_run: bool) -> dict:
+    """Both creations' parameters: the source and its backup, pay-as-you-go, beside the source (zone, VPC, vSwitch)."""
+    return dict(region_id=source.region, src_dbinstance_id=source.instance_id, instance_class=source.instance_class,
+                charge_type="PostPaid", zone_id=source.zone or None, vpc_id=source.vpc or None,
+                v_switch_id=source.vswitch or None, shard_count=source.shard_count or None,
+                instance_name=f"restore-test-{run}"[:80], dry_run=dry_run,
+                backup_id=None if cluster_set else backup, cluster_backup_id=backup if cluster_set else None)
+
+
+def _token(run: str, dry_run: bool) -> str:
+    return f"{run}-{'dry' if dry_run else 'create'}"[:64]
+
+
+def _tair(common: dict, source: Placement, run: str, dry_run: bool):
+    """CreateTairInstance's call: InstanceType the class's medium (tair.<medium>.…), paid at once (AutoPay)."""
+    medium = source.instance_class.split(".")[1] if source.instance_class.count(".") >= 2 else ""
+    request = models.CreateTairInstanceRequest(
+        **common, instance_type=TAIR_MEDIA.get(medium, "tair_rdb"), auto_pay=True, client_token=_token(run, dry_run),
+        tag=[models.CreateTairInstanceRequestTag(key=TAG_KEY, value=run)])
+    return lambda c, o: c.create_tair_instance_with_options(request, o)
+
+
+def _redis(common: dict, source: Placement, run: str, dry_run: bool):
+    """CreateInstance's call (InstanceType Redis, the source's EngineVersion)."""
+    request = models.CreateInstanceRequest(
+        **common, instance_type="Redis", token=_token(run, dry_run), engine_version=source.engine_version or None,
+        tag=[models.CreateInstanceRequestTag(key=TAG_KEY, value=run)])
+    return lambda c, o: c.create_instance_with_options(request, o)
 
 
 def _largest_used_memory(history) -> int | None:

@@ -167,22 +167,26 @@ def _start(edge: Restores, rules: Rules, state: State, checked: list[Checked], n
 
 
 def _newest_good(edge: Restores, instance, now: datetime) -> tuple[str, bool, int]:
-    """(backup ID, whether it is a cluster backup set, its size in bytes) of the newest good backup; ("", …)
-    when there is none. Raises ApiFailure."""
+    """(backup ID, whether it is a cluster backup set, its size in bytes) of the newest good backup in the last
+    BACKUPS_DAYS; ("", …) when there is none. Raises ApiFailure."""
     start = now - timedelta(days=BACKUPS_DAYS)
     if instance.is_cluster and instance.cloud_native:
-        sets, _ = edge.cluster_backups(instance, start, now)
-        good = [s for s in sets if s.status == "OK" and s.available and s.start]
-        if not good:
-            return "", True, 0
-        newest = max(good, key=lambda s: s.start)
-        return newest.set_id, True, sum(b.size or 0 for b in newest.shards)
-    records, _ = edge.backups(instance, start, now)
-    good = [b for b in records if b.status == "Success" and b.start and b.backup_type == "FullBackup"]
+        return _newest_set(edge.cluster_backups(instance, start, now)[0])
+    good = [b for b in edge.backups(instance, start, now)[0]
+            if b.status == "Success" and b.start and b.backup_type == "FullBackup"]
     if not good:
         return "", False, 0
     newest = max(good, key=lambda b: b.start)
     return newest.backup_id, False, newest.size or 0
+
+
+def _newest_set(sets) -> tuple[str, bool, int]:
+    """A cloud-native cluster's newest set that is OK and available (DescribeClusterBackupList: IsAvail)."""
+    good = [s for s in sets if s.status == "OK" and s.available and s.start]
+    if not good:
+        return "", True, 0
+    newest = max(good, key=lambda s: s.start)
+    return newest.set_id, True, sum(b.size or 0 for b in newest.shards)
 
 
 def _iso(moment: datetime) -> str:
