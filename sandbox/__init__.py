@@ -37,7 +37,9 @@ __all__ = ["Sandbox", "start", "load"]
 
 # The R-KVStore operations the emulator answers (kvstore_actions.py), as API_QUOTAS names them.
 EMULATED_ACTIONS = ("DescribeInstances", "DescribeBackupPolicy", "DescribeBackups", "DescribeClusterBackupList",
-                    "DescribeBackupTasks", "DescribeLogicInstanceTopology", "DescribeRegions")
+                    "DescribeBackupTasks", "DescribeLogicInstanceTopology", "DescribeRegions",
+                    "DescribeInstanceAttribute", "DescribePrice", "CreateInstance", "CreateTairInstance",
+                    "DescribeHistoryMonitorValues", "DeleteInstance")
 
 
 class Sandbox:
@@ -57,11 +59,12 @@ class Sandbox:
                  kvstore_port: int = 0, dingtalk_port: int = 0, slack_port: int = 0, feishu_port: int = 0,
                  wecom_port: int = 0, heartbeat_port: int = 0, oss_port: int = 0, oss_objects: dict | None = None,
                  sts_port: int = 0, resourcemanager_port: int = 0, fc_port: int = 0,
-                 fc_options: Mapping | None = None):
+                 fc_options: Mapping | None = None, clones=None):
         self.scenario = scenario
         robot, hook = scenario.dingtalk, scenario.slack
         self.keyring = Keyring(scenario.account, scenario.credentials)
-        self.kvstore = KVStore(scenario, self.keyring)
+        # `clones`: a restore test's (kvstore_restore.Clones), kept by the caller so they outlive a run.
+        self.kvstore = KVStore(scenario, self.keyring, clones=clones)
         self.sts = STS(scenario, self.keyring)
         self.resourcemanager = ResourceManager(scenario, self.keyring)
         self.dingtalk = DingTalkRobot(robot.token, robot.secret, keywords=robot.keywords, faults=robot.faults)
@@ -220,7 +223,7 @@ def start(scenario: str | Path | Mapping | Scenario = "demo", anchor: datetime |
 
     `options`: `host`, `kvstore_port`, `dingtalk_port`, `slack_port`, `feishu_port`, `wecom_port`,
     `heartbeat_port`, `oss_port`, `sts_port`, `resourcemanager_port`, `fc_port` (0 = an ephemeral port),
-    `oss_objects`, `fc_options`.
+    `oss_objects`, `fc_options`, `clones` (kvstore_restore.Clones).
     """
     loaded = scenario if isinstance(scenario, Scenario) else load(scenario, anchor)
     return Sandbox(loaded, **options).start()

@@ -25,7 +25,7 @@ __all__ = ["Call", "KVStore"]
 
 class KVStore(Gateway):
     def __init__(self, scenario: Scenario, keyring: Keyring | None = None, clock=time.time,
-                 monotonic=time.monotonic, sleep=time.sleep):
+                 monotonic=time.monotonic, sleep=time.sleep, clones=None):
         super().__init__(keyring or Keyring(scenario.account, scenario.credentials), clock)
         self.scenario = scenario
         # URL-encoded base64, as an OSS presigned URL carries it; random for each sandbox.
@@ -33,7 +33,9 @@ class KVStore(Gateway):
         self._fleets = {}
         for account in scenario.account_ids:
             fleet = scenario.fleet(account)
-            self._fleets[account] = (fleet, Actions(fleet, self.download_signature),
+            # A restore test's clones are the home account's (kvstore_restore.Clones, kept across runs by the caller).
+            self._fleets[account] = (fleet, Actions(fleet, self.download_signature,
+                                                    clones if account == scenario.account else None),
                                      Faults(fleet.faults, clock=monotonic, sleep=sleep))
         # The home account's (bench/quota.py wraps `_faults.apply`).
         _, self._actions, self._faults = self._fleets[scenario.account]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 from .apierror import ApiError, invalid, missing
 from .fleet import Backup, Instance, Scenario, Task
+from .kvstore_restore import TAG_KEY, Clones, RestoreActions, instance_class
 
 # LocalName and zones as DescribeRegions answers them; other regions get a plausible default.
 REGIONS = {
@@ -93,8 +94,9 @@ def _set_state(instance, records: list, running: bool, finished: list) -> tuple[
 
 
 class Actions:
-    def __init__(self, scenario: Scenario, download_signature: str):
+    def __init__(self, scenario: Scenario, download_signature: str, clones: Clones | None = None):
         self.scenario = scenario
+        self.restores = RestoreActions(clones if clones is not None else Clones(), self.instance, scenario.anchor)
         self.download_signature = download_signature
         self._order = {i.id: self._shuffled(i) for i in scenario.instances}
         self.table = {
@@ -105,6 +107,7 @@ class Actions:
             "DescribeLogicInstanceTopology": self.describe_logic_instance_topology,
             "DescribeClusterBackupList": self.describe_cluster_backup_list,
             "DescribeBackupTasks": self.describe_backup_tasks,
+            **self.restores.table,  # a restore test's (kvstore_restore.py)
         }
 
     def _shuffled(self, instance: Instance) -> list[Backup]:
@@ -134,6 +137,10 @@ class Actions:
     def describe_instances(self, params: dict) -> dict:
         region = _required(params, "RegionId")
         size, number = _page(params, range(1, 51), 30)
+        if self._tags(params) == [(TAG_KEY, None)]:  # the restore test's clones, which no fleet holds
+            clones = self.restores.tagged(region)
+            return {"Instances": {"KVStoreInstance": clones[(number - 1) * size:number * size]},
+                    "TotalCount": len(clones), "PageNumber": number, "PageSize": size}
         found = self._listed(region, params)
         odd = self.scenario.instance_list
         found = [j for i in found for j in ([i, i] if i.id in odd.twice else [i])]
@@ -177,7 +184,7 @@ class Actions:
                   "ArchitectureType": i.architecture, "NodeType": i.node_type, "InstanceStatus": i.status,
                   "CreateTime": _utc(i.created), "EngineVersion": i.engine, "InstanceType": i.type,
                   "EditionType": "Enterprise" if i.type == "Tair" else "Community",
-                  "ChargeType": "PrePaid", "NetworkType": "VPC",
+                  "ChargeType": "PrePaid", "NetworkType": "VPC", "InstanceClass": instance_class(i),
                   "Tags": {"Tag": [{"Key": k, "Value": v} for k, v in i.tags.items()]}}
         # ShardCount "is returned only for cloud-native cluster instances and read/write splitting
         # instances" (DescribeInstances, https://help.aliyun.com/document_detail/473778.html): a

@@ -132,7 +132,7 @@ def report(monkeypatch, caplog):
     def run(scenario, settings: dict | None = None, payload=None, event: dict | None = None,
             anchor: str = ANCHOR, timeout: int = 300, context_credentials: bool = True,
             oss: dict | None = None, request_id: str = "demo-request-0001", fc: dict | None = None,
-            before_stop=None) -> Run:
+            before_stop=None, clones=None) -> Run:
         caplog.set_level(logging.DEBUG)
         for name in list(os.environ):
             if name in NAMES or name.startswith("ALIBABA_CLOUD_"):
@@ -141,7 +141,8 @@ def report(monkeypatch, caplog):
         # the same bucket, day after day.
         # `fc`: the FC emulator's options (its faults); the async tasks a run starts (its pieces) are waited for
         # before the sandbox stops. `before_stop(sb)`: what the test does then, the sandbox still up.
-        with sandbox.start(scenario, anchor=anchor, oss_objects=oss, fc_options=fc) as sb:
+        # `clones`: a restore test's clones and the service's behaviour (sandbox.kvstore_restore.Clones), across runs.
+        with sandbox.start(scenario, anchor=anchor, oss_objects=oss, fc_options=fc, clones=clones) as sb:
             env = {**sb.env(), **(sb.archive_env() if oss is not None else {}), "INSTANCE_TAGS": "backup-report=daily",
                    **(settings or {})}
             if context_credentials:

@@ -275,15 +275,39 @@ def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
     """From the findings on: the digest, its delivery (then `delivered()`, when a channel took it or may have),
     the result and the archive."""
     dg, changes = _digest(ctx, findings, covered, pacer, memory)
+    restored = _restore_test(ctx, findings, pacer) if ctx.settings.restore_test and memory else None
+    if restored is not None:
+        dg = replace(dg, notes=dg.notes + tuple(ctx.scrubber.scrub(line) for line in restored.lines))
     deliveries = delivery.deliver(dg, ctx.settings, ctx.transport, ctx.dry_run)
     if delivered is not None and any(d.ok or d.maybe_delivered for d in deliveries):
         delivered()
     result = results.build(dg, ctx.window, findings, covered, deliveries, ctx.scrubber.scrub)
+    if restored is not None:
+        from .restore import plan
+
+        result["restore_test"] = plan.result_json(restored.state, restored.did)
     if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
         result["changes"] = results.changes_json(changes)
         _archive(ctx, memory, result, findings, any(d.ok or d.maybe_delivered for d in deliveries))
     runlog.finished(result, ctx.invocation.request_id, ctx.started)
     return result
+
+
+def _restore_test(ctx: _Run, findings: Findings, pacer: Pacer):
+    """This run's step of a restore test (restore/step.py), in the function's own account, for a timer's run only:
+    an invoker's event never creates an instance."""
+    if not ctx.timer.trigger_name or ctx.timer.payload:
+        return None
+    from .cloud.restore import Restores
+    from .restore.step import Rules, advance
+    from .restore.store import StateStore
+
+    s = ctx.settings
+    edge = Restores(ctx.invocation.credentials, endpoint=s.kvstore_endpoint, **_edge(ctx, pacer))
+    store = StateStore(_bucket(s, ctx.invocation, ctx.timing), s.archive_oss_prefix)
+    now = ctx.timer.trigger_time or ctx.clock()  # the timer's time: a clone's minutes are counted between runs
+    rules = Rules(s.restore_test, s.restore_test_sample, s.restore_test_max_cost, s.restore_test_max_hours, s.regions)
+    return advance(edge, store, rules, findings.checked, now, now.astimezone(s.tz).date())
 
 
 def _scan(ctx: _Run, pacer: Pacer, memory: "Memory | None",

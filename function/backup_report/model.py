@@ -68,7 +68,7 @@ class Instance:
     """One DescribeInstances entry. `architecture` is ArchitectureType (cluster / standard / rwsplit),
     `node_type` NodeType, `shard_count` ShardCount and `replica_count` ReplicaCount (each 0 when the API did
     not give a positive integer), `instance_type` InstanceType (Redis / Tair / Memcache), `edition_type`
-    EditionType (Community / Enterprise); `created` is CreateTime in UTC; `tags` its Tags (key, value) pairs."""
+    EditionType (Community / Enterprise), `instance_class` InstanceClass; `created` is CreateTime in UTC; `tags` its Tags (key, value) pairs."""
 
     instance_id: str
     name: str
@@ -83,6 +83,7 @@ class Instance:
     tags: tuple[tuple[str, str], ...] = ()
     replica_count: int = 0  # 0 when the API did not say
     account_id: str = ""  # the account it was listed in, when the run reads several (ACCOUNTS); else ""
+    instance_class: str = ""  # InstanceClass, e.g. redis.master.small.default ("" when not answered)
 
     def tag(self, key: str) -> str:
         """The value of tag `key`, or "" when the instance does not carry it."""

@@ -339,3 +339,21 @@ def test_syaml_runs_pieces_as_the_manifest_counts_their_attempts_and_has_the_col
     assert ATTEMPTS == 1 + props["asyncInvokeConfig"]["maxAsyncRetryAttempts"]
     assert COLLECT_TRIGGER in [t["triggerName"] for t in props["triggers"] if t["triggerType"] == "timer"]
     assert props["concurrencyConfig"]["reservedConcurrency"] >= 2
+
+
+# --- deploy/restore-test-ram-policy.json: RESTORE_TEST's extra actions ----------------------------------------
+
+def test_the_restore_test_policy_grants_the_calls_of_a_restore_test_and_never_restore_instance():
+    policy = json.loads((REPO / "deploy" / "restore-test-ram-policy.json").read_text())
+    granted = {a for s in policy["Statement"] for a in s["Action"]}
+    assert policy["Version"] == "1" and all(s["Effect"] == "Allow" for s in policy["Statement"])
+    assert granted == {"kvstore:DescribeInstanceAttribute", "kvstore:DescribeHistoryMonitorValues",
+                       "kvstore:CreateInstance", "kvstore:CreateTairInstance", "kvstore:DeleteInstance",
+                       "kvstore:DescribePrice"}
+    assert not any("*" in a or a == "kvstore:RestoreInstance" for a in granted)
+    # Each action the cloud edge calls for a restore test is granted here or in the role's own policy.
+    from backup_report.cloud import pacing
+    own = _kvstore_actions(json.loads((REPO / "deploy" / "ram-policy.json").read_text()))
+    source = (REPO / "function" / "backup_report" / "cloud" / "restore.py").read_text()
+    called = {a for a in pacing.ACTIONS if f'"{a}"' in source}
+    assert {f"kvstore:{a}" for a in called} <= granted | own

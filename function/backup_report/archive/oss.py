@@ -133,6 +133,12 @@ class Bucket:
         self._call(lambda: self._client.put_object(oss.PutObjectRequest(
             bucket=self.bucket, key=key, body=body, content_type=content_type, forbid_overwrite=True)))
 
+    def replace(self, key: str, body: bytes, content_type: str) -> None:
+        """PutObject that replaces the object: for state kept under one key (a restore test's), never a run's
+        objects, which `put` writes once."""
+        self._call(lambda: self._client.put_object(oss.PutObjectRequest(
+            bucket=self.bucket, key=key, body=body, content_type=content_type)))
+
     def get(self, key: str) -> bytes:
         def read() -> bytes:
             answer = self._client.get_object(oss.GetObjectRequest(bucket=self.bucket, key=key))

@@ -33,6 +33,7 @@ def instance(item, region: str) -> tuple[Instance, object]:
         instance_type=bounded.text(item.instance_type or "", bounded.WORD),
         edition_type=bounded.text(item.edition_type or "", bounded.WORD),
         tags=_tags(item),
+        instance_class=bounded.text(item.instance_class or "", bounded.WORD),
     )
     return instance, item
 

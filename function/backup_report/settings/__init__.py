@@ -84,6 +84,10 @@ class Settings:
     archive_oss_endpoint: str = ""  # "": the region's internal endpoint (archive.oss.default_endpoint)
     report_link_days: int = 7
     policy_refresh_days: int = 7  # 0: every run reads every policy
+    restore_test: tuple[int, ...] = ()  # weekdays (0 Monday) a restore test may start, in TIMEZONE; (): off
+    restore_test_sample: tuple = ("rotation", 1)  # ("rotation", N) or ("tag", (key, value))
+    restore_test_max_cost: float = 0.0  # DescribePrice's TradeAmount for the clone, in its Currency
+    restore_test_max_hours: int = 12  # a clone not Normal after this long is a failed test
     payload_settings: frozenset[str] = frozenset()  # the OPT_IN settings a payload may set
     # Not a setting: the names of the settings this run's event payload set (the rest came from the environment).
     from_payload: frozenset[str] = frozenset()
@@ -253,6 +257,12 @@ def _value(value: object) -> str:
 def _together(values: Mapping[str, object], given: set[str]) -> list[str]:
     """What is wrong with settings taken together: the endpoint's route, a channel's parts, no channel."""
     problems = _routes(values, given)
+    if values["restore_test"] and not values["archive_oss_bucket"]:
+        problems.append("RESTORE_TEST needs the archive (ARCHIVE_OSS_BUCKET): a restore test spans runs, and its "
+                        "state and the clones to release are kept there")
+    if values["restore_test"] and "RESTORE_TEST_MAX_COST" not in given:
+        problems.append("RESTORE_TEST needs RESTORE_TEST_MAX_COST: the most a clone may cost, in the currency "
+                        "DescribePrice answers (CNY on the China site, USD on the international one), e.g. 5")
     if not given & {DINGTALK_WEBHOOK, SLACK_WEBHOOK, FEISHU_WEBHOOK, WECOM_WEBHOOK}:
         problems.append(f"no channel: set one or more of {DINGTALK_WEBHOOK}, {SLACK_WEBHOOK}, {FEISHU_WEBHOOK}, "
                         f"{WECOM_WEBHOOK}")

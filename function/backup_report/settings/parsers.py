@@ -311,3 +311,37 @@ def endpoint_like(example: str) -> Callable[[str], str]:
 
 
 parse_endpoint = endpoint_like("r-kvstore-vpc.cn-hangzhou.aliyuncs.com")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday()'s order
+MAX_RESTORE_SAMPLE = 5  # restore tests a week: each is a pay-as-you-go instance for a while
+
+
+def parse_restore_test(text: str) -> tuple[int, ...]:
+    """RESTORE_TEST: `off`, `daily`, or the weekdays a restore test may start (`sat`, `mon,thu`), in TIMEZONE.
+    The weekday numbers (0 Monday … 6 Sunday); () when off."""
+    word = text.strip().lower()
+    if word == "off":
+        return ()
+    if word == "daily":
+        return tuple(range(7))
+    days = [d.strip().lower()[:3] for d in word.split(",") if d.strip()]
+    if not days or any(d not in WEEKDAYS for d in days):
+        raise ValueError("off, daily, or the weekdays a restore test may start, comma-separated: mon,tue,wed,thu,"
+                         "fri,sat,sun (e.g. sat)")
+    return tuple(sorted({WEEKDAYS.index(d) for d in days}))
+
+
+def parse_restore_sample(text: str) -> tuple[str, object]:
+    """RESTORE_TEST_SAMPLE: `rotation:N` (N instances a week, 1-5, each in turn) or `tag:key=value` (the
+    watched instances carrying that tag, at most 5 a week). ("rotation", N) or ("tag", (key, value))."""
+    kind, _, rest = text.strip().partition(":")
+    kind, rest = kind.strip().lower(), rest.strip()
+    if kind == "rotation" and rest.isdigit() and 1 <= int(rest) <= MAX_RESTORE_SAMPLE:
+        return ("rotation", int(rest))
+    if kind == "tag" and rest:
+        ((key, value),) = parse_tags(rest) if "," not in rest else ((None, None),)
+        if key and value:
+            return ("tag", (key, value))
+    raise ValueError(f"rotation:N (N instances a week in turn, 1-{MAX_RESTORE_SAMPLE}) or tag:key=value (the watched "
+                     f"instances with that tag, at most {MAX_RESTORE_SAMPLE} a week)")

@@ -52,6 +52,10 @@ STS_ENDPOINT = "STS_ENDPOINT"
 RESOURCEMANAGER_ENDPOINT = "RESOURCEMANAGER_ENDPOINT"
 ACCOUNTS_PER_INVOCATION = "ACCOUNTS_PER_INVOCATION"
 FC_ENDPOINT = "FC_ENDPOINT"
+RESTORE_TEST = "RESTORE_TEST"
+RESTORE_TEST_SAMPLE = "RESTORE_TEST_SAMPLE"
+RESTORE_TEST_MAX_COST = "RESTORE_TEST_MAX_COST"
+RESTORE_TEST_MAX_HOURS = "RESTORE_TEST_MAX_HOURS"
 
 PAYLOAD_SETTINGS = "PAYLOAD_SETTINGS"
 
@@ -190,6 +194,12 @@ TABLE: tuple[Setting, ...] = (
     # With the archive, an instance whose backups are fine is judged by the policy an earlier run read, up to
     # this many days old (DescribeBackupPolicy's quota is 200 a minute a region); 0: read every run.
     Setting(POLICY_REFRESH_DAYS, p.int_in(0, 30), 7, tighten=LOWER),
+    # Restore testing (docs/restore-testing.md) creates and releases pay-as-you-go instances: what it costs and
+    # when is the deployer's alone. MAX_COST is in the currency DescribePrice answers (CNY or USD, an hour).
+    Setting(RESTORE_TEST, p.parse_restore_test, (), origin=ENVIRONMENT),
+    Setting(RESTORE_TEST_SAMPLE, p.parse_restore_sample, ("rotation", 1), origin=ENVIRONMENT),
+    Setting(RESTORE_TEST_MAX_COST, p.number_in(0, 10_000), 0.0, origin=ENVIRONMENT),
+    Setting(RESTORE_TEST_MAX_HOURS, p.int_in(1, 72), 12, origin=ENVIRONMENT),
     Setting(PAYLOAD_SETTINGS, parse_payload_settings, frozenset(), origin=ENVIRONMENT),
 )
 OPT_INS = tuple(s.name for s in TABLE if s.origin == OPT_IN)

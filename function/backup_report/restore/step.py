@@ -1,0 +1,193 @@
+"""One step of a restore test a run: release the clones earlier runs left, then either watch the clone under test
+(Normal: judge and release it; past RESTORE_TEST_MAX_HOURS: a failed test, released) or, when one is due, start
+one (pick, newest good backup, DescribePrice, refuse above RESTORE_TEST_MAX_COST, DryRun, CreateInstance). A
+handful of calls, never a wait: the clone becomes Normal between runs. Never raises: what failed is said."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from ..archive.oss import ArchiveError
+from ..cloud.restore import Restores
+from ..cloud.retry import ApiFailure
+from ..model import Checked
+from . import plan
+from .state import Current, Leftover, Outcome, State, Unreadable
+from .store import StateStore
+
+log = logging.getLogger("backup_report")
+BACKUPS_DAYS = 7  # the newest good backup is looked for this far back
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The deployer's: `schedule` weekdays (0 Monday), `sample`, `max_cost` (DescribePrice's currency, an hour),
+    `max_hours` to Normal, the `regions` where clones are looked for."""
+
+    schedule: tuple[int, ...]
+    sample: tuple
+    max_cost: float
+    max_hours: int
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a run did (`did`), the state after it, and the digest's lines."""
+
+    did: str
+    state: State
+    lines: tuple[str, ...]
+
+
+def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Checked], now: datetime,
+            today: date) -> Step:
+    """This run's step. `now` UTC, `today` the local day (TIMEZONE)."""
+    try:
+        state = plan.this_week(store.read(), today)
+    except (Unreadable, ArchiveError) as why:
+        # Nothing is started on a state that cannot be read; a clone it named is still found by its tag.
+        state = State()
+        swept = _sweep(edge, rules.regions, state, None)
+        return Step("state unreadable", swept, (f"restore test state unreadable ({why}): no test this run",
+                                                *plan.digest_lines(replace(swept, history=()))))
+    state = _sweep(edge, rules.regions, state, state.current.clone if state.current else None)
+    began = ""
+    if state.current is not None:
+        did, state = _watch(edge, rules, state, now)
+    elif plan.due(rules.schedule, rules.sample, state, today):
+        did, state, began = _start(edge, rules, state, checked, now, today)
+    else:
+        did = "idle"
+    try:
+        store.write(state)
+    except ArchiveError as error:  # a clone this run made is released by the next one (its tag)
+        log.warning("restore test: state not written: %s", error)
+        return Step(did, state, (*plan.digest_lines(state, began), f"restore test state not written ({error})"))
+    return Step(did, state, tuple(plan.digest_lines(state, began)))
+
+
+def _sweep(edge: Restores, regions: tuple[str, ...], state: State, current: str | None) -> State:
+    """Every clone tagged by a test, but the one under test, released; those not released kept as leftovers."""
+    left: dict[str, Leftover] = {x.clone: x for x in state.leftovers}
+    for region in regions:
+        try:
+            found = edge.clones(region)
+        except ApiFailure as failure:
+            log.warning("restore test: clones in %s not listed: %s", region, failure.error)
+            continue
+        listed = {clone for clone, _, _ in found}
+        for known in [c for c, x in left.items() if x.region == region and c not in listed]:
+            del left[known]  # released (by us or by hand) since
+        for clone, _, _ in found:
+            if clone == current:
+                continue
+            error = _release(edge, region, clone)
+            if error:
+                left[clone] = Leftover(clone, region, error)
+            else:
+                left.pop(clone, None)
+    return state.left(list(left.values()))
+
+
+def _release(edge: Restores, region: str, clone: str) -> str:
+    """DeleteInstance of `clone`: "" when released, else why not."""
+    try:
+        edge.release(region, clone)
+        return ""
+    except ApiFailure as failure:
+        return f"DeleteInstance failed: {failure.error.code}"
+
+
+def _watch(edge: Restores, rules: Rules, state: State, now: datetime) -> tuple[str, State]:
+    c = state.current
+    day = c.created.date().isoformat()
+    try:
+        status = edge.placement(c.region, c.clone).status
+    except ApiFailure as failure:
+        if failure.error.code.startswith("InvalidInstanceId"):
+            return "failed", state.finished(Outcome(day, c.source, "failed", None, None,
+                                                    f"the clone {c.clone} vanished before it was Normal"))
+        return "not checked", state  # asked again next run
+    minutes = int((now - c.created).total_seconds() // 60)
+    if status == "Normal":
+        try:
+            used = edge.used_memory(c.region, c.clone, _iso(c.created), _iso(now))
+        except ApiFailure as failure:
+            log.warning("restore test: UsedMemory not read: %s", failure.error)
+            used = None
+        outcome = plan.judged(day, c.source, minutes, used, c.size or None)
+    elif plan.timed_out(c.created, now, rules.max_hours):
+        outcome = Outcome(day, c.source, "failed", None, None,
+                          f"the clone was still {status} after {rules.max_hours} h (RESTORE_TEST_MAX_HOURS)")
+    else:
+        return "waiting", state
+    error = _release(edge, c.region, c.clone)
+    after = state.finished(outcome)
+    if error:
+        after = after.left(list(after.leftovers) + [Leftover(c.clone, c.region, error)])
+    return outcome.outcome, after
+
+
+def _start(edge: Restores, rules: Rules, state: State, checked: list[Checked], now: datetime,
+           today: date) -> tuple[str, State, str]:
+    chosen = plan.pick(checked, rules.sample, state)
+    if chosen is None:
+        return "nothing to test", state, "not restore-tested today: no watched instance qualifies (Normal, backups " \
+                                         "fine, of this account, not a classic cluster)"
+    instance = chosen.instance
+    state = replace(state, tested=state.tested + (instance.instance_id,), cursor=instance.instance_id)
+    day, source = today.isoformat(), instance.instance_id
+    run = f"{now:%Y%m%dT%H%M}-{source}"[:64]
+    step = ""
+    try:
+        backup, cluster_set, size = _newest_good(edge, instance, now)
+        if not backup:
+            return "refused", state.finished(Outcome(day, source, "refused", words=(
+                f"no successful backup in the last {BACKUPS_DAYS} days to restore"))), ""
+        source_at = edge.placement(instance.region, source)
+        price = edge.price(source_at)
+        refused = plan.refused_price(price.amount, price.currency, rules.max_cost)
+        if refused:
+            return "refused", state.finished(Outcome(day, source, "refused", words=refused)), ""
+        step = "the dry run"
+        edge.create(source_at, backup, cluster_set, run, dry_run=True)
+        step = "the creation"
+        clone = edge.create(source_at, backup, cluster_set, run, dry_run=False)
+    except ApiFailure as failure:
+        words = (f"{step} was refused: {failure.error.code}" if step
+                 else f"{failure.error.action or 'a call'} failed: {failure.error.code}")
+        return "failed", state.finished(Outcome(day, source, "failed", words=words)), ""
+    current = Current(run, source, instance.region, backup, cluster_set, clone, now, price.amount, price.currency,
+                      size)
+    began = (f"restore test begun: backup {backup} of {source} into clone {clone}, "
+             f"{plan.money(price.amount, price.currency)} an hour until released")
+    return "created", replace(state, current=current), began
+
+
+def _newest_good(edge: Restores, instance, now: datetime) -> tuple[str, bool, int]:
+    """(backup ID, whether it is a cluster backup set, its size in bytes) of the newest good backup in the last
+    BACKUPS_DAYS; ("", …) when there is none. Raises ApiFailure."""
+    start = now - timedelta(days=BACKUPS_DAYS)
+    if instance.is_cluster and instance.cloud_native:
+        return _newest_set(edge.cluster_backups(instance, start, now)[0])
+    good = [b for b in edge.backups(instance, start, now)[0]
+            if b.status == "Success" and b.start and b.backup_type == "FullBackup"]
+    if not good:
+        return "", False, 0
+    newest = max(good, key=lambda b: b.start)
+    return newest.backup_id, False, newest.size or 0
+
+
+def _newest_set(sets) -> tuple[str, bool, int]:
+    """A cloud-native cluster's newest set that is OK and available (DescribeClusterBackupList: IsAvail)."""
+    good = [s for s in sets if s.status == "OK" and s.available and s.start]
+    if not good:
+        return "", True, 0
+    newest = max(good, key=lambda s: s.start)
+    return newest.set_id, True, sum(b.size or 0 for b in newest.shards)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,108 @@
+"""Restore testing (RESTORE_TEST, docs/restore-testing.md) through index.handler on the sandbox, across runs: one
+archive bucket and one set of clones (sandbox.kvstore_restore.Clones) kept from run to run, each run at its own
+anchor (scenario time), so a clone is Creating in one run and Normal in a later one."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import fleet, instance
+from sandbox.kvstore_restore import Clones
+
+SAT = "2026-11-28T01:00:00Z"  # a Saturday (RESTORE_TEST=sat)
+SOON = "2026-11-28T01:10:00Z"  # 10 minutes on: the clone is still Creating
+LATER = "2026-11-28T01:31:00Z"  # 31 minutes on: the clone is Normal (Clones.ready_minutes)
+NEXT_DAY = "2026-11-29T01:00:00Z"
+SETTINGS = {"RESTORE_TEST": "sat", "RESTORE_TEST_MAX_COST": "1"}
+STATE = "redis-backup-report/restore-test/state.json"
+
+
+def runs(report, clones: Clones, bucket: dict, *anchors: str, settings: dict | None = None):
+    scenario = fleet(instance("r-alpha01"), instance("r-beta01"))
+    return [report(scenario, settings={**SETTINGS, **(settings or {})}, oss=bucket, anchor=a, clones=clones,
+                   request_id=f"restore-run-{n}") for n, a in enumerate(anchors)]
+
+
+def test_a_restore_test_runs_across_invocations_and_releases_its_clone(report):
+    clones, bucket = Clones(), {}
+    first, waiting, done, idle = runs(report, clones, bucket, SAT, SOON, LATER, NEXT_DAY)
+    assert first.result["restore_test"]["did"] == "created"
+    assert first.result["restore_test"]["current"]["source"] == "r-alpha01"  # the rotation's first
+    assert "restore test begun: backup" in first.dingtalk_text and "0.35 CNY an hour until released" in first.dingtalk_text
+    creates = first.calls("CreateInstance")
+    assert [c.params.get("DryRun", "").lower() for c in creates] == ["true", "false"]  # the dry run first
+    assert creates[1].params["ChargeType"] == "PostPaid" and creates[1].params["SrcDBInstanceId"] == "r-alpha01"
+    assert creates[1].params["Tag.1.Key"] == "backup-report:restore-test"
+    # The run ends with the clone Creating: the next one picks the state up from the archive.
+    assert waiting.result["restore_test"]["did"] == "waiting"
+    assert "restore test of r-alpha01 under way: clone r-clone00001" in waiting.dingtalk_text
+    assert done.result["restore_test"]["did"] == "passed"
+    assert "restore-tested Nov 28: r-alpha01: 31 min, 3.0 GB in memory (keys not counted)" in done.dingtalk_text
+    assert done.result["restore_test"]["readable"].startswith("not proven")
+    assert clones.made == {} and clones.released == ["r-clone00001"]  # nothing left behind
+    assert json.loads(bucket[STATE].body)["current"] is None
+    # Not a scheduled day: nothing is created; the last outcome is still said.
+    assert idle.result["restore_test"]["did"] == "idle" and not idle.calls("CreateInstance")
+    assert "restore-tested Nov 28" in idle.dingtalk_text
+
+
+def test_a_clone_that_never_becomes_normal_is_a_failed_test_and_released(report):
+    clones, bucket = Clones(never_normal=True), {}
+    _, late = runs(report, clones, bucket, SAT, "2026-11-28T14:00:00Z", settings={"RESTORE_TEST_MAX_HOURS": "12"})
+    assert late.result["restore_test"]["did"] == "failed"
+    assert "restore test FAILED Nov 28: r-alpha01: the clone was still Creating after 12 h" in late.dingtalk_text
+    assert clones.made == {} and clones.released == ["r-clone00001"]
+
+
+def test_a_release_that_fails_is_named_until_the_next_run_releases_it(report):
+    clones, bucket = Clones(delete_failures=1), {}
+    _, done, after = runs(report, clones, bucket, SAT, LATER, NEXT_DAY)
+    assert done.result["restore_test"]["did"] == "passed"
+    assert done.result["restore_test"]["leftovers"] == [
+        {"clone": "r-clone00001", "region": "cn-hangzhou", "error": "DeleteInstance failed: IncorrectDBInstanceState"}]
+    assert "restore clone r-clone00001 (cn-hangzhou) NOT released yet, still billed" in done.dingtalk_text
+    # The next run finds it by its tag and releases it; the digest stops naming it.
+    assert after.result["restore_test"]["leftovers"] == [] and clones.made == {}
+    assert "NOT released" not in after.dingtalk_text
+
+
+def test_a_clone_a_lost_run_made_is_found_by_its_tag_and_released(report):
+    clones, bucket = Clones(), {}
+    (first,) = runs(report, clones, bucket, SAT)
+    del bucket[STATE]  # the run that made the clone never kept its state (lost before the write)
+    (after,) = runs(report, clones, bucket, SOON, settings={"RESTORE_TEST": "sun"})
+    assert [c.params["InstanceId"] for c in after.calls("DeleteInstance")] == ["r-clone00001"]
+    assert clones.made == {}
+
+
+def test_a_refused_backup_and_a_refused_price_create_nothing(report):
+    clones = Clones(dry_run_error="InvalidBackupId.NotFound")
+    (refused,) = runs(report, clones, {}, SAT)
+    assert "restore test FAILED Nov 28: r-alpha01: the dry run was refused: InvalidBackupId.NotFound" \
+        in refused.dingtalk_text
+    assert clones.made == {} and len(refused.calls("CreateInstance")) == 1
+    dear = Clones(price="12.5")
+    (priced,) = runs(report, dear, {}, SAT)
+    assert priced.result["restore_test"]["history"][-1]["words"] == (
+        "refused: a clone costs 12.50 CNY an hour (DescribePrice, pay-as-you-go), above RESTORE_TEST_MAX_COST 1.00")
+    assert "not restore-tested Nov 28: r-alpha01: refused: a clone costs 12.50 CNY an hour" in priced.slack_text
+    assert not priced.calls("CreateInstance") and dear.made == {}
+
+
+def test_restore_testing_is_off_by_default_and_needs_the_archive_and_a_max_cost(report):
+    plain = report(fleet(instance("r-alpha01")))
+    assert "restore_test" not in plain.result and not plain.calls("CreateInstance")
+    refused = report(fleet(instance("r-alpha01")), settings={"RESTORE_TEST": "sat"})
+    problems = refused.result["settings"]
+    assert any(p.startswith("RESTORE_TEST needs the archive") for p in problems)
+    assert any(p.startswith("RESTORE_TEST needs RESTORE_TEST_MAX_COST") for p in problems)
+    assert not refused.calls()  # before any call
+
+
+def test_the_function_never_calls_restore_instance():
+    """RestoreInstance overwrites the source in place: no module of the package names it (the SDK's method either)."""
+    package = Path(__file__).resolve().parents[2] / "function" / "backup_report"
+    named = [str(p) for p in package.rglob("*.py") for word in ("restore_instance", "RestoreInstanceRequest")
+             if word in p.read_text()]
+    assert named == []
+    assert "create_instance_with_options" in (package / "cloud" / "restore.py").read_text()  # the check reads
