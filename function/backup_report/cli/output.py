@@ -6,6 +6,7 @@ from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
 from ..settings import Settings
+from ..settings.parsers import WEEKDAYS
 from .display import dry_run
 from .shared import FAILED, OK, tags_text
 
@@ -47,6 +48,15 @@ def _plain(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _restore_days(days: tuple[int, ...]) -> str:
+    return "daily" if len(days) == len(WEEKDAYS) else ",".join(WEEKDAYS[d] for d in days) or "off"
+
+
+def _restore_sample(sample: tuple) -> str:
+    kind, what = sample
+    return f"tag:{what[0]}={what[1]}" if kind == "tag" else f"{kind}:{what}"
+
+
 _SHOWN: dict[str, Callable] = {
     **dict.fromkeys(("dingtalk_webhook", "slack_webhook", "feishu_webhook", "wecom_webhook"),
                     _host_only("token", "not set")),
@@ -56,6 +66,8 @@ _SHOWN: dict[str, Callable] = {
     "dingtalk_at_mobiles": _mobiles,
     "kvstore_endpoint": lambda value: value or "the SDK's endpoint for each region",
     "api_quotas": _quotas,
+    "restore_test": _restore_days,  # as RESTORE_TEST is written, not its weekday numbers
+    "restore_test_sample": _restore_sample,
 }
 
 
