@@ -83,6 +83,7 @@ class Settings:
     archive_oss_prefix: str = "redis-backup-report/"
     archive_oss_endpoint: str = ""  # "": the region's internal endpoint (archive.oss.default_endpoint)
     report_link_days: int = 7
+    report_link_host: str = ""  # a custom domain bound to the bucket: the page link's host (archive/oss.py)
     policy_refresh_days: int = 7  # 0: every run reads every policy
     payload_settings: frozenset[str] = frozenset()  # the OPT_IN settings a payload may set
     # Not a setting: the names of the settings this run's event payload set (the rest came from the environment).
