@@ -53,6 +53,7 @@ class Sandbox:
 
     ARCHIVE_BUCKET = "backup-report-archive"
     ARCHIVE_REGION = "cn-hangzhou"  # the region the function runs in, in tests and the demo
+    LINK_HOST = "reports.example.com"  # a custom domain bound to the archive bucket (REPORT_LINK_HOST)
     FUNCTION_NAME = "redis-backup-report"  # s.yaml's functionName
 
     def __init__(self, scenario: Scenario, host: str = "127.0.0.1",
@@ -74,7 +75,8 @@ class Sandbox:
         self.wecom = WeComRobot(key.key, faults=key.faults)
         self.heartbeat = HeartbeatCheck(scenario.heartbeat.uuid, faults=scenario.heartbeat.faults,
                                         deleted=scenario.heartbeat.deleted)
-        self.oss = OSSBucket(self.ARCHIVE_BUCKET, scenario.credentials, self.ARCHIVE_REGION, oss_objects)
+        self.oss = OSSBucket(self.ARCHIVE_BUCKET, scenario.credentials, self.ARCHIVE_REGION, oss_objects,
+                             domains=(self.LINK_HOST,))
         # The function runs with the role's credentials (the home ones here) and this process's environment.
         self.fc = FunctionCompute({self.FUNCTION_NAME: deployed_handler}, scenario.credentials,
                                   region=self.ARCHIVE_REGION, account_id=scenario.account, keyring=self.keyring,

@@ -1,4 +1,5 @@
-"""OSS emulator: one bucket, path-style on loopback (`/<bucket>/<key>`), objects in memory.
+"""OSS emulator: one bucket, path-style on loopback (`/<bucket>/<key>`), objects in memory, and the custom
+domains bound to it (`domains`: a request whose Host is one names the bucket by it, `/<key>`).
 
 Requests are signed with V4 (OSS4-HMAC-SHA256), the signing version `alibabacloud-oss-v2` uses by
 default, and checked here from OSS's own description of it ("Signature Version 4",
@@ -20,7 +21,20 @@ existing key, https://www.alibabacloud.com/help/en/oss/developer-reference/putob
 answers every request 503 (a failing OSS); `drip = S` writes every answer a byte every S seconds (a slow
 OSS that no read timeout ends). Answers OSS would never give, for the archive's read-back tests: an
 object stored with `encoding="gzip"` is served with that Content-Encoding (a gzip bomb), and
-`list_everything = True` lists every key, whatever the prefix and max-keys asked.
+`list_everything = True` lists every key, whatever the prefix and max-keys asked. `put_denied = (suffix, …)`
+answers a PutObject of a key ending in one 403 AccessDenied (("",): every one; a role whose policy does not
+grant it: OSS's Message as users report it, e.g. github.com/sy-records/aliyun-oss-wordpress/issues/8); `list_down = True` answers every
+ListObjectsV2 503 (a listing's glitch).
+
+Which host serves what ("Configure object preview behavior",
+https://www.alibabacloud.com/help/en/oss/user-guide/how-to-ensure-an-object-is-previewed-when-you-access-the-object):
+a GetObject of an HTML object (text/html, or a .htm/.html key) through the bucket's default domain (here
+loopback, path-style, or `<bucket>.oss-<region>.aliyuncs.com`) is answered with `x-oss-force-download: true`
+and `Content-Disposition: attachment`, whatever the request asked, as OSS does for buckets created after its
+change; through a bound custom domain it is served as stored, with the `response-content-disposition` and
+`response-content-type` a signed request asks for (GetObject,
+https://www.alibabacloud.com/help/en/oss/developer-reference/getobject). The V4 canonical URI is
+`/<bucket>/<key>` on every kind of host (alibabacloud_oss_v2/signer/v4.py).
 """
 from __future__ import annotations
 
@@ -36,6 +50,8 @@ from xml.sax.saxutils import escape
 from sandbox.httpserver import Reply
 
 SIGNED_DEFAULT = ("content-type", "content-md5")
+HTML_TYPES = ("text/html",)
+HTML_KEYS = (".htm", ".html")
 
 
 @dataclass
@@ -60,15 +76,19 @@ def _key(secret: str, day: str, region: str) -> bytes:
 
 
 class OSSBucket:
-    """One bucket named `bucket`, for the credentials given; `.objects` key -> StoredObject (shareable
-    between sandboxes, as a bucket outlives a run); `.requests` (method, key or '?list') in order."""
+    """One bucket named `bucket`, for the credentials given, with the custom `domains` bound to it; `.objects`
+    key -> StoredObject (shareable between sandboxes, as a bucket outlives a run); `.requests` (method, key or
+    '?list') in order."""
 
     down = False  # True: every request is answered 503 ServiceUnavailable (set on the class for a whole run)
     drip = 0.0  # > 0: every answer is written a byte every `drip` seconds (a slow OSS no read timeout ends)
     list_everything = False  # True: a listing holds every key, outside the prefix and past max-keys too
+    put_denied: tuple[str, ...] = ()  # key suffixes whose PutObject is answered 403 AccessDenied ("": every key)
+    list_down = False  # True: every ListObjectsV2 is answered 503 ServiceUnavailable
 
-    def __init__(self, bucket: str, credentials, region: str = "cn-hangzhou", objects: dict | None = None):
-        self.bucket, self.credentials, self.region = bucket, credentials, region
+    def __init__(self, bucket: str, credentials, region: str = "cn-hangzhou", objects: dict | None = None,
+                 domains: tuple[str, ...] = ()):
+        self.bucket, self.credentials, self.region, self.domains = bucket, credentials, region, domains
         self.objects: dict[str, StoredObject] = {} if objects is None else objects
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
@@ -77,33 +97,48 @@ class OSSBucket:
         reply = self._answer(method, path, query, headers, body, raw_query)
         return dataclasses.replace(reply, drip=self.drip) if self.drip else reply
 
+    def _addressed(self, path: str, headers) -> tuple[str, str, bool]:
+        """(bucket, key, through a bound custom domain) of a request, from its Host and path."""
+        host = headers.get("host", "").rsplit(":", 1)[0].lower()
+        if host in self.domains:
+            return self.bucket, unquote(path.lstrip("/")), True
+        if host.endswith(f".oss-{self.region}.aliyuncs.com"):  # virtual-hosted on the default domain
+            return host.split(".", 1)[0], unquote(path.lstrip("/")), False
+        bucket, _, key = path.lstrip("/").partition("/")
+        return bucket, unquote(key), False
+
     def _answer(self, method, path, query, headers, body, raw_query):
         with self._lock:
-            bucket, _, key = path.lstrip("/").partition("/")
-            key = unquote(key)
+            bucket, key, bound = self._addressed(path, headers)
             self.requests.append((method, key or "?list"))
             if self.down:
                 return _error(503, "ServiceUnavailable", "Please reduce your request rate.")
             if bucket != self.bucket:
                 return _error(404, "NoSuchBucket", "The specified bucket does not exist.")
-            refused = self._refused(method, path, headers, raw_query, query)
+            refused = self._refused(method, quote(f"/{bucket}/{key}", safe="/"), headers, raw_query, query)
             if refused:
                 return refused
             if method == "PUT" and key:
-                if key in self.objects and headers.get("x-oss-forbid-overwrite", "").lower() == "true":
-                    return _error(409, "FileAlreadyExists",
-                                  "The object you specified already exists and can not be overwritten.")
-                self.objects[key] = StoredObject(body, headers.get("content-type", "application/octet-stream"))
-                return Reply(200, b"", {"ETag": '"' + hashlib.md5(body).hexdigest().upper() + '"'})
+                return self._put(key, headers, body)
             if method == "GET" and key:
                 found = self.objects.get(key)
                 if found is None:
                     return _error(404, "NoSuchKey", "The specified key does not exist.")
-                encoding = {"Content-Encoding": found.encoding} if found.encoding else {}
-                return Reply(200, found.body, {"Content-Type": found.content_type, **encoding})
+                return Reply(200, found.body, _served(key, found, query, bound))
             if method == "GET" and query.get("list-type") == "2":
+                if self.list_down:
+                    return _error(503, "ServiceUnavailable", "Please reduce your request rate.")
                 return self._list(query.get("prefix", ""), int(query.get("max-keys", "100")))
             return _error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+
+    def _put(self, key: str, headers, body: bytes) -> Reply:
+        """PutObject: refused as `put_denied` says, or (x-oss-forbid-overwrite) onto an existing key; else stored."""
+        if any(key.endswith(suffix) for suffix in self.put_denied):
+            return _error(403, "AccessDenied", "You have no right to access this object because of bucket acl.")
+        if key in self.objects and headers.get("x-oss-forbid-overwrite", "").lower() == "true":
+            return _error(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
+        self.objects[key] = StoredObject(body, headers.get("content-type", "application/octet-stream"))
+        return Reply(200, b"", {"ETag": '"' + hashlib.md5(body).hexdigest().upper() + '"'})
 
     def _list(self, prefix: str, max_keys: int) -> Reply:
         keys = sorted(k for k in self.objects if k.startswith(prefix))[:max_keys] if not self.list_everything \
@@ -118,7 +153,7 @@ class OSSBucket:
                f"<IsTruncated>false</IsTruncated><KeyCount>{len(keys)}</KeyCount>{contents}</ListBucketResult>")
         return Reply(200, xml.encode(), {"Content-Type": "application/xml"})
 
-    def _refused(self, method, path, headers, raw_query, query) -> Reply | None:
+    def _refused(self, method, canonical_uri, headers, raw_query, query) -> Reply | None:
         """None when the request is signed with V4 by the bucket's credentials, else OSS's error."""
         pairs = [p.partition("=") for p in raw_query.split("&") if p]
         signed = _presigned(query, pairs) if "x-oss-signature" in query else _authorization(headers, pairs)
@@ -129,15 +164,15 @@ class OSSBucket:
             return _error(403, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.")
         if (self.credentials.security_token or "") != unquote(signed.token):
             return _error(403, "InvalidSecurityToken", "The security token you provided is invalid.")
-        return self._signature_refused(method, path, headers, signed, scope)
+        return self._signature_refused(method, canonical_uri, headers, signed, scope)
 
-    def _signature_refused(self, method, path, headers, signed: "_Signed", scope: str) -> Reply | None:
+    def _signature_refused(self, method, canonical_uri, headers, signed: "_Signed", scope: str) -> Reply | None:
         """SignatureDoesNotMatch unless the signature is the one computed here, for this bucket's region."""
         additional = signed.additional
         headers_signed = sorted((k, v.strip()) for k, v in headers.items()
                                 if k.startswith("x-oss-") or k in SIGNED_DEFAULT or k in additional)
         canonical = "\n".join([
-            method, quote(unquote(path), safe="/"),
+            method, canonical_uri,
             "&".join(f"{k}={v}" if v else k for k, _, v in sorted(signed.pairs)),
             "".join(f"{k}:{v}\n" for k, v in headers_signed), ";".join(additional), signed.payload])
         to_sign = "\n".join(["OSS4-HMAC-SHA256", signed.stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
@@ -148,6 +183,20 @@ class OSSBucket:
             return _error(403, "SignatureDoesNotMatch",
                           "The request signature we calculated does not match the signature you provided.")
         return None
+
+
+def _served(key: str, found: StoredObject, query, bound: bool) -> dict:
+    """A GetObject answer's headers: the stored type, or the response-* parameters asked; an HTML object through
+    the default domain forced to download (the module's docstring)."""
+    headers = {"Content-Type": query.get("response-content-type") or found.content_type}
+    if query.get("response-content-disposition"):
+        headers["Content-Disposition"] = query["response-content-disposition"]
+    if found.encoding:
+        headers["Content-Encoding"] = found.encoding
+    html = found.content_type.split(";")[0].strip().lower() in HTML_TYPES or key.lower().endswith(HTML_KEYS)
+    if html and not bound:
+        headers.update({"x-oss-force-download": "true", "Content-Disposition": "attachment"})
+    return headers
 
 
 @dataclass(frozen=True)

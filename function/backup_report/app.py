@@ -272,23 +272,26 @@ def _report(ctx: _Run) -> dict:
 
 def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer, memory: "Memory | None",
             delivered: Callable[[], None] | None = None) -> dict:
-    """From the findings on: the digest, its delivery (then `delivered()`, when a channel took it or may have),
-    the result and the archive."""
+    """From the findings on: the digest, with the archive its page written first (and linked only once written),
+    its delivery (then `delivered()`, when a channel took it or may have), the result, and the run's record."""
     dg, changes = _digest(ctx, findings, covered, pacer, memory)
     restored = _restore_test(ctx, findings, pacer) if ctx.settings.restore_test and memory else None
     if restored is not None:
         dg = replace(dg, notes=dg.notes + tuple(ctx.scrubber.scrub(line) for line in restored.lines))
+    if memory:
+        dg = _page(ctx, memory, dg, findings, covered)
     deliveries = delivery.deliver(dg, ctx.settings, ctx.transport, ctx.dry_run)
-    if delivered is not None and any(d.ok or d.maybe_delivered for d in deliveries):
+    took = any(d.ok or d.maybe_delivered for d in deliveries)
+    if delivered is not None and took:
         delivered()
     result = results.build(dg, ctx.window, findings, covered, deliveries, ctx.scrubber.scrub)
     if restored is not None:
         from .restore import plan
 
         result["restore_test"] = plan.result_json(restored.state, restored.did)
-    if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
+    if memory:  # the record after the digest is posted: it is the run that told the team, whose retry never is
         result["changes"] = results.changes_json(changes)
-        _archive(ctx, memory, result, findings, any(d.ok or d.maybe_delivered for d in deliveries))
+        _archive(ctx, memory, result, findings, took)
     runlog.finished(result, ctx.invocation.request_id, ctx.started)
     return result
 
@@ -308,6 +311,17 @@ def _restore_test(ctx: _Run, findings: Findings, pacer: Pacer):
     now = ctx.timer.trigger_time or ctx.clock()  # the timer's time: a clone's minutes are counted between runs
     rules = Rules(s.restore_test, s.restore_test_sample, s.restore_test_max_cost, s.restore_test_max_hours, s.regions)
     return advance(edge, store, rules, findings.checked, now, now.astimezone(s.tz).date())
+
+
+def _page(ctx: _Run, memory: "Memory", dg: digest.Digest, findings: Findings, covered: list[Coverage]) -> digest.Digest:
+    """The report page written before the digest is posted (within archive.PAGE_SECONDS), from the result as it
+    stands before delivery; the digest with its link once the page is in the bucket, else with why it is not."""
+    draft = results.build(dg, ctx.window, findings, covered, [], ctx.scrubber.scrub)
+    link, why = memory.publish(draft, findings.checked, ctx.settings.owner_tag, {k.value: k.rank for k in Kind},
+                               ctx.window.end, ctx.rules.grace, ctx.seconds_left)
+    if not link:  # OSS's reason is outside text: scrubbed of the run's secrets like every API text
+        return replace(dg, notes=dg.notes + (digest.page_not_archived(ctx.scrubber.scrub(why), memory.page_written),))
+    return replace(dg, link=link, link_valid=memory.validity.words)
 
 
 def _scan(ctx: _Run, pacer: Pacer, memory: "Memory | None",
@@ -426,7 +440,7 @@ def _scan_accounts(ctx: _Run, pacer: Pacer, known, found: accounts.Scope) -> tup
 def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer,
             memory: "Memory | None") -> tuple[digest.Digest, list[str]]:
     """The channel-neutral digest, with its notes: what a fleet the run could not reach whole needs, and,
-    with the archive, what changed since the previous run and the page's link. Returns it and the changes."""
+    with the archive, what changed since the previous run (or why it is not known). Returns it and the changes."""
     settings = ctx.settings
     dg = digest.build(findings, settings.tz, settings.timezone, _scope(settings, findings), ctx.invocation.request_id,
                       coverage=tuple(covered), console=settings.console, owner_tag=settings.owner_tag)
@@ -440,11 +454,9 @@ def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
                              accounts.seen(findings))
     shown = changes[:MAX_CHANGE_NOTES] + ([f"…and {len(changes) - MAX_CHANGE_NOTES} more changes (in the run's "
                                           "result)"] if len(changes) > MAX_CHANGE_NOTES else [])
-    # No link to a page that may never be written: when OSS failed already, the message says so instead.
-    link = "" if memory.errors else memory.link()
+    failed = memory.read_failure()
     dg = replace(dg, notes=dg.notes + tuple(shown) + tuple(memory.notes)
-                 + (() if link else ("the report page is not linked: the archive could not be read",)),
-                 link=link, link_days=settings.report_link_days)
+                 + ((digest.previous_not_read(ctx.scrubber.scrub(failed)),) if failed else ()))
     return dg, changes
 
 
@@ -461,10 +473,10 @@ def _ping_warnings(ctx: _Run) -> tuple[str, ...]:
 
 
 def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, delivered: bool) -> None:
-    """This run's objects written, when a channel took (or may have taken) the digest; the result's `archive`."""
+    """This run's JSON and CSV written, when a channel took (or may have taken) the digest; the result's `archive`."""
     if delivered:
-        memory.keep(result, findings.checked, ctx.settings.owner_tag, {k.value: k.rank for k in Kind},
-                    ctx.window.end, ctx.rules.grace, ctx.seconds_left)
+        memory.keep(result, findings.checked, ctx.settings.owner_tag, ctx.window.end, ctx.rules.grace,
+                    ctx.seconds_left)
     else:  # the run raises and FC retries it: that attempt, not this one, is the run to remember
         memory.errors.append("not written: no channel took the digest (FC's retry writes its own)")
     result["archive"] = {k: (ctx.scrubber.scrub(v) if isinstance(v, str) else v) for k, v in memory.report().items()}
@@ -472,16 +484,21 @@ def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, deli
 
 def _bucket(settings: Settings, invocation, timing: Timing):
     """The archive's bucket through ARCHIVE_OSS_ENDPOINT (else the function's region's internal endpoint; the
-    page link through its public one), signed for the function's region, with the run's credentials."""
+    page link through REPORT_LINK_HOST, the custom domain bound to the bucket, else the region's public
+    endpoint), signed for the function's region, with the run's credentials."""
     from .archive import oss
 
     region = invocation.region or settings.regions[0]
     example = "oss-cn-hangzhou-internal.aliyuncs.com"
     url = addresses.endpoint_url(settings.archive_oss_endpoint or oss.default_endpoint(region), example)
-    # The link goes to people's phones: through the endpoint set, else the region's public one.
-    link = url if settings.archive_oss_endpoint else addresses.endpoint_url(oss.public_endpoint(region), example)
+    if settings.report_link_host:  # the one host that serves the page inline (archive/oss.py), over HTTPS only
+        link, cname = f"https://{settings.report_link_host}", True
+    else:  # the link goes to people's phones: through the endpoint set, else the region's public one
+        link = url if settings.archive_oss_endpoint else addresses.endpoint_url(oss.public_endpoint(region), example)
+        cname = False
     return oss.Bucket(settings.archive_oss_bucket, url, region, invocation.credentials,
-                      connect_timeout=timing.api_connect, read_timeout=timing.api_read, link_endpoint_url=link)
+                      connect_timeout=timing.api_connect, read_timeout=timing.api_read, link_endpoint_url=link,
+                      link_cname=cname)
 
 
 def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> "Memory":
@@ -489,7 +506,7 @@ def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> "M
     internal endpoint; the page link through its public one), signed for the function's region, with
     the run's credentials."""
     # The OSS SDK is imported only when the archive is on: 8 MB and 100 ms of import a run without it spares.
-    from .archive import Memory, scope_of
+    from .archive import Memory, oss, scope_of
 
     bucket = _bucket(settings, invocation, timing)
     # Secret settings a payload set are named, not shown: a scope is part of a key.
@@ -497,7 +514,8 @@ def _memory(settings: Settings, invocation, timer, window, timing: Timing) -> "M
                for name in sorted(settings.from_payload)}
     return Memory(bucket, settings.archive_oss_prefix, window.end.astimezone(timezone.utc).date(),
                   timer.trigger_name, invocation.request_id, datetime.now(timezone.utc),
-                  scope_of(settings.instance_tags, settings.regions, payload), settings.report_link_days)
+                  scope_of(settings.instance_tags, settings.regions, payload),
+                  oss.link_validity(settings.report_link_days, bool(invocation.credentials.security_token)))
 
 
 # --- a fanned-out run (fanout/): the stages its parts run, and what they are made with ----------------------
@@ -512,9 +530,9 @@ def _stages():
 
 
 def _finish_collected(ctx: _Run, findings: Findings, covered: list[Coverage], delivered: Callable[[], None]) -> dict:
-    """A collected run's digest, delivery, result and archive, the previous run read first (for what changed);
-    `delivered()` once a channel took it (before the archive, so a collect that dies writing the archive is not
-    posted again); the end ping to the run's HEARTBEAT_URL (its payload's, when it set one)."""
+    """A collected run's page, digest, delivery, result and record (_finish), the previous run read first (for what
+    changed); `delivered()` once a channel took it (after the page, before the run's JSON and CSV, so a collect
+    that dies writing them is not posted again, and one that dies writing the page had posted nothing); the end ping to the run's HEARTBEAT_URL (its payload's, when it set one)."""
     memory = _memory(ctx.settings, ctx.invocation, ctx.timer, ctx.window, ctx.timing)
     memory.read_previous(ctx.budget.remaining)
     result = _finish(ctx, findings, covered, pacer_for(ctx.settings), memory, delivered)

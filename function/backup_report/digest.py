@@ -47,19 +47,30 @@ class Digest:
     request_id: str
     notes: tuple[str, ...] = ()  # outside text, one line each, under the headline (a settings alert's problems)
     link: str = ""  # the report page's pre-signed URL (ARCHIVE_OSS_BUCKET), shown as LINK_TEXT under the fine line
-    link_days: int = 0  # how long the link is valid
+    link_valid: str = ""  # how long the link is valid, as said: "up to 36 hours" (archive.oss.link_validity)
     unchecked_accounts: tuple[AccountFailure, ...] = ()  # ACCOUNTS: each account (or the directory) not read
     footer_notes: tuple[str, ...] = ()  # our own words on the run itself, after the footer (a wrong HEARTBEAT_URL)
 
     @property
     def link_text(self) -> str:
-        return f"📄 Report page: every instance, 30 days (link valid up to {self.link_days} days)"
+        return f"📄 Report page: every instance, 30 days (link valid {self.link_valid})"
 
     @property
     def needs_post(self) -> bool:
         # Notes (what changed since the last run: an instance gone, retention cut) are worth a post
         # under NOTIFY_ON=failure too: they are how protection is lost quietly.
         return self.status != "ok" or bool(self.notes)
+
+
+def page_not_archived(why: str, written: bool = False) -> str:
+    """The note a digest carries instead of the page's link: the page was not written before the post (`why`:
+    OSS's reason, one line), or it was but its link could not be signed."""
+    return f"report page {'not linked' if written else 'not archived'}: {why}"
+
+
+def previous_not_read(why: str) -> str:
+    """The note of a run whose previous archived run was not read from OSS (`why`): nothing is compared."""
+    return f"what changed since the last run is not reported: {why}"
 
 
 def run_status(findings: Findings) -> str:

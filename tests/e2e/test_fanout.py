@@ -5,11 +5,13 @@ result and log line scanned for every credential (conftest.report)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 from backup_report import app
 from conftest import instance
 from sandbox.demo import fc_context
+from sandbox.oss import OSSBucket
 
 HOME, LEGACY = "1000000000000001", "1000000000000004"
 SETTINGS = {"ACCOUNTS": "resource-directory", "ACCOUNTS_PER_INVOCATION": "1"}
@@ -21,7 +23,8 @@ def collected(run) -> list[dict]:
 
 
 def test_the_pieces_post_one_digest_naming_every_account(report):
-    run = report("accounts", SETTINGS, oss={})
+    bucket: dict = {}
+    run = report("accounts", SETTINGS, oss=bucket)
     assert run.error is None, run.error
     started = run.result
     assert started["status"] == "started" and started["fanout"]["pieces"] == 4 == started["fanout"]["started"]
@@ -31,6 +34,9 @@ def test_the_pieces_post_one_digest_naming_every_account(report):
     assert text.splitlines()[0].endswith("Redis backups: 3 need attention · 6 fine")
     assert "account 1000000000000004 (legacy-sandbox) not checked: AssumeRole failed: EntityNotExist.Role" in text
     assert "ledger-cache" in text and "suggest-cache" in text
+    # The collect writes the page before it posts, and links it: the linked key is in the bucket.
+    (page,) = re.findall(r"/backup-report-archive/([^?\s)]+\.html)\?", text)
+    assert page in bucket and "📄 Report page" in text
     final = [r for r in collected(run) if r["deliveries"]]
     assert len(final) == 1 and final[0]["fanout"]["collected"] == 4
     assert {e["account_id"] for e in final[0]["instances"]} == {HOME, "1000000000000002", "1000000000000003"}
@@ -41,6 +47,19 @@ def test_the_pieces_post_one_digest_naming_every_account(report):
     assert sorted(tasks) == sorted([f"{started['fanout']['run']}-{n}" for n in range(4)] +
                                    [f"{started['fanout']['run']}-collect"])
     assert all(t.status == "Succeeded" for t in tasks.values())
+
+
+def test_a_collect_whose_page_oss_refuses_posts_once_saying_why_and_keeps_its_record(report, monkeypatch):
+    monkeypatch.setattr(OSSBucket, "put_denied", (".html",), raising=False)
+    bucket: dict = {}
+    run = report("accounts", SETTINGS, oss=bucket)
+    assert len(run.dingtalk) == len(run.slack) == len(run.feishu) == len(run.wecom) == 1
+    assert "📄 Report page" not in run.dingtalk_text and "report page not archived: OSS AccessDenied (HTTP 403): " \
+        "You have no right to access this object because of bucket acl." in run.dingtalk_text
+    # No page, and the run's record (its JSON) kept all the same.
+    assert not [k for k in bucket if k.endswith(".html")]
+    assert len([k for k in bucket if re.search(r"/daily/[0-9]{6}Z-[0-9a-f]{8}-[^/]+\.json$", k)]) == 1
+    assert run.pings == ["start", "success"]
 
 
 def test_a_piece_delivered_twice_posts_nothing_twice(report):

@@ -1,8 +1,9 @@
 """The run's memory and evidence in OSS (ARCHIVE_OSS_BUCKET): the objects (oss.py), the report page
 (page.py), what the archive keeps (record.py) and what changed since the last run (drift.py).
 
-`Memory` is the run's side of it: read the previous run beside the scan, say what changed and link
-the page in the digest, write this run's objects after the digest is posted. Every failure is kept
+`Memory` is the run's side of it: read the previous run beside the scan, say what changed, write the
+page before the digest is posted (within PAGE_SECONDS) and link it only when it is written, and write
+the run's JSON and CSV after the digest is posted (the record of a run that was told). Every failure is kept
 in `report()` (the result's `archive`) and the log; none is raised, none fails the run. What it reads
 back is untrusted (record.parse_previous, record.previous_instances): a defect in it costs only the
 "what changed" notes and the page's earlier calendar days, said in `notes`, never the digest.
@@ -24,19 +25,22 @@ from .. import redact
 T = TypeVar("T")
 
 log = logging.getLogger("backup_report")
+# The page's write before the digest is posted: one PutObject of one page (~100 KB for hundreds of
+# instances). Longer would cost the digest's own time; past it the message says the page is not archived.
+PAGE_SECONDS = 5.0
 
 
 class Memory:
     """One run's archive: `bucket` (oss.Bucket), its `prefix`, the window's end `day` (UTC), the timer
     trigger's name ("" for a run no timer started), the request ID, the run's start (UTC) and its scope
     (`scope_of`: what the run looked at, which the previous run must share);
-    `link_days` the page link's validity (1-7). `errors`: what failed in OSS; `notes`: what of the
+    `validity` the page link's (oss.link_validity). `errors`: what failed in OSS; `notes`: what of the
     previous run could not be used (both for the digest's notes)."""
 
     def __init__(self, bucket: oss.Bucket, prefix: str, day: date, trigger_name: str, request_id: str,
-                 started: datetime, scope: str, link_days: int):
+                 started: datetime, scope: str, validity: oss.Validity):
         self.archive = oss.Archive(bucket, prefix, day, trigger_name, request_id, started, scope)
-        self.day, self.link_days = day, link_days
+        self.day, self.validity = day, validity
         self._previous: Future | None = None
         self._found: tuple[str, dict] | None = None
         self._settled = False  # the previous run's read has ended, read or not
@@ -116,22 +120,55 @@ class Memory:
             self.notes.append(f"previous run: {dropped} entr{'y' if dropped == 1 else 'ies'} unreadable, left out")
         return key, {"instances": entries}
 
-    def link(self) -> str:
-        """The page's pre-signed GET URL ("" when it could not be made); computed locally."""
-        try:
-            return self.archive.bucket.presigned_get(self.archive.html_key, self.link_days)
-        except oss.ArchiveError as error:
-            self.errors.append(f"no link to the page: {error}")
-            return ""
+    def read_failure(self) -> str:
+        """Why the previous run was not read from OSS ("" when it was, or there was none): what changed is
+        then not reported, which the digest says."""
+        return next((e for e in self.errors if e.startswith("the previous run was not read")), "")
 
-    def keep(self, result: dict, checked, owner_tag: str, ranks: dict[str, int], now: datetime,
-             grace: timedelta, seconds_left: Callable[[], float]) -> None:
-        """Writes this run's JSON, CSV and page (record.document: `now` the window's end, `grace`
-        BACKUP_GRACE_MINUTES), each while `seconds_left()` leaves room for it."""
+    def publish(self, result: dict, checked, owner_tag: str, ranks: dict[str, int], now: datetime,
+                grace: timedelta, seconds_left: Callable[[], float]) -> tuple[str, str]:
+        """Writes the page of `result` (the run's result before delivery; record.document: `now` the window's
+        end, `grace` BACKUP_GRACE_MINUTES) before the digest is posted, within PAGE_SECONDS or what
+        `seconds_left()` leaves, if less. Returns (its pre-signed link, "") once written and signed, else ("",
+        why: OSS's reason, one line; `page_written` says whether the page is there). Never raises."""
+        try:
+            previous = self._found[1] if self._found else None
+            html = page.render(record.document(result, checked, owner_tag, previous, now, grace), self.day, ranks)
+        except Exception as exc:  # noqa: BLE001 - a defect in what was read back costs the page, not the run
+            log.exception("archive: the page could not be made")
+            why = f"{type(exc).__name__} while making it"
+            self.errors.append(f"{self.archive.html_key} not written: {why}")
+            return "", why
+        within = min(PAGE_SECONDS, seconds_left())
+        try:  # in a thread of its own, as keep's writes: the put's watchdog ends it within `within`
+            self.written.append(_in_thread(lambda: self.archive.write_page(html, within)).result(
+                timeout=max(0.0, within) + 1.0))
+        except FutureTimeout:
+            why = f"not written within {within:.0f} s"
+        except oss.ArchiveError as error:
+            why = str(error)
+        else:
+            try:  # computed locally: no request
+                return self.archive.bucket.presigned_get(self.archive.html_key, self.validity.seconds, page=True), ""
+            except oss.ArchiveError as error:
+                self.errors.append(f"no link to the page: {error}")
+                return "", str(error)
+        self.errors.append(f"{self.archive.html_key} not written: {why}")
+        return "", why
+
+    @property
+    def page_written(self) -> bool:
+        """Whether this run's page is in the bucket."""
+        return self.archive.html_key in self.written
+
+    def keep(self, result: dict, checked, owner_tag: str, now: datetime, grace: timedelta,
+             seconds_left: Callable[[], float]) -> None:
+        """Writes this run's JSON and CSV (record.document of the delivered `result`: `now` the window's end,
+        `grace` BACKUP_GRACE_MINUTES), each while `seconds_left()` leaves room for it."""
         try:
             previous = self._found[1] if self._found else None
             document = record.document(result, checked, owner_tag, previous, now, grace)
-            pieces = (document, record.csv_text(document), page.render(document, self.day, ranks))
+            pieces = (document, record.csv_text(document))
         except Exception as exc:  # noqa: BLE001 - a defect in what was read back costs the archive, not the run
             log.exception("archive: the objects could not be made")
             self.errors.append(f"the archive was not written: {type(exc).__name__} while making it")
@@ -143,7 +180,7 @@ class Memory:
         # The writes too run in a thread of their own, waited for only while the budget lasts: a slow
         # OSS must not cost the end ping or FC's deadline.
         try:
-            self.written = _in_thread(write).result(timeout=max(0.0, seconds_left()))
+            self.written = _in_thread(write).result(timeout=max(0.0, seconds_left())) + self.written
         except FutureTimeout:
             self.errors.append("the archive was not written in time")
         except oss.ArchiveError as error:

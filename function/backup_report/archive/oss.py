@@ -20,11 +20,23 @@ doc: https://www.alibabacloud.com/help/en/oss/developer-reference/add-signatures
 with STS credentials, carries the AccessKey ID (x-oss-credential) and the STS token
 (x-oss-security-token) but never the AccessKey secret; it stops working when the token expires,
 whichever comes first ("the minimum validity period takes precedence",
-https://www.alibabacloud.com/help/en/oss/developer-reference/authorize-access-1).
+https://www.alibabacloud.com/help/en/oss/developer-reference/authorize-access-1). FC's context credentials
+are valid 36 hours ("The temporary AccessKey pair is valid for 36 hours",
+https://www.alibabacloud.com/help/en/functioncompute/user-guide/context-1), and neither the context nor the
+environment says when the token at hand was issued or expires: `link_validity` states what the link can keep.
+
+Where people open the page: OSS's default domains serve HTML as a download (`x-oss-force-download: true`,
+`Content-Disposition: attachment`, for buckets created after OSS's change; "Configure object preview
+behavior", https://www.alibabacloud.com/help/en/oss/user-guide/how-to-ensure-an-object-is-previewed-when-you-access-the-object).
+A custom domain bound to the bucket (REPORT_LINK_HOST) serves it inline: the link is then signed for that
+host (the SDK's `use_cname`, `Config(endpoint=<the domain>)`: its URL is `https://<domain>/<key>`, its V4
+canonical URI still `/<bucket>/<key>`, alibabacloud_oss_v2/signer/v4.py), with
+`response-content-disposition=inline` and `response-content-type=text/html` (GetObject's response-*
+parameters, honoured on signed requests: https://www.alibabacloud.com/help/en/oss/developer-reference/getobject).
 
 Every call here is bounded (one attempt, the connect and read timeouts given) and raises
-`ArchiveError` with a one-line reason (OSS's error Code, or the exception's type): the caller reports
-it and goes on; an archive never fails a run.
+`ArchiveError` with a one-line reason (OSS's error Code and its Message, cut and cleaned, or the
+exception's type): the caller reports it and goes on; an archive never fails a run.
 """
 from __future__ import annotations
 
@@ -39,11 +51,15 @@ import alibabacloud_oss_v2 as oss
 import requests
 from alibabacloud_oss_v2.types import HttpClient, HttpRequest, HttpResponse
 
-from .. import watchdog
+from .. import bounded, watchdog
 from ..invocation import TRIGGER_NAME
 
 DEFAULT_PREFIX = "redis-backup-report/"
 MAX_LINK_DAYS = 7  # V4 pre-signed URLs: at most 7 days (alibabacloud_oss_v2/presigner.py)
+FC_CREDENTIALS_HOURS = 36  # FC's context credentials are valid 36 hours (functioncompute/user-guide/context-1)
+MESSAGE_CHARS = 160  # OSS's error Message as a reason: one line, enough for "You have no right to access …"
+PAGE_TYPE = "text/html; charset=utf-8"
+MIN_READ_SECONDS = 0.5  # a page write is started only with a connect timeout and this much more left
 # Bucket names: 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit
 # (https://www.alibabacloud.com/help/en/oss/user-guide/bucket-naming-conventions).
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -93,21 +109,45 @@ class Listed:
     last_modified: str  # ISO 8601, as ListObjectsV2 gives it; sorts in time order
 
 
+@dataclass(frozen=True)
+class Validity:
+    """How long a page link is signed for (`seconds`) and how the message says it (`words`: "for 7 days",
+    "up to 36 hours")."""
+
+    seconds: int
+    words: str
+
+
+def link_validity(days: int, token: bool) -> Validity:
+    """The page link's life: REPORT_LINK_DAYS `days` (1-7: V4's most), bounded, when the signing credentials
+    carry an STS `token`, by FC's 36 hours: a URL signed with STS works only while its token does (oss.py's
+    docstring), and neither FC's context nor the environment tells the token's expiry, so 36 h is the
+    bound, "up to" it (the token may be older than this run). A long-term AccessKey: the full `days`."""
+    seconds = min(days, MAX_LINK_DAYS) * 86400
+    if not token:
+        return Validity(seconds, f"for {days} day{'s' if days != 1 else ''}")
+    bound = FC_CREDENTIALS_HOURS * 3600
+    if seconds < bound:
+        return Validity(seconds, f"up to {days} day{'s' if days != 1 else ''}")
+    return Validity(bound, f"up to {FC_CREDENTIALS_HOURS} hours")
+
+
 class Bucket:
     """One bucket through one endpoint (`https://host` or loopback `http://host:port`), signed for
     `region` with `credentials` (access_key_id, access_key_secret, security_token); its page links
-    through `link_endpoint_url` when given."""
+    through `link_endpoint_url` when given, as a custom domain bound to the bucket when `link_cname`."""
 
     def __init__(self, bucket: str, endpoint_url: str, region: str, credentials, connect_timeout: float,
-                 read_timeout: float, link_endpoint_url: str = ""):
+                 read_timeout: float, link_endpoint_url: str = "", link_cname: bool = False):
         self.bucket = bucket
+        self.connect_timeout = connect_timeout
         self.worst_seconds = connect_timeout + read_timeout  # the longest one call can take
         self._http = BoundedClient(connect_timeout, read_timeout)
         self._client = self._client_for(endpoint_url, region, credentials, connect_timeout, read_timeout, self._http)
         # Links are signed for the host people open them on (`link_endpoint_url`, else the endpoint).
         self._links = self._client_for(link_endpoint_url, region, credentials, connect_timeout, read_timeout,
-                                       self._http) if link_endpoint_url and link_endpoint_url != endpoint_url \
-            else self._client
+                                       self._http, cname=link_cname) \
+            if link_endpoint_url and (link_endpoint_url != endpoint_url or link_cname) else self._client
 
     def close(self) -> None:
         """Closes the pooled connections."""
@@ -115,7 +155,7 @@ class Bucket:
 
     @staticmethod
     def _client_for(endpoint_url: str, region: str, credentials, connect_timeout: float, read_timeout: float,
-                    http: "BoundedClient"):
+                    http: "BoundedClient", cname: bool = False):
         loopback = endpoint_url.startswith("http://")
         return oss.Client(oss.config.Config(
             http_client=http,
@@ -124,14 +164,20 @@ class Bucket:
                 credentials.access_key_id, credentials.access_key_secret, credentials.security_token or None),
             # One attempt: a slow or failing OSS costs the run one timeout, never a retry ladder.
             retry_max_attempts=1, connect_timeout=connect_timeout, readwrite_timeout=read_timeout,
-            # A loopback emulator answers path-style (http://127.0.0.1:port/bucket/key); OSS itself virtual-host.
-            use_path_style=loopback, disable_ssl=loopback))
+            # A loopback emulator answers path-style (http://127.0.0.1:port/bucket/key); OSS itself virtual-host;
+            # a bound custom domain names the bucket by itself (https://<domain>/key).
+            use_path_style=loopback and not cname, use_cname=cname, disable_ssl=loopback))
 
-    def put(self, key: str, body: bytes, content_type: str) -> None:
+    def put(self, key: str, body: bytes, content_type: str, within: float | None = None) -> None:
         """PutObject, never replacing an object (x-oss-forbid-overwrite: OSS answers 409 FileAlreadyExists,
-        https://www.alibabacloud.com/help/en/oss/developer-reference/putobject)."""
+        https://www.alibabacloud.com/help/en/oss/developer-reference/putobject); `within`: the whole call's
+        deadline in seconds, when shorter than the bucket's connect + read timeouts."""
+        # The SDK hands an operation's readwrite_timeout to BoundedClient.send, whose watchdog ends the call
+        # after the connect timeout and it.
+        timeout = {"readwrite_timeout": max(MIN_READ_SECONDS, within - self.connect_timeout)} \
+            if within is not None and within < self.worst_seconds else {}
         self._call(lambda: self._client.put_object(oss.PutObjectRequest(
-            bucket=self.bucket, key=key, body=body, content_type=content_type, forbid_overwrite=True)))
+            bucket=self.bucket, key=key, body=body, content_type=content_type, forbid_overwrite=True), **timeout))
 
     def replace(self, key: str, body: bytes, content_type: str) -> None:
         """PutObject that replaces the object: for state kept under one key (a restore test's), never a run's
@@ -164,10 +210,12 @@ class Bucket:
                 return found
         raise Untrusted(f"over {MAX_LIST_PAGES * 1000:,} objects under {prefix}: not read")
 
-    def presigned_get(self, key: str, days: int) -> str:
-        """A GET URL valid `days` (1-7) days, computed locally (no request)."""
+    def presigned_get(self, key: str, seconds: int, page: bool = False) -> str:
+        """A GET URL valid `seconds` (at most 7 days), computed locally (no request); a `page` is asked to be
+        shown inline as HTML (response-content-disposition, response-content-type)."""
+        shown = {"response_content_disposition": "inline", "response_content_type": PAGE_TYPE} if page else {}
         answer = self._call(lambda: self._links.presign(
-            oss.GetObjectRequest(bucket=self.bucket, key=key), expires=timedelta(days=days)))
+            oss.GetObjectRequest(bucket=self.bucket, key=key, **shown), expires=timedelta(seconds=seconds)))
         return answer.url
 
     def _call(self, call):
@@ -178,14 +226,23 @@ class Bucket:
 
 
 def _reason(exc: Exception) -> str:
-    """OSS's error code and HTTP status when it answered (ServiceError), the words of a BoundedClient
-    refusal, else the exception's type: never the exception's text, which may quote a signed URL."""
+    """OSS's error code, HTTP status and Message when it answered (ServiceError; the Message one line of at
+    most MESSAGE_CHARS, no URL), the words of a BoundedClient refusal, else the exception's type: never the
+    exception's text, which quotes the request's signed URL."""
     inner = getattr(exc, "unwrap", lambda: exc)()
     code, status = getattr(inner, "code", ""), getattr(inner, "status_code", "")
     if code:
-        return f"OSS {str(code)[:64]} (HTTP {status})"
+        message = _message(getattr(inner, "message", ""))
+        return f"OSS {bounded.text(code, bounded.WORD)} (HTTP {status})" + (f": {message}" if message else "")
     found = _causes(exc, Unanswered)
     return str(found) if found else f"{type(inner).__name__}: OSS did not answer"
+
+
+def _message(text: object) -> str:
+    """OSS's error Message (outside text) as one clean line: control characters and runs of space as one
+    space, anything like a URL left out, at most MESSAGE_CHARS."""
+    words = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", str(text or "")).split())
+    return bounded.text(re.sub(r"\S*://\S*|\S*[?&]x-oss-\S*", "(a URL)", words), MESSAGE_CHARS)
 
 
 def _causes(exc: BaseException, kind: type) -> BaseException | None:
@@ -268,8 +325,9 @@ class BoundedClient(HttpClient):
                         body += chunk
                         if len(body) > cap:
                             raise Oversized(f"an answer over {cap // (1024 * 1024)} MiB: not read")
-                    return _Answer(request, response.status_code, response.headers, response.reason or "",
-                                   bytes(body))
+                if attempt.expired:  # the watchdog shut it: what was read may be a cut status line ("HTTP/1.1 200")
+                    raise Unanswered(f"no complete answer within {connect + read:g} s")
+                return _Answer(request, response.status_code, response.headers, response.reason or "", bytes(body))
             except requests.RequestException:
                 if attempt.expired:
                     raise Unanswered(f"no complete answer within {connect + read:g} s") from None
@@ -324,14 +382,21 @@ class Archive:
         if seconds_left() < self.bucket.worst_seconds:
             raise ArchiveError("out of time before FC's deadline")
 
-    def write(self, document: dict, csv_text: str, html: str, seconds_left: Callable[[], float]) -> list[str]:
-        """Writes the JSON, the CSV and the page, in that order, each only while `seconds_left()`
-        leaves room for a whole call (FC's deadline is never passed); returns the keys written.
-        Raises ArchiveError at the first failure (the keys before it are written)."""
+    def write_page(self, html: str, within: float) -> str:
+        """Writes the page, the whole call within `within` seconds (the caller's deadline: the page is written
+        before the digest is posted); returns its key. Raises ArchiveError."""
+        if within < self.bucket.connect_timeout + MIN_READ_SECONDS:
+            raise ArchiveError("out of time before FC's deadline")
+        self.bucket.put(self.html_key, html.encode("utf-8"), PAGE_TYPE, within=within)
+        return self.html_key
+
+    def write(self, document: dict, csv_text: str, seconds_left: Callable[[], float]) -> list[str]:
+        """Writes the JSON, then the CSV, each only while `seconds_left()` leaves room for a whole call
+        (FC's deadline is never passed); returns the keys written. Raises ArchiveError at the first failure
+        (the keys before it are written)."""
         written = []
         for key, body, kind in ((self.json_key, json.dumps(document, ensure_ascii=False, indent=1), "application/json"),
-                                (self.csv_key, csv_text, "text/csv; charset=utf-8"),
-                                (self.html_key, html, "text/html; charset=utf-8")):
+                                (self.csv_key, csv_text, "text/csv; charset=utf-8")):
             try:
                 self._in_time(seconds_left)
                 self.bucket.put(key, body.encode("utf-8"), kind)

@@ -26,7 +26,7 @@ log = logging.getLogger("backup_report")
 class Stages:
     """app.py's stages a fanned-out run calls: `scan_account(ctx, credentials, concurrency)` -> (Findings,
     [Coverage]) of one account; `finish(ctx, findings, covered, delivered)` -> the result (digest, delivery,
-    archive; `delivered()` once a channel took the digest, before the archive is written);
+    archive; `delivered()` once a channel took the digest, before the run's JSON is written);
     `for_run(ctx, manifest)` -> the context of the manifest's run (its payload's settings, trigger and window)."""
 
     scan_account: Callable[..., tuple[Findings, list[Coverage]]]

@@ -83,6 +83,7 @@ class Settings:
     archive_oss_prefix: str = "redis-backup-report/"
     archive_oss_endpoint: str = ""  # "": the region's internal endpoint (archive.oss.default_endpoint)
     report_link_days: int = 7
+    report_link_host: str = ""  # a custom domain bound to the bucket: the page link's host (archive/oss.py)
     policy_refresh_days: int = 7  # 0: every run reads every policy
     restore_test: tuple[int, ...] = ()  # weekdays (0 Monday) a restore test may start, in TIMEZONE; (): off
     restore_test_sample: tuple = ("rotation", 1)  # ("rotation", N) or ("tag", (key, value))

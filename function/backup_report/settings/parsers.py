@@ -242,6 +242,25 @@ def parse_oss_endpoint(text: str) -> str:
     return text
 
 
+# A host name: dot-separated labels of 1-63 letters, digits and hyphens, not starting or ending with a hyphen,
+# 253 characters at most (RFC 1123 section 2.1; RFC 1035 section 2.3.4), at least two labels and a top-level
+# label not all digits (not an IP address).
+HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+HOST = re.compile(rf"(?:{HOST_LABEL}\.)+(?=[a-z0-9-]*[a-z])(?!-)[a-z0-9-]{{1,63}}(?<!-)")
+
+
+def parse_link_host(text: str) -> str:
+    """REPORT_LINK_HOST: a custom domain bound to the archive bucket (OSS console: the bucket's Domain Names;
+    https://www.alibabacloud.com/help/en/oss/user-guide/map-custom-domain-names-5), the host name alone; OSS's own
+    domains (*.aliyuncs.com) are refused: they serve the page as a download (archive/oss.py). Lower-cased."""
+    host = text.lower()
+    if len(host) > 253 or not HOST.fullmatch(host) or ("." + host).endswith(".aliyuncs.com"):
+        raise ValueError("a custom domain bound to the archive bucket, the host name alone, like reports.example.com "
+                         "(no scheme, port, path or trailing dot; not an OSS *.aliyuncs.com domain, which serves "
+                         "the page as a download)")
+    return host
+
+
 def parse_api_quotas(text: str) -> tuple[tuple[str, int, float], ...]:
     """API_QUOTAS: `Action=calls/seconds[,…]`, each an R-KVStore operation's quota in a region as Quota
     Center shows it ("200/60"), e.g. DescribeBackups=1000/60. Returns (action, calls, seconds) triples."""

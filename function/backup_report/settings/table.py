@@ -45,6 +45,7 @@ ARCHIVE_OSS_BUCKET = "ARCHIVE_OSS_BUCKET"
 ARCHIVE_OSS_PREFIX = "ARCHIVE_OSS_PREFIX"
 ARCHIVE_OSS_ENDPOINT = "ARCHIVE_OSS_ENDPOINT"
 REPORT_LINK_DAYS = "REPORT_LINK_DAYS"
+REPORT_LINK_HOST = "REPORT_LINK_HOST"
 POLICY_REFRESH_DAYS = "POLICY_REFRESH_DAYS"
 ACCOUNTS = "ACCOUNTS"
 ACCOUNT_ROLE_NAME = "ACCOUNT_ROLE_NAME"
@@ -191,6 +192,9 @@ TABLE: tuple[Setting, ...] = (
     # A V4 pre-signed URL is valid at most 7 days (alibabacloud_oss_v2/presigner.py); the link carries the
     # role's STS token, so a payload may shorten its life, never lengthen it.
     Setting(REPORT_LINK_DAYS, p.int_in(1, 7), 7, tighten=LOWER),
+    # "": links through the region's public endpoint, which serves the page as a download (archive/oss.py).
+    # Environment only: the link's host is where the role's token goes.
+    Setting(REPORT_LINK_HOST, p.parse_link_host, "", origin=ENVIRONMENT),
     # With the archive, an instance whose backups are fine is judged by the policy an earlier run read, up to
     # this many days old (DescribeBackupPolicy's quota is 200 a minute a region); 0: read every run.
     Setting(POLICY_REFRESH_DAYS, p.int_in(0, 30), 7, tighten=LOWER),

@@ -33,7 +33,7 @@ def digest(n: int = 3, status: str = "alert", kind: Kind = Kind.FAILED, detail: 
         request_id="req-0001",
         notes=notes,
         link=link,
-        link_days=7 if link else 0,
+        link_valid="up to 36 hours" if link else "",
     )
 
 
