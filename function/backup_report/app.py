@@ -279,7 +279,7 @@ def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
     result = results.build(dg, ctx.window, findings, covered, deliveries, ctx.scrubber.scrub)
     if memory:  # written after the digest is posted: a slow or failing OSS never delays or costs it
         result["changes"] = results.changes_json(changes)
-        _archive(ctx, memory, result, findings, any(d.ok or d.maybe_delivered for d in deliveries))
+        _archive(ctx, memory, result, findings, any(d.ok or d.maybe_delivered for d in deliveries), dg)
     runlog.finished(result, ctx.invocation.request_id, ctx.started)
     return result
 
@@ -422,11 +422,18 @@ def _digest(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
     return dg, changes
 
 
-def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, delivered: bool) -> None:
-    """This run's objects written, when a channel took (or may have taken) the digest; the result's `archive`."""
+def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, delivered: bool,
+             dg: digest.Digest) -> None:
+    """This run's objects written, when a channel took (or may have taken) the digest `dg` (whose headline,
+    window and scope the page repeats); the result's `archive`."""
+    from .archive import page
+
+    settings = ctx.settings
+    about = page.About(dg.headline, dg.window_line, dg.scope_line, ctx.invocation.request_id, ctx.clock(),
+                       ctx.window.end, settings.tz, settings.timezone, settings.console)
     if delivered:
-        memory.keep(result, findings.checked, ctx.settings.owner_tag, {k.value: k.rank for k in Kind},
-                    ctx.window.end, ctx.rules.grace, ctx.seconds_left)
+        memory.keep(result, findings.checked, settings.owner_tag, {k.value: k.rank for k in Kind},
+                    ctx.window.end, ctx.rules.grace, ctx.seconds_left, about)
     else:  # the run raises and FC retries it: that attempt, not this one, is the run to remember
         memory.errors.append("not written: no channel took the digest (FC's retry writes its own)")
     result["archive"] = {k: (ctx.scrubber.scrub(v) if isinstance(v, str) else v) for k, v in memory.report().items()}

@@ -108,13 +108,14 @@ class Memory:
     def _parsed(self, found: tuple[str, bytes]) -> tuple[str, dict] | None:
         key, raw = found
         try:
-            entries, dropped = record.previous_instances(record.parse_previous(raw))
+            document = record.parse_previous(raw)
+            entries, dropped = record.previous_instances(document)
         except record.Unreadable as why:
             self.notes.append(f"previous run unreadable: {why}; what changed is not reported")
             return None
         if dropped:
             self.notes.append(f"previous run: {dropped} entr{'y' if dropped == 1 else 'ies'} unreadable, left out")
-        return key, {"instances": entries}
+        return key, {"instances": entries, **record.previous_days(document)}
 
     def link(self) -> str:
         """The page's pre-signed GET URL ("" when it could not be made); computed locally."""
@@ -125,13 +126,14 @@ class Memory:
             return ""
 
     def keep(self, result: dict, checked, owner_tag: str, ranks: dict[str, int], now: datetime,
-             grace: timedelta, seconds_left: Callable[[], float]) -> None:
+             grace: timedelta, seconds_left: Callable[[], float], about: page.About) -> None:
         """Writes this run's JSON, CSV and page (record.document: `now` the window's end, `grace`
-        BACKUP_GRACE_MINUTES), each while `seconds_left()` leaves room for it."""
+        BACKUP_GRACE_MINUTES; page.render: `about` what the page says of the run, its days in
+        `about.tz`), each while `seconds_left()` leaves room for it."""
         try:
             previous = self._found[1] if self._found else None
-            document = record.document(result, checked, owner_tag, previous, now, grace)
-            pieces = (document, record.csv_text(document), page.render(document, self.day, ranks))
+            document = record.document(result, checked, owner_tag, previous, now, grace, about.tz, about.tz_name)
+            pieces = (document, record.csv_text(document), page.render(document, about, ranks))
         except Exception as exc:  # noqa: BLE001 - a defect in what was read back costs the archive, not the run
             log.exception("archive: the objects could not be made")
             self.errors.append(f"the archive was not written: {type(exc).__name__} while making it")
