@@ -51,7 +51,7 @@ white-space:nowrap;text-overflow:ellipsis;min-width:0}
 text-align:center;font-size:9px;line-height:12px;margin-right:2px}.legend{font-size:12px;color:#444}
 .counts span{margin-right:12px;white-space:nowrap}.detail{color:#555;font-size:12px;max-width:40em}
 .id{font:12px ui-monospace,monospace;color:#555}.policy,.owner{font-size:12px}.owner{min-width:5em}th{white-space:nowrap}
-.fleet{width:100%;max-width:640px;height:auto;display:block}
+.fleet{width:100%;max-width:480px;height:auto;display:block}.region{white-space:nowrap}
 footer{margin-top:16px;font-size:12px;color:#555;border-top:1px solid #ddd;padding-top:8px}
 @media (max-width:700px){
 table,thead,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid #bbb;padding:6px 0}
@@ -162,7 +162,8 @@ def _row(item: dict, days: list[date], ranks: dict[str, int], about: About) -> s
     account = f" · account {escape(str(item['account_id']))}" if item.get("account_id") else ""
     return (f'<tr data-region="{escape(region)}" data-owner="{escape(owner)}" '
             f'data-rank="{ranks.get(verdict, 99)}" data-name="{escape(name)}">'
-            f'<td>{shown}<br><span class="id">{escape(instance_id)}</span> · {escape(region)}{account}</td>'
+            f'<td>{shown}<br><span class="id">{escape(instance_id)}</span> · <span class="region">{escape(region)}</span>'
+            f'{account}</td>'
             f'<td><b>{escape(_title(verdict))}</b><div class="detail">{escape(str(item.get("detail", "")))}</div></td>'
             f'<td><div class="cal">{_cells(calendar, days)}</div>{chart.sparkline(days, sizes)}{_size(days, sizes)}</td>'
             f'<td class="owner" data-label="owner">{escape(owner) or "–"}</td>'
