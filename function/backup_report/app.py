@@ -291,7 +291,7 @@ def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
         result["restore_test"] = plan.result_json(restored.state, restored.did)
     if memory:  # the record after the digest is posted: it is the run that told the team, whose retry never is
         result["changes"] = results.changes_json(changes)
-        _archive(ctx, memory, result, findings, took)
+        _archive(ctx, memory, result, findings, took, dg)
     runlog.finished(result, ctx.invocation.request_id, ctx.started)
     return result
 
@@ -318,7 +318,7 @@ def _page(ctx: _Run, memory: "Memory", dg: digest.Digest, findings: Findings, co
     stands before delivery; the digest with its link once the page is in the bucket, else with why it is not."""
     draft = results.build(dg, ctx.window, findings, covered, [], ctx.scrubber.scrub)
     link, why = memory.publish(draft, findings.checked, ctx.settings.owner_tag, {k.value: k.rank for k in Kind},
-                               ctx.window.end, ctx.rules.grace, ctx.seconds_left)
+                               ctx.window.end, ctx.rules.grace, ctx.seconds_left, _about(ctx, dg))
     if not link:  # OSS's reason is outside text: scrubbed of the run's secrets like every API text
         return replace(dg, notes=dg.notes + (digest.page_not_archived(ctx.scrubber.scrub(why), memory.page_written),))
     return replace(dg, link=link, link_valid=memory.validity.words)
@@ -472,11 +472,22 @@ def _ping_warnings(ctx: _Run) -> tuple[str, ...]:
     return (ping.warning,) if ping.warning else ()
 
 
-def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, delivered: bool) -> None:
-    """This run's JSON and CSV written, when a channel took (or may have taken) the digest; the result's `archive`."""
+def _about(ctx: _Run, dg: digest.Digest):
+    """What the page says of the run: the digest's headline, window and scope, the run, when it was made."""
+    from .archive import page
+
+    s = ctx.settings
+    return page.About(dg.headline, dg.window_line, dg.scope_line, ctx.invocation.request_id, ctx.clock(),
+                      ctx.window.end, s.tz, s.timezone, s.console)
+
+
+def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, delivered: bool,
+             dg: digest.Digest) -> None:
+    """This run's JSON and CSV written, when a channel took (or may have taken) the digest `dg`; the result's
+    `archive`."""
     if delivered:
         memory.keep(result, findings.checked, ctx.settings.owner_tag, ctx.window.end, ctx.rules.grace,
-                    ctx.seconds_left)
+                    ctx.seconds_left, _about(ctx, dg))
     else:  # the run raises and FC retries it: that attempt, not this one, is the run to remember
         memory.errors.append("not written: no channel took the digest (FC's retry writes its own)")
     result["archive"] = {k: (ctx.scrubber.scrub(v) if isinstance(v, str) else v) for k, v in memory.report().items()}

@@ -23,6 +23,16 @@ KIND_TITLE = {
     Kind.INCOMPLETE: "Shards not backed up", Kind.RUNNING: "Backup still running", Kind.INACTIVE: "Not in service", Kind.SHRUNK: "Backup shrank",
     Kind.RECOVERED: "Failed, then recovered", Kind.POLICY: "Backup policy below the controls",
 }
+FINE_EMOJI = "✅"
+FINE_WORDS = {Kind.OK: "ok", Kind.NOT_DUE: "not due", Kind.NEW: "new"}  # the fine line's words
+
+
+def title(kind: Kind) -> str:
+    """A verdict as the messages name it: its group's heading ("❌ Backup failed") or, for a fine one, its
+    word in the fine line ("✅ not due")."""
+    if kind in FINE_WORDS:
+        return f"{FINE_EMOJI} {FINE_WORDS[kind]}"
+    return f"{KIND_EMOJI[kind]} {KIND_TITLE[kind]}"
 
 
 @dataclass(frozen=True)
@@ -193,9 +203,14 @@ REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
 def console_url(instance, console: str) -> str:
     """The instance's page in the CONSOLE (`cn` / `intl`), or "" when its ID or region is not of the
     documented form."""
-    if not INSTANCE_ID.fullmatch(instance.instance_id) or not REGION_ID.fullmatch(instance.region):
+    return instance_url(instance.instance_id, instance.region, console)
+
+
+def instance_url(instance_id: str, region: str, console: str) -> str:
+    """`console_url` from an instance's ID and region (as the archive keeps them)."""
+    if not INSTANCE_ID.fullmatch(instance_id) or not REGION_ID.fullmatch(region):
         return ""
-    return f"{CONSOLES[console]}/Redis/instance/{instance.region}/{instance.instance_id}"
+    return f"{CONSOLES[console]}/Redis/instance/{region}/{instance_id}"
 
 
 MAX_NOTES = 12  # problems a settings alert lists; all of them are in the result and the log
@@ -222,12 +237,11 @@ def settings_alert(problems: list[str], request_id: str) -> Digest:
 
 
 def _fine_line(fine: list[Checked]) -> str:
-    tally = {kind: 0 for kind in (Kind.OK, Kind.NOT_DUE, Kind.NEW)}
+    tally = {kind: 0 for kind in FINE_WORDS}
     for c in fine:
         tally[c.verdict.kind] += 1
-    words = {Kind.OK: "ok", Kind.NOT_DUE: "not due", Kind.NEW: "new"}
-    shown = [f"{n} {words[k]}" for k, n in tally.items() if n]
-    return "✅ " + (" · ".join(shown) if shown else "none fine")
+    shown = [f"{n} {FINE_WORDS[k]}" for k, n in tally.items() if n]
+    return f"{FINE_EMOJI} " + (" · ".join(shown) if shown else "none fine")
 
 
 def flat(groups: tuple[Group, ...]) -> list[tuple[Group, Checked]]:

@@ -249,6 +249,8 @@ class Verdict:
     history: History | None = None  # the last scheduled days, for an instance that needs attention
     policy: BackupPolicy | None = None  # the policy it was judged by (None when it could not be read)
     policy_read: date | None = None  # the UTC day that policy was read from the API (None: this run)
+    # Bytes backed up per day (TIMEZONE's days, oldest first), for the report page (judge.history.sizes)
+    sizes: tuple[tuple[date, int], ...] = ()
 
     @property
     def severity(self) -> Severity:

@@ -119,10 +119,13 @@ def test_the_next_day_reports_a_vanished_instance_a_shortened_retention_and_a_ne
     ]
     assert "no longer reported: r-gone01 (gone01-cache, ok yesterday) — released or untagged?" in run.slack_text
     assert "retention shortened from 7 to 3 days" in run.dingtalk_text
-    # The calendar carries on: yesterday's day is still there for the instance that stayed.
+    # The calendar carries on: yesterday's day is still there for the instance that stayed; today's slot
+    # (18:00Z, TIMEZONE=UTC) is still to come.
     kept = json.loads(stored(bucket, "redis-backup-report/2026/11/29/daily/<run>.json").body)
     keep = next(i for i in kept["instances"] if i["instance_id"] == "r-keep01")
-    assert keep["calendar"] == {"2026-11-27": "done", "2026-11-28": "done"}
+    assert keep["calendar"] == {"2026-11-27": "done", "2026-11-28": "done", "2026-11-29": "later"}
+    assert kept["timezone"] == "UTC" and kept["fleet"] == {"2026-11-28": {"fine": 2, "warning": 0, "alert": 0},
+                                                           "2026-11-29": {"fine": 2, "warning": 0, "alert": 0}}
 
 
 def test_without_the_archive_the_run_is_stateless(report):
@@ -187,8 +190,11 @@ def test_the_page_escapes_hostile_names(report):
     report(fleet(instance("r-hostile01", name=HOSTILE)), oss=bucket)
     html = stored(bucket, DAY + "daily/<run>.html").body.decode()
     assert HOSTILE not in html and "&lt;img src=x onerror=alert(1)&gt;&quot;&amp;" in html
-    loads = re.findall(r"\b(?:src|href)=\"([^\"]*)\"|url\(|@import|//", html)
+    loads = re.findall(r"\bsrc=\"|<link[^>]*href=\"([^\"]*)\"|url\(|@import", html)
     assert loads == ["data:,"], "the page loads nothing from outside (its icon is an empty data: URL)"
+    # Its only link is the instance's console page, opened by a person, never loaded.
+    assert re.findall(r"<a href=\"([^\"]*)\"", html) == [
+        "https://kvstore.console.aliyun.com/Redis/instance/cn-hangzhou/r-hostile01"]
 
 
 @pytest.mark.parametrize("settings, problem", [

@@ -112,13 +112,14 @@ class Memory:
     def _parsed(self, found: tuple[str, bytes]) -> tuple[str, dict] | None:
         key, raw = found
         try:
-            entries, dropped = record.previous_instances(record.parse_previous(raw))
+            document = record.parse_previous(raw)
+            entries, dropped = record.previous_instances(document)
         except record.Unreadable as why:
             self.notes.append(f"previous run unreadable: {why}; what changed is not reported")
             return None
         if dropped:
             self.notes.append(f"previous run: {dropped} entr{'y' if dropped == 1 else 'ies'} unreadable, left out")
-        return key, {"instances": entries}
+        return key, {"instances": entries, **record.previous_days(document)}
 
     def read_failure(self) -> str:
         """Why the previous run was not read from OSS ("" when it was, or there was none): what changed is
@@ -126,14 +127,16 @@ class Memory:
         return next((e for e in self.errors if e.startswith("the previous run was not read")), "")
 
     def publish(self, result: dict, checked, owner_tag: str, ranks: dict[str, int], now: datetime,
-                grace: timedelta, seconds_left: Callable[[], float]) -> tuple[str, str]:
+                grace: timedelta, seconds_left: Callable[[], float], about: page.About) -> tuple[str, str]:
         """Writes the page of `result` (the run's result before delivery; record.document: `now` the window's
-        end, `grace` BACKUP_GRACE_MINUTES) before the digest is posted, within PAGE_SECONDS or what
-        `seconds_left()` leaves, if less. Returns (its pre-signed link, "") once written and signed, else ("",
-        why: OSS's reason, one line; `page_written` says whether the page is there). Never raises."""
+        end, `grace` BACKUP_GRACE_MINUTES; page.render: `about` what the page says of the run, its days in
+        `about.tz`) before the digest is posted, within PAGE_SECONDS or what `seconds_left()` leaves, if less.
+        Returns (its pre-signed link, "") once written and signed, else ("", why: OSS's reason, one line;
+        `page_written` says whether the page is there). Never raises."""
         try:
             previous = self._found[1] if self._found else None
-            html = page.render(record.document(result, checked, owner_tag, previous, now, grace), self.day, ranks)
+            document = record.document(result, checked, owner_tag, previous, now, grace, about.tz, about.tz_name)
+            html = page.render(document, about, ranks)
         except Exception as exc:  # noqa: BLE001 - a defect in what was read back costs the page, not the run
             log.exception("archive: the page could not be made")
             why = f"{type(exc).__name__} while making it"
@@ -162,12 +165,12 @@ class Memory:
         return self.archive.html_key in self.written
 
     def keep(self, result: dict, checked, owner_tag: str, now: datetime, grace: timedelta,
-             seconds_left: Callable[[], float]) -> None:
+             seconds_left: Callable[[], float], about: page.About) -> None:
         """Writes this run's JSON and CSV (record.document of the delivered `result`: `now` the window's end,
-        `grace` BACKUP_GRACE_MINUTES), each while `seconds_left()` leaves room for it."""
+        `grace` BACKUP_GRACE_MINUTES, its days in `about.tz`), each while `seconds_left()` leaves room for it."""
         try:
             previous = self._found[1] if self._found else None
-            document = record.document(result, checked, owner_tag, previous, now, grace)
+            document = record.document(result, checked, owner_tag, previous, now, grace, about.tz, about.tz_name)
             pieces = (document, record.csv_text(document))
         except Exception as exc:  # noqa: BLE001 - a defect in what was read back costs the archive, not the run
             log.exception("archive: the objects could not be made")

@@ -13,10 +13,10 @@ import io
 import json
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
 from .. import bounded
-from ..judge.schedule import last_due_slot
+from ..judge.schedule import last_due_slot, next_slot
 from ..model import Checked, Kind, KnownPolicy
 from ..schedule_text import WEEKDAYS, parse_policy
 from ..settings.parsers import ACCOUNT_ID, REGION_ID
@@ -29,6 +29,9 @@ MAX_NAME_CHARS = bounded.NAME  # as long as a name the run itself keeps
 SLOT = re.compile(r"[0-9]{2}:[0-9]{2}Z-[0-9]{2}:[0-9]{2}Z")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 VERDICTS = frozenset(k.value for k in Kind)
+SEVERITIES = ("fine", "warning", "alert")
+MAX_ZONE_CHARS = 64  # an IANA zone's name (TIMEZONE); the longest in tzdata is 32
+MAX_BYTES = 2 ** 63 - 1  # a backup's size as the API's Long can hold it
 
 
 class Unreadable(ValueError):
@@ -75,14 +78,50 @@ def _entry(entry: object) -> dict | None:
     if not isinstance(entry, dict) or not _identified(entry):
         return None
     instance_id, name, region, verdict = (entry.get(k) for k in ("instance_id", "name", "region", "verdict"))
-    policy, calendar = _policy(entry.get("policy")), _calendar(entry.get("calendar"))
-    if policy is False or calendar is None:
+    policy, calendar, sizes = _policy(entry.get("policy")), _calendar(entry.get("calendar")), _sizes(entry.get("sizes"))
+    if policy is False or calendar is None or sizes is None:
         return None
     read, account = entry.get("policy_read"), entry.get("account_id", "")
     return {"instance_id": instance_id, "name": name, "region": region, "account_id": account,
-            "verdict": verdict, "policy": policy,
-            "calendar": calendar, "policy_read": read if isinstance(read, str) and DAY.fullmatch(read) and _real(read)
-            else None}
+            "verdict": verdict, "policy": policy, "calendar": calendar, "sizes": sizes,
+            "policy_read": read if isinstance(read, str) and DAY.fullmatch(read) and _real(read) else None}
+
+
+def previous_days(document: dict) -> dict:
+    """What a previous run's document says of its days: `timezone`, the TIMEZONE its days are of (a
+    document without one is of the layout before it, whose days were UTC's; None when not a zone's name
+    of at most MAX_ZONE_CHARS), and `fleet`, its tally of each day {YYYY-MM-DD: {fine, warning, alert}}
+    ({} when of another form: the fleet chart starts again, nothing else is lost)."""
+    zone = document.get("timezone", "UTC")
+    fleet = document.get("fleet")
+    return {"timezone": zone if isinstance(zone, str) and 0 < len(zone) <= MAX_ZONE_CHARS else None,
+            "fleet": fleet if _fleet(fleet) else {}}
+
+
+def _fleet(fleet: object) -> bool:
+    """A tally {YYYY-MM-DD: {fine, warning, alert: count}} of at most 2 × page.DAYS real days."""
+    return (isinstance(fleet, dict) and len(fleet) <= 2 * page.DAYS
+            and all(isinstance(day, str) and DAY.fullmatch(day) and _real(day) and _tally(counts)
+                    for day, counts in fleet.items()))
+
+
+def _tally(counts: object) -> bool:
+    return (isinstance(counts, dict) and set(counts) <= set(SEVERITIES)
+            and all(type(n) is int and 0 <= n <= MAX_PREVIOUS_INSTANCES for n in counts.values()))
+
+
+def _sizes(sizes: object) -> dict[str, int] | None:
+    """Bytes a day {YYYY-MM-DD: bytes} of at most 2 × page.DAYS real days ({} when absent), None when of
+    another form."""
+    if sizes is None:
+        return {}
+    if not isinstance(sizes, dict) or len(sizes) > 2 * page.DAYS:
+        return None
+    for day, size in sizes.items():
+        if not (isinstance(day, str) and DAY.fullmatch(day) and _real(day) and type(size) is int
+                and 0 <= size <= MAX_BYTES):
+            return None
+    return dict(sizes)
 
 
 def known_policies(entries: list[dict], today: date) -> dict[str, KnownPolicy]:
@@ -159,26 +198,49 @@ CSV_COLUMNS = ("instance_id", "name", "region", "owner", "verdict", "detail", "p
 
 
 def document(result: dict, checked: list[Checked], owner_tag: str, previous: dict | None, now: datetime,
-             grace: timedelta) -> dict:
-    """`result` with each instance's `policy`, `owner` (the OWNER_TAG tag's value) and `calendar`
-    (page.calendar up to `now`'s UTC date, carried on from the `previous` document's entry of the same
-    instance; a verdict counts for the day of the slot it judged: the last one due by `now`, `grace`
-    after its end, as judge.verdicts reads it)."""
-    before = {i.get("instance_id"): i for i in (previous or {}).get("instances", []) if isinstance(i, dict)}
+             grace: timedelta, tz: tzinfo, tz_name: str) -> dict:
+    """`result` with each instance's `policy`, `owner` (the OWNER_TAG tag's value), `calendar` (page.calendar)
+    and `sizes` (page.sizes), and the fleet's `fleet` (each day's instances fine, warning and alert), each of
+    the page.DAYS days up to `now`'s day in `tz` (TIMEZONE, named `tz_name`: the document's `timezone`), carried
+    on from the `previous` document (previous_instances and previous_days) when its days are of that zone.
+    A verdict counts for the day of the slot it judged: the last one due by `now`, `grace` after its end, as
+    judge.verdicts reads it; today, with no such word, says whether its slot is still to come."""
+    same_zone = (previous or {}).get("timezone") == tz_name
+    before = {i.get("instance_id"): i for i in (previous or {}).get("instances", []) if isinstance(i, dict)} \
+        if same_zone else {}
     by_id = {c.instance.instance_id: c for c in checked}
-    instances = []
-    for entry in result["instances"]:
-        c = by_id[entry["instance_id"]]
-        item = {**entry, "owner": c.instance.tag(owner_tag) if owner_tag else "",
-                "policy": drift.policy_json(c.verdict.policy),
-                "policy_read": (c.verdict.policy_read or now.astimezone(timezone.utc).date()).isoformat()
-                if c.verdict.policy else None}
-        slot = last_due_slot(c.verdict.policy, now, grace) if c.verdict.policy else None
-        item["calendar"] = page.calendar(before.get(entry["instance_id"]), item,
-                                         slot.start.astimezone(timezone.utc).date() if slot else None,
-                                         now.astimezone(timezone.utc).date())
-        instances.append(item)
-    return {**result, "instances": instances}
+    today = now.astimezone(tz).date()
+    instances = [_item(entry, by_id[entry["instance_id"]], owner_tag, before.get(entry["instance_id"]), now, grace,
+                       tz) for entry in result["instances"]]
+    fleet = dict((previous or {}).get("fleet") or {}) if same_zone else {}
+    fleet[today.isoformat()] = _tally_of(checked)
+    oldest = (today - timedelta(days=page.DAYS - 1)).isoformat()
+    return {**result, "instances": instances, "timezone": tz_name,
+            "fleet": {d: v for d, v in sorted(fleet.items()) if oldest <= d <= today.isoformat()}}
+
+
+def _item(entry: dict, c: Checked, owner_tag: str, earlier: dict | None, now: datetime, grace: timedelta,
+          tz: tzinfo) -> dict:
+    """One instance's entry of the document (see `document`); `earlier` its previous entry."""
+    policy = c.verdict.policy
+    item = {**entry, "owner": c.instance.tag(owner_tag) if owner_tag else "",
+            "policy": drift.policy_json(policy),
+            "policy_read": (c.verdict.policy_read or now.astimezone(timezone.utc).date()).isoformat()
+            if policy else None}
+    slot = last_due_slot(policy, now, grace) if policy else None
+    pending = next_slot(policy, slot.start if slot else now - timedelta(days=1)) if policy else None
+    today = now.astimezone(tz).date()
+    item["calendar"] = page.calendar(earlier, item, policy, slot.start if slot else None,
+                                     pending.start if pending else None, today, tz)
+    item["sizes"] = page.sizes(earlier, c.verdict.sizes, today)
+    return item
+
+
+def _tally_of(checked: list[Checked]) -> dict[str, int]:
+    tally = dict.fromkeys(SEVERITIES, 0)
+    for c in checked:
+        tally[c.verdict.severity.value] += 1
+    return tally
 
 
 def csv_text(document: dict) -> str:

@@ -9,7 +9,7 @@ failed; else as missing.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from ..model import Backup, BackupPolicy, History, Instance, Reading
 from .schedule import last_due_slot
@@ -35,6 +35,25 @@ def read(instance: Instance, reading: Reading, records: list[Backup], now: datet
     first_day = last_day - timedelta(days=days - 1)
     streak = _streak(first_day, outcomes, policy, tz or timezone.utc)
     return History(days=tuple(outcomes), first_day=first_day, streak=streak)
+
+
+def sizes(reading: Reading, records: list[Backup], tz: tzinfo | None) -> tuple[tuple[date, int], ...]:
+    """The bytes backed up on each day (`tz`'s days, UTC when None, oldest first) of the screened `records`:
+    per node, the newest finished, successful full backup that started that day, summed over the nodes; a
+    day counts only when every expected node has one with a known size (a classic cluster's shards each
+    have their records). Sizes are DescribeBackups' BackupSize, bytes (alibabacloud_r_kvstore20150101,
+    models/_describe_backups_response_body.py), or a cluster backup set's shards' sum (cluster_sets)."""
+    expected = max(len(reading.shards) or (reading.shard_count if reading.per_shard else 1), 1)
+    newest: dict[date, dict[str, Backup]] = {}
+    for b in records:
+        if not b.covers or b.size is None or b.start is None:
+            continue
+        nodes = newest.setdefault(b.start.astimezone(tz or timezone.utc).date(), {})
+        node = b.node if reading.per_shard else ""
+        if node not in nodes or nodes[node].start < b.start:
+            nodes[node] = b
+    return tuple((day, sum(b.size for b in nodes.values())) for day, nodes in sorted(newest.items())
+                 if len(nodes) >= expected)
 
 
 def _day(instance: Instance, reading: Reading, records: list[Backup], policy: BackupPolicy, day, expected: int) -> str:

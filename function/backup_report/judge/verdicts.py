@@ -75,7 +75,8 @@ def decide(instance: Instance, reading: Reading, window: Window, rules: Rules,
         # Only what needs attention carries its strip; an `error`'s records are in doubt.
         verdict = replace(verdict, history=history.read(instance, reading, placed, window.end, rules.grace,
                                                         rules.history_days, rules.tz))
-    return replace(verdict, policy=reading.policy)  # the archive keeps it, to tell a changed policy
+    # The archive keeps the policy, to tell a changed one, and the sizes, for the page's size history.
+    return replace(verdict, policy=reading.policy, sizes=history.sizes(reading, placed, rules.tz))
 
 
 def needs_tasks(verdict: Verdict) -> bool:
