@@ -72,7 +72,7 @@ def main() -> int:
     def via_edge(n: int, at: int) -> int:
         records = 0
         for k in range(n):
-            got, _ = edge.backups(instances[(at + k) % len(instances)], start, end)
+            got, _, _ = edge.backups(instances[(at + k) % len(instances)], start, end)
             records += len(got)
         return records
 

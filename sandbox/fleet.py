@@ -18,6 +18,11 @@ class Policy:
     time: str  # "HH:mmZ-HH:mmZ"
     retention: int = 7
     backup_log: int = 0
+    # PreferredNextBackupTime as answered; None: the next slot after the anchor, as the schedule names it.
+    next_backup: datetime | None = None
+    # BackupLogStartTime (data flashback's earliest restore point), answered with EnableBackupLog 1 only;
+    # None: `retention` days before the anchor (flashback on for longer than its logs are kept).
+    backup_log_start: datetime | None = None
 
     @property
     def start(self) -> time:
@@ -67,6 +72,9 @@ class Instance:
     # (the backup file's name, the only public example of the field: `hins100322105_data_20240108012127.rdb`
     # in github.com/alibabacloud-go/r-kvstore-20150101, client/describe_cluster_backup_list_response_body_model.go).
     shard_instance_name: str = "node"
+    # FreeSize (the free backup quota, bytes) and LogStorageSize of its backup listings; None: not answered.
+    free_size: int | None = None
+    log_size: int | None = None
 
     @property
     def nodes(self) -> tuple[str, ...]:

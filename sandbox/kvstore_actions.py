@@ -200,10 +200,29 @@ class Actions:
         return answer
 
     def describe_backup_policy(self, params: dict) -> dict:
+        """Fields per models/_describe_backup_policy_response_body.py: PreferredNextBackupTime
+        yyyy-MM-ddTHH:mmZ (UTC); BackupLogStartTime only with data flashback on, as DescribeInstanceAttribute's
+        field of that name is "returned only when the data flashback feature is enabled", in its
+        yyyy-MM-ddTHH:mm:ssZ (models/_describe_instance_attribute_response_body.py)."""
         policy = self.instance(params).policy
-        return {"PreferredBackupPeriod": ",".join(policy.period), "PreferredBackupTime": policy.time,
-                "PreferredNextBackupTime": _utc(policy.next_after(self.scenario.anchor), seconds=False),
-                "BackupRetentionPeriod": str(policy.retention), "EnableBackupLog": policy.backup_log}
+        anchor = self.scenario.anchor
+        answer = {"PreferredBackupPeriod": ",".join(policy.period), "PreferredBackupTime": policy.time,
+                  "PreferredNextBackupTime": _utc(policy.next_backup or policy.next_after(anchor), seconds=False),
+                  "BackupRetentionPeriod": str(policy.retention), "EnableBackupLog": policy.backup_log}
+        if policy.backup_log == 1:
+            answer["BackupLogStartTime"] = _utc(policy.backup_log_start or anchor - timedelta(days=policy.retention))
+        return answer
+
+    def _storage(self, instance: Instance) -> dict:
+        """FullStorageSize, the size of "all valid full backups for the instance", whatever the page lists;
+        LogStorageSize and FreeSize as the scenario gives them, else left out (the models: both listings)."""
+        full = sum(b.size for b in self.scenario.backups_of(instance.id) if b.status == "Success" and b.type == "FullBackup")
+        answer = {"FullStorageSize": full}
+        if instance.log_size is not None:
+            answer["LogStorageSize"] = instance.log_size
+        if instance.free_size is not None:
+            answer["FreeSize"] = instance.free_size
+        return answer
 
     def describe_backups(self, params: dict) -> dict:
         _required(params, "InstanceId")
@@ -220,7 +239,7 @@ class Actions:
         found = [b for b in records if start <= b.start <= end and backup_id in (None, b.backup_id)]
         page = found[(number - 1) * size:number * size]
         return {"TotalCount": len(found) + instance.total_count_offset, "PageNumber": number, "PageSize": size,
-                "Backups": {"Backup": [self._backup(b, instance) for b in page]}}
+                "Backups": {"Backup": [self._backup(b, instance) for b in page]}, **self._storage(instance)}
 
     def _backup(self, b: Backup, instance: Instance) -> dict:
         # OSS-style presigned URLs: the Signature is this sandbox's secret, never to be repeated.
@@ -235,6 +254,9 @@ class Actions:
             "BackupStartTime": _utc(b.start), "BackupEndTime": _utc(b.end), "BackupStatus": b.status,
             "BackupSize": b.size, "BackupType": b.type, "BackupMode": b.mode, "BackupMethod": b.method,
             "EngineVersion": instance.engine,
+            # Kept BackupRetentionPeriod days from its start, in yyyy-MM-ddTHH:mmZ as DescribeClusterBackupList's
+            # ExpectExpireTime ("the expiration time of the backup set"); DescribeBackups' model gives it no words.
+            "ExpectExpireTime": _utc(b.start + timedelta(days=instance.policy.retention), seconds=False),
         }
         if b.status == "Running":
             # A backup still in progress has no end yet; the reference documents only Success and
@@ -283,9 +305,8 @@ class Actions:
                       key=lambda s: s["ClusterBackupStartTime"], reverse=True)
         sets = [s for s in sets if _utc(start) <= s["ClusterBackupStartTime"] <= _utc(end)]
         page = sets[(number - 1) * size:number * size]
-        return {"MaxResults": len(page), "PageNumber": number, "PageSize": size,
-                "FullStorageSize": sum(int(s["ClusterBackupSize"]) for s in sets), "LogStorageSize": 0,
-                "FreeSize": 0, "ClusterBackups": page}
+        return {"MaxResults": len(page), "PageNumber": number, "PageSize": size, **self._storage(instance),
+                "ClusterBackups": page}
 
     def _cluster_set(self, instance: Instance, run: str, records: list[Backup]) -> dict:
         first = min(b.start for b in records)

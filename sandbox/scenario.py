@@ -50,7 +50,7 @@ _TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "f
         "sts_faults", "management_account")
 _INSTANCE = ("id", "name", "region", "tags", "architecture", "shards", "status", "created", "engine",
              "type", "policy", "history", "latest", "backups", "total_count_offset", "node_type", "raw", "tasks",
-             "cloud_native", "node_form", "shard_instance_name")
+             "cloud_native", "node_form", "shard_instance_name", "storage")
 # How an instance's answers name its nodes (fleet.Instance, each with its source).
 NODE_FORMS = ("instance", "data_node", "topology")
 SHARD_INSTANCE_NAMES = ("node", "file")
@@ -216,12 +216,15 @@ def _instance(spec: Section, anchor: datetime) -> Instance:
         created=spec.time("created", anchor, anchor - timedelta(days=365)),
         engine=spec.text("engine", "7.0"),
         type=spec.text("type", "Redis"),
-        policy=_policy(spec.section("policy", ("period", "time", "retention", "backup_log"))),
+        policy=_policy(spec.section("policy", ("period", "time", "retention", "backup_log", "next_backup",
+                                               "backup_log_start")), anchor),
         total_count_offset=spec.whole("total_count_offset", 0, minimum=-10**6),
         node_type=node_type,
         cloud_native=spec.choice("cloud_native", (True, False), node_type in ("MASTER_SLAVE", "STAND_ALONE")),
         node_form=_node_form(spec, architecture),
         shard_instance_name=spec.choice("shard_instance_name", SHARD_INSTANCE_NAMES, "node"),
+        free_size=spec.section("storage", ("free", "log")).size("free", None),
+        log_size=spec.section("storage", ("free", "log")).size("log", None),
         raw=dict(raw),
         tasks=tuple(_task(Section(t, f"{spec.key('tasks')}[{n}]", ("start", "status", "mode", "node", "progress")),
                           anchor, n) for n, t in enumerate(spec.items("tasks"))),
@@ -243,7 +246,7 @@ def _task(spec: Section, anchor: datetime, n: int) -> Task:
                 spec.text("mode", "Automated"), spec.text("node", ""), spec.whole("progress", 40))
 
 
-def _policy(spec: Section) -> Policy:
+def _policy(spec: Section, anchor: datetime) -> Policy:
     raw = spec.data.get("period", ",".join(WEEKDAYS))
     period = tuple(d.strip() for d in (raw.split(",") if isinstance(raw, str) else raw or ()))
     if not period or any(d not in WEEKDAYS for d in period):
@@ -258,7 +261,8 @@ def _policy(spec: Section) -> Policy:
         parts = []
     if len(parts) != 2 or any(len(p) != 5 for p in parts) or not slot.endswith("Z"):
         raise spec.fail("time", f"{slot!r} is not HH:mmZ-HH:mmZ (UTC), e.g. 18:00Z-19:00Z")
-    return Policy(period, slot, spec.whole("retention", 7, minimum=1), spec.whole("backup_log", 0))
+    return Policy(period, slot, spec.whole("retention", 7, minimum=1), spec.whole("backup_log", 0),
+                  spec.time("next_backup", anchor), spec.time("backup_log_start", anchor))
 
 
 def _fault(spec: Section, kinds: tuple[str, ...] = FAULT_KINDS) -> Fault:

@@ -135,7 +135,7 @@ def _rules(settings: Settings) -> Rules:
     return Rules(grace=timedelta(minutes=settings.backup_grace_minutes), size_drop_percent=settings.size_drop_percent,
                  history_days=settings.history_days, tz=settings.tz,
                  controls=Controls(settings.min_retention_days, settings.min_backups_per_week,
-                                   settings.require_backup_log))
+                                   settings.require_backup_log, settings.min_restore_window_hours))
 
 
 def _with_heartbeat(ctx: _Run) -> dict:

@@ -17,11 +17,13 @@ EMOJI = {"alert": "🔴", "warning": "🟠", "ok": "🟢"}
 KIND_EMOJI = {
     Kind.ERROR: "⛔", Kind.FAILED: "❌", Kind.MISSING: "🕳️", Kind.INCOMPLETE: "🧩",
     Kind.RUNNING: "⏳", Kind.INACTIVE: "⏸️", Kind.SHRUNK: "📉", Kind.RECOVERED: "♻️", Kind.POLICY: "📋",
+    Kind.AT_RISK: "🔭",
 }
 KIND_TITLE = {
     Kind.ERROR: "Could not be checked", Kind.FAILED: "Backup failed", Kind.MISSING: "Backup missing",
     Kind.INCOMPLETE: "Shards not backed up", Kind.RUNNING: "Backup still running", Kind.INACTIVE: "Not in service", Kind.SHRUNK: "Backup shrank",
     Kind.RECOVERED: "Failed, then recovered", Kind.POLICY: "Backup policy below the controls",
+    Kind.AT_RISK: "Risks ahead",
 }
 FINE_EMOJI = "✅"
 FINE_WORDS = {Kind.OK: "ok", Kind.NOT_DUE: "not due", Kind.NEW: "new"}  # the fine line's words

@@ -24,6 +24,7 @@ class Kind(str, Enum):
     SHRUNK = "shrunk"
     RECOVERED = "recovered"
     POLICY = "policy"
+    AT_RISK = "at_risk"
     NEW = "new"
     NOT_DUE = "not_due"
     OK = "ok"
@@ -47,6 +48,7 @@ SEVERITY = {
     Kind.RECOVERED: Severity.WARNING,
     Kind.SHRUNK: Severity.WARNING,
     Kind.POLICY: Severity.WARNING,
+    Kind.AT_RISK: Severity.WARNING,
     Kind.NEW: Severity.FINE,
     Kind.NOT_DUE: Severity.FINE,
     Kind.OK: Severity.FINE,
@@ -130,7 +132,8 @@ class Backup:
     """One `DescribeBackups` record (or one cluster backup set, read as a record of the whole
     instance), reduced to what verdicts need (never the download URLs). Times UTC, size in bytes.
     `partial`: for a failed cluster backup set whose other shards were backed up, what it lacks;
-    `note`: why a cluster backup set failed (its shards' statuses)."""
+    `note`: why a cluster backup set failed (its shards' statuses); `expires`: ExpectExpireTime (UTC), when
+    the backup set is deleted, None when the answer gave no readable time."""
 
     backup_id: str
     node: str
@@ -142,6 +145,7 @@ class Backup:
     mode: str = "Automated"
     partial: str = ""
     note: str = ""
+    expires: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -193,14 +197,30 @@ class BackupTask:
 @dataclass(frozen=True)
 class BackupPolicy:
     """`DescribeBackupPolicy`: weekdays (0 = Monday) and the daily slot, in UTC minutes of the day;
-    `retention_days` BackupRetentionPeriod and `backup_log` EnableBackupLog (1 on, 0 off), each None
-    when the answer did not give a readable value (models/_describe_backup_policy_response_body.py)."""
+    `retention_days` BackupRetentionPeriod and `backup_log` EnableBackupLog (1 on, 0 off), `next_backup`
+    PreferredNextBackupTime and `backup_log_start` BackupLogStartTime (UTC), each None when the answer did not
+    give a readable value (models/_describe_backup_policy_response_body.py). A policy an earlier run kept
+    (archive/record.py) has neither time: they are of the day they were read."""
 
     weekdays: frozenset[int]
     slot_start_minute: int
     slot_end_minute: int
     retention_days: int | None = None
     backup_log: int | None = None
+    next_backup: datetime | None = None
+    backup_log_start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BackupStorage:
+    """The instance's backup storage as DescribeBackups and DescribeClusterBackupList answer it, in bytes:
+    `free` FreeSize (the free quota), `full` FullStorageSize (every valid full backup) and `log` LogStorageSize
+    (data flashback's log backups), each None when not given as a whole number
+    (models/_describe_backups_response_body.py, _describe_cluster_backup_list_response_body.py)."""
+
+    free: int | None = None
+    full: int | None = None
+    log: int | None = None
 
 
 @dataclass(frozen=True)
@@ -362,6 +382,7 @@ class Reading:
     anomalies: tuple[str, ...] = ()
     source: str = "DescribeBackups"
     unsettled: str = ""  # why a cluster's kind is not known, when neither API listed a backup of it
+    storage: BackupStorage | None = None  # the listing's storage figures, None when it gave none
 
     def kind(self, instance: Instance) -> str:
         """The kind these records were read as: a cluster's is settled by the API that listed them."""
@@ -395,3 +416,4 @@ class ClusterBackupSet:
     end: datetime | None
     shards: tuple[ShardBackup, ...]
     progress: str = ""
+    expires: datetime | None = None  # ExpectExpireTime

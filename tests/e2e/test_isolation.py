@@ -49,7 +49,7 @@ class _Cloud:
         return BackupPolicy(weekdays=frozenset(range(7)), slot_start_minute=18 * 60, slot_end_minute=19 * 60)
 
     def backups(self, instance, start, end):
-        return [], []
+        return [], [], None
 
     def tasks(self, instance):
         return []

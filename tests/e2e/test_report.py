@@ -187,7 +187,7 @@ def test_the_result_is_the_contracts_json(report):
     assert set(result) >= {"status", "window", "counts", "instances", "deliveries"}
     assert result["counts"]["ok"] == 1 and result["counts"]["failed"] == 1 and sum(result["counts"].values()) == 2
     assert set(result["counts"]) == {"ok", "failed", "missing", "incomplete", "error", "not_due", "new",
-                                     "recovered", "shrunk", "inactive", "running", "policy"}
+                                     "recovered", "shrunk", "inactive", "running", "policy", "at_risk"}
     assert result["instances"][0] == {"instance_id": "r-failed01", "name": "failed01-cache", "region": "cn-hangzhou",
                                       "verdict": "failed", "detail": run.detail("r-failed01"),
                                       "history": "✓✓✓✓✓✓✗", "history_from": "2026-11-21", "streak": "failing since Nov 27"}

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Iterable
 
 from .. import bounded
-from ..model import Backup, BackupPolicy, ClusterBackupSet, Instance, ShardBackup
+from ..model import Backup, BackupPolicy, BackupStorage, ClusterBackupSet, Instance, ShardBackup
 from ..schedule_text import parse_policy
 from ..window import parse_api_time
 
@@ -86,7 +86,9 @@ def cluster_set(item) -> ClusterBackupSet:
                             status=bounded.text(item.cluster_backup_status or "", bounded.WORD),
                             available=str(item.is_avail) == "1", start=parse_api_time(item.cluster_backup_start_time),
                             end=parse_api_time(item.cluster_backup_end_time), shards=shards,
-                            progress=bounded.text(item.progress or "", bounded.WORD))
+                            progress=bounded.text(item.progress or "", bounded.WORD),
+                            # "The expiration time of the backup set", yyyy-MM-ddTHH:mmZ, UTC (the model's ExpectExpireTime)
+                            expires=parse_api_time(item.expect_expire_time))
 
 
 def identifier(value) -> str:
@@ -105,7 +107,18 @@ def backup(item) -> Backup:
         size=size(item.backup_size) if not isinstance(item.backup_size, str) else None,
         backup_type=bounded.text(item.backup_type or "FullBackup", bounded.WORD),
         mode=bounded.text(item.backup_mode or "", bounded.WORD),
+        # ExpectExpireTime: the model gives it no words; DescribeClusterBackupList's field of the same name is
+        # "the expiration time of the backup set" (yyyy-MM-ddTHH:mmZ, UTC), read alike. Unreadable: None, unknown.
+        expires=parse_api_time(item.expect_expire_time),
     )
+
+
+def storage(body) -> BackupStorage | None:
+    """A DescribeBackups or DescribeClusterBackupList answer's FreeSize, FullStorageSize and LogStorageSize
+    (bytes), None when it gave none of them as a whole number. Each is the instance's whole, "independent of
+    the number and size of backup sets returned" (the models' words), so any page of the listing gives them."""
+    figures = BackupStorage(free=size(body.free_size), full=size(body.full_storage_size), log=size(body.log_storage_size))
+    return figures if figures != BackupStorage() else None
 
 
 def policy(body) -> BackupPolicy:
@@ -115,4 +128,10 @@ def policy(body) -> BackupPolicy:
     # BackupRetentionPeriod is a string in the answer's model, EnableBackupLog an integer
     # (models/_describe_backup_policy_response_body.py); either may come as the other. Anything
     # else is None: unknown, which a policy control reports rather than passes.
-    return replace(parsed, retention_days=whole(body.backup_retention_period), backup_log=whole(body.enable_backup_log))
+    # PreferredNextBackupTime: "the next backup time", yyyy-MM-ddTHH:mmZ, UTC (the model). BackupLogStartTime has
+    # no words in this model; DescribeInstanceAttribute's field of that name is "the earliest point in time to
+    # which data can be restored", "returned only when the data flashback feature is enabled"
+    # (models/_describe_instance_attribute_response_body.py), and is read so here. Unreadable: None, unknown.
+    return replace(parsed, retention_days=whole(body.backup_retention_period), backup_log=whole(body.enable_backup_log),
+                   next_backup=parse_api_time(body.preferred_next_backup_time),
+                   backup_log_start=parse_api_time(body.backup_log_start_time))

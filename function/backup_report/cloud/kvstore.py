@@ -16,7 +16,7 @@ from alibabacloud_r_kvstore20150101.client import Client
 
 from . import answers, paging, retry, sdk
 from .. import bounded
-from ..model import ApiError, Backup, BackupPolicy, BackupTask, ClusterBackupSet, Instance
+from ..model import ApiError, Backup, BackupPolicy, BackupStorage, BackupTask, ClusterBackupSet, Instance
 from ..window import api_minute, parse_api_time
 
 INSTANCES_PAGE = 50  # DescribeInstances' largest page
@@ -112,10 +112,12 @@ class KVStore(sdk.Edge):
         except ValueError as exc:
             raise retry.ApiFailure(ApiError("UnreadablePolicy", str(exc), "DescribeBackupPolicy")) from None
 
-    def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str]]:
-        """Every page of DescribeBackups in [start, end]; returns the records and any anomalies."""
+    def backups(self, instance: Instance, start, end) -> tuple[list[Backup], list[str], BackupStorage | None]:
+        """Every page of DescribeBackups in [start, end]; returns the records, any anomalies and the instance's
+        backup storage figures (the last page's: each page gives the whole instance's, `answers.storage`)."""
         records: list[Backup] = []
         total = 0
+        figures = None
         for page in range(1, MAX_PAGES + 1):
             self._in_time("DescribeBackups")  # a long read stops at the budget, page by page
             request = models.DescribeBackupsRequest(
@@ -125,6 +127,7 @@ class KVStore(sdk.Edge):
                               lambda c, o: c.describe_backups_with_options(request, o))
             items = (body.backups.backup if body.backups else None) or []
             records += [answers.backup(item) for item in items]
+            figures = answers.storage(body)
             total = body.total_count if isinstance(body.total_count, int) else -1
             # A short page ends the list whatever TotalCount says; the count is checked after.
             if len(items) < BACKUPS_PAGE:
@@ -132,7 +135,7 @@ class KVStore(sdk.Edge):
         anomalies = []
         if total != len(records):
             anomalies.append(f"DescribeBackups listed {len(records)} records but its TotalCount says {total}")
-        return records, anomalies
+        return records, anomalies, figures
 
     def topology(self, instance: Instance) -> tuple[str, ...]:
         """DescribeLogicInstanceTopology's shard node IDs (RedisShardList.NodeInfo, NodeType `db`).
@@ -147,11 +150,14 @@ class KVStore(sdk.Edge):
         ids = [bounded.text(str(n.node_id).split("#", 1)[0], bounded.ID) for n in nodes if n.node_id and n.node_type == "db"]
         return tuple(dict.fromkeys(ids))
 
-    def cluster_backups(self, instance: Instance, start, end) -> tuple[list[ClusterBackupSet], list[str]]:
+    def cluster_backups(self, instance: Instance, start,
+                        end) -> tuple[list[ClusterBackupSet], list[str], BackupStorage | None]:
         """Every page of DescribeClusterBackupList in [start, end] (StartTime/EndTime yyyy-MM-ddTHH:mmZ,
         UTC, per models/_describe_cluster_backup_list_request.py). The reference gives no PageSize
-        range, only 30 as its example: 30 it is, read until a short page (the answer has no TotalCount)."""
+        range, only 30 as its example: 30 it is, read until a short page (the answer has no TotalCount).
+        Returns the sets, anomalies ([]) and the storage figures, as `backups` does."""
         sets: list[ClusterBackupSet] = []
+        figures = None
         for page in range(1, MAX_PAGES + 1):
             self._in_time("DescribeClusterBackupList")
             request = models.DescribeClusterBackupListRequest(
@@ -161,9 +167,10 @@ class KVStore(sdk.Edge):
                               lambda c, o: c.describe_cluster_backup_list_with_options(request, o))
             items = body.cluster_backups or []
             sets += [answers.cluster_set(item) for item in items]
+            figures = answers.storage(body)
             if len(items) < CLUSTER_BACKUPS_PAGE:
                 break
-        return sets, []
+        return sets, [], figures
 
     def tasks(self, instance: Instance) -> list[BackupTask]:
         """DescribeBackupTasks' jobs of the instance (all modes)."""

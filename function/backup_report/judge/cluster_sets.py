@@ -64,7 +64,8 @@ def _key(instance: Instance, b: ShardBackup, shards: tuple[str, ...]) -> tuple[s
 def _record(instance: Instance, s: ClusterBackupSet, own: dict[tuple[str, str], list[ShardBackup]],
             unknown: list[ShardBackup], expected: int, shards: tuple[str, ...]) -> Backup:
     good, bad = _split(own)
-    base = dict(backup_id=s.set_id or "?", node=instance.instance_id, start=s.start, end=s.end, size=_size(own))
+    base = dict(backup_id=s.set_id or "?", node=instance.instance_id, start=s.start, end=s.end, size=_size(own),
+                expires=s.expires)
     if s.status == "RUNNING":
         return Backup(status="RUNNING", **base)
     if s.status == "OK" and s.available and not bad and not unknown and len(good) >= expected:

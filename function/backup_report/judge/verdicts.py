@@ -12,7 +12,8 @@ Which verdict the records give is `precedence.PRECEDENCE`, rules in order; `deci
 in this order: an unsettled kind makes an alert `error`; DescribeBackupTasks may turn `missing`
 `running`; what was odd in the answer (`records.screen`, `Case.doubts`) makes a fine verdict `error`
 and rides on an alert; the InstanceStatus may excuse it (`inactive`, `new`); a broken policy control
-makes a fine one `policy` and rides on any other; what needs attention gets its history strip.
+makes a fine one `policy` and rides on any other; a risk seen coming (`foresight`) makes a fine one `at_risk`
+and rides on any other but `error`; what needs attention gets its history strip.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Iterable
 
 from ..model import BackupPolicy, BackupTask, Instance, Kind, Reading, Severity, Verdict, Window
-from . import details, history, policy
+from . import details, foresight, history, policy
 from .precedence import SLOT_TOLERANCE, Case, judge
 from .records import screen
 from .running import resolve
@@ -70,7 +71,8 @@ def decide(instance: Instance, reading: Reading, window: Window, rules: Rules,
     if problems:  # an alert stands, and says what else was odd in what the API answered
         verdict = Verdict(verdict.kind, "; ".join([verdict.detail] + problems))
     verdict = details.account_for_status(instance, verdict, placed, window.end)
-    verdict = policy.apply(verdict, policy.breaches(instance, reading.policy, rules.controls))
+    verdict = policy.apply(verdict, policy.breaches(instance, reading.policy, rules.controls, window.end))
+    verdict = foresight.apply(verdict, foresight.risks(instance, reading, placed, window.end, rules.tz))
     if verdict.severity is not Severity.FINE and verdict.kind is not Kind.ERROR:
         # Only what needs attention carries its strip; an `error`'s records are in doubt.
         verdict = replace(verdict, history=history.read(instance, reading, placed, window.end, rules.grace,

@@ -38,8 +38,8 @@ def read(cloud, instance: Instance, window: Window, rules: Rules,
     policy = policy or cloud.policy(instance)
     start = read_from(policy, window, rules)
     if not instance.is_cluster:
-        records, anomalies = cloud.backups(instance, start, window.end)
-        return Reading(policy, tuple(records), anomalies=tuple(anomalies))
+        records, anomalies, storage = cloud.backups(instance, start, window.end)
+        return Reading(policy, tuple(records), anomalies=tuple(anomalies), storage=storage)
     shards: tuple[str, ...] = ()
     if instance.shard_count < 1:
         shards = cloud.topology(instance)
@@ -74,14 +74,15 @@ def unsettled(instance: Instance, why: str) -> str:
 def _as_records(cloud, instance: Instance, policy: BackupPolicy, start: datetime, end: datetime,
                 shards: tuple[str, ...]) -> Reading:
     """A classic cluster's reading: DescribeBackups, one record per shard node."""
-    records, anomalies = cloud.backups(instance, start, end)
+    records, anomalies, storage = cloud.backups(instance, start, end)
     return Reading(policy, tuple(records), per_shard=True, shard_count=len(shards) or instance.shard_count,
-                   shards=shards, anomalies=tuple(anomalies))
+                   shards=shards, anomalies=tuple(anomalies), storage=storage)
 
 
 def _as_sets(cloud, instance: Instance, policy: BackupPolicy, start: datetime, end: datetime,
              shards: tuple[str, ...]) -> Reading:
     """A cloud-native cluster's reading: DescribeClusterBackupList's sets, each one record of the whole."""
-    sets, anomalies = cloud.cluster_backups(instance, start, end)
+    sets, anomalies, storage = cloud.cluster_backups(instance, start, end)
     records, odd = as_records(instance, sets, len(shards) or instance.shard_count, shards)
-    return Reading(policy, tuple(records), anomalies=tuple(anomalies + odd), source="DescribeClusterBackupList")
+    return Reading(policy, tuple(records), anomalies=tuple(anomalies + odd), source="DescribeClusterBackupList",
+                   storage=storage)

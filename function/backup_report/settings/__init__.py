@@ -74,6 +74,7 @@ class Settings:
     min_retention_days: int = 0  # 0: the control is off
     min_backups_per_week: int = 0
     require_backup_log: bool = False
+    min_restore_window_hours: int = 0  # 0: the control is off
     coverage: bool = True
     console: str = "cn"
     owner_tag: str = ""

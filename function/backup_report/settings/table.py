@@ -36,6 +36,7 @@ KVSTORE_PROTOCOL = "KVSTORE_PROTOCOL"
 MIN_RETENTION_DAYS = "MIN_RETENTION_DAYS"
 MIN_BACKUPS_PER_WEEK = "MIN_BACKUPS_PER_WEEK"
 REQUIRE_BACKUP_LOG = "REQUIRE_BACKUP_LOG"
+MIN_RESTORE_WINDOW_HOURS = "MIN_RESTORE_WINDOW_HOURS"
 COVERAGE = "COVERAGE"
 CONSOLE = "CONSOLE"
 OWNER_TAG = "OWNER_TAG"
@@ -179,6 +180,8 @@ TABLE: tuple[Setting, ...] = (
     Setting(MIN_RETENTION_DAYS, p.int_in(0, 730), 0, tighten=RAISE),  # 0: the control is off
     Setting(MIN_BACKUPS_PER_WEEK, p.int_in(0, 7), 0, tighten=RAISE),
     Setting(REQUIRE_BACKUP_LOG, p.on_off, False, tighten=TURN_ON),
+    # 0: off. 17,520 h is 730 days, BackupRetentionPeriod's longest (models/_modify_backup_policy_request.py).
+    Setting(MIN_RESTORE_WINDOW_HOURS, p.int_in(0, 17520), 0, tighten=RAISE),
     Setting(COVERAGE, p.on_off, True, tighten=TURN_ON),
     Setting(CONSOLE, p.one_of("cn", "intl"), "cn"),
     Setting(OWNER_TAG, p.parse_tag_key, ""),
