@@ -217,8 +217,8 @@ def _policy(policy: dict | None, tz: tzinfo, today: date) -> str:
 
 # A verdict's word on the day of the slot it judged (`not_due` judged none: the last due slot is older than
 # the window, and nothing was asked of it); the history strip's symbols as days.
-VERDICT_DAY = {"ok": "done", "shrunk": "done", "recovered": "done", "policy": "done", "failed": "failed",
-               "incomplete": "failed", "missing": "missing", "new": "uncreated",
+VERDICT_DAY = {"ok": "done", "shrunk": "done", "recovered": "done", "policy": "done", "at_risk": "done",
+               "failed": "failed", "incomplete": "failed", "missing": "missing", "new": "uncreated",
                "running": "running", "inactive": "inactive", "error": "error"}
 OWN_WORD = ("running", "inactive", "error")  # verdicts whose word for the day outranks the history strip's
 STRIP = {"✓": "done", "✗": "failed", "○": "missing", "·": "unscheduled", "–": "uncreated"}

@@ -171,3 +171,9 @@ def test_a_previous_documents_days_are_untrusted():
         assert record.previous_days({"fleet": fleet})["fleet"] == {}
     assert record.previous_days({}) == {"timezone": "UTC", "fleet": {}}  # the layout before: UTC's days
     assert record.previous_days({"timezone": ["UTC"]})["timezone"] is None
+
+
+def test_every_verdict_that_judged_a_slot_has_a_word_for_its_day():
+    # A verdict added later (at_risk: backed up, a risk ahead) must not leave its day blank on the page.
+    from backup_report.archive.page import VERDICT_DAY
+    assert set(VERDICT_DAY) == {k.value for k in Kind} - {"not_due"}
