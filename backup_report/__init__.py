@@ -17,6 +17,8 @@ _FUNCTION = str(_ROOT / "function")
 
 
 def _hand_over() -> None:
+    if not (Path(_FUNCTION) / __name__ / "__init__.py").is_file():  # else the import below finds this one again
+        raise ImportError(f"{__name__}: no {_FUNCTION}/{__name__} beside this folder")
     sys.path.insert(0, _FUNCTION)
     del sys.modules[__name__]
     typed = sys.argv[:1] == ["-m"]  # as `python -m backup_report …`, while runpy looks for __main__
@@ -32,8 +34,10 @@ def _hand_over() -> None:
                 and Path(sys.prefix).resolve() != (_ROOT / ".venv").resolve():
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_FUNCTION, os.environ.get("PYTHONPATH")]))}
             os.execve(str(venv), [str(venv), "-m", __name__, *sys.argv[1:]], env)
-        sys.exit(f"backup_report: this Python ({sys.executable}) lacks the function's dependencies "
-                 f"(no module {missing.name!r}): run `make venv` in {_ROOT}, then ./backup-report {' '.join(sys.argv[1:])}")
+        print(f"backup_report: this Python ({sys.executable}) lacks the function's dependencies (no module "
+              f"{missing.name!r}): run `make venv` in {_ROOT}, then ./backup-report {' '.join(sys.argv[1:])}",
+              file=sys.stderr)
+        sys.exit(2)  # the CLI's status for what must be fixed before anything runs
 
 
 _hand_over()
