@@ -19,23 +19,17 @@ from types import SimpleNamespace
 
 import sandbox
 from sandbox.fleet import HOME_ACCOUNT
+from sandbox.scenario import settings_of
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION = ROOT / "function"
-DEMO_SETTINGS = {
-    "INSTANCE_TAGS": "backup-report=daily",
-    "TIMEZONE": "Asia/Shanghai",
-    "DINGTALK_AT_MOBILES": "13800000000",
-    "SLACK_MENTION": "<!here>",
-    "OWNER_TAG": "team",
-    "REQUIRE_BACKUP_LOG": "on",
-    "WECOM_MENTION_USERIDS": "zhangsan",
-}
+TIMER_EVENT = ROOT / "events" / "timer.json"  # make demo's event, and `invoke --sandbox`'s without --event
+DEMO_SETTINGS = settings_of("demo")  # scenarios/demo.yaml's `settings:`: its tags, time zone and mentions
 
 
 def demo_trigger_time() -> str:
     """The triggerTime of events/timer.json: the moment `make demo` (and `run --sandbox`) report at."""
-    return json.loads((ROOT / "events" / "timer.json").read_text())["triggerTime"]
+    return json.loads(TIMER_EVENT.read_text())["triggerTime"]
 
 
 def fc_context(credentials, region: str, request_id: str = "demo-request-0001", timeout: int = 300, *,

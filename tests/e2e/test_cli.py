@@ -587,3 +587,72 @@ def test_python_m_at_a_root_without_a_venv_says_what_to_run(tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("backup_report: this Python (") and "lacks the function's dependencies" in done.stderr
     assert done.stderr.strip().endswith(f"run `make venv` in {tmp_path}, then ./backup-report check")
+
+
+
+# --- the sandbox's clock and settings, the run's log lines on a terminal (docs/cli.md) --------------
+
+def test_invoke_with_the_demo_sandbox_and_no_event_sends_make_demos_at_its_trigger_time(capsys):
+    trigger = json.loads((REPO / "events" / "timer.json").read_text())["triggerTime"]
+    code = cli.main(["invoke", "--sandbox", "demo"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out)["window"]["end"] == trigger
+    assert f"at {trigger[:16]}Z (--at TIME moves the clock)" in err
+    assert "invoke: the event is timer.json (make demo's; --event FILE sends another)" in err
+
+
+def test_a_scenario_of_ones_own_without_settings_runs_on_the_environments_and_says_so(tmp_path, capsys, monkeypatch):
+    for name in list(os.environ):
+        if name in NAMES:
+            monkeypatch.delenv(name)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml_text({"regions": ["cn-hangzhou"], "instances": _demo_dict()["instances"][:2]}))
+    code = cli.main(["run", "--sandbox", str(mine), "--dry-run"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "sandbox: the environment's settings (the scenario has no `settings:`), then the sandbox's endpoints" in err
+    assert "INSTANCE_TAGS is required" in err  # the demo's tags are not applied behind the user's back
+
+
+def test_a_scenario_of_ones_own_runs_with_its_settings(tmp_path, capsys):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml_text({"regions": ["cn-hangzhou"], "settings": {"INSTANCE_TAGS": "team=payments"},
+                               "instances": _demo_dict()["instances"]}))
+    code = cli.main(["run", "--sandbox", str(mine), "--dry-run", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert {i["name"] for i in json.loads(out)["instances"]} == {"orders-cache", "cart-cache"}
+    assert "sandbox: the scenario's settings (INSTANCE_TAGS) over the environment's" in err
+
+
+def test_a_scenario_setting_that_is_no_setting_is_refused_naming_the_one_meant(tmp_path, capsys):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml_text({"settings": {"INSTANCE_TAG": "team=payments"}, "instances": []}))
+    code = cli.main(["check", "--sandbox", str(mine)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "backup_report: --sandbox mine: settings: INSTANCE_TAG is not a setting (did you mean INSTANCE_TAGS?)" in err
+
+
+def yaml_text(data: dict) -> str:
+    import yaml
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_on_a_terminal_the_runs_json_line_per_instance_waits_for_v(sb, cli_run, monkeypatch, caplog):
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    code, _, err = cli_run("run", "--dry-run")
+    assert code == 0
+    assert '"event": "backup_report.instance"' not in caplog.text
+    assert "(7 JSON log lines of the run, one per instance that needs attention, not shown on a terminal: -v shows " \
+           "them)" in err
+    caplog.clear()
+    cli_run("run", "--dry-run", "-v")
+    assert caplog.text.count('"event": "backup_report.instance"') == 7
+
+
+def test_piped_the_runs_json_lines_are_logged_as_they_are(sb, cli_run, caplog):
+    code, _, err = cli_run("run", "--dry-run")
+    assert caplog.text.count('"event": "backup_report.instance"') == 7
+    assert "not shown on a terminal" not in err
