@@ -135,9 +135,7 @@ def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problem
         name = str(key).upper()
         row = BY_NAME.get(name)
         if row is None or key != row.field:
-            guess = did_you_mean(str(key)[:64].lower(), (s.field for s in TABLE), quoted=True)
-            problem = (f"payload key {str(key)[:64]!r} is not a setting{guess}; accepted keys: "
-                       + ", ".join(s.field for s in TABLE if s.origin in (PAYLOAD, TIGHTEN) or s.name in opted))
+            problem = _unknown_key(str(key)[:64], opted)
         elif row.origin == ENVIRONMENT:
             problem = (f"payload key {key!r}: {name} can only be set in the function's environment (s.yaml), "
                        "never by an event's payload: it decides where the function's signed requests go")
@@ -156,6 +154,12 @@ def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problem
     if refused > MAX_PAYLOAD_PROBLEMS:
         problems.append(f"…and {refused - MAX_PAYLOAD_PROBLEMS} more payload keys refused")
     return texts
+
+
+def _unknown_key(key: str, opted: frozenset[str]) -> str:
+    """The problem of a payload key that is not a setting: the key it looks like, and the keys a payload may set."""
+    return (f"payload key {key!r} is not a setting{did_you_mean(key.lower(), [s.field for s in TABLE], quoted=True)}"
+            "; accepted keys: " + ", ".join(s.field for s in TABLE if s.origin in (PAYLOAD, TIGHTEN) or s.name in opted))
 
 
 def _parse(raw: Mapping[str, str], default_region: str, problems: list[str], bad: set[str]) -> dict[str, object]:
