@@ -26,7 +26,8 @@ from sandbox.scenario import settings_of
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION = ROOT / "function"
 TIMER_EVENT = ROOT / "events" / "timer.json"  # make demo's event, and `invoke --sandbox`'s without --event
-DEMO_SETTINGS = settings_of("demo")  # scenarios/demo.yaml's `settings:`: its tags, time zone and mentions
+DEMO_SETTINGS = settings_of("demo")
+MAKE_TARGETS = {"demo": ": make demo V=1", "accounts": ": make demo-accounts V=1"}  # the Makefile's, by scenario  # scenarios/demo.yaml's `settings:`: its tags, time zone and mentions
 
 
 def demo_trigger_time() -> str:
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"The report page (archived in the sandbox's OSS bucket; open it in a browser): {_shown_path(page)}")
     print(f"The result JSON (what FC records for the invocation): {_shown_path(out / f'{prefix}-result.json')}")
     print(f"The function's log lines (what `s logs` shows): {_shown_path(out / f'{prefix}-log.txt')}"
-          + ("" if args.verbose else "\n(both printed here too with -v: make demo V=1)"))
+          + ("" if args.verbose else f"\n(both printed here too with -v{MAKE_TARGETS.get(args.scenario, '')})"))
     return 0
 
 
