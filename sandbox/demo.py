@@ -26,8 +26,8 @@ from sandbox.scenario import settings_of
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION = ROOT / "function"
 TIMER_EVENT = ROOT / "events" / "timer.json"  # make demo's event, and `invoke --sandbox`'s without --event
-DEMO_SETTINGS = settings_of("demo")
-MAKE_TARGETS = {"demo": ": make demo V=1", "accounts": ": make demo-accounts V=1"}  # the Makefile's, by scenario  # scenarios/demo.yaml's `settings:`: its tags, time zone and mentions
+DEMO_SETTINGS = settings_of("demo")  # scenarios/demo.yaml's `settings:`: its tags, time zone and mentions
+MAKE_TARGETS = {"demo": ": make demo V=1", "accounts": ": make demo-accounts V=1"}  # the Makefile's, by scenario
 
 
 def demo_trigger_time() -> str:
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                                                  account_id=sb.account))
         print(textwrap.dedent(f"""
             Ran index.handler on the sandbox's '{args.scenario}' fleet with {Path(args.event).name}
-            (trigger time {trigger}); REGIONS={os.environ['REGIONS']}, INSTANCE_TAGS={os.environ.get('INSTANCE_TAGS', '')}
+            (trigger time {trigger}); REGIONS={os.environ['REGIONS']}, INSTANCE_TAGS={os.environ.get('INSTANCE_TAGS')}
             {"ACCOUNTS=resource-directory: " + str(len(sb.accounts)) + " member accounts" if accounts else ""}.
             """))
         _show_messages(sb)

@@ -20,10 +20,10 @@ from .shared import DEFAULT_REGION, FAILED, FUNCTION_TIMEOUT, OK, UsageError, ho
 
 
 def cmd_invoke(args: argparse.Namespace, sb) -> int:
-    """InvokeFunction (Sync) with the --event file (with a sandbox and none, events/timer.json); prints the result JSON the function returned on stdout,
-    the call on stderr. 0 the function returned a whole report (or not a report); 1 FC refused the call,
-    the function raised, stopped at its settings, or returned a report `run` would exit 1 for; 2 bad
-    arguments, no credentials, no FC SDK (UsageError)."""
+    """InvokeFunction (Sync) with the --event file (with a sandbox and none, events/timer.json); prints the result
+    JSON the function returned on stdout, the call on stderr. 0 the function returned a whole report (or not a
+    report); 1 FC refused the call, the function raised, stopped at its settings, or returned a report `run`
+    would exit 1 for; 2 bad arguments, no credentials, no FC SDK (UsageError)."""
     path = args.event
     if sb is not None and not path:  # make demo's event, at the trigger time the sandbox is anchored to
         from sandbox.demo import TIMER_EVENT

@@ -37,8 +37,9 @@ def environment(args: argparse.Namespace, sb) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name = name.strip().upper()
         # The value is never repeated: a misspelled name's value may be a webhook with its token.
-        if not sep:
-            raise UsageError(f"--set with no '=': expected NAME=VALUE with NAME one of {', '.join(NAMES)}")
+        if not sep or not name:
+            raise UsageError(f"--set with no {'NAME before the ' if sep else ''}'=': expected NAME=VALUE with NAME one "
+                             f"of {', '.join(NAMES)}")
         if name not in NAMES:
             raise UsageError(f"--set {name[:64]}=…: {name[:64]} is not a setting{did_you_mean(name, NAMES)}; NAME is "
                              f"one of {', '.join(NAMES)}")

@@ -158,8 +158,9 @@ def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problem
 
 def _unknown_key(key: str, opted: frozenset[str]) -> str:
     """The problem of a payload key that is not a setting: the key it looks like, and the keys a payload may set."""
-    return (f"payload key {key!r} is not a setting{did_you_mean(key.lower(), [s.field for s in TABLE], quoted=True)}"
-            "; accepted keys: " + ", ".join(s.field for s in TABLE if s.origin in (PAYLOAD, TIGHTEN) or s.name in opted))
+    guess = did_you_mean(key.lower(), [s.field for s in TABLE], quoted=True)
+    accepted = [s.field for s in TABLE if s.origin in (PAYLOAD, TIGHTEN) or s.name in opted]
+    return f"payload key {key!r} is not a setting{guess}; accepted keys: " + ", ".join(accepted)
 
 
 def _parse(raw: Mapping[str, str], default_region: str, problems: list[str], bad: set[str]) -> dict[str, object]:
