@@ -264,8 +264,8 @@ def misspellings(environ: Mapping[str, str], names: tuple[str, ...] = NAMES,
                  cutoff: float = 0.7) -> list[tuple[str, str]]:
     """(variable, setting) for each set variable, by name, that is not a setting but is at least `cutoff` like
     one of `names` (spelling.nearest): ("INSTANCE_TAG", "INSTANCE_TAGS"), ("SLACK_WEBHOOK_URL", "SLACK_WEBHOOK")."""
-    near = ((k, nearest(k, names, cutoff)) for k, v in sorted(environ.items())
-            if k not in BY_NAME and k not in NOT_MISSPELT and str(v).strip())
+    near = ((k, nearest(k, names, cutoff)) for k, v in sorted(environ.items()) if str(v).strip()
+            and k not in BY_NAME and k not in NOT_MISSPELT and not k.startswith(NOT_MISSPELT_PREFIXES))
     return [(k, n) for k, n in near if n]
 
 
@@ -276,10 +276,11 @@ def _misspelt(environ: Mapping[str, str], names: tuple[str, ...]) -> str:
 
 
 # Variables that are near a setting's name but are not misspellings of it: s.yaml's and the CLI's REGION (the
-# function's own region), and the FC runtime's (https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/
-# user-guide/environment-variables: FC_REGION, FC_ACCOUNT_ID, FC_FUNCTION_NAME, …).
-NOT_MISSPELT = frozenset({"REGION", "FC_REGION", "FC_ACCOUNT_ID", "FC_FUNCTION_NAME", "FC_FUNCTION_HANDLER",
-                          "FC_FUNCTION_MEMORY_SIZE", "FC_INSTANCE_ID", "FC_CUSTOM_LISTEN_PORT"})
+# function's own region), and FC's own, under the prefix FC reserves ("you cannot use environment variables with
+# the reserved prefix FC_*": FC_REGION, FC_ACCOUNT_ID, FC_FUNCTION_NAME, …;
+# https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables), and the credentials' ALIBABA_CLOUD_*.
+NOT_MISSPELT = frozenset({"REGION"})
+NOT_MISSPELT_PREFIXES = ("FC_", "ALIBABA_CLOUD_")
 
 
 def _together(values: Mapping[str, object], given: set[str], environ: Mapping[str, str]) -> list[str]:
