@@ -2,8 +2,9 @@
 directory leads sys.path), and it hands over to the real one, function/backup_report.
 
 It puts function/ first on sys.path and puts the real package in its own place in sys.modules, which the
-import system then returns (https://docs.python.org/3/reference/import.html#loading: "the module …
-in sys.modules" after the load is the one returned), so `-m` runs function/backup_report/__main__.py.
+import system then returns: importlib takes the module it returns from sys.modules after the load, "an imported
+module may replace itself in sys.modules" (https://docs.python.org/3/reference/import.html#loading, note 2;
+CPython's behaviour, which is what the clone runs), so `-m` runs function/backup_report/__main__.py.
 When this Python lacks the function's dependencies (the system's `python3`, say), a `-m` run goes on in
 the clone's .venv, or says how to make one. It is never deployed: scripts/build.py packages function/ alone.
 """
