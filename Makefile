@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-accounts test venv build clean preflight
+.PHONY: demo demo-accounts test venv build clean help preflight
 
+## the .venv (Python 3.10+, requirements-dev.txt), which ./backup-report and every target run on
 venv: $(STAMP)
 
 $(STAMP): requirements-dev.txt function/requirements.txt
@@ -13,12 +14,13 @@ $(STAMP): requirements-dev.txt function/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+## the real handler, end to end, on the local sandbox: the messages, then a summary (V=1: the logs, the JSON)
 demo: $(STAMP)
-	$(PY) -m sandbox demo
+	$(PY) -m sandbox demo $(if $(V),-v)
 
-# The same, over a Resource Directory of three member accounts, one of which cannot be read (README, Many accounts).
+## the demo over a Resource Directory of three member accounts, one of which cannot be read
 demo-accounts: $(STAMP)
-	$(PY) -m sandbox demo --scenario accounts
+	$(PY) -m sandbox demo --scenario accounts $(if $(V),-v)
 
 # pytest-xdist workers. Most tests wait on loopback sockets and deadlines rather than compute, so more
 # workers than cores pays: on a 2-core machine, five of the slowest suites (204 tests) took 141 s with 2,
@@ -28,6 +30,7 @@ demo-accounts: $(STAMP)
 # `load` scheduling, 166 s with worksteal, another job busy beside it).
 TEST_WORKERS ?= 6
 
+## the whole test suite on the sandbox (TEST_WORKERS=6 parallel workers)
 test: $(STAMP)
 	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist worksteal
 
@@ -35,13 +38,19 @@ test: $(STAMP)
 preflight: $(STAMP)
 	PYTHONPATH=function $(PY) -m backup_report check --deploy
 
-# dist/code (s.yaml's code path) and dist/redis-backup-report.zip, built for FC's python3.10.
+## dist/code (s.yaml's code path) and dist/redis-backup-report.zip, built for FC's python3.10
 build: $(STAMP)
 	$(PY) scripts/build.py --out dist
 
+## remove .venv, dist/ and build/
 clean:
 	rm -rf $(VENV) dist build .pytest_cache
 
 .PHONY: bench
+## the real handler at scale (bench/RESULTS.md)
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+## these targets, each with the `## ` line above it
+help:
+	@awk '/^## /{doc = substr($$0, 4); next} /^[a-z][a-z-]*:/ && doc {sub(/:.*/, ""); printf "  make %-14s %s\n", $$0, doc} {doc = ""}' $(firstword $(MAKEFILE_LIST))

@@ -186,6 +186,12 @@ class Sandbox:
         """The member accounts' IDs, in scenario order (listed in the directory or not)."""
         return tuple(a.id for a in self.scenario.accounts)
 
+    @property
+    def settings(self) -> dict[str, str]:
+        """The scenario's own settings (`settings:`; the demo's tags, time zone, mentions), {NAME: text}: what a
+        run against it starts from, under `env()`'s."""
+        return dict(self.scenario.settings)
+
     def archive_env(self) -> dict[str, str]:
         """The settings that turn the archive on, into this sandbox's bucket."""
         return {"ARCHIVE_OSS_BUCKET": self.ARCHIVE_BUCKET, "ARCHIVE_OSS_ENDPOINT": self.oss_endpoint}

@@ -1,8 +1,8 @@
 """`python -m sandbox serve --scenario demo [--at TIME]` and `python -m sandbox demo`.
 
 `serve` prints one JSON line (endpoints and credentials, for scripts), then an `export …` line of
-every setting the handler needs against it (the demo's tags, time zone and @mobiles included), and
-serves until SIGINT/SIGTERM.
+every setting the handler needs against it (the scenario's `settings:` included: the demo's tags, time
+zone and @mobiles), and serves until SIGINT/SIGTERM.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import threading
 
 from . import scenario as scenarios
 from . import start
-from .demo import DEMO_SETTINGS
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -47,8 +46,8 @@ def serve(args: argparse.Namespace) -> int:
             "access_key_secret": credentials.access_key_secret,
             "security_token": credentials.security_token,
         }))
-        # Every setting the handler needs to run against this sandbox as `make demo` does.
-        settings = {**sb.env(), **DEMO_SETTINGS}
+        # Every setting the handler needs to run against this sandbox as `make demo` does: the scenario's own too.
+        settings = {**sb.settings, **sb.env()}
         print("export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in settings.items()), flush=True)
         print(f"sandbox: scenario {sb.scenario.name!r} at {sb.anchor:%Y-%m-%dT%H:%MZ}: {sb.scenario.description}"
               " (Ctrl-C to stop)", file=sys.stderr, flush=True)

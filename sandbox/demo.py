@@ -1,9 +1,11 @@
 """`make demo`: the real handler, end to end, against the sandbox's demo fleet.
 
 Starts the emulators, runs `index.handler` with `events/timer.json` and a context shaped like
-FC's, then shows what the team would read in DingTalk, Slack, Feishu and WeCom, the pings the
-heartbeat check received, the function's log lines and the result JSON; the archive is on (the
-sandbox's OSS bucket), and the report page it wrote is copied to build/demo-report.html.
+FC's, then shows what the team would read in DingTalk, Slack, Feishu and WeCom and the pings the
+heartbeat check received, and ends with a summary: the counts per verdict, each channel's delivery, and
+where the rest went. The archive is on (the sandbox's OSS bucket): the report page it wrote is copied to
+build/demo-report.html; the function's log lines and the result JSON go to build/demo-log.txt and
+build/demo-result.json (another scenario's to build/demo-<scenario>-…), and `-v` prints them too.
 """
 from __future__ import annotations
 
@@ -19,23 +21,18 @@ from types import SimpleNamespace
 
 import sandbox
 from sandbox.fleet import HOME_ACCOUNT
+from sandbox.scenario import settings_of
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION = ROOT / "function"
-DEMO_SETTINGS = {
-    "INSTANCE_TAGS": "backup-report=daily",
-    "TIMEZONE": "Asia/Shanghai",
-    "DINGTALK_AT_MOBILES": "13800000000",
-    "SLACK_MENTION": "<!here>",
-    "OWNER_TAG": "team",
-    "REQUIRE_BACKUP_LOG": "on",
-    "WECOM_MENTION_USERIDS": "zhangsan",
-}
+TIMER_EVENT = ROOT / "events" / "timer.json"  # make demo's event, and `invoke --sandbox`'s without --event
+DEMO_SETTINGS = settings_of("demo")  # scenarios/demo.yaml's `settings:`: its tags, time zone and mentions
+MAKE_TARGETS = {"demo": ": make demo V=1", "accounts": ": make demo-accounts V=1"}  # the Makefile's, by scenario
 
 
 def demo_trigger_time() -> str:
     """The triggerTime of events/timer.json: the moment `make demo` (and `run --sandbox`) report at."""
-    return json.loads((ROOT / "events" / "timer.json").read_text())["triggerTime"]
+    return json.loads(TIMER_EVENT.read_text())["triggerTime"]
 
 
 def fc_context(credentials, region: str, request_id: str = "demo-request-0001", timeout: int = 300, *,
@@ -89,20 +86,29 @@ def show_pings(pings) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox demo", description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="demo")
-    parser.add_argument("--event", default=str(ROOT / "events" / "timer.json"))
+    parser.add_argument("--event", default=str(TIMER_EVENT))
+    parser.add_argument("--out", default=str(ROOT / "build"), help="where the page, the log and the JSON go")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print the log lines and the result JSON too")
     args = parser.parse_args(argv)
 
     event = Path(args.event).read_bytes()
     trigger = json.loads(event).get("triggerTime")
     sys.path.insert(0, str(FUNCTION))
     import index  # the deployed code, unchanged
-    from backup_report.cli.display import boxed, dingtalk_notes, show_dingtalk, show_feishu, show_slack, show_wecom, \
-        slack_notes
+    from backup_report.cli.output import summary
+    from backup_report.cli.shared import UsageError, scenario_settings
 
+    out = Path(args.out)
+    prefix = "demo" if args.scenario == "demo" else f"demo-{Path(args.scenario).stem}"
     with sandbox.start(args.scenario, anchor=trigger) as sb:
+        try:
+            settings = scenario_settings(sb)
+        except UsageError as error:
+            print(f"sandbox demo: {error}", file=sys.stderr)
+            return 2
         # A scenario of member accounts is read as a Resource Directory (README, Many accounts).
         accounts = {"ACCOUNTS": "resource-directory"} if sb.accounts else {}
-        os.environ.update({**sb.env(), **sb.archive_env(), **DEMO_SETTINGS, **accounts})
+        os.environ.update({**settings, **sb.env(), **sb.archive_env(), **accounts})
         # Credentials come from the context, as on FC: the role's STS token.
         for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"):
             os.environ.pop(name, None)
@@ -116,29 +122,56 @@ def main(argv: list[str] | None = None) -> int:
                                                  account_id=sb.account))
         print(textwrap.dedent(f"""
             Ran index.handler on the sandbox's '{args.scenario}' fleet with {Path(args.event).name}
-            (trigger time {trigger}); REGIONS={os.environ['REGIONS']}, INSTANCE_TAGS={DEMO_SETTINGS['INSTANCE_TAGS']}
+            (trigger time {trigger}); REGIONS={os.environ['REGIONS']}, INSTANCE_TAGS={os.environ.get('INSTANCE_TAGS')}
             {"ACCOUNTS=resource-directory: " + str(len(sb.accounts)) + " member accounts" if accounts else ""}.
             """))
-        for message in sb.dingtalk.messages:
-            print(boxed("DingTalk (markdown, as the group sees it)", show_dingtalk(message)))
-            print(dingtalk_notes(message) + "\n")
-        for message in sb.slack.messages:
-            print(boxed("Slack (Block Kit, as the channel sees it)", show_slack(message)))
-            print(slack_notes(message) + "\n")
-        for message in sb.feishu.messages:
-            print(boxed("Feishu (interactive card, as the group sees it)", show_feishu(message)) + "\n")
-        for message in sb.wecom.messages:
-            print(boxed("WeCom (markdown, as the group sees it)", show_wecom(message)) + "\n")
-        print(boxed("Heartbeat check (HEARTBEAT_URL, healthchecks.io-style): the pings it received",
-                    show_pings(sb.heartbeat.pings)) + "\n")
+        _show_messages(sb)
+        out.mkdir(parents=True, exist_ok=True)
         pages = [obj.body for key, obj in sorted(sb.oss.objects.items()) if key.endswith(".html")]
+        page = out / f"{prefix}-report.html"
         if pages:
-            page = ROOT / "build" / "demo-report.html"
-            page.parent.mkdir(exist_ok=True)
             page.write_bytes(pages[-1])
-            print(f"The report page (ARCHIVE_OSS_BUCKET, the sandbox's OSS bucket): {page}\n")
-    print("The function's log lines (what `s logs` shows; one per instance that needs attention, then the run's):")
-    print(log.getvalue())
-    print("Result JSON (what FC records for the invocation):")
-    print(json.dumps(json.loads(result), indent=2, ensure_ascii=False))
+    logging.getLogger().removeHandler(handler)
+    text = json.dumps(json.loads(result), indent=2, ensure_ascii=False)
+    (out / f"{prefix}-log.txt").write_text(log.getvalue(), encoding="utf-8")
+    (out / f"{prefix}-result.json").write_text(text + "\n", encoding="utf-8")
+    if args.verbose:
+        print("The function's log lines (what `s logs` shows; one per instance that needs attention, then the run's):")
+        print(log.getvalue())
+        print("Result JSON (what FC records for the invocation):")
+        print(text + "\n")
+    print("Summary (what the run did; the messages above are what the team reads):")
+    print("\n".join(f"  {line}" for line in summary(json.loads(result)).splitlines()))
+    if pages:
+        print(f"The report page (archived in the sandbox's OSS bucket; open it in a browser): {_shown_path(page)}")
+    print(f"The result JSON (what FC records for the invocation): {_shown_path(out / f'{prefix}-result.json')}")
+    print(f"The function's log lines (what `s logs` shows): {_shown_path(out / f'{prefix}-log.txt')}"
+          + ("" if args.verbose else f"\n(both printed here too with -v{MAKE_TARGETS.get(args.scenario, '')})"))
     return 0
+
+
+def _show_messages(sb) -> None:
+    """Each channel's messages as its readers see them, then the heartbeat's pings."""
+    from backup_report.cli.display import boxed, dingtalk_notes, show_dingtalk, show_feishu, show_slack, \
+        show_wecom, slack_notes
+
+    for message in sb.dingtalk.messages:
+        print(boxed("DingTalk (markdown, as the group sees it)", show_dingtalk(message)))
+        print(dingtalk_notes(message) + "\n")
+    for message in sb.slack.messages:
+        print(boxed("Slack (Block Kit, as the channel sees it)", show_slack(message)))
+        print(slack_notes(message) + "\n")
+    for message in sb.feishu.messages:
+        print(boxed("Feishu (interactive card, as the group sees it)", show_feishu(message)) + "\n")
+    for message in sb.wecom.messages:
+        print(boxed("WeCom (markdown, as the group sees it)", show_wecom(message)) + "\n")
+    print(boxed("Heartbeat check (HEARTBEAT_URL, healthchecks.io-style): the pings it received",
+                show_pings(sb.heartbeat.pings)) + "\n")
+
+
+def _shown_path(path: Path) -> str:
+    """`path` relative to the current directory when it is under it (build/demo-report.html), else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())

@@ -226,6 +226,9 @@ class Scenario:
     # delegated administrator's.
     management_account: str = HOME_ACCOUNT
     listed_regions: tuple[str, ...] = ()  # a member's view (`fleet`): what its DescribeRegions answers
+    # The function's settings the scenario is meant to run with ((NAME, text) pairs, `settings:`): the demo's tags,
+    # time zone and mentions; the sandbox's own (its endpoints, webhooks, credentials, REGIONS) come from Sandbox.env.
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def fleet_regions(self) -> tuple[str, ...]:

@@ -2,7 +2,8 @@
 
 `load(source, anchor)` takes a shipped scenario's name (`scenarios/<name>.yaml`), a path to a YAML
 or JSON file, or a dict, and resolves every relative time against the anchor, so the emulators only
-ever see absolute UTC datetimes. The format is described in `README.md`.
+ever see absolute UTC datetimes. The format is described in `README.md`. A scenario's `settings:` are
+the function's settings it is meant to run with (`settings_of` reads them alone, without the fleet).
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ NODE_TYPES = ("double", "single", "MASTER_SLAVE", "STAND_ALONE")
 TASK_STATUSES = ("NoStart", "Preparing", "Waiting", "Uploading", "Checking", "Finished")
 _TOP = ("description", "seed", "regions", "credentials", "dingtalk", "slack", "feishu", "wecom", "instances",
         "faults", "instance_list", "heartbeat", "account", "resource_directory", "accounts", "directory_faults",
-        "sts_faults", "management_account")
+        "sts_faults", "management_account", "settings")
 _INSTANCE = ("id", "name", "region", "tags", "architecture", "shards", "status", "created", "engine",
              "type", "policy", "history", "latest", "backups", "total_count_offset", "node_type", "raw", "tasks",
              "cloud_native", "node_form", "shard_instance_name", "storage")
@@ -119,7 +120,35 @@ def load(source: str | Path | Mapping = "demo", anchor: datetime | str | None = 
         management_account=_account_id(top, "management_account", home),
         sts_faults=tuple(_fault(Section(raw, f"{name}.sts_faults[{n}]", _DIRECTORY_FAULT[:-1]),
                                 DIRECTORY_FAULT_KINDS[:-1]) for n, raw in enumerate(top.items("sts_faults"))),
+        settings=_settings(top),
     )
+
+
+SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+def settings_of(source: str | Path | Mapping) -> dict[str, str]:
+    """A scenario's `settings:` ({NAME: text}), read without its fleet. ScenarioError when they are malformed."""
+    name, data = read(source)
+    return dict(_settings(Section(data, name, _TOP)))
+
+
+def _settings(top: Section) -> tuple[tuple[str, str], ...]:
+    """`settings:` as (NAME, text) pairs: environment variable names, each a text, number or on/off. Which names
+    the function takes is the function's to say (the CLI and `make demo` refuse any other, with a guess)."""
+    spec = top.data.get("settings") or {}
+    if not isinstance(spec, Mapping):
+        raise top.fail("settings", "expected a mapping of NAME: value, like INSTANCE_TAGS: backup-report=daily")
+    pairs = []
+    for key, value in spec.items():
+        if not isinstance(key, str) or not SETTING_NAME.fullmatch(key):
+            raise top.fail("settings", f"{key!r} is not a setting's name (upper case, like INSTANCE_TAGS)")
+        if isinstance(value, bool):  # YAML 1.1 reads an unquoted on/off as a boolean: the settings' on/off
+            value = "on" if value else "off"
+        if not isinstance(value, (str, int, float)):
+            raise top.fail(f"settings.{key}", f"expected text, a number or on/off, got {type(value).__name__}")
+        pairs.append((key, str(value)))
+    return tuple(pairs)
 
 
 def _account_id(spec: Section, name: str, default: str | None = None) -> str:

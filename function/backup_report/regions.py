@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from .model import ApiError, RegionFailure
+from .spelling import did_you_mean
 
 UNKNOWN = "UnknownRegion"
 NOT_VERIFIED = "RegionNotVerified"
@@ -22,7 +23,8 @@ def reconcile(wanted: Iterable[str], offered: frozenset[str] | ApiError, found: 
     `wanted`: REGIONS; `offered`: the region IDs DescribeRegions listed, or the ApiError it failed
     with; `found`: instances found per region; `failures`: the scan's own region failures.
     - A region DescribeRegions does not list, where nothing was found, is `UnknownRegion` (its
-      scan's own failure, e.g. a connection to a host that does not exist, is replaced).
+      scan's own failure, e.g. a connection to a host that does not exist, is replaced), naming the
+      listed region it most looks like (spelling.did_you_mean: cn-hangzou, cn-hangzhou?).
     - When DescribeRegions failed, a region where nothing was found and nothing failed cannot be
       told from a misspelled one: `RegionNotVerified`, naming the failure (an alert, so a role
       without `kvstore:DescribeRegions` is noticed, never a silent "0 instances").
@@ -38,6 +40,8 @@ def reconcile(wanted: Iterable[str], offered: frozenset[str] | ApiError, found: 
         return flagged + failures
     unknown = [r for r in empty if r not in offered]
     flagged = [RegionFailure(r, ApiError(UNKNOWN, "DescribeRegions does not list this region: check REGIONS "
-                                         "(e.g. cn-hangzhou, ap-southeast-1)", "DescribeRegions"))
+                                         + (did_you_mean(r, sorted(offered)).strip() or "(e.g. cn-hangzhou, "
+                                                                                      "ap-southeast-1)"),
+                                         "DescribeRegions"))
                for r in unknown]
     return flagged + [f for f in failures if f.region not in unknown]

@@ -4,7 +4,9 @@
 - `backup_report.account`: each account not checked (ACCOUNTS);
 - `backup_report`: the run (counts, deliveries, duration);
 - `backup_report.settings`: a run its settings stopped.
-Every record is scrubbed of the invocation's secrets when it is made (redact.py)."""
+Every record is scrubbed of the invocation's secrets when it is made (redact.py), and carries its event's
+name as `record.run_event` (which the CLI reads to keep the per-instance lines off a terminal; FC's log
+format shows only the message, so FC's lines are the same)."""
 from __future__ import annotations
 
 import json
@@ -15,10 +17,13 @@ from .model import Kind, Severity
 
 log = logging.getLogger("backup_report")
 FINE = {kind.value for kind in Kind if kind.severity is Severity.FINE}
+# The events of one thing each (an instance, a region, an account), which a person reads in the digest instead.
+PER_ITEM = ("backup_report.instance", "backup_report.region", "backup_report.account")
 
 
 def _event(level: int, name: str, request_id: str, fields: dict) -> None:
-    log.log(level, json.dumps({"event": name, "request_id": request_id, **fields}, ensure_ascii=False))
+    log.log(level, json.dumps({"event": name, "request_id": request_id, **fields}, ensure_ascii=False),
+            extra={"run_event": name})
 
 
 def finished(result: dict, request_id: str, started: float) -> None:

@@ -94,9 +94,9 @@ def test_check_shows_every_setting_but_no_secret(cli_run):
     code, out, _ = cli_run("check")
     for name in NAMES:
         assert f"  {name} " in out, name
-    assert "DINGTALK_SECRET       set (hidden)" in out
+    assert f"{'DINGTALK_SECRET':<24} set (hidden)" in out
     assert "token hidden" in out and "138****0000" in out
-    assert "FEISHU_SECRET         set (hidden)" in out
+    assert f"{'FEISHU_SECRET':<24} set (hidden)" in out
     assert out.count("(token hidden)") == 4, "each of the four webhooks shows its host only"
 
 
@@ -104,9 +104,70 @@ def test_check_applies_payload_then_set(sb, cli_run):
     code, out, _ = cli_run("check", "--payload", '{"regions": "cn-shanghai"}', "--set", "INSTANCE_TAGS=team")
     assert code == 0
     assert "cn-hangzhou" not in out.split("Credentials:")[1]
-    assert "INSTANCE_TAGS         team" in out
+    assert f"{'INSTANCE_TAGS':<24} team" in out
     shanghai = [i for i in sb.scenario.instances if "team" in i.tags and i.region == "cn-shanghai"]
     assert f"cn-shanghai: {len(shanghai)} instances carry team" in out
+
+
+def test_check_warns_of_a_tag_written_as_the_console_shows_it_and_exits_1(sb, cli_run):
+    code, out, _ = cli_run("check", "--set", "INSTANCE_TAGS=backup-report:daily")
+    assert code == 1
+    assert "0 instances in 2 regions would be checked" in out
+    warned = out.split("Warnings (check exits 1):\n")[1]
+    assert "  - INSTANCE_TAGS has 'backup-report:daily': a tag key with a colon in it, matching any value. The " \
+           "console shows a tag as key:value, but INSTANCE_TAGS is key=value: did you mean backup-report=daily?" in warned
+    assert "  - the tags select no instance in cn-hangzhou, cn-shanghai: the run would check nothing." in warned
+
+
+def test_check_warns_when_the_tags_select_no_instance_and_exits_1(sb, cli_run):
+    code, out, _ = cli_run("check", "--set", "INSTANCE_TAGS=backup-report=hourly")
+    assert code == 1
+    assert out.split("Warnings (check exits 1):\n")[1].splitlines() == [
+        "  - the tags select no instance in cn-hangzhou, cn-shanghai: the run would check nothing. INSTANCE_TAGS is "
+        "key=value[,key=value…], and an instance must carry every pair"]
+
+
+def test_check_warns_of_a_variable_spelt_like_a_setting_and_exits_1(sb, cli_run, monkeypatch):
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/not-the-real-one")
+    monkeypatch.setenv("REGION", "cn-hangzhou")  # s.yaml's own, not a misspelling of REGIONS
+    code, out, _ = cli_run("check")
+    assert code == 1
+    assert out.split("Warnings (check exits 1):\n")[1].splitlines() == [
+        "  - the environment has SLACK_WEBHOOK_URL, which is not a setting: did you mean SLACK_WEBHOOK?"]
+
+
+def test_check_without_a_warning_prints_none(cli_run):
+    code, out, _ = cli_run("check")
+    assert code == 0 and "Warnings" not in out
+
+
+def test_check_names_the_region_a_misspelled_one_looks_like(cli_run):
+    code, out, _ = cli_run("check", "--set", "REGIONS=cn-hangzhou,cn-hangzou")
+    assert code == 1
+    assert "cn-hangzou: not checked: UnknownRegion: DescribeRegions does not list this region: check REGIONS " \
+           "(did you mean cn-hangzhou?)" in out
+
+
+def test_set_with_a_misspelled_name_names_the_setting_meant_and_never_its_value(sb, cli_run):
+    code, out, err = cli_run("check", "--set", "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/secrettoken99")
+    assert code == 2 and out == ""
+    assert err.startswith("backup_report: --set SLACK_WEBHOOK_URL=…: SLACK_WEBHOOK_URL is not a setting (did you mean "
+                          "SLACK_WEBHOOK?); NAME is one of INSTANCE_TAGS,")
+    assert "secrettoken99" not in err and "hooks.slack.com" not in err
+    assert sb.kvstore.calls == []
+
+
+def test_a_webhook_pasted_with_its_quotes_is_refused_saying_so(sb, cli_run):
+    quoted = f"'{sb.slack_webhook}'"
+    code, out, err = cli_run("check", "--set", f"SLACK_WEBHOOK={quoted}")
+    assert code == 2
+    assert "SLACK_WEBHOOK=\"'http://127.0.0.1/…'\" is invalid" in err and "it is in quotes" in err
+    assert sb.kvstore.calls == []
+
+
+def test_on_off_settings_show_as_on_and_off(cli_run):
+    code, out, _ = cli_run("check", "--set", "COVERAGE=off")
+    assert f" {'COVERAGE':<24} off\n" in out and f" {'REQUIRE_BACKUP_LOG':<24} on\n" in out
 
 
 # --- run ----------------------------------------------------------------------------------------
@@ -451,7 +512,7 @@ def test_each_command_help_says_what_it_does_its_exit_statuses_and_an_example(co
     out = capsys.readouterr().out
     assert stop.value.code == 0
     assert "exit status:" in out and "\n  0  done" in out and "\n  1  " in out and "\n  2  " in out
-    assert f"example:\n  python -m backup_report {command}" in out
+    assert f"example:\n  ./backup-report {command}" in out
 
 
 def test_run_with_the_demo_sandbox_reports_at_make_demos_trigger_time_whatever_the_hour(capsys):
@@ -476,3 +537,122 @@ def test_check_without_credentials_prints_one_line_not_the_chains_tracebacks(sb,
     assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
     assert done.stderr.startswith("backup_report: no Alibaba Cloud credentials found")
     assert sb.kvstore.calls == []
+
+
+# --- ./backup-report and `python -m backup_report` at the clone's root (docs/cli.md) -------------
+
+def test_the_wrapper_runs_the_cli_on_the_clones_venv_from_any_directory(tmp_path):
+    done = subprocess.run([str(REPO / "backup-report"), "check", "--sandbox", "demo"], capture_output=True,
+                          text=True, cwd=tmp_path, env=subprocess_env(HOME=str(tmp_path)), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "15 instances in 2 regions would be checked" in done.stdout
+
+
+def test_the_wrapper_without_a_venv_says_what_to_run(tmp_path):
+    (tmp_path / "backup-report").write_bytes((REPO / "backup-report").read_bytes())
+    (tmp_path / "backup-report").chmod(0o755)
+    done = subprocess.run([str(tmp_path / "backup-report"), "check"], capture_output=True, text=True,
+                          env=subprocess_env(), timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"backup-report: the clone's .venv is missing or incomplete: run `make venv` (or `make " \
+                          f"demo`) in {tmp_path} first\n"
+
+
+def test_python_m_at_the_clones_root_runs_the_cli_as_typed(tmp_path):
+    env = subprocess_env(HOME=str(tmp_path))
+    del env["PYTHONPATH"]
+    done = python_m(["check", "--sandbox", "demo"], env, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "15 instances in 2 regions would be checked" in done.stdout
+
+
+def test_python_m_at_the_root_with_a_python_lacking_the_dependencies_goes_on_in_the_venv(tmp_path):
+    env = subprocess_env(HOME=str(tmp_path))
+    del env["PYTHONPATH"]
+    # -S: no site-packages, as the system's python3 has none of the SDKs
+    done = subprocess.run([sys.executable, "-S", "-m", "backup_report", "check", "--sandbox", "demo"],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "15 instances in 2 regions would be checked" in done.stdout
+
+
+def test_python_m_at_a_root_without_a_venv_says_what_to_run(tmp_path):
+    (tmp_path / "backup_report").mkdir()
+    (tmp_path / "backup_report" / "__init__.py").write_bytes((REPO / "backup_report" / "__init__.py").read_bytes())
+    (tmp_path / "function").symlink_to(REPO / "function")
+    env = subprocess_env()
+    del env["PYTHONPATH"]
+    done = subprocess.run([sys.executable, "-S", "-m", "backup_report", "check"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("backup_report: this Python (") and "lacks the function's dependencies" in done.stderr
+    assert done.stderr.strip().endswith(f"run `make venv` in {tmp_path}, then ./backup-report check")
+
+
+
+# --- the sandbox's clock and settings, the run's log lines on a terminal (docs/cli.md) --------------
+
+def test_invoke_with_the_demo_sandbox_and_no_event_sends_make_demos_at_its_trigger_time(capsys):
+    trigger = json.loads((REPO / "events" / "timer.json").read_text())["triggerTime"]
+    code = cli.main(["invoke", "--sandbox", "demo"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out)["window"]["end"] == trigger
+    assert f"at {trigger[:16]}Z (--at TIME moves the clock)" in err
+    assert "invoke: the event is timer.json (make demo's; --event FILE sends another)" in err
+
+
+def test_a_scenario_of_ones_own_without_settings_runs_on_the_environments_and_says_so(tmp_path, capsys, monkeypatch):
+    for name in list(os.environ):
+        if name in NAMES:
+            monkeypatch.delenv(name)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml_text({"regions": ["cn-hangzhou"], "instances": _demo_dict()["instances"][:2]}))
+    code = cli.main(["run", "--sandbox", str(mine), "--dry-run"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "sandbox: the environment's settings (the scenario has no `settings:`), then the sandbox's endpoints" in err
+    assert "INSTANCE_TAGS is required" in err  # the demo's tags are not applied behind the user's back
+
+
+def test_a_scenario_of_ones_own_runs_with_its_settings(tmp_path, capsys):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml_text({"regions": ["cn-hangzhou"], "settings": {"INSTANCE_TAGS": "team=payments"},
+                               "instances": _demo_dict()["instances"]}))
+    code = cli.main(["run", "--sandbox", str(mine), "--dry-run", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert {i["name"] for i in json.loads(out)["instances"]} == {"orders-cache", "cart-cache"}
+    assert "sandbox: the scenario's settings (INSTANCE_TAGS) over the environment's" in err
+
+
+def test_a_scenario_setting_that_is_no_setting_is_refused_naming_the_one_meant(tmp_path, capsys):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml_text({"settings": {"INSTANCE_TAG": "team=payments"}, "instances": []}))
+    code = cli.main(["check", "--sandbox", str(mine)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "backup_report: --sandbox mine: settings: INSTANCE_TAG is not a setting (did you mean INSTANCE_TAGS?)" in err
+
+
+def yaml_text(data: dict) -> str:
+    import yaml
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_on_a_terminal_the_runs_json_line_per_instance_waits_for_v(sb, cli_run, monkeypatch, caplog):
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    code, _, err = cli_run("run", "--dry-run")
+    assert code == 0
+    assert '"event": "backup_report.instance"' not in caplog.text
+    assert "(7 JSON log lines of the run, one per instance that needs attention, not shown on a terminal: -v shows " \
+           "them)" in err
+    caplog.clear()
+    cli_run("run", "--dry-run", "-v")
+    assert caplog.text.count('"event": "backup_report.instance"') == 7
+
+
+def test_piped_the_runs_json_lines_are_logged_as_they_are(sb, cli_run, caplog):
+    code, _, err = cli_run("run", "--dry-run")
+    assert caplog.text.count('"event": "backup_report.instance"') == 7
+    assert "not shown on a terminal" not in err

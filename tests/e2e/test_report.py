@@ -343,7 +343,7 @@ def test_a_misspelled_region_is_named_in_the_digest_and_the_others_are_still_che
     assert run.verdicts == {"r-ok": "ok"}
     assert run.result["unchecked_regions"] == [
         {"region": "cn-hangzhuo", "error": "UnknownRegion: DescribeRegions does not list this region: "
-                                           "check REGIONS (e.g. cn-hangzhou, ap-southeast-1)"}]
+                                           "check REGIONS (did you mean cn-hangzhou?)"}]
     assert "region cn-hangzhuo not checked" in run.dingtalk_text and "cn-hangzhuo" in run.slack_text
 
 

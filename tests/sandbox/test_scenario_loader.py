@@ -170,3 +170,24 @@ def test_bad_data_is_refused_with_the_key_that_holds_it(data, where):
 def test_an_unknown_scenario_lists_the_shipped_ones():
     with pytest.raises(ScenarioError, match="no scenario 'nope' .*demo"):
         load("nope")
+
+
+def test_a_scenario_carries_the_settings_it_is_meant_to_run_with(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("settings:\n  INSTANCE_TAGS: team=payments\n  REQUIRE_BACKUP_LOG: on\n  COVERAGE: off\n"
+                    "  LOOKBACK_HOURS: 48\n" + "instances: []\n")
+    assert load(path).settings == (("INSTANCE_TAGS", "team=payments"), ("REQUIRE_BACKUP_LOG", "on"),
+                                   ("COVERAGE", "off"), ("LOOKBACK_HOURS", "48"))  # YAML's on/off read back as such
+    assert load("empty").settings == ()
+    assert dict(load("demo").settings)["INSTANCE_TAGS"] == "backup-report=daily"
+
+
+@pytest.mark.parametrize("settings, says", [
+    (["INSTANCE_TAGS=a"], "settings: expected a mapping of NAME: value"),
+    ({"instance_tags": "a=b"}, "'instance_tags' is not a setting's name (upper case, like INSTANCE_TAGS)"),
+    ({"REGIONS": ["cn-hangzhou"]}, "settings.REGIONS: expected text, a number or on/off, got list"),
+])
+def test_malformed_settings_are_refused_naming_the_key(settings, says):
+    with pytest.raises(ScenarioError, match="^<dict>") as refused:
+        load({"settings": settings})
+    assert says in str(refused.value)

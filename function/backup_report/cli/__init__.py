@@ -36,7 +36,7 @@ import sys
 from ..settings import SettingsError
 from .credentials import credentials
 from .emulators import started_sandbox
-from .output import describe, run_status, summary
+from .output import describe, run_log_on_terminal, run_status, summary
 from .parser import parser
 from .progress import Progress
 from .shared import FAILED, OK, USAGE, UsageError, environment
@@ -50,12 +50,13 @@ def main(argv: list[str] | None = None, *, sandbox=None) -> int:
     0 or 1, 2 for bad settings (SettingsError, each problem on stderr) or a UsageError (one line on
     stderr, no traceback). Bad arguments raise argparse's SystemExit(2), --help SystemExit(0).
 
-    `sandbox`: an already started `sandbox.Sandbox` to use instead of starting `--sandbox`'s."""
+    `sandbox`: an already started `sandbox.Sandbox` to use instead of starting `--sandbox`'s. On a terminal,
+    without -v, the run's JSON line per instance is not shown (output.run_log_on_terminal)."""
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        with started_sandbox(args, sandbox) as sb:
+        with started_sandbox(args, sandbox) as sb, run_log_on_terminal(args.verbose):
             return args.command(args, sb)
     except SettingsError as error:
         print("invalid settings:\n" + "\n".join(f"  - {p}" for p in error.problems), file=sys.stderr)

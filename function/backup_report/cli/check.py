@@ -7,7 +7,7 @@ import time
 from .. import app, redact, regions
 from ..invocation import Credentials
 from ..model import RegionFailure
-from ..settings import Settings, load_settings
+from ..settings import Settings, load_settings, misspellings
 from .credentials import credentials
 from .output import describe
 from .progress import Progress
@@ -16,10 +16,11 @@ from .shared import FAILED, OK, environment, home_region, parse_payload, tags_te
 
 def cmd_check(args: argparse.Namespace, sb) -> int:
     """Prints the settings (describe), where the credentials came from, then per region the instances the
-    tags select: `ID  name  kind[, N shards]  status`. Reads no backup, posts nothing. 0 every region
-    listed; 1 a region could not be listed or is not one DescribeRegions lists (with ACCOUNTS: or an account,
-    or the directory, could not be read); 2 (raised) bad settings,
-    no credentials. With --deploy: cli/preflight.cmd_preflight instead."""
+    tags select: `ID  name  kind[, N shards]  status`, then the warnings (`warnings`). Reads no backup, posts
+    nothing. 0 every region listed and no warning; 1 a region could not be listed or is not one DescribeRegions
+    lists (with ACCOUNTS: or an account, or the directory, could not be read), or a warning; 2 (raised) bad
+    settings, no credentials.
+    With --deploy: cli/preflight.cmd_preflight instead."""
     if getattr(args, "deploy", False):
         from .preflight import cmd_preflight  # s.yaml, offline: needs the dev venv's PyYAML and jsonschema
         return cmd_preflight(args, sb)
@@ -27,22 +28,50 @@ def cmd_check(args: argparse.Namespace, sb) -> int:
     payload = parse_payload(args.payload)
     settings = load_settings(env, payload, default_region=home_region(args, sb))
     print("Settings (environment, then --payload, then --set):")
-    for name, shown in describe(settings):
-        print(f"  {name:<21} {shown}")
+    rows = describe(settings)
+    width = max(len(name) for name, _ in rows)
+    for name, shown in rows:
+        print(f"  {name:<{width}} {shown}")
     creds, source = credentials(sb)
     print(f"Credentials: {source}")
     with redact.Redaction([*settings.secrets(), creds.access_key_id, creds.access_key_secret,
                            creds.security_token]) as redaction:
         redact.quiet_sdk_debug()
         if settings.accounts:
-            return _list_accounts(settings, creds, home_region(args, sb), redaction)
-        return _list_instances(settings, creds, home=home_region(args, sb))
+            status, selected = _list_accounts(settings, creds, home_region(args, sb), redaction)
+        else:
+            status, selected = _list_instances(settings, creds, home=home_region(args, sb))
+    found = warnings(settings, env, selected if status == OK else None)
+    if found:
+        print("\nWarnings (check exits 1):\n" + "\n".join(f"  - {w}" for w in found))
+    return FAILED if found else status
 
 
-def _list_accounts(settings: Settings, creds: Credentials, home: str, redaction: redact.Redaction) -> int:
+def warnings(settings: Settings, env: dict[str, str], selected: int | None) -> list[str]:
+    """What check warns of, though the settings are valid: a tag written as the console shows it (`key:value`,
+    read as a key with a colon in it), an environment variable spelt like a setting but not one (settings.misspellings),
+    and tags that select no instance where every region was listed (`selected`: how many, None when a region
+    was not)."""
+    found = []
+    for key, value in settings.instance_tags:
+        name, colon, tag_value = key.partition(":")
+        if value is None and colon and name and tag_value:
+            found.append(f"INSTANCE_TAGS has {key!r}: a tag key with a colon in it, matching any value. The console "
+                         f"shows a tag as key:value, but INSTANCE_TAGS is key=value: did you mean {name}={tag_value}?")
+    # A shell holds many variables: only those nearly a setting's name (INSTANCE_TAG, SLACK_WEBHOOK_URL).
+    found += [f"the environment has {variable}, which is not a setting: did you mean {name}?"
+              for variable, name in misspellings(env, cutoff=0.8)]
+    if selected == 0:
+        found.append(f"the tags select no instance in {', '.join(settings.regions)}: the run would check nothing. "
+                     "INSTANCE_TAGS is key=value[,key=value…], and an instance must carry every pair")
+    return found
+
+
+def _list_accounts(settings: Settings, creds: Credentials, home: str,
+                   redaction: redact.Redaction) -> tuple[int, int]:
     """ACCOUNTS resolved as a run resolves them (scan/accounts.scope), then each account's paragraph of regions
-    as `_list_instances` prints them, read through its role; FAILED when an account, the directory or a
-    region could not be read."""
+    as `_list_instances` prints them, read through its role. (FAILED when an account, the directory or a
+    region could not be read, else OK; the instances selected in all.)"""
     from ..cloud.accounts import Directory, Sts
     from ..cloud.retry import ApiFailure
     from ..scan import accounts
@@ -53,7 +82,7 @@ def _list_accounts(settings: Settings, creds: Credentials, home: str, redaction:
     sts = Sts(creds, home or settings.regions[0], endpoint=settings.sts_endpoint, **edge)
     found = accounts.scope(settings.accounts, sts,
                            lambda: Directory(creds, endpoint=settings.resourcemanager_endpoint, **edge))
-    status = FAILED if found.failures else OK
+    status, selected = FAILED if found.failures else OK, 0
     for failure in found.failures:
         print(redact.scrub(f"\n{failure.account.name} not listed: {failure.error.action} failed: {failure.error}"))
     own = f"its own ({found.own_id}) with these credentials, " if found.own_id in {a.account_id for a in found.listed} \
@@ -72,13 +101,14 @@ def _list_accounts(settings: Settings, creds: Credentials, home: str, redaction:
             continue
         redaction.add([account_creds.access_key_id, account_creds.access_key_secret, account_creds.security_token])
         print(f"\n== account {account.label}")
-        status = max(status, _list_instances(settings, account_creds, home))
-    return status
+        listed, count = _list_instances(settings, account_creds, home)
+        status, selected = max(status, listed), selected + count
+    return status, selected
 
 
-def _list_instances(settings: Settings, creds: Credentials, home: str) -> int:
-    """DescribeRegions once, then each region's tagged instances, printed; FAILED when a region could
-    not be listed or is not one DescribeRegions lists (regions.reconcile), else OK."""
+def _list_instances(settings: Settings, creds: Credentials, home: str) -> tuple[int, int]:
+    """DescribeRegions once, then each region's tagged instances, printed. (FAILED when a region could
+    not be listed or is not one DescribeRegions lists (regions.reconcile), else OK; the instances listed.)"""
     from ..cloud.kvstore import KVStore
 
     deadline = time.monotonic() + 120
@@ -96,7 +126,7 @@ def _list_instances(settings: Settings, creds: Credentials, home: str) -> int:
     print(f"\n{total} instance{'s' * (total != 1)} in {len(good)} region"
           f"{'s' * (len(good) != 1)} would be checked. Backups were not read: "
           "`run --dry-run` reads them and shows the messages.")
-    return FAILED if failed else OK
+    return FAILED if failed else OK, total
 
 
 def _listings(cloud, settings: Settings) -> tuple[dict[str, list], list[RegionFailure]]:

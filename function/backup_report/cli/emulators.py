@@ -52,12 +52,16 @@ def started_sandbox(args: argparse.Namespace, given) -> Iterator[object]:
         yield None
         return
     sandbox = import_sandbox()
-    # The sandbox's "now" is the run's trigger time: --at, or the --event file's triggerTime. A `run`
-    # without --at uses make demo's trigger time, so the same command prints the same report at any
-    # hour; `check` and `invoke` without an event run at the present.
-    anchor = parse_at(args.at) if getattr(args, "at", None) else _event_time(getattr(args, "event", None))
-    if anchor is None and args.name == "run":
-        from sandbox.demo import demo_trigger_time
+    from sandbox.demo import demo_trigger_time
+
+    # The sandbox's "now" is the run's trigger time: --at, or the --event file's triggerTime (none: the present,
+    # as the function then reports at the present). Without either, make demo's trigger time, and `invoke`
+    # sends make demo's event: the same command prints the same report at any hour.
+    if getattr(args, "at", None):
+        anchor = parse_at(args.at)
+    elif getattr(args, "event", None):
+        anchor = _event_time(args.event)
+    else:
         anchor = parse_at(demo_trigger_time())
     try:
         sb = sandbox.start(args.sandbox, anchor=anchor)
@@ -65,8 +69,18 @@ def started_sandbox(args: argparse.Namespace, given) -> Iterator[object]:
         raise UsageError(f"--sandbox {args.sandbox}: {error}") from None
     print(f"sandbox: scenario {args.sandbox!r} at {sb.anchor:%Y-%m-%dT%H:%MZ} (--at TIME moves the clock): "
           "R-KVStore, DingTalk, Slack, Feishu and WeCom emulated on 127.0.0.1; nothing leaves this machine", file=sys.stderr)
+    print(f"sandbox: {_applied(sb, last='the event' if args.name == 'invoke' else '--payload and --set')}",
+          file=sys.stderr)
     with sb:
         yield sb
+
+
+def _applied(sb, last: str) -> str:
+    """Which settings a command against `sb` runs with, in one line (`last`: what the command lets override them)."""
+    names = ", ".join(sb.settings)
+    theirs = f"the scenario's settings ({names}) over the environment's" if names else \
+        "the environment's settings (the scenario has no `settings:`)"
+    return f"{theirs}, then the sandbox's endpoints, webhooks and REGIONS; {last} last"
 
 
 def _event_time(path: str | None):

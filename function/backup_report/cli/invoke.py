@@ -16,15 +16,20 @@ from ..invocation import Credentials
 from .credentials import credentials
 from .output import run_status
 from .progress import Progress
-from .shared import DEFAULT_REGION, FAILED, FUNCTION_TIMEOUT, OK, UsageError, home_region
+from .shared import DEFAULT_REGION, FAILED, FUNCTION_TIMEOUT, OK, UsageError, home_region, scenario_settings
 
 
 def cmd_invoke(args: argparse.Namespace, sb) -> int:
-    """InvokeFunction (Sync) with the --event file; prints the result JSON the function returned on stdout,
-    the call on stderr. 0 the function returned a whole report (or not a report); 1 FC refused the call,
-    the function raised, stopped at its settings, or returned a report `run` would exit 1 for; 2 bad
-    arguments, no credentials, no FC SDK (UsageError)."""
-    event = _event_bytes(args.event)
+    """InvokeFunction (Sync) with the --event file (with a sandbox and none, events/timer.json); prints the result
+    JSON the function returned on stdout, the call on stderr. 0 the function returned a whole report (or not a
+    report); 1 FC refused the call, the function raised, stopped at its settings, or returned a report `run`
+    would exit 1 for; 2 bad arguments, no credentials, no FC SDK (UsageError)."""
+    path = args.event
+    if sb is not None and not path:  # make demo's event, at the trigger time the sandbox is anchored to
+        from sandbox.demo import TIMER_EVENT
+        path = str(TIMER_EVENT)
+        print(f"invoke: the event is {TIMER_EVENT.name} (make demo's; --event FILE sends another)", file=sys.stderr)
+    event = _event_bytes(path)
     creds, _ = credentials(sb)
     region = home_region(args, sb) or DEFAULT_REGION
     with contextlib.ExitStack() as stack:
@@ -140,12 +145,12 @@ class _InvokeFailed(Exception):
 
 @contextlib.contextmanager
 def _emulated_function(name: str, sb, region: str) -> Iterator[str]:
-    """The sandbox's stand-in for FC: `name` runs the real handler code with the sandbox's settings.
-    Yields its endpoint, `http://127.0.0.1:<port>`, served for the block."""
-    from sandbox.demo import DEMO_SETTINGS
+    """The sandbox's stand-in for FC: `name` runs the real handler code with the environment, the scenario's
+    settings and the sandbox's endpoints (as `run` does). Yields its endpoint, `http://127.0.0.1:<port>`,
+    served for the block."""
     from sandbox.fc import FunctionCompute, serve
 
-    env = {**os.environ, **DEMO_SETTINGS, **sb.env()}
+    env = {**os.environ, **scenario_settings(sb), **sb.env()}
     fc = FunctionCompute({name: lambda event, context: app.run(event, context, environ=env)}, sb.credentials,
                          region=region)
     server = serve(fc)

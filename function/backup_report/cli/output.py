@@ -1,10 +1,14 @@
 """What the commands print: the settings without their secrets, a run's summary and its exit status."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from typing import Callable, Mapping
+import logging
+import sys
+from typing import Callable, Iterator, Mapping
 from urllib.parse import urlsplit
 
+from ..runlog import PER_ITEM
 from ..settings import Settings
 from ..settings.parsers import WEEKDAYS
 from .display import dry_run
@@ -105,3 +109,40 @@ def summary(result: Mapping) -> str:
     for ping in result.get("heartbeat", []):
         lines.append(f"heartbeat {ping['signal']}: " + ("pinged" if ping["ok"] else f"FAILED: {ping.get('error', '')}"))
     return "\n".join(lines)
+
+
+class _PerItemLines(logging.Filter):
+    """Drops the run's per-instance, region and account JSON lines (runlog.PER_ITEM), counting them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "run_event", None) in PER_ITEM:
+            self.count += 1
+            return False
+        return True
+
+
+@contextlib.contextmanager
+def run_log_on_terminal(verbose: bool, stdout=None) -> Iterator[None]:
+    """While the block runs, and only when `stdout` (default sys.stdout) is a terminal and not `verbose`, the
+    run's JSON line per instance, region and account is kept off stderr (the summary or the messages say the
+    same to a person); at the end one line says how many were kept back and that -v shows them. Piped or
+    redirected, and on FC, every line is logged as it is."""
+    stdout = stdout if stdout is not None else sys.stdout
+    isatty = getattr(stdout, "isatty", None)
+    if verbose or isatty is None or not isatty():
+        yield
+        return
+    hidden = _PerItemLines()
+    logger = logging.getLogger("backup_report")  # runlog's logger: a logger's filter sees its own records
+    logger.addFilter(hidden)
+    try:
+        yield
+    finally:
+        logger.removeFilter(hidden)
+        if hidden.count:
+            print(f"({hidden.count} JSON log line{'s' * (hidden.count != 1)} of the run, one per instance that needs "
+                  "attention, not shown on a terminal: -v shows them)", file=sys.stderr)

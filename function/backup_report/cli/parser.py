@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
                     "secrets, checks REGIONS against DescribeRegions, and lists per region the instances the "
                     "tags select (DescribeInstances only: no backup is read, nothing is posted).",
         epilog=_epilog("a region could not be listed, or REGIONS names a region DescribeRegions does not list",
-                       "python -m backup_report check --payload '{\"instance_tags\": \"team=b\"}'"))
+                       "./backup-report check --payload '{\"instance_tags\": \"team=b\"}'"))
     common(check)
     check.add_argument("--deploy", action="store_true",
                        help="instead: check s.yaml with this shell's environment offline, every problem at once, and "
@@ -57,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
                     "instead), then prints a summary or, with --json, the result JSON.",
         epilog=_epilog("a region or an instance could not be checked (verdict error), or a channel did not "
                        "take the digest",
-                       "python -m backup_report run --dry-run --at 2026-11-28T01:00Z"))
+                       "./backup-report run --dry-run --at 2026-11-28T01:00Z"))
     common(run)
     run.add_argument("--at", metavar="TIME", help="the trigger time, UTC, e.g. 2026-11-28T01:00Z (default: now; "
                      "with --sandbox, events/timer.json's, as make demo)")
@@ -75,7 +75,7 @@ def parser() -> argparse.ArgumentParser:
                     "needs fc:InvokeFunction) with the event file, and prints the result JSON it returned.",
         epilog=_epilog("the function raised, FC refused the call, or the report it returned is not whole (as for "
                        "run)",
-                       "python -m backup_report invoke --region cn-hangzhou --event events/timer.json"))
+                       "./backup-report invoke --region cn-hangzhou --event events/timer.json"))
     common(invoke, settings=False)
     invoke.add_argument("--function-name", default=FUNCTION_NAME, help=f"default {FUNCTION_NAME}")
     invoke.add_argument("--qualifier", default="LATEST", help="version or alias (default LATEST)")
@@ -89,7 +89,8 @@ def parser() -> argparse.ArgumentParser:
 
 def _epilog(failed: str, example: str) -> str:
     return (f"exit status:\n  0  done\n  1  {failed}\n  2  bad settings or arguments, or no credentials\n\n"
-            f"example:\n  {example}\n  (add --sandbox demo to try it on the local emulators)")
+            f"example:\n  {example}\n  (add --sandbox demo to try it on the local emulators; from the clone's root,\n"
+            "  ./backup-report is `PYTHONPATH=function .venv/bin/python -m backup_report`)")
 
 
 def _timeout(text: str) -> int:

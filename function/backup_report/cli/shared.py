@@ -8,6 +8,7 @@ from typing import Mapping
 
 from ..invocation import parse_event
 from ..settings import NAMES
+from ..spelling import did_you_mean
 from ..window import parse_api_time
 
 FUNCTION_NAME = "redis-backup-report"  # s.yaml's functionName
@@ -24,21 +25,36 @@ class UsageError(Exception):
 
 
 def environment(args: argparse.Namespace, sb) -> dict[str, str]:
-    """The settings' environment: os.environ; with a sandbox, the demo's settings and its endpoints on
-    top; then each --set NAME=VALUE (NAME any case, one of settings.NAMES; an empty VALUE reads as
-    unset). UsageError (exit 2) for an item without `=` or an unknown NAME."""
+    """The settings' environment: os.environ; with a sandbox, its scenario's `settings:` (scenario_settings)
+    and its endpoints on top; then each --set NAME=VALUE (NAME any case, one of settings.NAMES; an empty VALUE
+    reads as unset). UsageError (exit 2) for an item without `=` or an unknown NAME (naming the setting it is
+    most like)."""
     env = dict(os.environ)
     if sb is not None:
-        from sandbox.demo import DEMO_SETTINGS
-        env.update(DEMO_SETTINGS)
+        env.update(scenario_settings(sb))
         env.update(sb.env())
     for item in getattr(args, "set", []):
         name, sep, value = item.partition("=")
         name = name.strip().upper()
-        if not sep or name not in NAMES:
-            raise UsageError(f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(NAMES)}")
+        # The value is never repeated: a misspelled name's value may be a webhook with its token.
+        if not sep or not name:
+            raise UsageError(f"--set with no {'NAME before the ' if sep else ''}'=': expected NAME=VALUE with NAME one "
+                             f"of {', '.join(NAMES)}")
+        if name not in NAMES:
+            raise UsageError(f"--set {name[:64]}=…: {name[:64]} is not a setting{did_you_mean(name, NAMES)}; NAME is "
+                             f"one of {', '.join(NAMES)}")
         env[name] = value
     return env
+
+
+def scenario_settings(sb) -> dict[str, str]:
+    """The sandbox scenario's `settings:` ({NAME: text}; the demo's tags, time zone and mentions). UsageError
+    (exit 2) for a name that is no setting, naming the one it is most like: the function would ignore it."""
+    for name in sb.settings:
+        if name not in NAMES:
+            raise UsageError(f"--sandbox {sb.scenario.name}: settings: {name} is not a setting"
+                             f"{did_you_mean(name, NAMES)}; the settings are {', '.join(NAMES)}")
+    return sb.settings
 
 
 def parse_payload(text: str | None) -> Mapping[str, object]:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .. import addresses
+from ..spelling import did_you_mean, nearest
 from .parsers import MAX_TAGS, RESOURCE_DIRECTORY
 from .table import *  # noqa: F401,F403 - the setting names (table.__all__), as `settings.INSTANCE_TAGS`
 from .table import (BY_NAME, DINGTALK_AT_MOBILES, ENVIRONMENT, OPT_IN, PAYLOAD, PAYLOAD_SETTINGS, TIGHTEN,
@@ -126,7 +127,7 @@ def load_settings(environ: Mapping[str, str], payload: Mapping[str, object] | No
     texts = _payload_texts(payload or {}, values["payload_settings"], problems)
     from_payload = _apply_payload(texts, values, problems)
     given = set(env) | from_payload
-    problems += _required(values, given) + _together(values, given)
+    problems += _required(values, given, environ) + _together(values, given, environ)
     if problems:
         raise SettingsError(problems, frozenset(bad), usable)
     return Settings(**values, from_payload=frozenset(from_payload))
@@ -140,8 +141,7 @@ def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problem
         name = str(key).upper()
         row = BY_NAME.get(name)
         if row is None or key != row.field:
-            problem = (f"payload key {str(key)[:64]!r} is not a setting; accepted keys: "
-                       + ", ".join(s.field for s in TABLE if s.origin in (PAYLOAD, TIGHTEN) or s.name in opted))
+            problem = _unknown_key(str(key)[:64], opted)
         elif row.origin == ENVIRONMENT:
             problem = (f"payload key {key!r}: {name} can only be set in the function's environment (s.yaml), "
                        "never by an event's payload: it decides where the function's signed requests go")
@@ -162,6 +162,13 @@ def _payload_texts(payload: Mapping[str, object], opted: frozenset[str], problem
     return texts
 
 
+def _unknown_key(key: str, opted: frozenset[str]) -> str:
+    """The problem of a payload key that is not a setting: the key it looks like, and the keys a payload may set."""
+    guess = did_you_mean(key.lower(), [s.field for s in TABLE], quoted=True)
+    accepted = [s.field for s in TABLE if s.origin in (PAYLOAD, TIGHTEN) or s.name in opted]
+    return f"payload key {key!r} is not a setting{guess}; accepted keys: " + ", ".join(accepted)
+
+
 def _parse(raw: Mapping[str, str], default_region: str, problems: list[str], bad: set[str]) -> dict[str, object]:
     """Every row's value from `raw` (its default when unset or unreadable), in the table's order."""
     values: dict[str, object] = {}
@@ -173,14 +180,16 @@ def _parse(raw: Mapping[str, str], default_region: str, problems: list[str], bad
                 values[setting.field] = setting.parse(text)
             except ValueError as exc:
                 bad.add(setting.name)
-                problems.append(f"{setting.name}={_shown(setting.name, text)!r} is invalid: {exc}")
+                problems.append(f"{setting.name}={_shown(setting.name, text)!r} is invalid: {exc}"
+                                + _flaws(setting.name, text))
     return values
 
 
-def _required(values: Mapping[str, object], given: set[str]) -> list[str]:
+def _required(values: Mapping[str, object], given: set[str], environ: Mapping[str, str]) -> list[str]:
     problems = []
     if INSTANCE_TAGS not in given:
-        problems.append(f"{INSTANCE_TAGS} is required: key=value[,key=value…] (at most {MAX_TAGS} pairs)")
+        problems.append(f"{INSTANCE_TAGS} is required: key=value[,key=value…] (at most {MAX_TAGS} pairs)"
+                        + _misspelt(environ, (INSTANCE_TAGS,)))
     if not values["regions"]:
         problems.append(f"{REGIONS} is required here (the function's own region is unknown): "
                         "comma-separated region IDs like cn-hangzhou,cn-shanghai")
@@ -206,7 +215,8 @@ def _apply_payload(texts: Mapping[str, str], values: dict[str, object], problems
         try:
             value = row.parse(text)
         except ValueError as exc:
-            problems.append(f"{name}={_shown(name, text)!r} (payload key {row.field!r}) is invalid: {exc}")
+            problems.append(f"{name}={_shown(name, text)!r} (payload key {row.field!r}) is invalid: {exc}"
+                            + _flaws(name, text))
             continue
         problem = _refusal(row, value, environment[row.field])
         if problem:
@@ -256,7 +266,30 @@ def _value(value: object) -> str:
     return f"{value:.10g}" if isinstance(value, float) else str(value)
 
 
-def _together(values: Mapping[str, object], given: set[str]) -> list[str]:
+def misspellings(environ: Mapping[str, str], names: tuple[str, ...] = NAMES,
+                 cutoff: float = 0.7) -> list[tuple[str, str]]:
+    """(variable, setting) for each set variable, by name, that is not a setting but is at least `cutoff` like
+    one of `names` (spelling.nearest): ("INSTANCE_TAG", "INSTANCE_TAGS"), ("SLACK_WEBHOOK_URL", "SLACK_WEBHOOK")."""
+    near = ((k, nearest(k, names, cutoff)) for k, v in sorted(environ.items()) if str(v).strip()
+            and k not in BY_NAME and k not in NOT_MISSPELT and not k.startswith(NOT_MISSPELT_PREFIXES))
+    return [(k, n) for k, n in near if n]
+
+
+def _misspelt(environ: Mapping[str, str], names: tuple[str, ...]) -> str:
+    """"; the environment has X, which is not a setting: did you mean Y?" for at most 3 misspellings, or ""."""
+    return "".join(f"; the environment has {k}, which is not a setting: did you mean {n}?"
+                   for k, n in misspellings(environ, names)[:3])
+
+
+# Variables that are near a setting's name but are not misspellings of it: s.yaml's and the CLI's REGION (the
+# function's own region), and FC's own, under the prefix FC reserves ("you cannot use environment variables with
+# the reserved prefix FC_*": FC_REGION, FC_ACCOUNT_ID, FC_FUNCTION_NAME, …;
+# https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables), and the credentials' ALIBABA_CLOUD_*.
+NOT_MISSPELT = frozenset({"REGION"})
+NOT_MISSPELT_PREFIXES = ("FC_", "ALIBABA_CLOUD_")
+
+
+def _together(values: Mapping[str, object], given: set[str], environ: Mapping[str, str]) -> list[str]:
     """What is wrong with settings taken together: the endpoint's route, a channel's parts, no channel."""
     problems = _routes(values, given)
     if values["restore_test"] and not values["archive_oss_bucket"]:
@@ -265,9 +298,10 @@ def _together(values: Mapping[str, object], given: set[str]) -> list[str]:
     if values["restore_test"] and "RESTORE_TEST_MAX_COST" not in given:
         problems.append("RESTORE_TEST needs RESTORE_TEST_MAX_COST: the most a clone may cost, in the currency "
                         "DescribePrice answers (CNY on the China site, USD on the international one), e.g. 5")
-    if not given & {DINGTALK_WEBHOOK, SLACK_WEBHOOK, FEISHU_WEBHOOK, WECOM_WEBHOOK}:
+    webhooks = (DINGTALK_WEBHOOK, SLACK_WEBHOOK, FEISHU_WEBHOOK, WECOM_WEBHOOK)
+    if not given & set(webhooks):
         problems.append(f"no channel: set one or more of {DINGTALK_WEBHOOK}, {SLACK_WEBHOOK}, {FEISHU_WEBHOOK}, "
-                        f"{WECOM_WEBHOOK}")
+                        f"{WECOM_WEBHOOK}" + _misspelt(environ, webhooks))
     if (values["dingtalk_secret"] or values["dingtalk_at_mobiles"]) and DINGTALK_WEBHOOK not in given:
         problems.append(f"{DINGTALK_SECRET} / {DINGTALK_AT_MOBILES} are set but {DINGTALK_WEBHOOK} is not")
     if values["feishu_secret"] and FEISHU_WEBHOOK not in given:
@@ -299,17 +333,53 @@ def _routes(values: Mapping[str, object], given: set[str]) -> list[str]:
     return problems
 
 
+QUOTES = "'\"`“”‘’"  # the quotes a value pasted from a shell, YAML or a chat window may keep
+WRAPPERS = QUOTES + "<>"  # and the angle brackets a chat window puts around a link
+
+
 def _shown(name: str, text: str) -> str:
-    """What an error may quote of a value: never a webhook's token or a secret."""
+    """What an error may quote of a value: never a webhook's token or a secret. Of a secret, the quotes or
+    angle brackets around it stay, so that what is wrong with it shows (see _flaws)."""
     secret = BY_NAME[name].secret
+    if not secret:
+        return _plain_shown(text)
+    inner = text.strip(WRAPPERS)
+    if not inner:
+        return "…"
+    lead, trail = text[:len(text) - len(text.lstrip(WRAPPERS))], text[len(text.rstrip(WRAPPERS)):]
     if secret == SECRET_VALUE:
-        return "***"
-    if secret == SECRET_URL:
-        try:
-            parts = urlsplit(text)
-        except ValueError:  # e.g. an unclosed [ in the host: show nothing of it
-            return "…"
-        return f"{parts.scheme}://{parts.hostname or ''}/…" if parts.scheme else "…"
+        return f"{lead}***{trail}"
+    try:
+        parts = urlsplit(inner)
+    except ValueError:  # e.g. an unclosed [ in the host: show nothing of it
+        return f"{lead}…{trail}"
+    if parts.scheme:
+        return f"{lead}{parts.scheme}://{parts.hostname or ''}/…{trail}"
+    host = inner.split("/")[0]  # no scheme: a host name before the path still shows which service it is for
+    return f"{lead}{host}/…{trail}" if re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", host) else f"{lead}…{trail}"
+
+
+def _flaws(name: str, text: str) -> str:
+    """What is wrong with a secret's form, since its value is not shown (a surrounding quote, a space, no
+    scheme), as "; it …" clauses; "" for a setting that is no secret (its value is quoted in full)."""
+    secret = BY_NAME[name].secret
+    if not secret:
+        return ""
+    flaws = []
+    if text[:1] in QUOTES or text[-1:] in QUOTES:
+        flaws.append("it is in quotes, which became part of the value: leave them out (in s.yaml the quotes "
+                     "around ${env(…)} are YAML's, in a shell `export NAME='…'` keeps none)")
+    if text[:1] == "<" or text[-1:] == ">":
+        flaws.append("it is in <…>, as a chat window shows a link: leave them out")
+    if secret == SECRET_VALUE and any(c.isspace() for c in text):  # a URL's own check names the character
+        flaws.append("it has a space, tab or line break inside")
+    if secret == SECRET_URL and "://" not in text:
+        flaws.append("it does not start with https://")
+    return "".join(f"; {flaw}" for flaw in flaws)
+
+
+def _plain_shown(text: str) -> str:
+    """A value that is not a secret, as an error quotes it: any user:password@ hidden, cut at 80 characters."""
     # user:password@ in any URL-like value (an endpoint) may be a credential: never quoted.
     text = re.sub(r"(?<=://)[^/@\s]*@", "…@", text)
     text = re.sub(r"^[^/@\s:]*:[^/@\s]*@", "…@", text)

@@ -87,11 +87,19 @@ def parse_regions(text: str) -> tuple[str, ...]:
     regions = tuple(dict.fromkeys(r.strip() for r in text.split(",") if r.strip()))
     bad = [r for r in regions if not REGION_ID.match(r)]
     if bad or not regions:
-        shown = ", ".join(b[:40] for b in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        shown = ", ".join(b[:40] + _region_guess(b[:40]) for b in bad[:5]) + \
+            (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         raise ValueError(f"{shown or 'nothing'}: region IDs look like cn-hangzhou, ap-southeast-1")
     if len(regions) > MAX_REGIONS:
         raise ValueError(f"{len(regions)} regions; at most {MAX_REGIONS} (Alibaba Cloud has about 30)")
     return regions
+
+
+def _region_guess(text: str) -> str:
+    """" (did you mean cn-hangzhou?)" for a region ID typed in capitals, with underscores or spaces, else "".
+    Which IDs exist only DescribeRegions knows: regions.reconcile suggests among those it lists."""
+    guess = re.sub(r"[_\s]+", "-", text.strip().lower())
+    return f" (did you mean {guess}?)" if REGION_ID.match(guess) else ""
 
 
 def int_in(low: int, high: int) -> Callable[[str], int]:

@@ -78,11 +78,17 @@ def test_set_with_an_empty_value_clears_the_setting(monkeypatch):
     assert shared.environment(sets("SLACK_WEBHOOK="), None)["SLACK_WEBHOOK"] == ""
 
 
-@pytest.mark.parametrize("item", ["NO_SUCH=1", "NOTIFY_ON", "=1", ""])
-def test_set_refuses_an_unknown_name_or_no_value(item):
+@pytest.mark.parametrize("item, says", [
+    ("NO_SUCH=1", "--set NO_SUCH=…: NO_SUCH is not a setting; NAME is one of "),
+    ("NOTIFY_ON", "--set with no '=': expected NAME=VALUE with NAME one of "),
+    ("=1", "--set with no NAME before the '=': expected NAME=VALUE with NAME one of "), ("", "--set with no '='"),
+    ("notify_of=failure", "--set NOTIFY_OF=…: NOTIFY_OF is not a setting (did you mean NOTIFY_ON?); NAME is one of "),
+])
+def test_set_refuses_an_unknown_name_or_no_value_and_never_repeats_the_value(item, says):
     with pytest.raises(shared.UsageError) as error:
         shared.environment(sets(item), None)
-    assert repr(item) in str(error.value) and NAMES[0] in str(error.value)
+    assert str(error.value).startswith(says) and NAMES[0] in str(error.value)
+    assert "1" not in str(error.value).split(":")[0] and "failure" not in str(error.value)
 
 
 def test_invoke_has_no_set_and_takes_the_environment_as_it_is(monkeypatch):
