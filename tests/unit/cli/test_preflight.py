@@ -76,7 +76,7 @@ def test_a_payload_is_checked_against_the_settings_and_who_may_set_them():
     assert checked(GOOD, text).problems == [
         "trigger 'daily' payload: payload key 'kvstore_endpoint': KVSTORE_ENDPOINT can only be set in the function's "
         "environment (s.yaml), never by an event's payload: it decides where the function's signed requests go",
-        "trigger 'daily' payload: payload key 'lookback_hour' is not a setting; accepted keys: " +
+        "trigger 'daily' payload: payload key 'lookback_hour' is not a setting (did you mean 'lookback_hours'?); accepted keys: " +
         checked(GOOD, edited("payload: '{}'", """payload: '{"x": 1}'""")).problems[0].split("accepted keys: ")[1]]
 
 
