@@ -172,7 +172,7 @@ class Sandbox:
         return self._servers[8].address
 
     @property
-    def fc_endpoint(self) -> str:
+    def function_compute_endpoint(self) -> str:
         """FC 3.0's endpoint, host:port (plain http): the SDK's Config(endpoint=..., protocol="http")."""
         return self._servers[9].address
 
@@ -214,7 +214,7 @@ class Sandbox:
             "FEISHU_SECRET": self.feishu_secret,
             "WECOM_WEBHOOK": self.wecom_webhook,
             "HEARTBEAT_URL": self.heartbeat_url,
-            "FC_ENDPOINT": self.fc_endpoint,
+            "FUNCTION_COMPUTE_ENDPOINT": self.function_compute_endpoint,
             "ALIBABA_CLOUD_ACCESS_KEY_ID": self.credentials.access_key_id,
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.credentials.access_key_secret,
             "ALIBABA_CLOUD_SECURITY_TOKEN": self.credentials.security_token or "",

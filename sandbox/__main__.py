@@ -32,7 +32,7 @@ def serve(args: argparse.Namespace) -> int:
             "kvstore_endpoint": sb.kvstore_endpoint,
             "sts_endpoint": sb.sts_endpoint,
             "resourcemanager_endpoint": sb.resourcemanager_endpoint,
-            "fc_endpoint": sb.fc_endpoint,
+            "function_compute_endpoint": sb.function_compute_endpoint,
             "account": sb.account,
             "accounts": list(sb.accounts),
             "dingtalk_webhook": sb.dingtalk_webhook,

@@ -576,7 +576,7 @@ def _tasks(ctx: _Run, pacer: Pacer):
 
     name, qualifier = _function(ctx)
     return Tasks(ctx.invocation.credentials, ctx.invocation.region or ctx.settings.regions[0], name, qualifier,
-                 endpoint=ctx.settings.fc_endpoint, **_edge(ctx, pacer))
+                 endpoint=ctx.settings.function_compute_endpoint, **_edge(ctx, pacer))
 
 
 def _function(ctx: _Run) -> tuple[str, str]:

@@ -72,7 +72,7 @@ def toy(sb) -> Toy:
 def client(sb, credentials=None, secret: str | None = None) -> Client:
     c = credentials or sb.credentials
     return Client(Config(access_key_id=c.access_key_id, access_key_secret=secret or c.access_key_secret,
-                         security_token=c.security_token, endpoint=sb.fc_endpoint, protocol="http",
+                         security_token=c.security_token, endpoint=sb.function_compute_endpoint, protocol="http",
                          region_id="cn-hangzhou"))
 
 
@@ -327,10 +327,10 @@ def test_list_async_tasks_limit_100_is_allowed(sb, toy):
 # --- who may call ---------------------------------------------------------------------------------------
 
 def test_an_unsigned_request_is_refused(sb, toy):
-    url = f"http://{sb.fc_endpoint}/2023-03-30/functions/toy/invocations"
+    url = f"http://{sb.function_compute_endpoint}/2023-03-30/functions/toy/invocations"
     answer = requests.post(url, data=b"{}", headers={"x-fc-invocation-type": "Async"}, timeout=3)
     assert (answer.status_code, answer.json()["Code"]) == (400, "IncompleteSignature")
-    listing = requests.get(f"http://{sb.fc_endpoint}/2023-03-30/functions/toy/async-tasks", timeout=3)
+    listing = requests.get(f"http://{sb.function_compute_endpoint}/2023-03-30/functions/toy/async-tasks", timeout=3)
     assert listing.status_code == 400 and sb.fc.tasks == {} and toy.calls == []
 
 
@@ -358,7 +358,7 @@ def test_the_sandbox_serves_the_deployed_handler_with_the_process_environment(sb
     task = get(sb, "deployed-1", name="redis-backup-report")
     assert task.status == "Succeeded" and "event payload" in json.loads(task.return_payload)["settings"][0]
     assert len(sb.dingtalk.messages) == 1  # the settings alert, posted with the environment the test set
-    assert sb.env()["FC_ENDPOINT"] == sb.fc_endpoint
+    assert sb.env()["FUNCTION_COMPUTE_ENDPOINT"] == sb.function_compute_endpoint
 
 
 def test_stop_leaves_no_task_thread_behind(serve):

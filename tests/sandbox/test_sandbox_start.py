@@ -72,7 +72,7 @@ def test_env_points_the_function_at_the_sandbox():
             "FEISHU_SECRET": sb.feishu_secret,
             "WECOM_WEBHOOK": sb.wecom_webhook,
             "HEARTBEAT_URL": sb.heartbeat_url,
-            "FC_ENDPOINT": sb.fc_endpoint,
+            "FUNCTION_COMPUTE_ENDPOINT": sb.function_compute_endpoint,
             "ALIBABA_CLOUD_ACCESS_KEY_ID": sb.credentials.access_key_id,
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": sb.credentials.access_key_secret,
             "ALIBABA_CLOUD_SECURITY_TOKEN": sb.credentials.security_token,
@@ -109,7 +109,7 @@ def test_serve_prints_json_then_exports_and_stops_on_sigint():
     try:
         first, second = process.stdout.readline(), process.stdout.readline()
         shown = json.loads(first)
-        assert set(shown) == {"kvstore_endpoint", "sts_endpoint", "resourcemanager_endpoint", "fc_endpoint",
+        assert set(shown) == {"kvstore_endpoint", "sts_endpoint", "resourcemanager_endpoint", "function_compute_endpoint",
                               "account", "accounts",
                               "dingtalk_webhook", "dingtalk_secret", "slack_webhook",
                               "feishu_webhook", "feishu_secret", "wecom_webhook", "heartbeat_url",
@@ -118,7 +118,7 @@ def test_serve_prints_json_then_exports_and_stops_on_sigint():
         assert exports["KVSTORE_ENDPOINT"] == shown["kvstore_endpoint"] and exports["KVSTORE_PROTOCOL"] == "http"
         assert exports["STS_ENDPOINT"] == shown["sts_endpoint"]
         assert exports["RESOURCEMANAGER_ENDPOINT"] == shown["resourcemanager_endpoint"]
-        assert exports["FC_ENDPOINT"] == shown["fc_endpoint"]
+        assert exports["FUNCTION_COMPUTE_ENDPOINT"] == shown["function_compute_endpoint"]
         assert (shown["account"], shown["accounts"]) == ("1000000000000001", [])
         assert exports["DINGTALK_WEBHOOK"] == shown["dingtalk_webhook"]
         assert exports["ALIBABA_CLOUD_SECURITY_TOKEN"] == shown["security_token"]

@@ -41,6 +41,8 @@ MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE = 20, 64, 128
 # (counted here as the UTF-8 bytes of each key and value).
 ENV_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 MAX_ENV_BYTES = 4096
+# The same page: "you cannot use environment variables with the reserved prefix FC_*" (FC sets its own there).
+RESERVED_PREFIX = "FC_"
 
 
 @dataclass
@@ -233,6 +235,9 @@ def _environment(report: Report, variables: object, at: str) -> dict[str, str]:
         if not ENV_KEY.fullmatch(key):
             report.problems.append(f"{at}.environmentVariables.{key[:64]}: FC's keys start with a letter and "
                                    "hold letters, digits and _")
+        elif key.upper().startswith(RESERVED_PREFIX):
+            report.problems.append(f"{at}.environmentVariables.{key}: FC reserves the prefix {RESERVED_PREFIX}* for "
+                                   "its own variables; a function's may not start with it")
         elif key not in NAMES:
             near = difflib.get_close_matches(key, NAMES, n=1, cutoff=0.7)
             report.problems.append(f"{at}.environmentVariables.{key}: not a setting the function reads"

@@ -19,7 +19,7 @@ from .table import *  # noqa: F401,F403 - the setting names (table.__all__), as 
 from .table import (BY_NAME, DINGTALK_AT_MOBILES, ENVIRONMENT, OPT_IN, PAYLOAD, PAYLOAD_SETTINGS, TIGHTEN,
                     Setting, DINGTALK_SECRET, DINGTALK_WEBHOOK, FEISHU_SECRET,
                     FEISHU_WEBHOOK, INSTANCE_TAGS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL, NAMES, REGIONS, RESOURCEMANAGER_ENDPOINT,
-                    STS_ENDPOINT, FC_ENDPOINT,
+                    STS_ENDPOINT, FUNCTION_COMPUTE_ENDPOINT,
                     SECRET_URL, SECRET_VALUE, SLACK_WEBHOOK, TABLE, WECOM_MENTION_USERIDS, WECOM_WEBHOOK)
 
 
@@ -71,7 +71,7 @@ class Settings:
     sts_endpoint: str = ""  # "": the SDK's endpoint for the function's region
     resourcemanager_endpoint: str = ""  # "": the SDK's (resourcemanager.aliyuncs.com)
     accounts_per_invocation: int = 20  # past it (and with the archive), one FC async task an account
-    fc_endpoint: str = ""  # "": the SDK's for the function's region (fcv3.<region>.aliyuncs.com)
+    function_compute_endpoint: str = ""  # "": the SDK's for the function's region (fcv3.<region>.aliyuncs.com)
     min_retention_days: int = 0  # 0: the control is off
     min_backups_per_week: int = 0
     require_backup_log: bool = False
@@ -318,9 +318,9 @@ def _routes(values: Mapping[str, object], given: set[str]) -> list[str]:
     accounts = values["accounts"]
     needed = [KVSTORE_ENDPOINT] + ([STS_ENDPOINT] if accounts else []) + \
         ([RESOURCEMANAGER_ENDPOINT] if RESOURCE_DIRECTORY in accounts else []) + \
-        ([FC_ENDPOINT] if accounts and values["archive_oss_bucket"] else [])
+        ([FUNCTION_COMPUTE_ENDPOINT] if accounts and values["archive_oss_bucket"] else [])
     problems = []
-    for name in (KVSTORE_ENDPOINT, STS_ENDPOINT, RESOURCEMANAGER_ENDPOINT, FC_ENDPOINT):
+    for name in (KVSTORE_ENDPOINT, STS_ENDPOINT, RESOURCEMANAGER_ENDPOINT, FUNCTION_COMPUTE_ENDPOINT):
         endpoint = values[name.lower()]
         if endpoint:
             try:

@@ -53,7 +53,7 @@ ACCOUNT_ROLE_NAME = "ACCOUNT_ROLE_NAME"
 STS_ENDPOINT = "STS_ENDPOINT"
 RESOURCEMANAGER_ENDPOINT = "RESOURCEMANAGER_ENDPOINT"
 ACCOUNTS_PER_INVOCATION = "ACCOUNTS_PER_INVOCATION"
-FC_ENDPOINT = "FC_ENDPOINT"
+FUNCTION_COMPUTE_ENDPOINT = "FUNCTION_COMPUTE_ENDPOINT"
 RESTORE_TEST = "RESTORE_TEST"
 RESTORE_TEST_SAMPLE = "RESTORE_TEST_SAMPLE"
 RESTORE_TEST_MAX_COST = "RESTORE_TEST_MAX_COST"
@@ -176,7 +176,7 @@ TABLE: tuple[Setting, ...] = (
     Setting(RESOURCEMANAGER_ENDPOINT, p.endpoint_like("resourcemanager.aliyuncs.com"), "", origin=ENVIRONMENT),
     # Past this many accounts (with the archive on) each account is read by an async invocation of its own.
     Setting(ACCOUNTS_PER_INVOCATION, p.int_in(1, 1000), 20, origin=ENVIRONMENT),
-    Setting(FC_ENDPOINT, p.endpoint_like("fcv3.cn-hangzhou.aliyuncs.com"), "", origin=ENVIRONMENT),
+    Setting(FUNCTION_COMPUTE_ENDPOINT, p.endpoint_like("fcv3.cn-hangzhou.aliyuncs.com"), "", origin=ENVIRONMENT),
     Setting(MIN_RETENTION_DAYS, p.int_in(0, 730), 0, tighten=RAISE),  # 0: the control is off
     Setting(MIN_BACKUPS_PER_WEEK, p.int_in(0, 7), 0, tighten=RAISE),
     Setting(REQUIRE_BACKUP_LOG, p.on_off, False, tighten=TURN_ON),

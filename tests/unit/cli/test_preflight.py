@@ -109,6 +109,13 @@ def test_fc_tags_with_spaces_and_an_environment_key_that_is_no_setting_are_named
         "did you mean SLACK_WEBHOOK?"]
 
 
+def test_an_environment_key_in_fcs_reserved_prefix_is_refused():
+    text = edited("        TIMEZONE:", "        FC_ENDPOINT: fcv3.example\n        TIMEZONE:")
+    assert checked(GOOD, text).problems == [
+        "resources.backup-report.props.environmentVariables.FC_ENDPOINT: FC reserves the prefix FC_* for its own "
+        "variables; a function's may not start with it"]
+
+
 def test_the_fc3_schema_is_applied_without_quoting_values():
     text = edited("memorySize: 256", "memorySize: 300").replace("enable: true", "enable: 'yes'", 1)
     assert checked(GOOD, text).problems == [

@@ -53,3 +53,10 @@ def test_the_readmes_settings_table_says_who_may_set_each_setting_as_the_table_d
     rows = {line.split(" | ")[0][3:-1]: line.rstrip(" |").split(" | ")[-1]
             for line in section.splitlines() if line.startswith("| `")}
     assert rows == {name: words(row) for name, row in BY_NAME.items()}
+
+
+def test_no_setting_takes_fcs_reserved_prefix():
+    # FC: "you cannot use environment variables with the reserved prefix FC_*"
+    # (https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables).
+    from backup_report.settings import NAMES
+    assert [name for name in NAMES if name.startswith("FC_")] == []
