@@ -30,6 +30,7 @@ DEMO_SETTINGS = {
     "OWNER_TAG": "team",
     "REQUIRE_BACKUP_LOG": "on",
     "WECOM_MENTION_USERIDS": "zhangsan",
+    "FEISHU_MENTION": "ou_7d8a6e6df7621556ce0d21922b676706cc",
 }
 
 
