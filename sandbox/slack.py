@@ -58,7 +58,7 @@ def _blocks_error(blocks) -> str | None:
         return "invalid_blocks_format"
     if len(blocks) > MAX_BLOCKS:
         return "invalid_blocks"
-    if _total_text(blocks) > MAX_TOTAL_TEXT:
+    if total_text(blocks) > MAX_TOTAL_TEXT:
         return "msg_blocks_too_long"
     for raw in blocks:
         if not _block_ok(raw):
@@ -66,12 +66,12 @@ def _blocks_error(blocks) -> str | None:
     return None
 
 
-def _total_text(blocks) -> int:
+def total_text(blocks) -> int:
     """Characters of text in the blocks: every `text` and `url` string at any depth (a section's or
     header's text object, context elements, rich_text elements and their links)."""
     if isinstance(blocks, dict):
-        return sum(len(v) if k in ("text", "url") and isinstance(v, str) else _total_text(v) for k, v in blocks.items())
-    return sum(_total_text(v) for v in blocks) if isinstance(blocks, list) else 0
+        return sum(len(v) if k in ("text", "url") and isinstance(v, str) else total_text(v) for k, v in blocks.items())
+    return sum(total_text(v) for v in blocks) if isinstance(blocks, list) else 0
 
 
 def _block_ok(raw) -> bool:
