@@ -17,8 +17,9 @@ quoted by public clients), checked in this order:
 - 19024 `Key Words Not Found` when keywords are configured and no string of the message has one;
 - 11232 `frequency limited psm[…]` once 5 messages were accepted in the last second or 100 in the
   last minute ("100 次/分钟，5 次/秒", sliding windows on the injectable clock);
-- then a staged scenario fault (see `staged.py`) instead of success: `{code: N[, msg: ...]}` (N as
-  given: `0.9`, `false`, `"0"` are staged as such), `{StatusCode: N}` (an answer in the old form
+- then a staged scenario fault (see `staged.py`) instead of success: `{code: N[, msg: ...][, status: S]}`
+  (N as given: `0.9`, `false`, `"0"` are staged as such; S the HTTP status, 200 unless given: the
+  frequency limit 11232 has been seen with HTTP 429), `{StatusCode: N}` (an answer in the old form
   only, `{"Extra": null, "StatusCode": N, "StatusMessage": ...}`), `{kind: legacy}` (accepted,
   answered in that old form with StatusCode 0), `{kind: echo_url}` (19001 with a msg that quotes
   the request's path, token included), `{kind: late, seconds: S}` / `{kind: drip, seconds: S}`
@@ -156,8 +157,8 @@ def _content(message: dict) -> dict | None:
 def _fault_answer(fault: dict | None, path: str) -> Reply | None:
     """What a staged fault answers instead of taking the post; None for none, or one that takes it
     (late, drip, legacy)."""
-    if fault and "code" in fault:
-        return _answer(fault["code"], fault.get("msg"))
+    if fault and "code" in fault:  # Feishu's code, under an HTTP status of its own when given (e.g. 429)
+        return _answer(fault["code"], fault.get("msg"), int(fault.get("status", 200)))
     if fault and "StatusCode" in fault:
         return Reply(200, {"Extra": None, "StatusCode": fault["StatusCode"],
                            "StatusMessage": fault.get("StatusMessage", "error")})

@@ -9,10 +9,12 @@ table for incoming webhooks and its 2016-05-17 changelog), checked in this order
 - 400 `invalid_blocks_format` when `blocks` is not a list;
 - 400 `invalid_blocks` when the blocks break Block Kit rules: more than 50 blocks, an unknown block
   type, or a block the `slack_sdk` models refuse (`Block.parse` then `validate_json`: e.g. a
-  section text over 3,000 characters, a header over 150) or cannot even build; plus the rules
+  section text over 3,000 characters, a header over 150, a `rich_text` element of an unknown type)
+  or cannot even build; plus the rules
   those models let through: a header's text must be `plain_text`, a section's `plain_text` or
   `mrkdwn`;
-- 400 `msg_blocks_too_long` when the text of all blocks together is over 12,000 characters (no
+- 400 `msg_blocks_too_long` when the text of all blocks together (every `text` and `url` string, rich_text
+  elements included) is over 12,000 characters (no
   documented limit: slackapi/bolt-js#2509 measured the refusal at ~13,200-13,297 characters, issue 13
   puts it near 12,000-13,000; the emulator refuses from the lower figure, so the function must stay
   within it);
@@ -56,7 +58,7 @@ def _blocks_error(blocks) -> str | None:
         return "invalid_blocks_format"
     if len(blocks) > MAX_BLOCKS:
         return "invalid_blocks"
-    if _total_text(blocks) > MAX_TOTAL_TEXT:
+    if total_text(blocks) > MAX_TOTAL_TEXT:
         return "msg_blocks_too_long"
     for raw in blocks:
         if not _block_ok(raw):
@@ -64,12 +66,12 @@ def _blocks_error(blocks) -> str | None:
     return None
 
 
-def _total_text(blocks: list) -> int:
-    """Characters of text in the blocks: each block's text object and each of its elements'."""
-    texts = [b["text"].get("text", "") for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), dict)]
-    texts += [e.get("text", "") for b in blocks if isinstance(b, dict) for e in b.get("elements") or ()
-              if isinstance(e, dict)]
-    return sum(len(t) for t in texts if isinstance(t, str))
+def total_text(blocks) -> int:
+    """Characters of text in the blocks: every `text` and `url` string at any depth (a section's or
+    header's text object, context elements, rich_text elements and their links)."""
+    if isinstance(blocks, dict):
+        return sum(len(v) if k in ("text", "url") and isinstance(v, str) else total_text(v) for k, v in blocks.items())
+    return sum(total_text(v) for v in blocks) if isinstance(blocks, list) else 0
 
 
 def _block_ok(raw) -> bool:

@@ -79,10 +79,15 @@ class Run:
 
     @property
     def slack_text(self) -> str:
+        """The Slack messages' blocks as text, rich_text written in mrkdwn's notation: a link
+        `<url|text>`, bold `*text*`, a list item `• `, lines of a section or a list one to a line."""
         texts = []
         for m in self.slack:
             for block in m["blocks"]:
-                texts += [block["text"]["text"]] if "text" in block else [e["text"] for e in block["elements"]]
+                if block["type"] == "rich_text":
+                    texts += [_rich(e) for e in block["elements"]]
+                else:
+                    texts += [block["text"]["text"]] if "text" in block else [e["text"] for e in block["elements"]]
         return "\n".join(texts)
 
     def verdict(self, instance_id: str) -> str:
@@ -102,6 +107,18 @@ class Run:
 
     def calls(self, action: str | None = None) -> list:
         return [c for c in self.sandbox.kvstore.calls if action is None or c.action == action]
+
+
+def _rich(element: dict) -> str:
+    kind = element["type"]
+    if kind == "rich_text_list":
+        return "\n".join(f"• {_rich(e)}" for e in element["elements"])
+    if kind in ("rich_text_section", "rich_text_quote", "rich_text_preformatted"):
+        return "".join(_rich(e) for e in element["elements"])
+    if kind == "link":
+        return f"<{element['url']}|{element.get('text', '')}>"
+    text = element.get("text", "")
+    return f"*{text}*" if element.get("style", {}).get("bold") else text
 
 
 def secrets_of(sb: sandbox.Sandbox, settings: dict) -> list[str]:

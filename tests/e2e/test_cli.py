@@ -232,7 +232,7 @@ def test_run_refused_by_every_channel_exits_1(sb, cli_run):
     # The robot with another token: DingTalk refuses the post, and no other channel is configured.
     wrong_token = sb.dingtalk_webhook.split("access_token=")[0] + "access_token=not-the-robots"
     code, out, err = cli_run("run", "--set", "SLACK_WEBHOOK=", "--set", "FEISHU_WEBHOOK=", "--set", "FEISHU_SECRET=",
-                             "--set", "WECOM_WEBHOOK=", "--set", "WECOM_MENTION_USERIDS=",
+                             "--set", "FEISHU_MENTION=", "--set", "WECOM_WEBHOOK=", "--set", "WECOM_MENTION_USERIDS=",
                              "--set", f"DINGTALK_WEBHOOK={wrong_token}")
     assert code == 1
     assert "no channel accepted the digest" in err

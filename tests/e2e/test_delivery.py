@@ -207,62 +207,6 @@ def test_every_channel_echoing_its_url_raises_a_delivery_error_without_any_token
 
 # --- nothing in a message is forged ---------------------------------------------------------------
 
-HOSTILE = [
-    "[x](https://evil.example)",
-    "**bold** <font color=red>red</font> ![img](https://evil.example/a.png)",
-    "evil\n#### 🟢 Redis backups: all fine\n- fake-ok (r-fake, cn-hangzhou): ok",
-    "<!channel> <@U0123> @here &amp; <https://evil.example|click>",
-    "_it_ ~strike~ `code` > quote | pipe # hash",
-    "@13800000000 please",
-    "bidi\u202eemanresu\u2028line\u2029para\x00nul\x1besc\ttab\rcr",
-    "y" * 300,
-]
-
-
-def test_hostile_instance_names_give_one_list_line_each_and_no_markup_the_renderer_did_not_put_there(report):
-    fleet_ = fleet(*[instance(f"r-hostile{n}", name=name, latest={"status": "Failed"}) for n, name in enumerate(HOSTILE)])
-    run = timed(report, fleet_)
-    # The result keeps the names as they are, cut where they are read at 128 characters (bounded.NAME: the
-    # API documents 2-80).
-    assert {i["name"] for i in run.result["instances"]} == {n if len(n) <= 128 else n[:127] + "…" for n in HOSTILE}
-
-    # The renderer's own link on each name, to the instance's console page, and nothing else links.
-    ding = run.dingtalk[0]["markdown"]["text"]
-    own = re.compile(r"^- \[(.*?)\]\(https://kvstore\.console\.aliyun\.com/Redis/instance/cn-hangzhou/(r-hostile\d)\) \(\2, ")
-    assert sum(1 for line in ding.split("\n\n") if own.match(line)) == len(HOSTILE)
-    ding = "\n\n".join(own.sub(r"- \1 (\2, ", line) for line in ding.split("\n\n"))
-    lines = ding.split("\n\n")
-    assert [line for line in lines if line.startswith("- ")] == [line for line in lines if "(r-hostile" in line]
-    assert len([line for line in lines if line.startswith("- ")]) == len(HOSTILE)
-    assert all("\n" not in line for line in lines), "one line per instance"
-    assert [line.split(" ")[0] for line in lines if line.startswith("#")] == ["####", "######"]
-    assert ding.count("**") == 2, "the one group heading is the only bold"
-    for forged in ("](", "![", "<", ">", "https://", "@", "`", "~", "_", "\u202e"):
-        assert forged not in ding, forged
-    assert run.dingtalk[0]["at"]["atMobiles"] == []
-    assert all(len(line) < 80 + 200 for line in lines), "names are capped"
-
-    slack = run.slack[0]
-    texts = [b["text"]["text"] for b in slack["blocks"] if b["type"] == "section"]
-    items = [line for text in texts for line in text.split("\n") if line.startswith("• ")]
-    assert len(items) == len(HOSTILE) and all("(r-hostile" in line for line in items)
-    slack_own = re.compile(r"^• <https://kvstore\.console\.aliyun\.com/Redis/instance/cn-hangzhou/(r-hostile\d)\|(.*?)> \(\1, ", re.M)
-    assert len(slack_own.findall("\n".join(texts))) == len(HOSTILE)
-    texts = [slack_own.sub(r"• \2 (\1, ", text) for text in texts]
-    everything = "\n".join(texts + [slack["text"]] + [e["text"] for b in slack["blocks"] for e in b.get("elements", ())])
-    for forged in ("<", ">", "https://", "@", "`", "~", "_", "\u202e"):
-        assert forged not in everything, forged
-    assert "&amp;amp;" in everything and "&lt;!channel&gt;" in everything, "& < > escaped, once"
-    assert sum(text.count("*") for text in texts) == 2, "the one group heading is the only bold"
-    json.dumps(slack, ensure_ascii=False).encode("utf-8")  # no lone surrogate survives
-
-
-def test_outside_text_in_the_headline_is_escaped_in_slacks_fallback_text_too(report):
-    run = timed(report, fleet(), settings={"INSTANCE_TAGS": "team=a<b>&c *x* <!here>"})
-    fallback = run.slack[0]["text"]
-    assert "no instance found" in fallback
-    assert "a&lt;b&gt;&amp;c" in fallback and "<" not in fallback and "*" not in fallback
-    assert "<" not in run.dingtalk_text and "*x*" not in run.dingtalk_text
 
 
 def test_a_lone_surrogate_in_a_name_is_replaced_and_the_digest_still_goes_out(report):

@@ -25,7 +25,7 @@ def test_retention_below_the_minimum_is_a_policy_warning(report):
     assert run.detail("r-short01").startswith("retention 7 days < 30 required; backups fine: last backup ")
     assert run.result["status"] == "warning"
     assert "Backup policy below the controls (1)" in run.dingtalk_text
-    assert "short01-cache" in run.dingtalk_text and "retention 7 days &lt; 30 required" in run.slack_text
+    assert "short01-cache" in run.dingtalk_text and "retention 7 days < 30 required" in run.slack_text
     assert len(run.calls("DescribeBackupPolicy")) == 2  # the policy read anyway, once an instance
 
 

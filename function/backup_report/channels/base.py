@@ -51,35 +51,48 @@ def configured(settings: "Settings", transport: "Transport") -> list[Channel]:
 
 MAX_SERVICE_WORDS = 200
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
-# A URL in a name or an API text would become a link in both channels (both link bare URLs).
-_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):/+")
+# Unicode's noncharacters U+FDD0-U+FDEF are "permanently reserved for internal use" and never interchanged
+# (The Unicode Standard, 23.7 Noncharacters): no name or API text carries one, so clean() drops them and a
+# channel may mark its own structure in a line with them (slack.py: a link, bold, a list item), which
+# outside text can then never forge.
+_INTERNAL = dict.fromkeys(range(0xFDD0, 0xFDF0))
+# A URL in outside text: where a channel has no literal form, it would become a link (the chat clients
+# link bare URLs).
+URL = re.compile(r"(?i)\b[a-z][a-z0-9+.-]{1,15}:/+|\bwww\.")
 _TOKENS = (re.compile(r"(?i)(access_token=)[^&\s\"'<>]+"), re.compile(r"(?i)(/services/)[^\s\"'<>?]+"),
            re.compile(r"(?i)(/bot/v2/hook/)[^\s\"'<>?]+"), re.compile(r"(?i)(\bkey=)[^&\s\"'<>]+"))
 
 
 def clean(text: object, limit: int) -> str:
     """One line of at most `limit` characters from any text: lone surrogates become U+FFFD, control
-    characters, line separators and newlines become spaces, bidi overrides go, runs of spaces shrink."""
+    characters, line separators and newlines become spaces, bidi overrides and noncharacters go, runs of
+    spaces shrink. Every other character stays as it was: what a channel shows is what the API said."""
     text = str(text).encode("utf-16", "surrogatepass").decode("utf-16", "replace").translate(_BIDI)
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text.translate(_INTERNAL))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# Look-alikes for the characters of the channels' markup (Markdown and its HTML subset, mrkdwn,
-# lark_md, their tags and entities), put for them in outside text so that it shows as written. Each
-# channel replaces those of its own markup: `look_alikes(its characters)`.
-LOOK_ALIKES = {"*": "∗", "_": "＿", "~": "∼", "`": "ˋ", "#": "＃", "[": "［", "]": "］", "<": "‹",
-               ">": "›", "|": "│", "@": "＠", "!": "ǃ", "\\": "∖", "&": "＆"}
+def code_span(text: str) -> str:
+    """`text` as a CommonMark code span, whose content is shown literally (no emphasis, link, autolink or
+    HTML forms in it): fenced by one more backtick than its longest run of backticks, and padded with a
+    space where it starts or ends with a backtick (CommonMark 0.31.2, 6.1 Code spans,
+    https://spec.commonmark.org/0.31.2/#code-spans). A reader copies the text between the fences."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def look_alikes(chars: str) -> dict[int, str]:
-    """The str.translate table that replaces each of `chars` (characters of LOOK_ALIKES) by its look-alike."""
-    return str.maketrans({ch: LOOK_ALIKES[ch] for ch in chars})
+def literal_by(markup: re.Pattern) -> Callable[[str], str]:
+    """A Markdown channel's literal form of an outside text (one clean line): the text as it is when it has
+    no character of the channel's markup (`markup`) and no URL, so most names read unchanged; else a
+    code_span, exact between its fences."""
+    return lambda text: code_span(text) if markup.search(text) or URL.search(text) else text
 
 
 def shown_by(escape: Callable[[str], str]) -> Callable[[str, int], str]:
-    """How a channel shows an outside text, `show(text, max_chars)`: one clean line, capped, escaped its way."""
+    """How a channel shows an outside text, `show(text, max_chars)`: one clean line, capped, in its literal form."""
     return lambda text, max_chars: escape(clean(text, max_chars))
 
 
@@ -88,11 +101,6 @@ def footer(dg: "Digest") -> str:
     clean line: every channel's last line."""
     warnings = "".join(f" · ⚠️ {clean(note, 300)}" for note in dg.footer_notes)  # never cut by a long scope
     return clean(f"{dg.window_line} · {dg.scope_line} · run {dg.request_id}", 1000 - len(warnings)) + warnings
-
-
-def defang(text: str) -> str:
-    """`https://x` -> `https:∕∕x`: still readable, no longer a link."""
-    return _URL.sub(lambda m: m.group(1) + ":" + "∕" * (len(m.group(0)) - len(m.group(1)) - 1), text)
 
 
 def service_words(raw: object, secrets: Iterable[str]) -> str:
@@ -150,8 +158,9 @@ def notes_that_fit(dg: "Digest", size: Callable[["Digest"], int], budget: int) -
 
 def markdown_link(url: str, shown: str) -> str:
     """`[shown](url)`, the link of DingTalk's, Feishu's lark_md and WeCom's markdown. `shown` is
-    already escaped (its brackets are look-alikes, so nothing closes the link early); the URL is
-    built by the run (digest.console_url, a pre-signed OSS URL: percent-encoded), never outside text."""
+    already in its literal form (a code span, whose brackets bind tighter than the link's, CommonMark
+    6.3; or Feishu's entities), so nothing closes the link early; the URL is built by the run
+    (digest.console_url, a pre-signed OSS URL: percent-encoded), never outside text."""
     return f"[{shown}]({url})"
 
 

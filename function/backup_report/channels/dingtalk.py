@@ -17,22 +17,28 @@ and its security settings, https://developers.dingtalk.com/document/robots/custo
 - -1 "系统繁忙": the service is busy, "retry once, at most 3 times" (DingTalk's global return codes,
   全局返回码, as reproduced at https://mabiji.com/dingtalk/errcode.html): retried.
 - A body over 20,000 bytes is refused (460101 "message too long, exceed 20000 bytes").
-- Markdown: DingTalk renders a subset of Markdown (headings, bold, italic, links, images, lists,
-  quotes) and some HTML (`<font color>`, `<br>`); whether it honours backslash escapes is not
-  documented, so outside text has the characters of that markup replaced by look-alikes.
+- Markdown: the doc lists the subset DingTalk renders (headings, quotes, bold, italic, links, images,
+  lists: "目前只支持 Markdown 语法的子集"), and clients render some HTML too (`<font color>`, `<br>`). It
+  documents no escape: neither backslash escapes, nor HTML entities, nor code spans. Outside text
+  (names, IDs, tag values, API messages, setting names) is shown exactly, as a CommonMark code span
+  when it has a character of that markup or a URL (base.literal_by), else as it is: of the three
+  undocumented forms, the one whose failure is least surprising (were code spans not rendered, the
+  reader would see backticks around an exact name, not a backslash or `&#95;` inside it). An @ in
+  outside text notifies nobody (DingTalk notifies only the JSON `at.atMobiles`, which the run builds
+  from DINGTALK_AT_MOBILES), and is in a code span too, so that no @mobile is highlighted.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import re
 import time
 from typing import Callable
 from urllib.parse import quote_plus
 
 from .. import digest as d
-from .base import (body_blocks, body_bytes, clean, defang, fit, footer, look_alikes, markdown_link, notes_that_fit,
-                   shown_by)
+from .base import body_blocks, body_bytes, clean, fit, footer, literal_by, markdown_link, notes_that_fit, shown_by
 from .http import Answer, Refusal
 from .webhook import UNKNOWN_CODE, WebhookChannel, errcode_answer
 
@@ -64,14 +70,17 @@ SECURITY_CHECKS = (
     ("whitelist", "this function's outbound IP is not in the robot's IP allow-list"),
     ("白名单", "this function's outbound IP is not in the robot's IP allow-list"),
 )
-# Look-alikes for the characters of DingTalk's Markdown and HTML subset, in outside text only.
-_MARKUP = look_alikes("*_~`#[]<>|@!\\")
+# The characters of DingTalk's Markdown and its HTML (tags, entities, backslash escapes), and @ (DingTalk
+# highlights an @mobile of `atMobiles` in the text), as outside text may hold them: such a text is shown
+# as a code span.
+MARKUP = re.compile(r"[*_~`#\[\]<>|!\\&@]")
+_literal = literal_by(MARKUP)
 
 
 def escape(text: str) -> str:
-    """Outside text (already one clean line) that DingTalk shows as written: no link, emphasis,
-    heading, HTML or @mention can come out of it."""
-    return defang(text).translate(_MARKUP)
+    """Outside text (already one clean line) as DingTalk shows it, exactly: no link, emphasis, heading or
+    HTML can come out of it."""
+    return _literal(text)
 
 
 _show = shown_by(escape)

@@ -25,10 +25,22 @@ open.larksuite.com with the same paths):
   measurement found the refusal only near 150 KiB (hughcube/laravel-lark v1.0.0, error 19036): the
   documented 20 KB is kept, with room for the signature.
 - Rate: "单租户单机器人 100 次/分钟，5 次/秒"; over it, or at busy moments, 11232 "frequency limited
-  psm[…]" (the guide). Retrying within the run cannot help much and may add to the load, so 11232
-  is never retried, like DingTalk's 130101.
-- Card markdown (`lark_md`) renders bold, italics, strike-through, links, `<at>` and `<font>`
-  tags; outside text has the characters of that markup replaced by look-alikes.
+  psm[…]" (the guide, which asks bots to avoid sending exactly on the hour or half hour). Retrying
+  within the run cannot help much and may add to the load, so 11232 is never retried, like DingTalk's
+  130101, whatever the HTTP status it comes with (a 429 included).
+- The answer is Feishu's JSON whatever the HTTP status: when its body carries `code` (or `StatusCode`),
+  that decides (0 delivered; else failed, naming the code and msg, retried only as ERRORS says); the
+  HTTP status decides only an answer that is not Feishu's JSON (a proxy's page: 429 and 5xx retried).
+- Card text (the card's Markdown, 消息卡片 Markdown, https://open.feishu.cn/document/common-capabilities/
+  message-card/message-cards-content/using-markdown-tags, the same syntax in a `lark_md` text element):
+  italics, bold, strike-through, links, `<a>`, `<at>`, `<font>`, `<text_tag>`, `:Emoji Key:`. "如果你要
+  展示的字符命中了 markdown 语法使用的特殊字符…需要对特殊字符进行 HTML 转义，才可正常展示", as `&#实体编号;`
+  (the doc's table: `&#42;` for *, `&#95;` for _, `&#91;` for [, …). Outside text in a lark_md text has
+  each such character as its numeric entity (`escape`): shown exactly as the API has it, and no tag,
+  link, emoji or @mention can come out of it. The header and the footer note are `plain_text`.
+- Mentions: `<at id=open_id></at>` and `<at id=all></at>` in card Markdown ("自定义机器人仅支持使用
+  open_id、user_id @指定人"; "@所有人需要群主开启权限。若未开启，卡片将发送失败": then the post fails
+  and says Feishu's code), FEISHU_MENTION's, on alerts only.
 """
 from __future__ import annotations
 
@@ -36,12 +48,12 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Callable
 
 from .. import digest as d
-from .base import (body_blocks, body_bytes, clean, defang, fit, footer, look_alikes, markdown_link, notes_that_fit,
-                   service_words, shown_by)
+from .base import body_blocks, body_bytes, clean, fit, footer, markdown_link, notes_that_fit, service_words, shown_by
 from .http import Answer, Refusal
 from .webhook import (UNKNOWN_CODE, WebhookChannel, aside, http_refusal, is_zero, json_of, quoted, redirected,
                       words_of)
@@ -64,14 +76,24 @@ ERRORS = {
     19022: ("this function's outbound IP is not in the bot's IP allow-list", False),
     19024: ("the message has none of the bot's keywords", False),
 }
-# Look-alikes for the characters of lark_md (Markdown, <at>/<font> tags, HTML entities), in outside text only.
-_MARKUP = look_alikes("*_~`#[]<>|@!\\&")
+# The characters of card Markdown that outside text could form markup with, each as its numeric entity (the
+# doc's table): * _ ~ ` (emphasis, strike-through, code), [ ] (links and images: `![`, `](`, `($urlVal)` need
+# one), < > (tags: <at>, <a>, <font>, <text_tag>), \ and & (so that an escape or entity in a name stays
+# literal); and `:` where it would open a URL (`://`) or an emoji (`:Key:`). The doc's other characters
+# (- + # > at a line's start, ! before [, ( ) $ after ], / : in a URL) form nothing once those are escaped:
+# outside text never starts a line here (each starts with the run's bullet or heading), so they stay as
+# they are and the card reads as the API's text.
+_ENTITIES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "*_~`[]<>\\&"})
+_EMOJI = re.compile(r":[A-Za-z0-9_+-]+:")
 
 
 def escape(text: str) -> str:
-    """Outside text (already one clean line) that a lark_md text shows as written: no link,
-    emphasis, tag or @mention can come out of it."""
-    return defang(text).translate(_MARKUP)
+    """Outside text (already one clean line) as a lark_md text shows it, exactly: no link, emphasis,
+    tag, emoji or @mention can come out of it."""
+    text = text.translate(_ENTITIES)
+    while _EMOJI.search(text):  # again: `:a:b:` holds two, overlapping
+        text = _EMOJI.sub(lambda m: "&#58;" + m.group(0)[1:-1] + "&#58;", text)
+    return text.replace(":/", "&#58;/")
 
 
 _show = shown_by(escape)
@@ -92,19 +114,22 @@ def signed(message: dict, secret: str, clock: Callable[[], float] = time.time) -
 
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
-    """None when Feishu accepted the message; else what it said, scrubbed of `secrets`. Never raises."""
+    """None when Feishu accepted the message; else what it said, scrubbed of `secrets`. Decided by
+    Feishu's `code` / `StatusCode` whatever the HTTP status; by the status only when the answer is not
+    Feishu's JSON. Never raises."""
     if 300 <= answer.status < 400:
         return redirected(answer, "a redirect, not followed (a login page or a proxy, not Feishu's answer)")
     parsed = json_of(answer.body)
     codes = _codes(parsed)
-    refused = next(((k, c) for k, c in codes.items() if not is_zero(c)), None)  # every code present must be 0
-    if answer.status != 200:
-        return http_refusal(answer, _said(parsed, refused, secrets) if refused else quoted(words_of(answer, secrets)))
     if not codes:
+        if answer.status != 200:
+            return http_refusal(answer, quoted(words_of(answer, secrets)))
         return Refusal("HTTP 200 with an answer that is not Feishu's JSON" + quoted(words_of(answer, secrets)))
+    refused = next(((k, c) for k, c in codes.items() if not is_zero(c)), None)  # every code present must be 0
     if refused is None:
         return None
-    return Refusal("HTTP 200 " + _said(parsed, refused, secrets).removeprefix(": "))
+    said, retry = _said(parsed, refused, secrets)
+    return Refusal(f"HTTP {answer.status}{' ' if answer.status == 200 else ': '}{said}", retry=retry)
 
 
 def _codes(parsed: object) -> dict[str, object]:
@@ -112,24 +137,26 @@ def _codes(parsed: object) -> dict[str, object]:
     return {k: parsed[k] for k in ("code", "StatusCode") if k in parsed} if isinstance(parsed, dict) else {}
 
 
-def _said(parsed: dict, refused: tuple[str, object], secrets: tuple[str, ...]) -> str:
-    """`: Feishu code N: meaning (msg: …)` for the `refused` code (its name and value, not the integer 0)."""
+def _said(parsed: dict, refused: tuple[str, object], secrets: tuple[str, ...]) -> tuple[str, bool]:
+    """`Feishu code N: meaning (msg: …)` for the `refused` code (its name and value, not the integer 0),
+    and whether ERRORS says to retry it."""
     msg = service_words(parsed.get("msg", parsed.get("StatusMessage", "")), secrets)
     name, code = refused
     if type(code) is not int:  # noqa: E721 - bool is an int subclass, and False is not success
-        return f": {name} {clean(json.dumps(code), 40)}, not the integer 0: not accepted{aside('msg', msg)}"
-    meaning, _ = ERRORS.get(code, UNKNOWN_CODE)
-    return f": Feishu {name} {code}: {meaning}{aside('msg', msg)}"
+        return f"{name} {clean(json.dumps(code), 40)}, not the integer 0: not accepted{aside('msg', msg)}", False
+    meaning, retry = ERRORS.get(code, UNKNOWN_CODE)
+    return f"Feishu {name} {code}: {meaning}{aside('msg', msg)}", retry
 
 
 class Feishu(WebhookChannel):
-    """The custom bot of FEISHU_WEBHOOK, each post signed when FEISHU_SECRET is set."""
+    """The custom bot of FEISHU_WEBHOOK, each post signed when FEISHU_SECRET is set, @-mentioning
+    FEISHU_MENTION on alerts."""
 
     name = NAME
-    webhook_setting, secret_setting = "feishu_webhook", "feishu_secret"
+    webhook_setting, secret_setting, mention_setting = "feishu_webhook", "feishu_secret", "feishu_mention"
 
     def render(self, dg: d.Digest) -> dict:
-        return render(dg)
+        return render(dg, self._mention)
 
     def read(self, answer: Answer) -> Refusal | None:
         return read_answer(answer, self._secrets)
@@ -141,13 +168,15 @@ class Feishu(WebhookChannel):
 from_settings = Feishu.from_settings
 
 
-def render(dg: d.Digest) -> dict:
+def render(dg: d.Digest, mention: tuple[str, ...] = ()) -> dict:
     """The digest as an `interactive` card whose JSON body stays under 19,000 bytes (BODY_BYTES_KEPT):
-    a header with the counts in the run's colour, a lark_md block per group, "…and N more" when the
-    list is cut, and a note with the window, scope and run."""
+    a header with the counts in the run's colour, FEISHU_MENTION's `<at>`s on alerts only (`mention`:
+    open_ids, or `all`, checked by settings.parse_feishu_mention), a lark_md block per group, "…and N
+    more" when the list is cut, and a note with the window, scope and run."""
+    wanted = mention if dg.status == "alert" else ()  # never notify for a green or a warning
     items = d.flat(dg.groups)
-    dg = notes_that_fit(dg, lambda g: len(body_bytes(_message(g, [], 0))), BODY_BYTES_KEPT)
-    return fit(len(items), lambda shown: _message(dg, items, shown), _fits)
+    dg = notes_that_fit(dg, lambda g: len(body_bytes(_message(g, [], 0, wanted))), BODY_BYTES_KEPT)
+    return fit(len(items), lambda shown: _message(dg, items, shown, wanted), _fits)
 
 
 def _fits(message: dict) -> bool:
@@ -158,8 +187,13 @@ def _div(lines: list[str]) -> dict:
     return {"tag": "div", "text": {"tag": "lark_md", "content": "\n".join(lines)}}
 
 
-def _message(dg: d.Digest, items: list, shown: int) -> dict:
-    blocks = body_blocks(dg, items, shown, _show, markdown_link)
+def at(mention: tuple[str, ...]) -> str:
+    """The card Markdown that @-mentions `mention`: `<at id=ou_…></at>` each, or `<at id=all></at>`."""
+    return " ".join(f"<at id={m}></at>" for m in mention)
+
+
+def _message(dg: d.Digest, items: list, shown: int, mention: tuple[str, ...] = ()) -> dict:
+    blocks = ([[at(mention)]] if mention else []) + body_blocks(dg, items, shown, _show, markdown_link)
     elements = [_div(lines) for lines in blocks]
     elements += [{"tag": "hr"}, {"tag": "note", "elements": [{"tag": "plain_text", "content": footer(dg)}]}]
     return {

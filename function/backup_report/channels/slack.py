@@ -17,15 +17,28 @@ Rules relied on:
   limit, but Slack refuses long ones with `msg_blocks_too_long`: at ~13,200 characters in
   slackapi/bolt-js#2509 (13,297 with markdown blocks only), "near 12,000-13,000" in this project's
   issue 13. The lower figure is kept: at most 12,000 characters over all blocks.
-- mrkdwn: `&`, `<` and `>` must be escaped as `&amp;`, `&lt;`, `&gt;`
-  (https://api.slack.com/reference/surfaces/formatting#escaping); `*`, `_`, `~` and backticks have no
-  escape, so in outside text they are replaced by look-alikes, as are `@` and URL schemes (Slack
-  links bare URLs).
+- Outside text (names, IDs, tag values, API messages, setting names) is never mrkdwn: `&`, `<` and
+  `>` have an escape there (`&amp;`, `&lt;`, `&gt;`,
+  https://api.slack.com/reference/surfaces/formatting#escaping), but `*`, `_`, `~` and backticks have
+  none, and URLs and channel names are linked. The body is therefore `rich_text` blocks
+  (https://docs.slack.dev/reference/block-kit/blocks/rich-text-block): each line a
+  `rich_text_section` of `text` elements, whose `text` is shown as given (formatting is the element's
+  `style`, links are `link` elements of their own), items a `rich_text_list` of style `bullet`,
+  headings `text` with style bold; the header and the footer are `plain_text`. What the run adds as
+  structure (a link, bold, a list item) is marked in a line with Unicode noncharacters, which clean()
+  strips from outside text, so a name can never forge one.
+- The mentions (SLACK_MENTION, checked by settings.SLACK_MENTION_FORM) are a `mrkdwn` section of
+  their own, put raw so that they notify. The fallback `text` (notifications, screen readers) is the
+  mention and the headline, `&`, `<`, `>` escaped; a headline that holds a character mrkdwn would
+  format (`*`, `_`, `~`, a backtick) or a URL, which only INSTANCE_TAGS' text in "no instance found
+  (…)" can bring, is cut to its words before the first `:` ("🟠 Redis backups: see the message").
 """
 from __future__ import annotations
 
+import re
+
 from .. import digest as d
-from .base import body_blocks, clean, defang, fit, footer, look_alikes, notes_that_fit, shown_by
+from .base import URL, body_blocks, clean, fit, footer, notes_that_fit
 from .http import Answer, Refusal
 from .webhook import WebhookChannel, http_refusal, quoted, redirected, words_of
 
@@ -52,16 +65,22 @@ MEANING = {
     "rollup_error": "Slack failed",
     "service_unavailable": "Slack is unavailable",
 }
-_MARKUP = look_alikes("*_~`@")
+# The run's own structure in a line (base.clean strips these noncharacters from outside text).
+LINK, LINK_TEXT, LINK_END = "\ufdd0", "\ufdd1", "\ufdd2"  # LINK url LINK_TEXT shown LINK_END
+BOLD, BOLD_END = "\ufdd3", "\ufdd4"
+ITEM = "\ufdd5"  # a line that is a list item
+_STRUCTURE = re.compile(f"({LINK}[^{LINK_TEXT}]*{LINK_TEXT}[^{LINK_END}]*{LINK_END}|{BOLD}[^{BOLD_END}]*{BOLD_END})")
+_MRKDWN = re.compile(r"[*_~`]")
 
 
 def escape(text: str) -> str:
-    """Outside text (already one clean line) that Slack's mrkdwn shows as written."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return defang(text).translate(_MARKUP)
+    """Text for a mrkdwn field: `&`, `<`, `>` as Slack's entities (its documented escape)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_show = shown_by(escape)
+def _show(text: object, max_chars: int) -> str:
+    """Outside text as a rich_text `text` element shows it: one clean line, exactly."""
+    return clean(text, max_chars)
 
 
 def read_answer(answer: Answer, secrets: tuple[str, ...] = ()) -> Refusal | None:
@@ -117,23 +136,33 @@ from_settings = Slack.from_settings
 
 
 def render(dg: d.Digest, mention: tuple[str, ...] = ()) -> dict:
-    """Block Kit within every limit above, with "…and N more" when the list is cut; the fallback
-    `text` (notifications, and clients without blocks) is the escaped headline. `mention`: Slack's
+    """Block Kit within every limit above, with "…and N more" when the list is cut. `mention`: Slack's
     mention forms, checked by settings.SLACK_MENTION_FORM, put raw (unescaped, so they notify) before
-    the headline and in a section under it, on alerts only."""
+    the headline of the fallback `text` and in a mrkdwn section under the header, on alerts only."""
     wanted = " ".join(mention) if dg.status == "alert" else ""  # never notify for a green or a warning
     items = d.flat(dg.groups)
     dg = notes_that_fit(dg, lambda g: total_text(_blocks(g, [], 0, wanted)), MAX_TOTAL_TEXT)
     blocks = fit(len(items), lambda shown: _blocks(dg, items, shown, wanted), _fits)
-    text = escape(clean(dg.headline, 1000))
+    text = fallback(clean(dg.headline, 1000))
     return {"text": f"{wanted} {text}" if wanted else text, "blocks": blocks}
 
 
+def fallback(headline: str) -> str:
+    """The headline as the mrkdwn `text` fallback: escaped, or cut to its words before the first `:`
+    when it holds what mrkdwn would format or link (no escape exists for that)."""
+    if _MRKDWN.search(headline) or URL.search(headline):
+        return escape(headline.split(":", 1)[0]) + ": see the message"
+    return escape(headline)
+
+
 def total_text(blocks: list[dict]) -> int:
-    """Characters of text over all blocks (section and header texts, context elements)."""
-    texts = [b["text"]["text"] for b in blocks if "text" in b]
-    texts += [e["text"] for b in blocks for e in b.get("elements", ())]
-    return sum(len(t) for t in texts)
+    """Characters of text over all blocks: every `text` and `url` string at any depth (sections, headers,
+    context elements, rich_text elements and links)."""
+    def walk(node: object) -> int:
+        if isinstance(node, dict):
+            return sum(len(v) if k in ("text", "url") and isinstance(v, str) else walk(v) for k, v in node.items())
+        return sum(walk(v) for v in node) if isinstance(node, list) else 0
+    return walk(blocks)
 
 
 def _fits(blocks: list[dict]) -> bool:
@@ -145,32 +174,51 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _link(url: str, shown: str) -> str:
-    # mrkdwn's <url|text>: `shown` is escaped (no > ends it); the URL is built by digest.console_url
-    # from an ID and region of the documented forms only (https://api.slack.com/reference/surfaces/formatting#linking-urls).
-    return f"<{url}|{shown}>"
+    # A rich_text `link` element; the URL is built by digest.console_url from an ID and region of the
+    # documented forms only, or the report page's pre-signed URL.
+    return f"{LINK}{url}{LINK_TEXT}{shown}{LINK_END}"
+
+
+def _bold(text: str) -> str:
+    return f"{BOLD}{text}{BOLD_END}"
 
 
 def _blocks(dg: d.Digest, items: list, shown: int, mention: str = "") -> list[dict]:
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(clean(dg.headline, 1000), MAX_HEADER)}}]
-    sections: list[list[str]] = [[mention]] if mention else []
-    sections += body_blocks(dg, items, shown, _show, _link, bold=lambda text: f"*{escape(text)}*", bullet="• ")
-    for lines in sections:
-        blocks += [_section(text) for text in _chunks(lines)]
-    context = escape(footer(dg))
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(context, MAX_SECTION)}]})
+    if mention:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": mention}})
+    blocks += [rich_text(lines) for lines in body_blocks(dg, items, shown, _show, _link, bold=_bold, bullet=ITEM)]
+    blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": _clip(footer(dg), MAX_SECTION)}]})
     return blocks
 
 
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _chunks(lines: list[str]) -> list[str]:
-    """Join lines into texts of at most MAX_SECTION characters, splitting between lines."""
-    chunks: list[str] = []
-    for line in (_clip(line, MAX_SECTION) for line in lines):
-        if chunks and len(chunks[-1]) + 1 + len(line) <= MAX_SECTION:
-            chunks[-1] += "\n" + line
+def rich_text(lines: list[str]) -> dict:
+    """A `rich_text` block of `lines` (base.body_blocks' lines, marked with LINK…, BOLD…, ITEM): the
+    lines that are items as one bullet `rich_text_list`, the others as sections, in their order."""
+    elements: list[dict] = []
+    for line in lines:
+        if line.startswith(ITEM):
+            section = {"type": "rich_text_section", "elements": _elements(line[len(ITEM):])}
+            if elements and elements[-1]["type"] == "rich_text_list":
+                elements[-1]["elements"].append(section)
+            else:
+                elements.append({"type": "rich_text_list", "style": "bullet", "elements": [section]})
+        elif elements and elements[-1]["type"] == "rich_text_section":
+            elements[-1]["elements"] += [{"type": "text", "text": "\n"}, *_elements(line)]
         else:
-            chunks.append(line)
-    return chunks
+            elements.append({"type": "rich_text_section", "elements": _elements(line)})
+    return {"type": "rich_text", "elements": elements}
+
+
+def _elements(line: str) -> list[dict]:
+    """A marked line as rich_text elements: `link`s, bold `text`s and plain `text`s."""
+    found = []
+    for part in filter(None, _STRUCTURE.split(line)):
+        if part.startswith(LINK):
+            url, shown = part[1:-1].split(LINK_TEXT)
+            found.append({"type": "link", "url": url, "text": shown})
+        elif part.startswith(BOLD):
+            found.append({"type": "text", "text": part[1:-1], "style": {"bold": True}})
+        else:
+            found.append({"type": "text", "text": part})
+    return found

@@ -20,13 +20,21 @@ https://developer.work.weixin.qq.com/document/path/91770, also https://work.weix
   3次" (retry, at most 3 times): retried, within the transport's 4 attempts (the global error codes as
   reproduced at https://static.kancloud.cn/dabashan/qiwei/2376083, which also says a request that
   is not valid JSON gets "Warning: wrong json format." in its errmsg; this body is always json.dumps').
-- Markdown: headings, bold, links, inline code, quotes and `<font color="info|comment|warning">`;
-  outside text has the characters of that markup replaced by look-alikes.
+- Markdown: headings, bold, links, inline code ("行内代码段（暂不支持跨行）"), quotes and
+  `<font color="info|comment|warning">` (the guide's markdown type). Outside text (names, IDs, tag
+  values, API messages, setting names) is shown exactly, as an inline code span when it has a
+  character of that markup or a URL (base.literal_by), else as it is; one line, so never across lines.
+  The guide documents neither a backtick inside a code span (a longer fence is CommonMark's rule,
+  base.code_span) nor any escape. `<@userid>` is an extension the robot parses in the content
+  ("扩展语法"), and the guide does not say a code span stops it: it has no literal form, so in outside
+  text the `<` of a `<@` is shown as ‹ (U+2039), the one character of a name not shown as written.
 """
 from __future__ import annotations
 
+import re
+
 from .. import digest as d
-from .base import body_blocks, clean, defang, fit, footer, look_alikes, markdown_link, notes_that_fit, shown_by
+from .base import body_blocks, clean, fit, footer, literal_by, markdown_link, notes_that_fit, shown_by
 from .http import Answer, Refusal
 from .webhook import UNKNOWN_CODE, WebhookChannel, errcode_answer
 
@@ -47,14 +55,17 @@ ERRORS = {
     45009: (RATE_LIMITED, False),
     93000: ("the webhook's key is not valid (the robot was removed, or the URL is wrong)", False),
 }
-# Look-alikes for the characters of WeCom's markdown and its <font>/<@userid> tags, in outside text only.
-_MARKUP = look_alikes("*_~`#[]<>|@!\\&")
+# The characters of WeCom's markdown, its <font>/<@userid> tags and HTML entities and escapes, as outside
+# text may hold them: such a text is shown as a code span.
+MARKUP = re.compile(r"[*_~`#\[\]<>|!\\&]")
+MENTION = "<@"  # the robot's mention extension: no literal form documented
+_literal = literal_by(MARKUP)
 
 
 def escape(text: str) -> str:
-    """Outside text (already one clean line) that WeCom's markdown shows as written: no link,
-    emphasis, heading, tag or @mention can come out of it."""
-    return defang(text).translate(_MARKUP)
+    """Outside text (already one clean line) as WeCom's markdown shows it: exactly, but for the `<` of a
+    `<@`; no link, emphasis, heading, tag or @mention can come out of it."""
+    return _literal(text.replace(MENTION, "\u2039@"))
 
 
 _show = shown_by(escape)

@@ -25,16 +25,25 @@ def dingtalk_notes(message: dict) -> str:
 
 
 def show_slack(message: dict) -> str:
-    """The Block Kit blocks as the channel shows them: the header underlined, sections, context."""
+    """The Block Kit blocks as the channel shows them: the header underlined, sections, rich text (list
+    items as •, a link as its text), context."""
     lines = []
     for block in message.get("blocks", []):
         if block["type"] == "header":
             lines += [block["text"]["text"], "═" * len(block["text"]["text"]), ""]
         elif block["type"] == "section":
             lines += [block["text"]["text"], ""]
+        elif block["type"] == "rich_text":
+            lines += [line for element in block["elements"] for line in _rich_text_lines(element)] + [""]
         elif block["type"] == "context":
             lines += ["  ".join(e.get("text", "") for e in block["elements"])]
     return "\n".join(lines)
+
+
+def _rich_text_lines(element: dict) -> list[str]:
+    if element["type"] == "rich_text_list":
+        return [f"• {line}" for section in element["elements"] for line in _rich_text_lines(section)]
+    return "".join(e.get("text", "") for e in element.get("elements", [])).split("\n")
 
 
 def slack_notes(message: dict) -> str:

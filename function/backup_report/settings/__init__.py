@@ -17,7 +17,7 @@ from ..spelling import did_you_mean, nearest
 from .parsers import MAX_TAGS, RESOURCE_DIRECTORY
 from .table import *  # noqa: F401,F403 - the setting names (table.__all__), as `settings.INSTANCE_TAGS`
 from .table import (BY_NAME, DINGTALK_AT_MOBILES, ENVIRONMENT, OPT_IN, PAYLOAD, PAYLOAD_SETTINGS, TIGHTEN,
-                    Setting, DINGTALK_SECRET, DINGTALK_WEBHOOK, FEISHU_SECRET,
+                    Setting, DINGTALK_SECRET, DINGTALK_WEBHOOK, FEISHU_MENTION, FEISHU_SECRET,
                     FEISHU_WEBHOOK, INSTANCE_TAGS, KVSTORE_ENDPOINT, KVSTORE_PROTOCOL, NAMES, REGIONS, RESOURCEMANAGER_ENDPOINT,
                     STS_ENDPOINT, FUNCTION_COMPUTE_ENDPOINT,
                     SECRET_URL, SECRET_VALUE, SLACK_WEBHOOK, TABLE, WECOM_MENTION_USERIDS, WECOM_WEBHOOK)
@@ -54,6 +54,7 @@ class Settings:
     slack_webhook: str = field(default="", repr=False)
     feishu_webhook: str = field(default="", repr=False)
     feishu_secret: str = field(default="", repr=False)
+    feishu_mention: tuple[str, ...] = ()  # open_ids, or ("all",)
     wecom_webhook: str = field(default="", repr=False)
     wecom_mention_userids: tuple[str, ...] = ()
     timezone: str = "UTC"
@@ -304,8 +305,8 @@ def _together(values: Mapping[str, object], given: set[str], environ: Mapping[st
                         f"{WECOM_WEBHOOK}" + _misspelt(environ, webhooks))
     if (values["dingtalk_secret"] or values["dingtalk_at_mobiles"]) and DINGTALK_WEBHOOK not in given:
         problems.append(f"{DINGTALK_SECRET} / {DINGTALK_AT_MOBILES} are set but {DINGTALK_WEBHOOK} is not")
-    if values["feishu_secret"] and FEISHU_WEBHOOK not in given:
-        problems.append(f"{FEISHU_SECRET} is set but {FEISHU_WEBHOOK} is not")
+    if (values["feishu_secret"] or values["feishu_mention"]) and FEISHU_WEBHOOK not in given:
+        problems.append(f"{FEISHU_SECRET} / {FEISHU_MENTION} are set but {FEISHU_WEBHOOK} is not")
     if values["wecom_mention_userids"] and WECOM_WEBHOOK not in given:
         problems.append(f"{WECOM_MENTION_USERIDS} is set but {WECOM_WEBHOOK} is not")
     return problems

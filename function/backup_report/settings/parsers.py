@@ -24,6 +24,12 @@ MAX_AT_MOBILES = 100
 # take at most 1,360 bytes of the 4,096-byte markdown content (channels.wecom.MENTIONS_BYTES).
 USERID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MAX_MENTION_USERIDS = 20
+# Feishu open_ids: "ou_" and letters and digits (Feishu's user identities, 用户身份概述: an open_id is a user's
+# ID within one app, prefixed ou_, e.g. ou_7d8a6e6df7621556ce0d21922b676706ccs,
+# https://open.feishu.cn/document/home/user-identity-introduction/open-id), the form a custom bot's card
+# @-mentions (`<at id=ou_…></at>`). 20 take at most ~1,700 bytes of the card's 20 KB.
+OPEN_ID = re.compile(r"^ou_[0-9a-zA-Z]{8,64}$")
+MAX_FEISHU_MENTIONS = 20
 # Tag keys and values: at most 128 characters each (Alibaba Cloud's tag rules, e.g. TagResources:
 # https://www.alibabacloud.com/help/en/redis/developer-reference/api-r-kvstore-2015-01-01-tagresources-redis
 # and the Tag service's "a tag key can be up to 128 characters"; the SDK's DescribeInstancesRequestTag
@@ -195,6 +201,20 @@ def parse_userids(text: str) -> tuple[str, ...]:
         raise ValueError(f"{len(userids)} userids; at most {MAX_MENTION_USERIDS}: each costs up to 68 bytes of "
                          "WeCom's 4,096-byte markdown, and 20 leave room for the report itself")
     return userids
+
+
+def parse_feishu_mention(text: str) -> tuple[str, ...]:
+    ids = tuple(dict.fromkeys(u.strip() for u in text.split(",") if u.strip()))
+    if ids == ("all",):
+        return ids
+    bad = [u for u in ids if not OPEN_ID.match(u)]
+    if bad:
+        shown = ", ".join(repr(u[:64]) for u in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ValueError(f"{shown}: all (everyone in the group, if its owner allows @all), or comma-separated "
+                         "Feishu open_ids like ou_7d8a6e6df7621556ce0d21922b676706cc")
+    if len(ids) > MAX_FEISHU_MENTIONS:
+        raise ValueError(f"{len(ids)} open_ids; at most {MAX_FEISHU_MENTIONS}")
+    return ids
 
 
 def parse_dingtalk_secret(text: str) -> str:

@@ -21,6 +21,7 @@ DINGTALK_AT_MOBILES = "DINGTALK_AT_MOBILES"
 SLACK_WEBHOOK = "SLACK_WEBHOOK"
 FEISHU_WEBHOOK = "FEISHU_WEBHOOK"
 FEISHU_SECRET = "FEISHU_SECRET"
+FEISHU_MENTION = "FEISHU_MENTION"
 WECOM_WEBHOOK = "WECOM_WEBHOOK"
 WECOM_MENTION_USERIDS = "WECOM_MENTION_USERIDS"
 TIMEZONE = "TIMEZONE"
@@ -152,6 +153,7 @@ TABLE: tuple[Setting, ...] = (
     Setting(FEISHU_WEBHOOK, p.parse_feishu_webhook, "", secret=SECRET_URL, origin=OPT_IN,
             hosts=("open.feishu.cn", "open.larksuite.com")),
     Setting(FEISHU_SECRET, p.parse_feishu_secret, "", secret=SECRET_VALUE, origin=OPT_IN, part_of=FEISHU_WEBHOOK),
+    Setting(FEISHU_MENTION, p.parse_feishu_mention, (), origin=OPT_IN, part_of=FEISHU_WEBHOOK),
     Setting(WECOM_WEBHOOK, p.parse_wecom_webhook, "", secret=SECRET_URL, origin=OPT_IN,
             hosts=("qyapi.weixin.qq.com",)),
     Setting(WECOM_MENTION_USERIDS, p.parse_userids, (), origin=OPT_IN, part_of=WECOM_WEBHOOK),

@@ -1,29 +1,35 @@
-"""channels/base.py's shared text pieces: the one look-alike table each channel takes its markup's
-characters from, how a channel shows an outside text, and the footer line."""
+"""channels/base.py's shared text pieces: a code span and the Markdown channels' literal form of an
+outside text, how a channel shows an outside text, and the footer line."""
 from __future__ import annotations
+
+import re
 
 import pytest
 
-from backup_report.channels import base, dingtalk, feishu, slack, wecom
+from backup_report.channels import base
 
 from .channel_digests import digest
+from .shown import code_spans
 
 
-def test_every_look_alike_is_not_ascii_and_looks_like_its_character():
-    assert all(len(k) == 1 and k.isascii() and not v.isascii() for k, v in base.LOOK_ALIKES.items())
-    assert len(set(base.LOOK_ALIKES.values())) == len(base.LOOK_ALIKES)
-
-
-@pytest.mark.parametrize("module,markup", [
-    (dingtalk, "*_~`#[]<>|@!\\"),  # Markdown and its HTML subset
-    (slack, "*_~`@"),  # mrkdwn (& < > are entity-escaped first)
-    (feishu, "*_~`#[]<>|@!\\&"),  # lark_md, <at>/<font> tags, HTML entities
-    (wecom, "*_~`#[]<>|@!\\&"),  # markdown, <font>/<@userid> tags
+@pytest.mark.parametrize("text,span", [
+    ("cart_cache", "`cart_cache`"), ("`tick`", "`` `tick` ``"), ("a``b", "```a``b```"), ("x`", "`` x` ``"),
+    ("[l](http://evil) <@U1>", "`[l](http://evil) <@U1>`"),
 ])
-def test_each_channel_replaces_the_characters_of_its_own_markup(module, markup):
-    assert module._MARKUP == base.look_alikes(markup)
-    for ch in base.LOOK_ALIKES:  # and only those (Slack's & < > become entities)
-        assert (module.escape(ch) != ch) is (ch in markup or (module is slack and ch in "&<>")), ch
+def test_a_code_span_holds_any_text_exactly(text, span):
+    assert base.code_span(text) == span
+    assert code_spans(span)[0] == text  # CommonMark's reading of it gives the text back
+
+
+def test_the_literal_form_is_the_text_itself_unless_it_has_markup_or_a_url():
+    literal = base.literal_by(re.compile(r"[*_]"))
+    assert literal("orders-cache") == "orders-cache"
+    assert literal("a*b") == "`a*b`" and literal("cart_cache") == "`cart_cache`"
+    assert literal("see http://evil.example") == "`see http://evil.example`" and literal("www.x.cn") == "`www.x.cn`"
+
+
+def test_clean_drops_noncharacters_so_outside_text_cannot_forge_a_channels_own_marks():
+    assert base.clean("a\ufdd0b\ufdefc\ufdd5", 100) == "abc"
 
 
 def test_an_outside_text_is_shown_on_one_clean_capped_escaped_line():

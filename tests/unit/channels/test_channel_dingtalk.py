@@ -11,9 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from backup_report.channels import dingtalk
-from backup_report.channels.base import body_bytes
+from backup_report.channels.base import body_bytes, code_span
 from backup_report.channels.http import Refusal
 
+from . import shown
 from .channel_digests import answer, digest, hidden, shown_ids
 
 MOBILE = "+86-1380000000000000"  # 20 characters, the longest settings.MOBILE accepts
@@ -67,11 +68,17 @@ def test_the_mobiles_that_do_not_fit_are_counted():
     assert len(body_bytes(message)) <= dingtalk.BODY_BYTES_KEPT
 
 
-def test_outside_text_cannot_make_markup_a_link_or_a_mention():
+def test_outside_text_is_shown_exactly_in_a_code_span_and_forms_nothing():
     hostile = "**x** [y](https://evil.example) <font>@all</font> #h ~z~ `c` |t| !img \\"
     text = dingtalk.render(digest(1, detail=hostile))["markdown"]["text"]
-    assert "∗∗x∗∗ ［y］(https:∕∕evil.example) ‹font›＠all‹/font› ＃h ∼z∼ ˋcˋ │t│ ǃimg ∖" in text
-    assert "https://evil" not in text
+    assert f": {code_span(hostile)}" in text
+    seen = shown.dingtalk(dingtalk.render(digest(1, detail=hostile)))
+    assert f"): {hostile}" in seen.text and seen.markup == [] and seen.mentions == []
+
+
+def test_a_name_without_markup_reads_as_it_is():
+    assert "(r-inst00000, cn-hangzhou): the last backup failed at 18:10" in \
+        dingtalk.render(digest(1))["markdown"]["text"]
 
 
 def test_notes_take_at_most_half_the_body_when_instances_are_listed():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import hmac
 
 import pytest
@@ -60,10 +61,20 @@ def test_a_long_list_stays_within_19000_bytes_with_every_instance_counted(n, det
     assert shown == [f"r-inst{i:05d}" for i in range(len(shown))] and len(shown) + hidden(text) == n > len(shown)
 
 
-def test_outside_text_cannot_make_lark_md_markup_a_tag_or_a_mention():
-    hostile = '<at user_id="all">x</at> **b** [l](https://evil.example) &amp; <font color="red">r</font>'
+def test_outside_text_is_shown_exactly_with_the_documented_entities_and_forms_nothing():
+    hostile = '<at id=all></at> **b** [l](https://evil.example) &amp; <font color="red">r</font> :OK: a_b~c`d\\'
     text = content(feishu.render(digest(1, detail=hostile)))
-    assert '‹at user＿id="all"›x‹/at› ∗∗b∗∗ ［l］(https:∕∕evil.example) ＆amp; ‹font color="red"›r‹/font›' in text
+    escaped = ("&#60;at id=all&#62;&#60;/at&#62; &#42;&#42;b&#42;&#42; &#91;l&#93;(https&#58;//evil.example) &#38;amp; "
+               '&#60;font color="red"&#62;r&#60;/font&#62; &#58;OK&#58; a&#95;b&#126;c&#96;d&#92;')
+    assert escaped in text and html.unescape(escaped) == hostile
+
+
+def test_mentions_are_at_tags_on_alerts_only():
+    alert = content(feishu.render(digest(1), ("ou_0123456789abcdef", "ou_fedcba9876543210")))
+    assert alert.startswith("<at id=ou_0123456789abcdef></at> <at id=ou_fedcba9876543210></at>\n")
+    assert content(feishu.render(digest(1), ("all",))).startswith("<at id=all></at>\n")
+    warning = content(feishu.render(digest(1, status="warning", kind=Kind.RUNNING), ("all",)))
+    assert "<at" not in warning
 
 
 # --- signing -------------------------------------------------------------------------------------------
@@ -129,13 +140,19 @@ def coded(code, msg="") -> dict:
     (400, coded(9499, "Bad Request"),
      Refusal("HTTP 400: Feishu code 9499: Feishu could not read the message (Bad Request: malformed, or over 20 KB) "
              "(msg: Bad Request)")),
-    (400, {"code": 0}, Refusal('HTTP 400: {"code": 0}')),
+    # Feishu's code decides whatever the status: its 0 is delivered, its 11232 is never retried
+    (400, {"code": 0}, None),
+    (500, {"code": 0, "msg": "success"}, None),
+    (429, coded(11232, "frequency limited"),
+     Refusal("HTTP 429: Feishu code 11232: rate limited: more than 100 messages a minute or 5 a second to this bot "
+             "(or Feishu was busy) (msg: frequency limited)")),
     (400, b"Bad Request", Refusal("HTTP 400: Bad Request")),
     (429, b"", Refusal("HTTP 429", retry=True)),
     (500, b"oops", Refusal("HTTP 500: oops", retry=True)),
     (503, coded(11232, "frequency limited"),
      Refusal("HTTP 503: Feishu code 11232: rate limited: more than 100 messages a minute or 5 a second to this bot "
-             "(or Feishu was busy) (msg: frequency limited)", retry=True)),
+             "(or Feishu was busy) (msg: frequency limited)")),
+    (502, coded(77777, "new"), Refusal("HTTP 502: Feishu code 77777: refused (msg: new)")),
 ])
 def test_read_answer(status, body, refusal):
     assert feishu.read_answer(answer(status, body)) == refusal

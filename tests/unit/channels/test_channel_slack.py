@@ -1,62 +1,80 @@
-"""channels/slack.py called directly: Block Kit within 50 blocks, 3,000 characters a section, 150 a
-header and 12,000 in all; the mentions; and Slack's answers (status, body -> accepted / refusal text /
-retry / wait). No socket."""
+"""channels/slack.py called directly: Block Kit (rich_text for the body) within 50 blocks, 150 characters a
+header and 12,000 in all, checked with slack_sdk's own models; the mentions; the fallback text; and Slack's
+answers (status, body -> accepted / refusal text / retry / wait). No socket."""
 from __future__ import annotations
 
 import pytest
+from slack_sdk.models.blocks import Block
 
 from backup_report.channels import slack
 from backup_report.channels.http import Refusal
 from backup_report.model import Kind
 
+from . import shown
 from .channel_digests import answer, digest, hidden, shown_ids
 
 HOOK = "https://hooks.slack.com/services/T0000AAAA/B0000BBBB/abcdefghijklmnopqrstuvwx"
+CONSOLE = "https://kvstore.console.aliyun.com/Redis/instance/cn-hangzhou"
 
 
-def texts(blocks: list[dict]) -> list[str]:
-    return [b["text"]["text"] for b in blocks if "text" in b] + [e["text"] for b in blocks for e in b.get("elements", ())]
+def valid(blocks: list[dict]) -> bool:
+    """Slack's own models (slack_sdk) build each block and find it valid."""
+    for raw in blocks:
+        block = Block.parse(raw)
+        block.validate_json()
+        assert block.to_dict() == raw, raw
+    return True
 
 
 # --- render -------------------------------------------------------------------------------------------
 
-def test_the_message_is_a_header_sections_and_a_context_with_the_headline_as_its_fallback_text():
+def test_the_message_is_a_header_rich_text_and_a_context_with_the_headline_as_its_fallback_text():
     message = slack.render(digest(2))
     assert set(message) == {"text", "blocks"}
     assert message["text"] == "🔴 Redis backups: 2 need attention · 2 fine"
     blocks = message["blocks"]
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": message["text"]}}
-    assert [b["type"] for b in blocks] == ["header", "section", "section", "context"]
-    assert blocks[1]["text"]["type"] == "mrkdwn"
-    assert blocks[1]["text"]["text"].split("\n") == [
-        "*❌ Backup failed (2)*",
-        "• <https://kvstore.console.aliyun.com/Redis/instance/cn-hangzhou/r-inst00000|cache-00000> (r-inst00000, "
-        "cn-hangzhou): the last backup failed at 18:10",
-        "• <https://kvstore.console.aliyun.com/Redis/instance/cn-hangzhou/r-inst00001|cache-00001> (r-inst00001, "
-        "cn-hangzhou): the last backup failed at 18:10"]
-    assert blocks[2]["text"]["text"] == "✅ 2 ok"
+    assert [b["type"] for b in blocks] == ["header", "rich_text", "rich_text", "context"]
+    heading, items = blocks[1]["elements"]
+    assert heading == {"type": "rich_text_section",
+                       "elements": [{"type": "text", "text": "❌ Backup failed (2)", "style": {"bold": True}}]}
+    assert items["type"] == "rich_text_list" and items["style"] == "bullet"
+    assert items["elements"][0]["elements"] == [
+        {"type": "link", "url": f"{CONSOLE}/r-inst00000", "text": "cache-00000"},
+        {"type": "text", "text": " (r-inst00000, cn-hangzhou): the last backup failed at 18:10"}]
+    assert blocks[2]["elements"] == [{"type": "rich_text_section", "elements": [{"type": "text", "text": "✅ 2 ok"}]}]
+    assert blocks[3]["elements"][0]["type"] == "plain_text"
     assert blocks[3]["elements"][0]["text"].endswith(" · run req-0001")
+    assert valid(blocks)
 
 
 def test_mentions_are_raw_before_the_headline_and_in_a_section_on_alerts_only():
     alert = slack.render(digest(1), ("<!here>", "<@U012AB3CD>"))
     assert alert["text"] == "<!here> <@U012AB3CD> 🔴 Redis backups: 1 need attention · 2 fine"
-    assert alert["blocks"][1]["text"]["text"] == "<!here> <@U012AB3CD>"
+    assert alert["blocks"][1]["text"] == {"type": "mrkdwn", "text": "<!here> <@U012AB3CD>"}
     warning = slack.render(digest(1, status="warning", kind=Kind.RUNNING), ("<!here>",))
-    assert "<!here>" not in warning["text"] and all("<!here>" not in t for t in texts(warning["blocks"]))
+    assert shown.slack(warning).mentions == []
 
 
 @pytest.mark.parametrize("n,detail,cut", [(60, "d", False), (400, "x" * 600, True), (3000, "y" * 40, True)])
 def test_a_long_list_stays_within_every_block_kit_limit_with_every_instance_counted(n, detail, cut):
-    blocks = slack.render(digest(n, detail=detail), ("<!channel>",))["blocks"]
+    message = slack.render(digest(n, detail=detail), ("<!channel>",))
+    blocks = message["blocks"]
     assert len(blocks) <= slack.MAX_BLOCKS == 50
-    assert all(len(b["text"]["text"]) <= slack.MAX_SECTION == 3000 for b in blocks if b["type"] == "section")
     assert len(blocks[0]["text"]["text"]) <= slack.MAX_HEADER == 150
-    assert slack.total_text(blocks) == sum(map(len, texts(blocks))) <= slack.MAX_TOTAL_TEXT == 12_000
-    text = "\n".join(texts(blocks))
-    shown = shown_ids(text)
-    assert shown == [f"r-inst{i:05d}" for i in range(len(shown))] and len(shown) + hidden(text) == n
+    assert slack.total_text(blocks) <= slack.MAX_TOTAL_TEXT == 12_000
+    text = shown.slack(message).text
+    ids = shown_ids(text)
+    assert ids == [f"r-inst{i:05d}" for i in range(len(ids))] and len(ids) + hidden(text) == n
     assert (hidden(text) > 0) is cut
+    assert valid(blocks)
+
+
+def test_the_total_counts_every_text_and_url_at_any_depth():
+    blocks = [{"type": "rich_text", "elements": [{"type": "rich_text_list", "elements": [
+        {"type": "rich_text_section", "elements": [{"type": "link", "url": "u" * 10, "text": "t" * 3}]}]}]},
+        {"type": "context", "elements": [{"type": "plain_text", "text": "c" * 5}]}]
+    assert slack.total_text(blocks) == 18
 
 
 def test_a_long_headline_is_clipped_in_the_header_and_whole_in_the_fallback():
@@ -66,18 +84,29 @@ def test_a_long_headline_is_clipped_in_the_header_and_whole_in_the_fallback():
     assert len(header) == 150 and header.endswith("…") and message["text"] == headline
 
 
-def test_outside_text_is_escaped_for_mrkdwn():
-    hostile = "a & b <https://evil.example|click> *bold* _it_ ~s~ `c` @here"
-    section = slack.render(digest(1, detail=hostile))["blocks"][1]["text"]["text"]
-    assert "a &amp; b &lt;https:∕∕evil.example│click&gt; ∗bold∗ ＿it＿ ∼s∼ ˋcˋ ＠here" in section.replace("|", "│")
-    assert "https://evil" not in section
+def test_outside_text_is_rich_text_shown_exactly_and_forms_nothing():
+    hostile = "a & b <https://evil.example|click> *bold* _it_ ~s~ `c` @here <!channel> <@U1> :smile:"
+    message = slack.render(digest(1, detail=hostile))
+    item = message["blocks"][1]["elements"][1]["elements"][0]["elements"]
+    assert item[-1] == {"type": "text", "text": f" (r-inst00000, cn-hangzhou): {hostile}"}
+    seen = shown.slack(message)
+    assert seen.mentions == [] and seen.links == [f"{CONSOLE}/r-inst00000"] and seen.markup == []
 
 
-def test_section_texts_are_split_between_lines():
-    lines = [f"line {i} " + "z" * 990 for i in range(7)]
-    chunks = slack._chunks(lines)
-    assert [len(c) for c in chunks] == [len(lines[0]) * 3 + 2] * 2 + [len(lines[0])]
-    assert "\n".join(chunks) == "\n".join(lines)
+def test_outside_text_cannot_forge_a_link_or_bold_with_the_renderers_own_marks():
+    forged = f"{slack.LINK}https://evil.example{slack.LINK_TEXT}x{slack.LINK_END} {slack.BOLD}b{slack.BOLD_END}"
+    seen = shown.slack(slack.render(digest(1, detail=forged)))
+    assert seen.links == [f"{CONSOLE}/r-inst00000"] and "https://evil.examplex b" in seen.text
+
+
+@pytest.mark.parametrize("headline,fallback", [
+    ("🟠 Redis backups: no instance found (tags a<b>&c in cn-hangzhou)",
+     "🟠 Redis backups: no instance found (tags a&lt;b&gt;&amp;c in cn-hangzhou)"),
+    ("🟠 Redis backups: no instance found (tags a_b *c* in cn-hangzhou)", "🟠 Redis backups: see the message"),
+    ("🟠 Redis backups: no instance found (tags u=http://x in cn-hangzhou)", "🟠 Redis backups: see the message"),
+])
+def test_the_fallback_text_is_the_headline_escaped_or_cut_where_mrkdwn_has_no_escape(headline, fallback):
+    assert slack.render(digest(0, status="warning", headline=headline))["text"] == fallback
 
 
 # --- answers -------------------------------------------------------------------------------------------

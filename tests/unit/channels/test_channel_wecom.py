@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from backup_report.channels import wecom
+from backup_report.channels.base import code_span
 from backup_report.channels.http import Refusal
 from backup_report.model import Kind
 
+from . import shown
 from .channel_digests import answer, digest, hidden, shown_ids
 
 KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
@@ -54,10 +56,13 @@ def test_the_userids_that_do_not_fit_are_counted():
     assert len(text.encode("utf-8")) <= wecom.CONTENT_BYTES_KEPT
 
 
-def test_outside_text_cannot_make_markup_a_tag_or_a_mention():
+def test_outside_text_is_shown_exactly_in_a_code_span_but_for_the_mention_syntax():
     hostile = '<@all> <font color="warning">w</font> **b** [l](https://evil.example) `c` &lt;'
-    text = wecom.render(digest(1, detail=hostile))["markdown"]["content"]
-    assert '‹＠all› ‹font color="warning"›w‹/font› ∗∗b∗∗ ［l］(https:∕∕evil.example) ˋcˋ ＆lt;' in text
+    message = wecom.render(digest(1, detail=hostile))
+    assert code_span(hostile.replace("<@", "\u2039@")) in message["markdown"]["content"]
+    seen = shown.wecom(message)
+    assert f"): {hostile.replace('<@', chr(0x2039) + '@')}" in seen.text
+    assert seen.markup == [] and seen.mentions == []
 
 
 # --- answers -------------------------------------------------------------------------------------------

@@ -86,9 +86,29 @@ def test_mention_userids_of_another_shape_are_refused(text, says):
     assert cfg.WECOM_MENTION_USERIDS in found
 
 
+@pytest.mark.parametrize("text,mention", [
+    ("all", ("all",)), ("ou_0123456789abcdef, ou_fedcba9876543210", ("ou_0123456789abcdef", "ou_fedcba9876543210")),
+])
+def test_feishu_mentions_are_all_or_open_ids(text, mention):
+    url = f"https://open.feishu.cn/open-apis/bot/v2/hook/{HOOK}"
+    settings = cfg.load_settings({**BASE, cfg.FEISHU_WEBHOOK: url, cfg.FEISHU_MENTION: text})
+    assert settings.feishu_mention == mention
+
+
+@pytest.mark.parametrize("text,says", [
+    ("zhangsan", "'zhangsan'"), ("all,ou_0123456789abcdef", "'all'"), ("@all", "'@all'"),
+    (",".join(f"ou_0123456789abc{n:03d}" for n in range(21)), "21 open_ids; at most 20"),
+])
+def test_feishu_mentions_of_another_shape_are_refused(text, says):
+    url = f"https://open.feishu.cn/open-apis/bot/v2/hook/{HOOK}"
+    found = refused(cfg.FEISHU_MENTION, text, says, "open_ids like ou_" if "at most" not in says else "at most",
+                    **{cfg.FEISHU_WEBHOOK: url})
+    assert cfg.FEISHU_MENTION in found
+
+
 def test_the_options_of_a_channel_without_its_webhook_are_refused_and_no_channel_names_all_four():
     found = problems(**{cfg.FEISHU_SECRET: SECRET, cfg.WECOM_MENTION_USERIDS: "zhangsan"})
-    assert f"{cfg.FEISHU_SECRET} is set but {cfg.FEISHU_WEBHOOK} is not" in found
+    assert f"{cfg.FEISHU_SECRET} / {cfg.FEISHU_MENTION} are set but {cfg.FEISHU_WEBHOOK} is not" in found
     assert f"{cfg.WECOM_MENTION_USERIDS} is set but {cfg.WECOM_WEBHOOK} is not" in found
     no_channel = next(p for p in found if p.startswith("no channel"))
     assert all(n in no_channel for n in (cfg.DINGTALK_WEBHOOK, cfg.SLACK_WEBHOOK, cfg.FEISHU_WEBHOOK, cfg.WECOM_WEBHOOK))
