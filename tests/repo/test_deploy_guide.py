@@ -101,7 +101,7 @@ def test_guide_and_s_yaml_agree_on_the_schedules_contract_not_its_values():
 def test_schedule_check_can_fail():
     broken = SYAML.replace("triggerName: collect", "triggerName: gather").replace(
         "cronExpression: CRON_TZ=Asia/Shanghai 0 */15 * * * *", "cronExpression: '*/15 * * * *'")
-    problems = schedule_problems(GUIDE.replace("CRON_TZ=Asia/Shanghai 0 30 8 * * MON", "0 30 8 * * MON"), broken)
+    problems = schedule_problems(GUIDE.replace("CRON_TZ=Asia/Shanghai 0 37 8 * * MON", "0 37 8 * * MON"), broken)
     assert [p.split(":")[0] for p in problems] == ["the guide does not name s.yaml's trigger 'gather'",
                                                    "s.yaml gather", "the guide"]
 
