@@ -27,6 +27,7 @@ from sandbox.fc import FunctionCompute, serve
 REPO = Path(__file__).resolve().parents[2]
 ANCHOR = "2026-11-28T01:00:00Z"
 TAG = ("backup-report", "daily")
+WIDTH = max(map(len, NAMES))  # check's settings column: the longest name
 
 
 @pytest.fixture
@@ -94,9 +95,9 @@ def test_check_shows_every_setting_but_no_secret(cli_run):
     code, out, _ = cli_run("check")
     for name in NAMES:
         assert f"  {name} " in out, name
-    assert f"{'DINGTALK_SECRET':<24} set (hidden)" in out
+    assert f"{'DINGTALK_SECRET':<{WIDTH}} set (hidden)" in out
     assert "token hidden" in out and "138****0000" in out
-    assert f"{'FEISHU_SECRET':<24} set (hidden)" in out
+    assert f"{'FEISHU_SECRET':<{WIDTH}} set (hidden)" in out
     assert out.count("(token hidden)") == 4, "each of the four webhooks shows its host only"
 
 
@@ -104,7 +105,7 @@ def test_check_applies_payload_then_set(sb, cli_run):
     code, out, _ = cli_run("check", "--payload", '{"regions": "cn-shanghai"}', "--set", "INSTANCE_TAGS=team")
     assert code == 0
     assert "cn-hangzhou" not in out.split("Credentials:")[1]
-    assert f"{'INSTANCE_TAGS':<24} team" in out
+    assert f"{'INSTANCE_TAGS':<{WIDTH}} team" in out
     shanghai = [i for i in sb.scenario.instances if "team" in i.tags and i.region == "cn-shanghai"]
     assert f"cn-shanghai: {len(shanghai)} instances carry team" in out
 
@@ -167,7 +168,7 @@ def test_a_webhook_pasted_with_its_quotes_is_refused_saying_so(sb, cli_run):
 
 def test_on_off_settings_show_as_on_and_off(cli_run):
     code, out, _ = cli_run("check", "--set", "COVERAGE=off")
-    assert f" {'COVERAGE':<24} off\n" in out and f" {'REQUIRE_BACKUP_LOG':<24} on\n" in out
+    assert f" {'COVERAGE':<{WIDTH}} off\n" in out and f" {'REQUIRE_BACKUP_LOG':<{WIDTH}} on\n" in out
 
 
 # --- run ----------------------------------------------------------------------------------------
