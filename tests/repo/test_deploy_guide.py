@@ -1,4 +1,4 @@
-"""The README's deploy guide says what the files do: s.yaml's variables, the files it names, the CLI's options.
+"""The deploy guide (docs/deploy.md) says what the files do: s.yaml's variables, the files it names, the CLI's options.
 
 Each check returns the problems it finds; each runs on the real guide and on a broken copy.
 """
@@ -13,8 +13,7 @@ import yaml
 from backup_report import cli
 
 REPO = Path(__file__).resolve().parents[2]
-_README = (REPO / "README.md").read_text()
-GUIDE = _README[_README.index("## Deploying it"):_README.index("## Faults and secrets")]
+GUIDE = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
 SYAML = (REPO / "s.yaml").read_text()
 ENV = re.compile(r"""\$\{env\('([A-Z_]+)'(?:,\s*'[^']*')?\)\}""")
 REQUIRED = re.compile(r"""\$\{env\('([A-Z_]+)'\)\}""")
