@@ -16,7 +16,7 @@ $(STAMP): requirements-dev.txt function/requirements.txt
 demo: $(STAMP)
 	$(PY) -m sandbox demo
 
-# The same, over a Resource Directory of three member accounts, one of which cannot be read (README, Many accounts).
+# The same, over a Resource Directory of three member accounts, one of which cannot be read (docs/accounts.md).
 demo-accounts: $(STAMP)
 	$(PY) -m sandbox demo --scenario accounts
 

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         slack_notes
 
     with sandbox.start(args.scenario, anchor=trigger) as sb:
-        # A scenario of member accounts is read as a Resource Directory (README, Many accounts).
+        # A scenario of member accounts is read as a Resource Directory (docs/accounts.md).
         accounts = {"ACCOUNTS": "resource-directory"} if sb.accounts else {}
         os.environ.update({**sb.env(), **sb.archive_env(), **DEMO_SETTINGS, **accounts})
         # Credentials come from the context, as on FC: the role's STS token.
