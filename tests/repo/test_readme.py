@@ -89,9 +89,8 @@ def deploy_it_problems(block: str, syaml: str) -> list[str]:
     lines = [" ".join(w) for w in commands(block)]
     if "make preflight" not in lines or "s deploy" not in lines or lines.index("make preflight") > lines.index("s deploy"):
         problems.append("the path runs `make preflight` before `s deploy`")
-    # preflight is the deploy check's target (issue 27, part 2); every other make target must exist.
     problems += [f"make {t}: the Makefile has no such target" for w in commands(block) if w[0] == "make"
-                 for t in w[1:] if t not in makefile_targets() | {"preflight"}]
+                 for t in w[1:] if t not in makefile_targets()]
     return problems
 
 
@@ -148,8 +147,6 @@ def test_checks_find_a_readme_that_drifted():
     assert settings_table_problems(README.replace("| `OWNER_TAG` |", "| `OWNER_TAGS` |")) == ["OWNER_TAGS is not a setting"]
 
 
-# Pages other branches of issue 27's work write; the README points to them already.
-ELSEWHERE = {"docs/report-page.md", "docs/restore-testing.md"}
 LINK = re.compile(r"\]\((?!https?://|mailto:)([^)#\s]*)(?:#([^)\s]*))?\)")
 
 
@@ -163,9 +160,6 @@ def link_problems(page: Path, text: str) -> list[str]:
     problems = []
     for target, fragment in LINK.findall(text):
         path = (page.parent / target).resolve() if target else page
-        rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
-        if rel in ELSEWHERE:
-            continue
         if not path.exists():
             problems.append(f"{page.relative_to(ROOT)}: {target} does not exist")
         elif fragment and path.suffix == ".md":
