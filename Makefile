@@ -18,7 +18,7 @@ $(STAMP): requirements-dev.txt function/requirements.txt
 demo: $(STAMP)
 	$(PY) -m sandbox demo $(if $(V),-v)
 
-## the demo over a Resource Directory of three member accounts, one of which cannot be read
+## the demo over a Resource Directory of three member accounts, one of which cannot be read (docs/accounts.md)
 demo-accounts: $(STAMP)
 	$(PY) -m sandbox demo --scenario accounts $(if $(V),-v)
 

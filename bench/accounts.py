@@ -15,7 +15,7 @@ an instance of its own):
     run alone in a child (wall, peak RSS, OSS requests).
 Computed (no run): the floor of ACCOUNTS pieces (each account's own windows, in waves of RESERVED_CONCURRENCY),
 the pieces' total wall from the sample's measured ratio to its floor, and one day's cost in FC compute units
-and OSS requests at the prices README cites.
+and OSS requests at the prices docs/deploy.md cites.
 
     python -m bench.run --only accounts [--quick]     (--quick: a sample of 10 accounts, one wave)
 """
@@ -344,13 +344,13 @@ def oss_counts(requests: list[tuple[str, str]]) -> dict[str, int]:
 # --- 3 and 4: computed (no run) ------------------------------------------------------------------------------
 
 MAX_EVENT_AGE_S = 3600  # s.yaml's asyncInvokeConfig.maxAsyncEventAgeInSeconds: an event older is dropped (Expired)
-# Function Compute's prices as README section 9 cites them: compute units (CU) since 2024-08-27, 75 CU per
+# Function Compute's prices as docs/deploy.md section 9 cites them: compute units (CU) since 2024-08-27, 75 CU per
 # 10,000 invocations, 0.15 CU per GB-second of memory, 1 CU per active vCPU-second, 0.05 CU per GB-second of
 # disk, USD 0.000020 per CU in the first tier; vCPU taken at 1 a GB (FC keeps it between 1:1 and 1:4 of the
-# memory: README's upper bound), the 512 MB disk counted.
+# memory: docs/deploy.md's upper bound), the 512 MB disk counted.
 CU_PER_INVOCATION, CU_PER_GB_S, CU_PER_VCPU_S, CU_PER_DISK_GB_S = 75 / 10_000, 0.15, 1.0, 0.05
 USD_PER_CU, DISK_GB = 0.000020, 0.5
-# OSS: CNY 0.01 per 10,000 Standard requests (README, Many accounts: Cost;
+# OSS: CNY 0.01 per 10,000 Standard requests (docs/accounts.md, Cost;
 # https://www.alibabacloud.com/help/en/oss/api-operation-calling-fees says which requests count).
 CNY_PER_OSS_REQUEST = 0.01 / 10_000
 FC_MEMORY_STEP_MB = 64  # FC's memorySize: a multiple of 64 MB
@@ -542,7 +542,7 @@ def cost_lines(c: dict, a: dict, line) -> list[dict]:
     fits = "which the collect does not fit" if cost["memory_mb"] > 256 else "s.yaml's"
     return [line("8 accounts: one day's cost",
                  f"computed: {a['accounts']} accounts × {a['instances']}, memorySize {cost['memory_mb']:,} MB (the "
-                 "collect's peak), README section 9's CU prices, OSS CNY 0.01 per 10,000 requests",
+                 "collect's peak), docs/deploy.md section 9's CU prices, OSS CNY 0.01 per 10,000 requests",
                  f"FC {cost['cu']:,.0f} CU = USD {cost['usd']:.3f} ({cost['invocations']} invocations, "
                  f"{cost['seconds']:,.0f} s; at 256 MB, {fits}, USD {low['usd']:.3f}); "
                  f"OSS {cost['oss_requests']:,.0f} requests = CNY {cost['cny']:.4f}", None, None)]

@@ -1,5 +1,5 @@
-"""How many instances a run fits, from the per-API quotas and the way the function paces them: the README's
-sizing table, computed from the function's own constants (no run).
+"""How many instances a run fits, from the per-API quotas and the way the function paces them:
+docs/performance.md's sizing table, computed from the function's own constants (no run).
 
     python -m bench.capacity [--timeouts 300,900] [--latency-ms 50]
 

@@ -66,7 +66,7 @@ TARGETS = {"wall": 1.2, "calls": 1.15, "cpu": 1.2, "rss_10k": 100.0, "rss_50k": 
 IMPORT_RUNS = 7
 MICRO_CALLS = 2000
 ZIP = ROOT / "dist" / "redis-backup-report.zip"
-README = ROOT / "README.md"
+README = ROOT / "docs" / "performance.md"  # the user docs' page with the bench:summary block
 BESIDE = ("published", "calls-off", "calls-day1", "calls-day2")  # run beside rss-50k (see main)
 SUMMARY_START, SUMMARY_END = "<!-- bench:summary -->", "<!-- /bench:summary -->"
 
@@ -489,7 +489,7 @@ def summary_case(line: dict) -> str:
 
 
 def summary(lines: list[dict], took: float) -> str:
-    """The README's short table (between its bench:summary markers)."""
+    """docs/performance.md's short table (between its bench:summary markers)."""
     out = ["| measure | figure | target | holds |", "|---|---|---|---|"]
     for line in lines:
         if line["target"] is None:
@@ -505,7 +505,7 @@ def summary(lines: list[dict], took: float) -> str:
 
 
 def write_readme(text: str, path: Path = README) -> None:
-    """`text` between the README's bench:summary markers, the rest of it as it was."""
+    """`text` between the page's bench:summary markers (docs/performance.md), the rest of it as it was."""
     readme = path.read_text(encoding="utf-8")
     start, end = readme.index(SUMMARY_START) + len(SUMMARY_START), readme.index(SUMMARY_END)
     path.write_text(readme[:start] + "\n" + text + "\n" + readme[end:], encoding="utf-8")
@@ -535,8 +535,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                                                                 "build one into a temporary directory (~30 s)")
     parser.add_argument("--json", action="store_true", help="also print every figure as JSON")
     parser.add_argument("--json-out", default="", help="write every figure as JSON to this file")
-    parser.add_argument("--readme", action="store_true", help="write the summary between README's bench:summary "
-                                                              "markers")
+    parser.add_argument("--readme", action="store_true",
+                        help="write the summary between docs/performance.md's bench:summary markers")
     return parser.parse_args(argv)
 
 

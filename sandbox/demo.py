@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         except UsageError as error:
             print(f"sandbox demo: {error}", file=sys.stderr)
             return 2
-        # A scenario of member accounts is read as a Resource Directory (README, Many accounts).
+        # A scenario of member accounts is read as a Resource Directory (docs/accounts.md).
         accounts = {"ACCOUNTS": "resource-directory"} if sb.accounts else {}
         os.environ.update({**settings, **sb.env(), **sb.archive_env(), **accounts})
         # Credentials come from the context, as on FC: the role's STS token.

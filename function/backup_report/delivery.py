@@ -39,7 +39,7 @@ def post_all(posts: list[tuple[Channel, digest.Digest]]) -> list[Delivery]:
 
 def for_channel(channel: Channel, dg: digest.Digest, settings: Settings) -> digest.Digest:
     """The digest as `channel` may see it: a channel whose webhook came from the event's payload gets no
-    page link, which carries the role's STS token (README, "Who decides what")."""
+    page link, which carries the role's STS token (docs/security.md, "Who decides what")."""
     if not dg.link or f"{channel.name.upper()}_WEBHOOK" not in settings.from_payload:
         return dg
     return replace(dg, link="", notes=dg.notes + (PAYLOAD_CHANNEL_NO_LINK,))

@@ -1,5 +1,5 @@
-"""The run's result, the JSON an invocation returns (the README's "Result" is its contract), built here and
-nowhere else: from the findings, the digest, the deliveries, the pings and the archive's report. Outside
+"""The run's result, the JSON an invocation returns (its contract: docs/architecture.md, "What a run does", step 5),
+built here and nowhere else: from the findings, the digest, the deliveries, the pings and the archive's report. Outside
 text in it is scrubbed of the run's secrets where it enters (the deliveries' errors, the archive's), and the
 whole is always valid UTF-8 (`text`).
 """

@@ -1,4 +1,4 @@
-"""The run's structured log events, one JSON object a line (the README's "Invoke it and read the logs"):
+"""The run's structured log events, one JSON object a line (docs/deploy.md, "Invoke it and read the logs"):
 - `backup_report.instance`: each instance that needs attention (where the digest's "…and N more" points);
 - `backup_report.region`: each region not checked;
 - `backup_report.account`: each account not checked (ACCOUNTS);

@@ -417,7 +417,7 @@ def test_progress_is_silent_when_stderr_is_not_a_terminal():
     assert stream.getvalue() == ""
 
 
-# --- exit statuses, --timeout, help, the pinned sandbox clock (README, "The CLI") -----------------
+# --- exit statuses, --timeout, help, the pinned sandbox clock (docs/deploy.md, "The CLI") -----------------
 
 FORBIDDEN_SHANGHAI = {"faults": [{"kind": "forbidden", "region": "cn-shanghai", "action": "DescribeInstances"}]}
 

@@ -1,6 +1,6 @@
 """Golden files: exactly what the demo fleet's DingTalk, Slack, Feishu and WeCom messages say.
 
-The README shows these same files. After an intended change of wording, regenerate them with
+The README (DingTalk's) and docs/messages.md (the others) show these same files. After an intended change of wording, regenerate them with
 `UPDATE_GOLDEN=1 make test` and read the diff as a reader of the channel would.
 """
 from __future__ import annotations

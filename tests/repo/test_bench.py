@@ -1,5 +1,5 @@
 """The benchmark's own arithmetic (bench/): the emulated quota window, the floor, the API's minimum of calls,
-the README's summary block, and the many-accounts case's floors, costs and synthesized pieces. No timing is measured or asserted here: a virtual clock and made-up calls."""
+docs/performance.md's summary block, and the many-accounts case's floors, costs and synthesized pieces. No timing is measured or asserted here: a virtual clock and made-up calls."""
 from __future__ import annotations
 
 import json
@@ -148,7 +148,7 @@ def test_pieces_past_the_event_age_of_waves_expire():
 def test_the_cost_of_a_day_is_its_invocations_and_seconds_at_readmes_cu_prices():
     assert accounts.memory_mb_for(1295.5) == 1344 and accounts.memory_mb_for(76) == 128
     assert accounts.memory_mb_for(256) == 256
-    # README section 9: 256 MB, 0.25 vCPU, 0.5 GB of disk: "about 0.31 CU … for each second"
+    # docs/deploy.md section 9: 256 MB, 0.25 vCPU, 0.5 GB of disk: "about 0.31 CU … for each second"
     assert accounts.cu_per_second(256) == pytest.approx(0.25 * 0.15 + 0.25 + 0.5 * 0.05) == pytest.approx(0.3125)
     got = accounts.day_cost({"pieces": (2, 10.0, 3), "collect": (1, 4.0, 30)}, 256)
     assert got["invocations"] == 3 and got["seconds"] == 24.0 and got["oss_requests"] == 36

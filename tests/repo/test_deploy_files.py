@@ -15,16 +15,16 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 
 
-def readme_settings() -> list[str]:
-    """The setting names of the README's "Settings" table: the contract users read."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+def documented_settings() -> list[str]:
+    """The setting names of docs/settings.md's table ("All settings"): the contract users read."""
+    page = (REPO / "docs" / "settings.md").read_text(encoding="utf-8")
+    section = page.split("\n## All settings\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"^\| `([A-Z_]+)` \|", section, re.M)
 
 
 # devsapp/fc3's props schema, vendored with its origin (tests/data/README.md).
 SCHEMA = json.loads((REPO / "tests" / "data" / "fc3-props.schema.json").read_text())
-SETTINGS = readme_settings()
+SETTINGS = documented_settings()
 RAW = yaml.safe_load((REPO / "s.yaml").read_text())
 
 EXPR = re.compile(r"\$\{([^}]*)\}")
@@ -193,7 +193,7 @@ def test_contract_settings_found():
     assert "INSTANCE_TAGS" in SETTINGS and "SLACK_WEBHOOK" in SETTINGS, SETTINGS
 
 
-def test_the_readme_settings_table_lists_exactly_the_settings_the_function_reads():
+def test_the_docs_settings_table_lists_exactly_the_settings_the_function_reads():
     from backup_report.settings import NAMES
 
     assert sorted(SETTINGS) == sorted(NAMES)

@@ -1,4 +1,4 @@
-"""The README's deploy guide says what the files do: s.yaml's variables, the files it names, the CLI's options.
+"""The deploy guide (docs/deploy.md) says what the files do: s.yaml's variables, the files it names, the CLI's options.
 
 Each check returns the problems it finds; each runs on the real guide and on a broken copy.
 """
@@ -13,8 +13,8 @@ import yaml
 from backup_report import cli
 
 REPO = Path(__file__).resolve().parents[2]
-_README = (REPO / "README.md").read_text()
-GUIDE = _README[_README.index("## Deploying it"):_README.index("## Faults and secrets")]
+GUIDE = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+README = (REPO / "README.md").read_text(encoding="utf-8")
 SYAML = (REPO / "s.yaml").read_text()
 ENV = re.compile(r"""\$\{env\('([A-Z_]+)'(?:,\s*'[^']*')?\)\}""")
 REQUIRED = re.compile(r"""\$\{env\('([A-Z_]+)'\)\}""")
@@ -39,7 +39,7 @@ def variable_problems(guide: str, syaml: str) -> list[str]:
 
 
 def missing_files(guide: str) -> list[str]:
-    named = set(re.findall(r"\b((?:deploy|events|scripts|docs|function|sandbox)/[\w./-]+\.(?:json|py|md|txt))", guide))
+    named = set(re.findall(r"(?<![\w/.-])((?:deploy|events|scripts|docs|function|sandbox)/[\w./-]+\.(?:json|py|md|txt))", guide))
     return sorted(n for n in named if not (REPO / n).is_file())
 
 
@@ -108,7 +108,7 @@ def test_schedule_check_can_fail():
 
 def readme_env() -> dict[str, str]:
     """The README's example env file: the block of NAME=value lines that sets FC_ROLE_ARN."""
-    block = next(b for b in re.findall(r"((?:^[A-Z_]+=.*\n)+)", _README, re.M) if "FC_ROLE_ARN=" in b)
+    block = next(b for b in re.findall(r"((?:^[A-Z_]+=.*\n)+)", README, re.M) if "FC_ROLE_ARN=" in b)
     return dict(line.split("=", 1) for line in block.splitlines())
 
 

@@ -89,7 +89,7 @@ def _list_accounts(settings: Settings, creds: Credentials, home: str,
         else ""
     print(f"\n{len(found.listed)} account{'s' * (len(found.listed) != 1)} to read: {own}each other as "
           f"{settings.account_role_name} through AssumeRole (a member role trusts the function's role alone: run "
-          "check as that role, README Many accounts)")
+          "check as that role: docs/accounts.md)")
     for account in found.listed:
         try:
             account_creds = accounts.credentials_for(account, found.own_id, creds, sts, settings.account_role_name,

@@ -120,7 +120,7 @@ def _missing(name: str, where: list[str]) -> str:
             "REGION": "where the function is deployed, e.g. cn-hangzhou",
             "INSTANCE_TAGS": "the tags of the instances to report on: key=value[,key=value…]"}.get(name)
     if hint is None:
-        hint = "a setting of the function (README, Settings)" if name in BY_NAME else "set it in the shell"
+        hint = "a setting of the function (docs/settings.md)" if name in BY_NAME else "set it in the shell"
     return f"{name} is not set, and s.yaml gives it no default ({', '.join(where[:3])}): {hint}"
 
 
@@ -241,7 +241,7 @@ def _environment(report: Report, variables: object, at: str) -> dict[str, str]:
         elif key not in NAMES:
             near = difflib.get_close_matches(key, NAMES, n=1, cutoff=0.7)
             report.problems.append(f"{at}.environmentVariables.{key}: not a setting the function reads"
-                                   + (f"; did you mean {near[0]}?" if near else " (README, Settings)"))
+                                   + (f"; did you mean {near[0]}?" if near else " (docs/settings.md)"))
     size = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
     if size > MAX_ENV_BYTES:
         report.problems.append(f"{at}.environmentVariables: {size:,} bytes of keys and values; FC takes at most "

@@ -1,5 +1,5 @@
 """A many-account run split into pieces, one account each, run as Function Compute asynchronous invocations of
-the function itself, and collected into one digest (README, "Many accounts: pieces").
+the function itself, and collected into one digest (docs/accounts.md, "Pieces").
 
 - The run that fires (the timer's) resolves the accounts, writes the run's manifest to the archive's bucket
   (`manifest.py`: the pieces that must exist, before the first one starts) and starts one async task a piece

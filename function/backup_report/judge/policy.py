@@ -1,6 +1,6 @@
 """Policy controls over the `DescribeBackupPolicy` answer already read (no extra call). Pure.
 
-Controls, each off unless set (README, "Settings"):
+Controls, each off unless set (docs/settings.md):
 - MIN_RETENTION_DAYS: BackupRetentionPeriod (days a backup is kept; 7 to 730, ModifyBackupPolicy's
   BackupRetentionPeriod, models/_modify_backup_policy_request.py) at least this.
 - MIN_BACKUPS_PER_WEEK: the weekdays of PreferredBackupPeriod at least this many.
@@ -8,7 +8,7 @@ Controls, each off unless set (README, "Settings"):
   "is supported only by Tair (Enterprise Edition) memory-optimized and persistent memory-optimized
   instances" (ModifyBackupPolicy's EnableBackupLog, models/_modify_backup_policy_request.py), so only
   an instance whose DescribeInstances InstanceType is Tair or EditionType Enterprise is held to it; a
-  disk-based Tair instance cannot tell itself apart in these fields and is held to it too (the README
+  disk-based Tair instance cannot tell itself apart in these fields and is held to it too (docs/settings.md
   says so: leave the control off for a fleet with ESSD-based Tair instances).
 - MIN_RESTORE_WINDOW_HOURS: where data flashback is on (EnableBackupLog 1), how far back it reaches, from
   BackupLogStartTime ("the earliest point in time to which data can be restored",

@@ -5,7 +5,7 @@ nothing to say; `ok`, the last, always decides. A rule may take for granted that
 found nothing (`missing` that there is a due slot, `ok` that a success started in the window), so
 the order is more than which finding wins. `verdicts.decide` then amends the finding: an
 unsettled kind, a running backup task, what was odd in the answer, the InstanceStatus, the policy
-controls (README, "Verdicts").
+controls (docs/verdicts.md).
 
 A `Case` holds the instance (DescribeInstances), what was read of it (`Reading`: DescribeBackupPolicy,
 DescribeBackups or DescribeClusterBackupList), its records as `records.screen` kept them, the window

@@ -1,6 +1,6 @@
 """One verdict per instance, from plain data: the instance and what was read of it (`Reading`).
 
-The rules (README, "Verdicts"): the most recent *scheduled* slot that should be finished by
+The rules (docs/verdicts.md): the most recent *scheduled* slot that should be finished by
 now decides whether a backup is owed; only a finished, successful FullBackup serves it; per node,
 the newest finished full backup or failure decides between failed and fine (a successful
 incremental one never hides a failed full one); a cluster needs every shard; a backup far smaller

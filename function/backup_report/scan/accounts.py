@@ -33,7 +33,7 @@ SESSION_CHARS = 32
 SESSION_FORBIDDEN = re.compile(r"[^A-Za-z0-9.@_-]")
 # DurationSeconds: from 900 to the role's MaxSessionDuration, default 3600 (models/_assume_role_request.py;
 # "900 to 3600 seconds", https://www.alibabacloud.com/help/doc-detail/139021.htm). 3600 at most, which any
-# role allows; a run of one account longer than that is split by accounts (README, Many accounts).
+# role allows; a run of one account longer than that is split by accounts (docs/accounts.md).
 MIN_SESSION, MAX_SESSION = 900, 3600
 
 

@@ -1,8 +1,8 @@
 """Every setting once: its name, how its text is read, its default, whether it is a secret, and who may set it.
 
-`Settings` (the typed values), the secrets each run hides, the CLI's display and the README's settings
+`Settings` (the typed values), the secrets each run hides, the CLI's display and docs/settings.md's
 table are read from `TABLE` or tested against it: a setting is added here, in `Settings`, in s.yaml and
-in the README, and nowhere else.
+in docs/settings.md, and nowhere else.
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ RESTORE_TEST_MAX_HOURS = "RESTORE_TEST_MAX_HOURS"
 
 PAYLOAD_SETTINGS = "PAYLOAD_SETTINGS"
 
-# Who may set a setting (the README's trust model: the deployer decides where signed requests, reports and
+# Who may set a setting (docs/security.md's trust model: the deployer decides where signed requests, reports and
 # secrets go; an invoker's event may narrow or tune a run):
 PAYLOAD = "payload"  # an event's payload may set it (it narrows or tunes the run)
 TIGHTEN = "tighten"  # a payload may only make it stricter than the environment's (Setting.tighten says how)

@@ -1,4 +1,4 @@
-"""The settings table is the one list of settings: Settings, the names, s.yaml and the secrets follow it."""
+"""The settings table is the one list of settings: Settings, the names, s.yaml, the secrets and docs/settings.md follow it."""
 from __future__ import annotations
 
 import dataclasses
@@ -36,7 +36,7 @@ def test_s_yaml_passes_every_setting_from_the_deploying_shell():
     assert [n for n in cfg.NAMES if n not in env] == []
 
 
-def test_the_readmes_settings_table_says_who_may_set_each_setting_as_the_table_does():
+def test_the_docs_settings_table_says_who_may_set_each_setting_as_the_table_does():
     from backup_report.settings.table import BY_NAME, ENVIRONMENT, OPT_IN, PAYLOAD
 
     def words(row) -> str:
@@ -48,8 +48,8 @@ def test_the_readmes_settings_table_says_who_may_set_each_setting_as_the_table_d
             return "environment only"
         return f"environment; a payload may only tighten it ({row.tighten.word})"
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    page = (REPO / "docs" / "settings.md").read_text(encoding="utf-8")
+    section = page.split("\n## All settings\n", 1)[1].split("\n## ", 1)[0]
     rows = {line.split(" | ")[0][3:-1]: line.rstrip(" |").split(" | ")[-1]
             for line in section.splitlines() if line.startswith("| `")}
     assert rows == {name: words(row) for name, row in BY_NAME.items()}
