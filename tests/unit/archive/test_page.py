@@ -149,7 +149,7 @@ def test_the_record_carries_sizes_and_the_fleet_on_only_within_one_time_zone():
     first = made(checked(sizes=((date(2026, 11, 28), gib),)))
     assert first["timezone"] == "Asia/Shanghai"
     assert first["fleet"] == {"2026-11-28": {"fine": 0, "warning": 0, "alert": 1}}
-    entries, _ = record.previous_instances(first)
+    entries, _, _ = record.previous_instances(first)
     previous = {"instances": entries, **record.previous_days(first)}
     later = END + timedelta(days=1)
     result = {"instances": [first["instances"][0] | {"verdict": "ok"}]}
@@ -165,7 +165,9 @@ def test_the_record_carries_sizes_and_the_fleet_on_only_within_one_time_zone():
 def test_a_previous_documents_days_are_untrusted():
     good = made(checked())
     bad_sizes = {**good["instances"][0], "sizes": {"2026-11-28": -1}}
-    assert record.previous_instances({"instances": [bad_sizes]}) == ([], 1)
+    # A bad size costs the sizes alone: the entry stands, its calendar kept.
+    (kept,), dropped, without_days = record.previous_instances({"instances": [bad_sizes]})
+    assert (kept["sizes"], kept["calendar"], dropped, without_days) == ({}, good["instances"][0]["calendar"], 0, 1)
     for fleet in ({"2026-11-28": {"fine": True}}, {"2026-13-01": {"fine": 1}}, {"2026-11-28": {"evil": 1}}, "x",
                   {f"2026-10-{d:02}": {} for d in range(1, 32)} | {f"2026-11-{d:02}": {} for d in range(1, 31)}):
         assert record.previous_days({"fleet": fleet})["fleet"] == {}
