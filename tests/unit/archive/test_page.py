@@ -99,7 +99,7 @@ def test_the_footer_names_the_scope_the_run_and_when_it_was_made_in_the_time_zon
 def test_one_time_zone_everywhere_the_window_the_calendar_the_policy():
     html = page.render(made(checked()), about(), RANKS)
     assert "(UTC)" not in html and "Z-" not in html
-    assert "daily 02:00–03:00; retention not known days; backup log not known" in html
+    assert "daily 02:00–03:00; retention not known; backup log not known" in html
     assert "2026-10-30 to\n2026-11-28, Asia/Shanghai" in html
 
 
@@ -116,6 +116,18 @@ def test_every_outside_text_is_escaped_exactly_never_a_look_alike():
     html = page.render(document, about(scope=HOSTILE, request_id=HOSTILE, headline=HOSTILE), RANKS)
     assert HOSTILE not in html and "<img" not in html
     assert html.count(escape(HOSTILE)) >= 6  # headline, scope, run, name, its data attribute, owner
+
+
+def test_a_bidi_override_in_outside_text_cannot_turn_what_follows_it_around():
+    # U+202E (RIGHT-TO-LEFT OVERRIDE) in a name would show the ID and region after it backwards
+    # ("Trojan Source"); the channels drop such characters (channels/base.py clean), and so does the page.
+    c = checked(name="cart\u202e_cache", tags=(("team", "ops\u2066"),))
+    document = made(c)
+    document["instances"][0]["owner"] = "ops\u2067"
+    document["instances"][0]["detail"] = "backup\u202d failed"
+    html = page.render(document, about(scope="tags\u202b x", headline="\u200f🔴 head"), RANKS)
+    assert not re.search("[\u202a-\u202e\u2066-\u2069\u200e\u200f]", html)
+    assert "<b>cart_cache</b>" in html and ">ops<" in html and "backup failed" in html
 
 
 def test_the_page_forbids_every_load_but_itself():
