@@ -54,18 +54,18 @@ def parse_previous(raw: bytes) -> dict:
 def previous_instances(document: dict) -> tuple[list[dict], int, int]:
     """The entries of a previous run's `instances` that fit the form `document()` writes (instance_id,
     name, region, verdict, policy, calendar, sizes; the other fields are not read), first of each ID, at most
-    MAX_PREVIOUS_INSTANCES; how many were left out; and how many of those kept lost their days (a calendar or
-    sizes of another form, each then {}: the page's days cost only themselves, never the entry, which still
-    stands for its instance in what changed)."""
+    MAX_PREVIOUS_INSTANCES; how many were left out (an identity of another form); and how many of those kept
+    lost a part (a calendar or sizes of another form, then {}; a policy, then None): a part's defect costs only
+    that part, never the entry, which still stands for its instance in what changed."""
     kept: dict[str, dict] = {}
-    without_days = 0
+    damaged = 0
     entries = document["instances"]
     for entry in entries[:MAX_PREVIOUS_INSTANCES]:
         clean = _entry(entry)
         if clean is not None and clean[0]["instance_id"] not in kept:
             kept[clean[0]["instance_id"]] = clean[0]
-            without_days += clean[1]
-    return list(kept.values()), len(entries) - len(kept), without_days
+            damaged += clean[1]
+    return list(kept.values()), len(entries) - len(kept), damaged
 
 
 def _identified(entry: dict) -> bool:
@@ -79,19 +79,17 @@ def _identified(entry: dict) -> bool:
 
 
 def _entry(entry: object) -> tuple[dict, bool] | None:
-    """An entry of the written form, and whether its calendar or sizes were of another form (left out); None
-    when its identity or policy is not."""
+    """An entry of the written form, and whether a part of it (calendar, sizes, policy) was of another form and
+    left out; None when its identity is not."""
     if not isinstance(entry, dict) or not _identified(entry):
         return None
     instance_id, name, region, verdict = (entry.get(k) for k in ("instance_id", "name", "region", "verdict"))
     policy, calendar, sizes = _policy(entry.get("policy")), _calendar(entry.get("calendar")), _sizes(entry.get("sizes"))
-    if policy is False:
-        return None
     read, account = entry.get("policy_read"), entry.get("account_id", "")
     return {"instance_id": instance_id, "name": name, "region": region, "account_id": account,
-            "verdict": verdict, "policy": policy, "calendar": calendar or {}, "sizes": sizes or {},
+            "verdict": verdict, "policy": policy or None, "calendar": calendar or {}, "sizes": sizes or {},
             "policy_read": read if isinstance(read, str) and DAY.fullmatch(read) and _real(read) else None}, \
-        calendar is None or sizes is None
+        policy is False or calendar is None or sizes is None
 
 
 def previous_days(document: dict) -> dict:

@@ -178,8 +178,8 @@ def test_a_previous_documents_days_are_untrusted():
     good = made(checked())
     bad_sizes = {**good["instances"][0], "sizes": {"2026-11-28": -1}}
     # A bad size costs the sizes alone: the entry stands, its calendar kept.
-    (kept,), dropped, without_days = record.previous_instances({"instances": [bad_sizes]})
-    assert (kept["sizes"], kept["calendar"], dropped, without_days) == ({}, good["instances"][0]["calendar"], 0, 1)
+    (kept,), dropped, damaged = record.previous_instances({"instances": [bad_sizes]})
+    assert (kept["sizes"], kept["calendar"], dropped, damaged) == ({}, good["instances"][0]["calendar"], 0, 1)
     for fleet in ({"2026-11-28": {"fine": True}}, {"2026-13-01": {"fine": 1}}, {"2026-11-28": {"evil": 1}}, "x",
                   {f"2026-10-{d:02}": {} for d in range(1, 32)} | {f"2026-11-{d:02}": {} for d in range(1, 31)}):
         assert record.previous_days({"fleet": fleet})["fleet"] == {}
