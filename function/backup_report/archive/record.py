@@ -237,7 +237,8 @@ def _item(entry: dict, c: Checked, owner_tag: str, earlier: dict | None, now: da
     today = now.astimezone(tz).date()
     item["calendar"] = page.calendar(earlier, item, policy, slot.start if slot else None,
                                      pending.start if pending else None, today, tz)
-    item["sizes"] = page.sizes(earlier, c.verdict.sizes, today)
+    # Only what the next run reads back (_sizes): a size past it would cost that entry's sizes every day.
+    item["sizes"] = page.sizes(earlier, [(d, n) for d, n in c.verdict.sizes if 0 <= n <= MAX_BYTES], today)
     return item
 
 

@@ -174,6 +174,15 @@ def test_the_record_carries_sizes_and_the_fleet_on_only_within_one_time_zone():
     assert list(other["fleet"]) == ["2026-11-29"] and other["instances"][0]["sizes"] == {}
 
 
+def test_what_the_record_writes_it_reads_back_whole_even_a_size_past_what_it_reads():
+    # BackupSize comes as up to 20 digits (cloud/answers.size); the reader takes sizes up to 2**63 - 1 bytes, so
+    # a larger one written would cost that entry's sizes, with a note, every day for 30 days.
+    first = made(checked(sizes=((date(2026, 11, 27), 10 ** 20), (date(2026, 11, 28), 2 ** 30))))
+    assert first["instances"][0]["sizes"] == {"2026-11-28": 2 ** 30}
+    (entry,), dropped, damaged = record.previous_instances(first)
+    assert (entry["sizes"], dropped, damaged) == ({"2026-11-28": 2 ** 30}, 0, 0)
+
+
 def test_a_previous_documents_days_are_untrusted():
     good = made(checked())
     bad_sizes = {**good["instances"][0], "sizes": {"2026-11-28": -1}}
