@@ -46,15 +46,38 @@ def test_entries_of_another_form_are_left_out_and_said_the_rest_is_compared(repo
     bucket = seeded(document(GOOD, {**GOOD, "instance_id": "r-gone02", "name": "gone02"}, *bad))
     run = report(FLEET, oss=bucket)
     posted_once_and_linked(run)
-    note = "previous run: 8 entries unreadable, left out"
-    assert note in run.dingtalk_text and note in run.slack_text
+    # A bad calendar or policy costs itself alone: those entries still stand for their instances, gone today.
+    for note in ("previous run: 4 entries unreadable, left out",
+                 "previous run: the calendar, sizes or policy of 4 entries unreadable, left out"):
+        assert note in run.dingtalk_text and note in run.slack_text
     assert run.result["changes"] == [
-        "no longer reported: r-gone02 (gone02, ok yesterday) — released or untagged?",
+        f"no longer reported: {i} ({name}, ok yesterday) — released or untagged?"
+        for i, name in (("r-cal1", "keep01-cache"), ("r-gone02", "gone02"), ("r-junk1", "keep01-cache"),
+                        ("r-pol1", "keep01-cache"), ("r-state1", "keep01-cache"))] + [
         "newly reported: r-fine02 (fine02-cache)"]
     written = json.loads(next(o.body for k, o in bucket.items() if k.endswith(".json") and k != EARLIER))
     keep = next(i for i in written["instances"] if i["instance_id"] == "r-keep01")
     assert keep["calendar"]["2026-11-26"] == "done", "the good entry's calendar is carried on"
     assert "xyz" not in json.dumps(written) and "owned" not in json.dumps(written)
+
+
+def test_a_defect_in_an_entrys_parts_costs_those_parts_never_a_false_change_line(report):
+    # A bad calendar, sizes or policy (an older version's, a hand's) is left out on its own, and the entry
+    # still stands for its instance in what changed (no "newly reported") and on the page.
+    keep = {**GOOD, "calendar": {"2026-11-10": "done"}, "sizes": {"2026-11-10": -1},
+            "policy": {**GOOD["policy"], "retention_days": 10 ** 9}}
+    fine = {**GOOD, "instance_id": "r-fine02", "name": "fine02-cache", "calendar": "every day",
+            "sizes": {"2026-11-10": 2 ** 30}}
+    bucket = seeded(document(keep, fine))
+    run = report(FLEET, oss=bucket)
+    posted_once_and_linked(run)
+    assert run.result["changes"] == []
+    note = "previous run: the calendar, sizes or policy of 2 entries unreadable, left out"
+    assert note in run.dingtalk_text and note in run.slack_text
+    written = json.loads(next(o.body for k, o in bucket.items() if k.endswith(".json") and k != EARLIER))
+    days = {i["instance_id"]: (i["calendar"].get("2026-11-10"), i["sizes"].get("2026-11-10"))
+            for i in written["instances"]}
+    assert days == {"r-keep01": ("done", None), "r-fine02": (None, 2 ** 30)}
 
 
 def deep() -> bytes:

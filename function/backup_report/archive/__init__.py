@@ -113,12 +113,15 @@ class Memory:
         key, raw = found
         try:
             document = record.parse_previous(raw)
-            entries, dropped = record.previous_instances(document)
+            entries, dropped, damaged = record.previous_instances(document)
         except record.Unreadable as why:
             self.notes.append(f"previous run unreadable: {why}; what changed is not reported")
             return None
         if dropped:
             self.notes.append(f"previous run: {dropped} entr{'y' if dropped == 1 else 'ies'} unreadable, left out")
+        if damaged:
+            self.notes.append(f"previous run: the calendar, sizes or policy of {damaged} "
+                              f"entr{'y' if damaged == 1 else 'ies'} unreadable, left out")
         return key, {"instances": entries, **record.previous_days(document)}
 
     def read_failure(self) -> str:

@@ -10,13 +10,14 @@ to its console page, its verdict (the messages' heading) and the detail behind i
 backup size over those days, owner and policy; a footer names the scope, the run and when it was made.
 At a phone's width (under 700 CSS px) each row stacks, its calendar under its name, with no sideways
 scroll. Rows sort by verdict or name and filter by region and owner. Every outside text (names, tags,
-details, the scope) is HTML-escaped (html.escape): instance names are whatever their owners typed.
+details, the scope) is HTML-escaped (html.escape), bidi controls dropped (BIDI): instance names are whatever
+their owners typed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from html import escape
+from html import escape as html_escape
 
 from .. import digest, humanize
 from ..model import BackupPolicy, Kind
@@ -24,6 +25,10 @@ from ..schedule_text import WEEKDAYS
 from . import chart
 
 DAYS = 30
+# Unicode's explicit directional formatting characters and marks (UAX #9, 2.1-2.6): one in a name or a tag
+# would turn the text after it around (an ID, a region shown backwards: "Trojan Source", CVE-2021-42574). They
+# go, as in every channel (channels/base.py clean); every other character is shown as the API gave it.
+BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
 TITLES = digest.KIND_TITLE
 STATES = {  # state: (symbol, words, css class)
     "done": ("✓", "backed up", "done"), "failed": ("✗", "failed", "failed"), "missing": ("○", "missed", "missing"),
@@ -73,6 +78,11 @@ document.getElementById('by-name').addEventListener('click',()=>sortBy('name'));
 # Nothing may load but the page itself: inline style and script only, the empty data: icon (without one a
 # browser asks for /favicon.ico). https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+
+
+def escape(text: str) -> str:
+    """Outside (or any) text as HTML text or an attribute's value: html.escape'd (quotes too), BIDI dropped."""
+    return html_escape(str(text).translate(BIDI))
 
 
 @dataclass(frozen=True)
@@ -211,8 +221,8 @@ def _policy(policy: dict | None, tz: tzinfo, today: date) -> str:
         ", ".join(WEEKDAYS[n][:3] for n in sorted({(WEEKDAYS.index(d) + shift) % 7 for d in names})) or "never"
     log = {1: "on", 0: "off"}.get(policy.get("backup_log"), "not known")
     retention = policy.get("retention_days")
-    return (f"{period} {start:%H:%M}–{end:%H:%M}; retention "
-            f"{retention if retention is not None else 'not known'} days; backup log {log}")
+    kept = f"{retention} day{'s' if retention != 1 else ''}" if retention is not None else "not known"
+    return f"{period} {start:%H:%M}–{end:%H:%M}; retention {kept}; backup log {log}"
 
 
 # A verdict's word on the day of the slot it judged (`not_due` judged none: the last due slot is older than

@@ -51,17 +51,21 @@ def parse_previous(raw: bytes) -> dict:
     return document
 
 
-def previous_instances(document: dict) -> tuple[list[dict], int]:
+def previous_instances(document: dict) -> tuple[list[dict], int, int]:
     """The entries of a previous run's `instances` that fit the form `document()` writes (instance_id,
-    name, region, verdict, policy, calendar; the other fields are not read), first of each ID, at most
-    MAX_PREVIOUS_INSTANCES; and how many were left out."""
+    name, region, verdict, policy, calendar, sizes; the other fields are not read), first of each ID, at most
+    MAX_PREVIOUS_INSTANCES; how many were left out (an identity of another form); and how many of those kept
+    lost a part (a calendar or sizes of another form, then {}; a policy, then None): a part's defect costs only
+    that part, never the entry, which still stands for its instance in what changed."""
     kept: dict[str, dict] = {}
+    damaged = 0
     entries = document["instances"]
     for entry in entries[:MAX_PREVIOUS_INSTANCES]:
         clean = _entry(entry)
-        if clean is not None and clean["instance_id"] not in kept:
-            kept[clean["instance_id"]] = clean
-    return list(kept.values()), len(entries) - len(kept)
+        if clean is not None and clean[0]["instance_id"] not in kept:
+            kept[clean[0]["instance_id"]] = clean[0]
+            damaged += clean[1]
+    return list(kept.values()), len(entries) - len(kept), damaged
 
 
 def _identified(entry: dict) -> bool:
@@ -74,17 +78,18 @@ def _identified(entry: dict) -> bool:
             and isinstance(account, str) and (account == "" or ACCOUNT_ID.fullmatch(account) is not None))
 
 
-def _entry(entry: object) -> dict | None:
+def _entry(entry: object) -> tuple[dict, bool] | None:
+    """An entry of the written form, and whether a part of it (calendar, sizes, policy) was of another form and
+    left out; None when its identity is not."""
     if not isinstance(entry, dict) or not _identified(entry):
         return None
     instance_id, name, region, verdict = (entry.get(k) for k in ("instance_id", "name", "region", "verdict"))
     policy, calendar, sizes = _policy(entry.get("policy")), _calendar(entry.get("calendar")), _sizes(entry.get("sizes"))
-    if policy is False or calendar is None or sizes is None:
-        return None
     read, account = entry.get("policy_read"), entry.get("account_id", "")
     return {"instance_id": instance_id, "name": name, "region": region, "account_id": account,
-            "verdict": verdict, "policy": policy, "calendar": calendar, "sizes": sizes,
-            "policy_read": read if isinstance(read, str) and DAY.fullmatch(read) and _real(read) else None}
+            "verdict": verdict, "policy": policy or None, "calendar": calendar or {}, "sizes": sizes or {},
+            "policy_read": read if isinstance(read, str) and DAY.fullmatch(read) and _real(read) else None}, \
+        policy is False or calendar is None or sizes is None
 
 
 def previous_days(document: dict) -> dict:
@@ -232,7 +237,8 @@ def _item(entry: dict, c: Checked, owner_tag: str, earlier: dict | None, now: da
     today = now.astimezone(tz).date()
     item["calendar"] = page.calendar(earlier, item, policy, slot.start if slot else None,
                                      pending.start if pending else None, today, tz)
-    item["sizes"] = page.sizes(earlier, c.verdict.sizes, today)
+    # Only what the next run reads back (_sizes): a size past it would cost that entry's sizes every day.
+    item["sizes"] = page.sizes(earlier, [(d, n) for d, n in c.verdict.sizes if 0 <= n <= MAX_BYTES], today)
     return item
 
 

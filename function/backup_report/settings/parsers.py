@@ -280,12 +280,14 @@ HOST = re.compile(rf"(?:{HOST_LABEL}\.)+(?=[a-z0-9-]*[a-z])(?!-)[a-z0-9-]{{1,63}
 def parse_link_host(text: str) -> str:
     """REPORT_LINK_HOST: a custom domain bound to the archive bucket (OSS console: the bucket's Domain Names;
     https://www.alibabacloud.com/help/en/oss/user-guide/map-custom-domain-names-5), the host name alone; OSS's own
-    domains (*.aliyuncs.com) are refused: they serve the page as a download (archive/oss.py). Lower-cased."""
-    host = text.lower()
+    domains (*.aliyuncs.com) are refused: they serve the page as a download (archive/oss.py). Lower-cased; ASCII
+    only, checked before lower-casing (str.lower makes a Kelvin sign U+212A a plain 'k': another host than typed);
+    an internationalized name in its xn-- (Punycode) form, as DNS and the OSS console's CNAME record take it."""
+    host = text.lower() if text.isascii() else ""
     if len(host) > 253 or not HOST.fullmatch(host) or ("." + host).endswith(".aliyuncs.com"):
         raise ValueError("a custom domain bound to the archive bucket, the host name alone, like reports.example.com "
-                         "(no scheme, port, path or trailing dot; not an OSS *.aliyuncs.com domain, which serves "
-                         "the page as a download)")
+                         "(no scheme, port, path or trailing dot; an internationalized name in its xn-- form; not an "
+                         "OSS *.aliyuncs.com domain, which serves the page as a download)")
     return host
 
 

@@ -33,6 +33,9 @@ def test_a_custom_domain_is_taken_as_its_host_name(text):
     "https://reports.example.com", "reports.example.com/", "reports.example.com/page", "reports.example.com:443",
     "reports.example.com.", " reports.example.com", "localhost", "127.0.0.1", "-a.example.com", "a..example.com",
     "b.oss-cn-hangzhou.aliyuncs.com", "aliyuncs.com", "a_b.example.com", "x" * 64 + ".example.com",
+    "a@b.example.com", "b.OSS-cn-hangzhou.AliyunCS.com",
+    # Not ASCII: an IDN in its Unicode form, and a Kelvin sign (U+212A) that lower() would make a plain 'k'.
+    "bücher.example.com", "repor\u212at.example.com",
 ])
 def test_anything_but_a_host_name_of_ones_own_is_refused(text):
     with pytest.raises(ValueError, match="^a custom domain bound to the archive bucket, the host name alone"):
@@ -66,3 +69,8 @@ def test_a_page_link_through_a_custom_domain_is_signed_for_it_and_asks_to_be_sho
     assert re.search(r"&x-oss-expires=(3599|3600)&", url)  # the SDK counts from its own clock
     with pytest.raises(ArchiveError):
         bucket.presigned_get("p/a.html", 8 * 86400)  # past V4's 7 days: the SDK refuses, said as ArchiveError
+
+
+def test_an_international_domain_name_is_asked_for_in_its_xn_form():
+    with pytest.raises(ValueError, match="an internationalized name in its xn-- form"):
+        parse_link_host("bücher.example.com")

@@ -99,7 +99,7 @@ def test_the_footer_names_the_scope_the_run_and_when_it_was_made_in_the_time_zon
 def test_one_time_zone_everywhere_the_window_the_calendar_the_policy():
     html = page.render(made(checked()), about(), RANKS)
     assert "(UTC)" not in html and "Z-" not in html
-    assert "daily 02:00–03:00; retention not known days; backup log not known" in html
+    assert "daily 02:00–03:00; retention not known; backup log not known" in html
     assert "2026-10-30 to\n2026-11-28, Asia/Shanghai" in html
 
 
@@ -116,6 +116,18 @@ def test_every_outside_text_is_escaped_exactly_never_a_look_alike():
     html = page.render(document, about(scope=HOSTILE, request_id=HOSTILE, headline=HOSTILE), RANKS)
     assert HOSTILE not in html and "<img" not in html
     assert html.count(escape(HOSTILE)) >= 6  # headline, scope, run, name, its data attribute, owner
+
+
+def test_a_bidi_override_in_outside_text_cannot_turn_what_follows_it_around():
+    # U+202E (RIGHT-TO-LEFT OVERRIDE) in a name would show the ID and region after it backwards
+    # ("Trojan Source"); the channels drop such characters (channels/base.py clean), and so does the page.
+    c = checked(name="cart\u202e_cache", tags=(("team", "ops\u2066"),))
+    document = made(c)
+    document["instances"][0]["owner"] = "ops\u2067"
+    document["instances"][0]["detail"] = "backup\u202d failed"
+    html = page.render(document, about(scope="tags\u202b x", headline="\u200f🔴 head"), RANKS)
+    assert not re.search("[\u202a-\u202e\u2066-\u2069\u200e\u200f]", html)
+    assert "<b>cart_cache</b>" in html and ">ops<" in html and "backup failed" in html
 
 
 def test_the_page_forbids_every_load_but_itself():
@@ -149,7 +161,7 @@ def test_the_record_carries_sizes_and_the_fleet_on_only_within_one_time_zone():
     first = made(checked(sizes=((date(2026, 11, 28), gib),)))
     assert first["timezone"] == "Asia/Shanghai"
     assert first["fleet"] == {"2026-11-28": {"fine": 0, "warning": 0, "alert": 1}}
-    entries, _ = record.previous_instances(first)
+    entries, _, _ = record.previous_instances(first)
     previous = {"instances": entries, **record.previous_days(first)}
     later = END + timedelta(days=1)
     result = {"instances": [first["instances"][0] | {"verdict": "ok"}]}
@@ -162,10 +174,21 @@ def test_the_record_carries_sizes_and_the_fleet_on_only_within_one_time_zone():
     assert list(other["fleet"]) == ["2026-11-29"] and other["instances"][0]["sizes"] == {}
 
 
+def test_what_the_record_writes_it_reads_back_whole_even_a_size_past_what_it_reads():
+    # BackupSize comes as up to 20 digits (cloud/answers.size); the reader takes sizes up to 2**63 - 1 bytes, so
+    # a larger one written would cost that entry's sizes, with a note, every day for 30 days.
+    first = made(checked(sizes=((date(2026, 11, 27), 10 ** 20), (date(2026, 11, 28), 2 ** 30))))
+    assert first["instances"][0]["sizes"] == {"2026-11-28": 2 ** 30}
+    (entry,), dropped, damaged = record.previous_instances(first)
+    assert (entry["sizes"], dropped, damaged) == ({"2026-11-28": 2 ** 30}, 0, 0)
+
+
 def test_a_previous_documents_days_are_untrusted():
     good = made(checked())
     bad_sizes = {**good["instances"][0], "sizes": {"2026-11-28": -1}}
-    assert record.previous_instances({"instances": [bad_sizes]}) == ([], 1)
+    # A bad size costs the sizes alone: the entry stands, its calendar kept.
+    (kept,), dropped, damaged = record.previous_instances({"instances": [bad_sizes]})
+    assert (kept["sizes"], kept["calendar"], dropped, damaged) == ({}, good["instances"][0]["calendar"], 0, 1)
     for fleet in ({"2026-11-28": {"fine": True}}, {"2026-13-01": {"fine": 1}}, {"2026-11-28": {"evil": 1}}, "x",
                   {f"2026-10-{d:02}": {} for d in range(1, 32)} | {f"2026-11-{d:02}": {} for d in range(1, 31)}):
         assert record.previous_days({"fleet": fleet})["fleet"] == {}
