@@ -11,7 +11,8 @@ Two URL conventions, as their services document them (they differ; both are hand
   (https://healthchecks.io/docs/signaling_failures/). POST is accepted and the first 100 kB of the
   body is logged with the ping (https://healthchecks.io/docs/attaching_logs/). Self-hosted Healthchecks
   instances use the same paths.
-  Success is "200 OK" with the body "OK" (the Pinging API's own words), and only that counts: the docs
+  Success is "200 OK" with the body "OK" (the Pinging API's own words), or "201" with `Created` from a
+  slug URL with `?create=1` that made its check (auto provisioning), and only that counts: the docs
   say a missing check is "404 not found" (templates/docs/http_api.md, as the open-source server
   answers), but the hosted service answers a UUID URL with HTTP 200 whatever happens, with the body
   `OK (not found)` for a check that does not exist and `OK (rate limited)` for a ping it dropped
@@ -49,6 +50,9 @@ CRONITOR_STATE = {START: "run", SUCCESS: "complete", FAIL: "fail"}
 MAX_BODY = 10_000  # characters of the report sent with a ping: far below healthchecks.io's 100 kB
 MAX_MESSAGE = 1_000  # characters of Cronitor's `message` (a query parameter: kept short)
 HEALTHCHECKS_OK = "OK"
+# A slug URL with `?create=1` that made its check answers 201 `Created` (https://healthchecks.io/docs/autoprovisioning/;
+# the server's hc/api/views.py ping_by_slug): the check exists now and the ping landed.
+HEALTHCHECKS_CREATED = (201, "Created")
 # What a healthchecks answer says is wrong with the setting, by the body of a 200 (hosted) or the status
 # (documented), and the footer warning each puts in the digest.
 NOT_FOUND, RATE_LIMITED = "not found", "rate limited"
@@ -113,7 +117,7 @@ def read_answer(answer: Answer, secrets: tuple[str, ...] = (), cronitor: bool = 
     redirect is not followed and is a failure; 429 and 5xx may be retried, a dropped or lost check not."""
     words = service_words(answer.body, secrets) if answer.body else ""
     if 200 <= answer.status < 300:
-        if cronitor or words == HEALTHCHECKS_OK:
+        if cronitor or words == HEALTHCHECKS_OK or (answer.status, words) == HEALTHCHECKS_CREATED:
             return None
         problem = problem_of(answer)
         if problem:

@@ -61,7 +61,7 @@ def test_a_bad_lookback_with_a_good_webhook_alerts_the_team_pings_fail_and_retur
     assert len(run.dingtalk) == 1 and len(run.slack) == 1
     title = run.dingtalk[0]["markdown"]["title"]
     assert title == "🔴 Redis backup report did not run: its settings have 1 problem"
-    assert "LOOKBACK_HOURS='36h' is invalid: a whole number from 1 to 168" in run.dingtalk_text
+    assert "LOOKBACK_HOURS='36h' is invalid: a whole number from 1 to 168" in shown.dingtalk(run.dingtalk[0]).text
     assert "LOOKBACK_HOURS='36h' is invalid: a whole number from 1 to 168" in run.slack_text
     assert run.result["deliveries"] == [{"channel": "dingtalk", "ok": True}, {"channel": "slack", "ok": True}]
 

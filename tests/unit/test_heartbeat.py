@@ -11,7 +11,9 @@ def answer(status: int, body: bytes) -> Answer:
     return Answer(status=status, body=body, headers={})
 
 
-@pytest.mark.parametrize("status,body", [(200, b"OK"), (200, b"OK\n")])
+# 201 Created: a slug URL with ?create=1 made the check and pinged it (https://healthchecks.io/docs/autoprovisioning/;
+# hc/api/views.py ping_by_slug answers b"Created")
+@pytest.mark.parametrize("status,body", [(200, b"OK"), (200, b"OK\n"), (201, b"Created")])
 def test_healthchecks_ok_is_a_ping_that_landed(status, body):
     assert read_answer(answer(status, body)) is None
 
@@ -22,6 +24,9 @@ def test_healthchecks_ok_is_a_ping_that_landed(status, body):
     (200, b"OK (rate limited)", RATE_LIMITED, False),
     (429, b"rate limited", RATE_LIMITED, True),      # slug URLs
     (200, b"", "", False),                           # fail closed: no success body
+    (200, b"ok", "", False),                         # another service's word (Slack's), not healthchecks'
+    (200, b"Created", "", False),                    # only a 201 says a check was created
+    (409, b"ambiguous slug", "", False),
     (200, b"<html>captive portal</html>", "", False),
     (503, b"down", "", True),
 ])

@@ -11,6 +11,7 @@ import json
 import re
 import unicodedata
 from importlib import import_module
+from itertools import groupby
 from typing import TYPE_CHECKING, Callable, Iterable, Protocol, TypeVar
 
 from ..model import Delivery
@@ -50,7 +51,8 @@ def configured(settings: "Settings", transport: "Transport") -> list[Channel]:
 
 
 MAX_SERVICE_WORDS = 200
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+# Unicode's Bidi_Control characters (PropList.txt; UAX #9): they would reorder what a reader sees of a name.
+_BIDI = dict.fromkeys(map(ord, "\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
 # Unicode's noncharacters U+FDD0-U+FDEF are "permanently reserved for internal use" and never interchanged
 # (The Unicode Standard, 23.7 Noncharacters): no name or API text carries one, so clean() drops them and a
 # channel may mark its own structure in a line with them (slack.py: a link, bold, a list item), which
@@ -84,11 +86,26 @@ def code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+# A list item's marker (CommonMark 0.31.2, 5.2 List items, https://spec.commonmark.org/0.31.2/#list-items: `-`, `+`,
+# `*`, or 1-9 digits and `.` or `)`, then a space or the end): as the first word of an outside text that starts a line's
+# content after the run's own bullet ("- - dash"), it would nest a list and show a bullet instead of the name's start.
+LIST_MARKER = re.compile(r"(?:[-+*]|[0-9]{1,9}[.)])(?= |$)")
+
+
 def literal_by(markup: re.Pattern) -> Callable[[str], str]:
-    """A Markdown channel's literal form of an outside text (one clean line): the text as it is when it has
-    no character of the channel's markup (`markup`) and no URL, so most names read unchanged; else a
-    code_span, exact between its fences."""
-    return lambda text: code_span(text) if markup.search(text) or URL.search(text) else text
+    """A Markdown channel's literal form of an outside text (one clean line: words split by single spaces):
+    each run of words that hold a character of the channel's markup (`markup`) or a URL is a code_span, exact
+    between its fences, as is a first word that is a list marker; every other word is as it is, so most names
+    and sentences read unchanged and a setting name in a sentence is spanned, not the sentence. A word with
+    none of those characters forms nothing with its neighbours: emphasis, links, tags and entities all need one."""
+    def literal(text: str) -> str:
+        words = text.split(" ")
+        marked = [bool(markup.search(w) or URL.search(w)) for w in words]
+        marked[0] = marked[0] or bool(LIST_MARKER.fullmatch(words[0]))
+        runs = groupby(zip(marked, words), key=lambda pair: pair[0])
+        return " ".join(code_span(" ".join(w for _, w in run)) if spanned else " ".join(w for _, w in run)
+                        for spanned, run in runs)
+    return literal
 
 
 def shown_by(escape: Callable[[str], str]) -> Callable[[str, int], str]:

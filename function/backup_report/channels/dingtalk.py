@@ -20,8 +20,9 @@ and its security settings, https://developers.dingtalk.com/document/robots/custo
 - Markdown: the doc lists the subset DingTalk renders (headings, quotes, bold, italic, links, images,
   lists: "目前只支持 Markdown 语法的子集"), and clients render some HTML too (`<font color>`, `<br>`). It
   documents no escape: neither backslash escapes, nor HTML entities, nor code spans. Outside text
-  (names, IDs, tag values, API messages, setting names) is shown exactly, as a CommonMark code span
-  when it has a character of that markup or a URL (base.literal_by), else as it is: of the three
+  (names, IDs, tag values, API messages, setting names) is shown exactly: each run of its words that holds a
+  character of that markup or a URL, or a first word that is a list marker, is a CommonMark code span
+  (base.literal_by), the other words are as they are: of the three
   undocumented forms, the one whose failure is least surprising (were code spans not rendered, the
   reader would see backticks around an exact name, not a backslash or `&#95;` inside it). An @ in
   outside text notifies nobody (DingTalk notifies only the JSON `at.atMobiles`, which the run builds

@@ -53,7 +53,8 @@ import time
 from typing import Callable
 
 from .. import digest as d
-from .base import body_blocks, body_bytes, clean, fit, footer, markdown_link, notes_that_fit, service_words, shown_by
+from .base import (LIST_MARKER, body_blocks, body_bytes, clean, fit, footer, markdown_link, notes_that_fit,
+                   service_words, shown_by)
 from .http import Answer, Refusal
 from .webhook import (UNKNOWN_CODE, WebhookChannel, aside, http_refusal, is_zero, json_of, quoted, redirected,
                       words_of)
@@ -82,15 +83,19 @@ ERRORS = {
 # literal); and `:` where it would open a URL (`://`) or an emoji (`:Key:`). The doc's other characters
 # (- + # > at a line's start, ! before [, ( ) $ after ], / : in a URL) form nothing once those are escaped:
 # outside text never starts a line here (each starts with the run's bullet or heading), so they stay as
-# they are and the card reads as the API's text.
+# they are and the card reads as the API's text; but a list marker that starts an outside text (a note
+# "1. …" after the run's "- ") would nest a list, so its `-`, `+`, `.` or `)` is an entity too.
 _ENTITIES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "*_~`[]<>\\&"})
 _EMOJI = re.compile(r":[A-Za-z0-9_+-]+:")
 
 
 def escape(text: str) -> str:
     """Outside text (already one clean line) as a lark_md text shows it, exactly: no link, emphasis,
-    tag, emoji or @mention can come out of it."""
+    tag, emoji, list or @mention can come out of it."""
     text = text.translate(_ENTITIES)
+    marker = LIST_MARKER.match(text)  # after the run's bullet "- - dash" would nest a list: its last character an entity
+    if marker:
+        text = marker.group()[:-1] + f"&#{ord(marker.group()[-1])};" + text[marker.end():]
     while _EMOJI.search(text):  # again: `:a:b:` holds two, overlapping
         text = _EMOJI.sub(lambda m: "&#58;" + m.group(0)[1:-1] + "&#58;", text)
     return text.replace(":/", "&#58;/")

@@ -24,14 +24,17 @@ Rules relied on:
   (https://docs.slack.dev/reference/block-kit/blocks/rich-text-block): each line a
   `rich_text_section` of `text` elements, whose `text` is shown as given (formatting is the element's
   `style`, links are `link` elements of their own), items a `rich_text_list` of style `bullet`,
-  headings `text` with style bold; the header and the footer are `plain_text`. What the run adds as
+  headings `text` with style bold; the header and the footer are `plain_text` with `emoji` false (else
+  a `:short_name:` becomes the emoji, https://docs.slack.dev/reference/block-kit/composition-objects/text-object;
+  a rich_text `text` has its emoji as `emoji` elements of their own). What the run adds as
   structure (a link, bold, a list item) is marked in a line with Unicode noncharacters, which clean()
   strips from outside text, so a name can never forge one.
 - The mentions (SLACK_MENTION, checked by settings.SLACK_MENTION_FORM) are a `mrkdwn` section of
   their own, put raw so that they notify. The fallback `text` (notifications, screen readers) is the
   mention and the headline, `&`, `<`, `>` escaped; a headline that holds a character mrkdwn would
-  format (`*`, `_`, `~`, a backtick) or a URL, which only INSTANCE_TAGS' text in "no instance found
-  (…)" can bring, is cut to its words before the first `:` ("🟠 Redis backups: see the message").
+  format (`*`, `_`, `~`, a backtick, an emoji's `:short_name:`) or a URL, which only INSTANCE_TAGS'
+  text in "no instance found (…)" can bring, is cut to its words before the first `:` ("🟠 Redis
+  backups: see the message").
 """
 from __future__ import annotations
 
@@ -70,7 +73,7 @@ LINK, LINK_TEXT, LINK_END = "\ufdd0", "\ufdd1", "\ufdd2"  # LINK url LINK_TEXT s
 BOLD, BOLD_END = "\ufdd3", "\ufdd4"
 ITEM = "\ufdd5"  # a line that is a list item
 _STRUCTURE = re.compile(f"({LINK}[^{LINK_TEXT}]*{LINK_TEXT}[^{LINK_END}]*{LINK_END}|{BOLD}[^{BOLD_END}]*{BOLD_END})")
-_MRKDWN = re.compile(r"[*_~`]")
+_MRKDWN = re.compile(r"[*_~`]|:[a-z0-9_+'-]+:", re.I)  # mrkdwn's formatting, and an emoji's :short_name:
 
 
 def escape(text: str) -> str:
@@ -184,12 +187,19 @@ def _bold(text: str) -> str:
 
 
 def _blocks(dg: d.Digest, items: list, shown: int, mention: str = "") -> list[dict]:
-    blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(clean(dg.headline, 1000), MAX_HEADER)}}]
+    blocks = [{"type": "header", "text": plain_text(_clip(clean(dg.headline, 1000), MAX_HEADER))}]
     if mention:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": mention}})
     blocks += [rich_text(lines) for lines in body_blocks(dg, items, shown, _show, _link, bold=_bold, bullet=ITEM)]
-    blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": _clip(footer(dg), MAX_SECTION)}]})
+    blocks.append({"type": "context", "elements": [plain_text(_clip(footer(dg), MAX_SECTION))]})
     return blocks
+
+
+def plain_text(text: str) -> dict:
+    """A `plain_text` object shown as written: `emoji` false, or Slack shows a `:short_name:` of outside text
+    (a tag value) as the emoji (the text object's `emoji` field,
+    https://docs.slack.dev/reference/block-kit/composition-objects/text-object). Emoji characters stay emoji."""
+    return {"type": "plain_text", "text": text, "emoji": False}
 
 
 def rich_text(lines: list[str]) -> dict:

@@ -22,8 +22,9 @@ https://developer.work.weixin.qq.com/document/path/91770, also https://work.weix
   is not valid JSON gets "Warning: wrong json format." in its errmsg; this body is always json.dumps').
 - Markdown: headings, bold, links, inline code ("行内代码段（暂不支持跨行）"), quotes and
   `<font color="info|comment|warning">` (the guide's markdown type). Outside text (names, IDs, tag
-  values, API messages, setting names) is shown exactly, as an inline code span when it has a
-  character of that markup or a URL (base.literal_by), else as it is; one line, so never across lines.
+  values, API messages, setting names) is shown exactly, each run of its words that holds a character
+  of that markup or a URL (or a first word that is a list marker) as an inline code span, the other
+  words as they are (base.literal_by); one line, so never across lines.
   The guide documents neither a backtick inside a code span (a longer fence is CommonMark's rule,
   base.code_span) nor any escape. `<@userid>` is an extension the robot parses in the content
   ("扩展语法"), and the guide does not say a code span stops it: it has no literal form, so in outside

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 BOLD_LINE = re.compile(r"^\*\*[^*]+\*\*$")  # the run's headings: a whole line in bold
 URL_PART = re.compile(r"\((https?://[^)\s]+)\)")
 BACKTICKS = re.compile(r"`+")
+# A list item's marker where a line's content starts (CommonMark 5.2, https://spec.commonmark.org/0.31.2/#list-items:
+# `-`, `+`, `*`, or 1-9 digits and `.` or `)`, then a space or the line's end): after the run's own bullet it
+# would nest a list, and the reader would see a bullet or a number, not the name's first characters.
+LIST_START = re.compile(r"^(?:[-+*]|[0-9]{1,9}[.)])(?: |$)")
 
 
 @dataclass
@@ -88,6 +92,7 @@ def markdown(text: str, mention: re.Pattern, markup: str) -> Shown:
         if BOLD_LINE.match(line):
             line = line[2:-2]
         line = line.removeprefix("#### ").removeprefix("###### ").removeprefix("## ").removeprefix("- ")
+        seen.markup += [f"list {m.group()!r}" for m in [LIST_START.match(line)] if m]
         line, urls = links(line)
         seen.links += urls
         shown, outside = code_spans(line)
@@ -140,6 +145,7 @@ def feishu(message: dict) -> Shown:
             if BOLD_LINE.match(line):
                 line = line[2:-2]
             line = line.removeprefix("- ")
+            seen.markup += [f"list {m.group()!r}" for m in [LIST_START.match(line)] if m]
             line, urls = links(line)
             seen.links += urls
             seen.markup += [ch for ch in line if ch in "*_~`[]<>\\"]
@@ -151,6 +157,7 @@ def feishu(message: dict) -> Shown:
 
 SLACK_SPECIAL = re.compile(r"<([@#!][^>|]*)(?:\|[^>]*)?>")
 SLACK_LINK = re.compile(r"<(https?://[^>|]+)(?:\|([^>]*))?>")
+SLACK_EMOJI = re.compile(r":[a-z0-9_+'-]+:", re.I)  # an emoji's short name between colons
 
 
 def slack(message: dict) -> Shown:
@@ -166,7 +173,15 @@ def slack(message: dict) -> Shown:
         rest = SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), SLACK_SPECIAL.sub("", text))
         seen.markup.extend(ch for ch in rest if ch in "*_~`<>")
         seen.markup.extend(re.findall(r"https?://", rest))
+        seen.markup.extend(SLACK_EMOJI.findall(rest))  # mrkdwn shows :smile: as the emoji
         return html.unescape(rest)
+
+    def plain(text: dict) -> str:
+        # plain_text turns :smile: into the emoji unless `emoji` is false (the text object's `emoji` field,
+        # https://docs.slack.dev/reference/block-kit/composition-objects/text-object)
+        if text.get("emoji") is not False:
+            seen.markup.extend(SLACK_EMOJI.findall(text["text"]))
+        return text["text"]
 
     def rich(element: dict) -> str:
         kind = element["type"]
@@ -187,9 +202,9 @@ def slack(message: dict) -> Shown:
             lines += "".join(rich(e) for e in block["elements"]).split("\n")
         elif block["type"] in ("header", "section"):
             text = block["text"]
-            lines.append(text["text"] if text["type"] == "plain_text" else mrkdwn(text["text"]))
+            lines.append(plain(text) if text["type"] == "plain_text" else mrkdwn(text["text"]))
         elif block["type"] == "context":
-            lines += [e["text"] if e["type"] == "plain_text" else mrkdwn(e["text"]) for e in block["elements"]]
+            lines += [plain(e) if e["type"] == "plain_text" else mrkdwn(e["text"]) for e in block["elements"]]
     lines.append(mrkdwn(message.get("text", "")))
     seen.text = "\n".join(lines)
     return seen

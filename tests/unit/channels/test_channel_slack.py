@@ -3,6 +3,8 @@ header and 12,000 in all, checked with slack_sdk's own models; the mentions; the
 answers (status, body -> accepted / refusal text / retry / wait). No socket."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from slack_sdk.models.blocks import Block
 
@@ -33,7 +35,7 @@ def test_the_message_is_a_header_rich_text_and_a_context_with_the_headline_as_it
     assert set(message) == {"text", "blocks"}
     assert message["text"] == "🔴 Redis backups: 2 need attention · 2 fine"
     blocks = message["blocks"]
-    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": message["text"]}}
+    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": message["text"], "emoji": False}}
     assert [b["type"] for b in blocks] == ["header", "rich_text", "rich_text", "context"]
     heading, items = blocks[1]["elements"]
     assert heading == {"type": "rich_text_section",
@@ -91,6 +93,14 @@ def test_outside_text_is_rich_text_shown_exactly_and_forms_nothing():
     assert item[-1] == {"type": "text", "text": f" (r-inst00000, cn-hangzhou): {hostile}"}
     seen = shown.slack(message)
     assert seen.mentions == [] and seen.links == [f"{CONSOLE}/r-inst00000"] and seen.markup == []
+
+
+def test_emoji_short_names_in_outside_text_stay_words_in_the_header_the_footer_and_the_fallback():
+    headline = "🟠 Redis backups: no instance found (tags team=:fire: in cn-hangzhou)"
+    dg = replace(digest(0, status="warning", headline=headline), scope_line="tags team=:fire: in cn-hangzhou")
+    seen = shown.slack(slack.render(dg))
+    assert seen.markup == [] and headline in seen.text and "tags team=:fire: in cn-hangzhou" in seen.text
+    assert slack.render(dg)["text"] == "🟠 Redis backups: see the message"
 
 
 def test_outside_text_cannot_forge_a_link_or_bold_with_the_renderers_own_marks():
