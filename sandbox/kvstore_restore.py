@@ -41,7 +41,9 @@ class Clone:
 class Clones:
     """The clones (by ID) and the behaviour: `ready_minutes`, `never_normal`, `price`, `currency`, `used_memory`
     (bytes; None: no monitoring value), `dry_run_error` / `create_error` (an error code the call answers),
-    `delete_failures` (how many DeleteInstance calls fail before one succeeds). `calls`: (action, params)."""
+    `delete_failures` (how many DeleteInstance calls fail before one succeeds), `attribute_error` (the code
+    DescribeInstanceAttribute answers for a clone), `gone_code` (what it answers for a clone no longer there: the
+    service's not-found codes vary, see `GONE`). `calls`: (action, params)."""
 
     ready_minutes: int = 31
     never_normal: bool = False
@@ -51,6 +53,8 @@ class Clones:
     dry_run_error: str = ""
     create_error: str = ""
     delete_failures: int = 0
+    attribute_error: str = ""
+    gone_code: str = "InvalidInstanceId.NotFound"
     made: dict = field(default_factory=dict)
     released: list = field(default_factory=list)
     calls: list = field(default_factory=list)
@@ -59,11 +63,15 @@ class Clones:
 MESSAGES = {"InvalidBackupId.NotFound": "The specified backup set does not exist.",
             "Zone.NotOnSale": "The specified zone is not available for purchase.",
             "QuotaExceed.Instance": "The number of instances exceeds the quota.",
-            "IncorrectDBInstanceState": "Current DB instance state does not support this operation."}
+            "IncorrectDBInstanceState": "Current DB instance state does not support this operation.",
+            "Forbidden.RAM": "User not authorized to operate on the specified resource."}
+
+
+STATUS = {"QuotaExceed.Instance": 403, "Forbidden.RAM": 403}  # else 400
 
 
 def _refuse(code: str) -> ApiError:
-    return ApiError(400 if code != "QuotaExceed.Instance" else 403, code, MESSAGES.get(code, code))
+    return ApiError(STATUS.get(code, 400), code, MESSAGES.get(code, code))
 
 
 class RestoreActions:
@@ -82,6 +90,10 @@ class RestoreActions:
     def describe_instance_attribute(self, params: dict) -> dict:
         wanted = params.get("InstanceId") or ""
         clone = self.clones.made.get(wanted)
+        if clone is not None and self.clones.attribute_error:
+            raise _refuse(self.clones.attribute_error)
+        if clone is None and wanted in self.clones.released:
+            raise ApiError(404, self.clones.gone_code, "The specified instance is not found.")
         if clone is not None:
             attrs = {"InstanceId": clone.instance_id, "RegionId": clone.region, "InstanceStatus": self.status(clone),
                      "InstanceClass": clone.instance_class, "ZoneId": f"{clone.region}-h", "InstanceType": "Redis"}

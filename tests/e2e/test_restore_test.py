@@ -106,3 +106,32 @@ def test_the_function_never_calls_restore_instance():
              if word in p.read_text()]
     assert named == []
     assert "create_instance_with_options" in (package / "cloud" / "restore.py").read_text()  # the check reads
+
+
+def test_a_clone_whose_status_cannot_be_read_is_released_past_the_maximum_hours(report):
+    """DescribeInstanceAttribute refused for the clone (a RAM policy without it, say): the clone is still billed, so
+    the digest says its status was not read, and past RESTORE_TEST_MAX_HOURS it is released, never kept for ever."""
+    clones, bucket = Clones(), {}
+    runs(report, clones, bucket, SAT)
+    clones.attribute_error = "Forbidden.RAM"
+    soon, late = runs(report, clones, bucket, SOON, "2026-11-28T14:00:00Z", settings={"RESTORE_TEST_MAX_HOURS": "12"})
+    assert soon.result["restore_test"]["did"] == "not checked"
+    assert "restore test of r-alpha01: the status of clone r-clone00001 was not read (Forbidden.RAM); still billed" \
+        in soon.dingtalk_text
+    assert late.result["restore_test"]["did"] == "failed"
+    assert "restore test FAILED Nov 28: r-alpha01: the status of the clone was not read (Forbidden.RAM) for 12 h" \
+        in late.dingtalk_text
+    assert clones.made == {} and clones.released == ["r-clone00001"]
+
+
+def test_a_clone_released_by_someone_else_ends_the_test_and_is_no_leftover(report):
+    """Released by hand between runs: R-KVStore answers a not-found code (its name varies by API: the Terraform
+    provider expects InvalidInstanceId.NotFound and InvalidDBInstance.NotFound, service_alicloud_r_kvstore.go)."""
+    clones, bucket = Clones(), {}
+    runs(report, clones, bucket, SAT)
+    clones.gone_code = "InvalidDBInstance.NotFound"
+    clones.released.append(clones.made.pop("r-clone00001").instance_id)
+    (after,) = runs(report, clones, bucket, SOON)
+    assert after.result["restore_test"]["did"] == "failed"
+    assert "r-alpha01: the clone r-clone00001 vanished before it was Normal" in after.dingtalk_text
+    assert after.result["restore_test"]["leftovers"] == [] and after.result["restore_test"]["current"] is None

@@ -55,7 +55,7 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
     state = _sweep(edge, rules.regions, state, state.current.clone if state.current else None)
     began = ""
     if state.current is not None:
-        did, state = _watch(edge, rules, state, now)
+        did, state, began = _watch(edge, rules, state, now)
     elif plan.due(rules.schedule, rules.sample, state, today):
         did, state, began = _start(edge, rules, state, checked, now, today)
     else:
@@ -92,24 +92,44 @@ def _sweep(edge: Restores, regions: tuple[str, ...], state: State, current: str 
 
 
 def _release(edge: Restores, region: str, clone: str) -> str:
-    """DeleteInstance of `clone`: "" when released, else why not."""
+    """DeleteInstance of `clone`: "" when released (or already gone), else why not."""
     try:
         edge.release(region, clone)
         return ""
     except ApiFailure as failure:
-        return f"DeleteInstance failed: {failure.error.code}"
+        return "" if gone(failure) else f"DeleteInstance failed: {failure.error.code}"
 
 
-def _watch(edge: Restores, rules: Rules, state: State, now: datetime) -> tuple[str, State]:
+# An instance no longer there: R-KVStore's not-found codes differ by operation, and the Terraform provider expects
+# each of these (alicloud/service_alicloud_r_kvstore.go: InvalidInstanceId.NotFound, InvalidDBInstance.NotFound,
+# InvalidDbInstanceId.NotFound; resource_alicloud_kvstore_instance.go's delete: InvalidInstanceId.NotFound). The
+# provider also takes any HTTP 404 for not found (alicloud/errors.go NotFoundError); here a bare 404 is not enough
+# (a gateway's InvalidApi.NotFound is one too): a clone taken for released when it is not would be billed unseen.
+GONE = ("InvalidInstanceId.NotFound", "InvalidDBInstance.NotFound", "InvalidDbInstanceId.NotFound")
+
+
+def gone(failure: ApiFailure) -> bool:
+    """Whether `failure` says the instance does not exist (one of GONE)."""
+    return failure.error.code in GONE
+
+
+def _watch(edge: Restores, rules: Rules, state: State, now: datetime) -> tuple[str, State, str]:
+    """The clone under test looked at: (what was done, the state after, a digest line in place of "under way")."""
     c = state.current
     day = c.created.date().isoformat()
     try:
         status = edge.placement(c.region, c.clone).status
     except ApiFailure as failure:
-        if failure.error.code.startswith("InvalidInstanceId"):
+        if gone(failure):
             return "failed", state.finished(Outcome(day, c.source, "failed", None, None,
-                                                    f"the clone {c.clone} vanished before it was Normal"))
-        return "not checked", state  # asked again next run
+                                                    f"the clone {c.clone} vanished before it was Normal")), ""
+        if not plan.timed_out(c.created, now, rules.max_hours):  # asked again next run; billed meanwhile
+            return "not checked", state, (f"restore test of {c.source}: the status of clone {c.clone} was not read "
+                                          f"({failure.error.code}); still billed until released, asked again next run")
+        # Never watched for ever: a clone whose status stays unread is released like one never Normal.
+        return _released(edge, state, Outcome(day, c.source, "failed", None, None, (
+            f"the status of the clone was not read ({failure.error.code}) for {rules.max_hours} h "
+            "(RESTORE_TEST_MAX_HOURS)")))
     minutes = int((now - c.created).total_seconds() // 60)
     if status == "Normal":
         try:
@@ -122,12 +142,18 @@ def _watch(edge: Restores, rules: Rules, state: State, now: datetime) -> tuple[s
         outcome = Outcome(day, c.source, "failed", None, None,
                           f"the clone was still {status} after {rules.max_hours} h (RESTORE_TEST_MAX_HOURS)")
     else:
-        return "waiting", state
+        return "waiting", state, ""
+    return _released(edge, state, outcome)
+
+
+def _released(edge: Restores, state: State, outcome: Outcome) -> tuple[str, State, str]:
+    """The clone under test released and `outcome` recorded; a clone not released kept as a leftover."""
+    c = state.current
     error = _release(edge, c.region, c.clone)
     after = state.finished(outcome)
     if error:
         after = after.left(list(after.leftovers) + [Leftover(c.clone, c.region, error)])
-    return outcome.outcome, after
+    return outcome.outcome, after, ""
 
 
 def _start(edge: Restores, rules: Rules, state: State, checked: list[Checked], now: datetime,
