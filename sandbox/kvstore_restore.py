@@ -35,6 +35,8 @@ class Clone:
     created: datetime
     tags: dict
     instance_class: str
+    name: str = ""  # InstanceName as created
+    charge_type: str = "PostPaid"
 
 
 @dataclass
@@ -136,7 +138,8 @@ class RestoreActions:
         tags = {params[k]: params.get(k[:-3] + "Value", "") for k in params if k.startswith("Tag.") and k.endswith(".Key")}
         self.clones.made[clone_id] = Clone(clone_id, params.get("RegionId", ""), params["SrcDBInstanceId"],
                                            params.get("BackupId") or params["ClusterBackupId"], self.anchor,
-                                           {**tags, "token": token}, params.get("InstanceClass", ""))
+                                           {**tags, "token": token}, params.get("InstanceClass", ""),
+                                           params.get("InstanceName", ""), params["ChargeType"])
         return {"InstanceId": clone_id, "OrderId": "1", "InstanceStatus": "Creating"}
 
     def describe_history_monitor_values(self, params: dict) -> dict:
@@ -159,8 +162,8 @@ class RestoreActions:
 
     def tagged(self, region: str) -> list[dict]:
         """The clones as DescribeInstances lists them for its Tag filter on TAG_KEY."""
-        return [{"InstanceId": c.instance_id, "InstanceName": f"restore-test-{c.source}", "RegionId": c.region,
-                 "InstanceStatus": self.status(c), "InstanceClass": c.instance_class, "ChargeType": "PostPaid",
+        return [{"InstanceId": c.instance_id, "InstanceName": c.name, "RegionId": c.region,
+                 "InstanceStatus": self.status(c), "InstanceClass": c.instance_class, "ChargeType": c.charge_type,
                  "Tags": {"Tag": [{"Key": k, "Value": v} for k, v in c.tags.items() if k != "token"]}}
                 for c in self.clones.made.values() if c.region == region]
 

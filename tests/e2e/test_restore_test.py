@@ -4,10 +4,11 @@ anchor (scenario time), so a clone is Creating in one run and Normal in a later 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 from conftest import fleet, instance
-from sandbox.kvstore_restore import Clones
+from sandbox.kvstore_restore import TAG_KEY, Clone, Clones
 
 SAT = "2026-11-28T01:00:00Z"  # a Saturday (RESTORE_TEST=sat)
 SOON = "2026-11-28T01:10:00Z"  # 10 minutes on: the clone is still Creating
@@ -135,3 +136,19 @@ def test_a_clone_released_by_someone_else_ends_the_test_and_is_no_leftover(repor
     assert after.result["restore_test"]["did"] == "failed"
     assert "r-alpha01: the clone r-clone00001 vanished before it was Normal" in after.dingtalk_text
     assert after.result["restore_test"]["leftovers"] == [] and after.result["restore_test"]["current"] is None
+
+
+def test_an_instance_that_only_carries_the_tag_is_never_released_and_is_named(report):
+    """The sweep releases what a test made, not whatever carries the tag: a subscription instance someone tagged
+    (or one not named as a clone) is left alone, and the digest names it, every run."""
+    clones = Clones()
+    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    clones.made["r-orders01"] = Clone("r-orders01", "cn-hangzhou", "", "", at, {TAG_KEY: "20261101T0100-r-orders01"},
+                                      "redis.master.small.default", name="orders-cache", charge_type="PrePaid")
+    clones.made["r-named001"] = Clone("r-named001", "cn-hangzhou", "", "", at, {TAG_KEY: "x"},
+                                      "redis.master.small.default", name="restore-test-x", charge_type="PostPaid")
+    (run,) = runs(report, clones, {}, SOON, settings={"RESTORE_TEST": "sun"})
+    assert run.calls("DeleteInstance") == [] and set(clones.made) == {"r-orders01", "r-named001"}
+    assert ("instance r-orders01 (cn-hangzhou) carries the tag backup-report:restore-test but is not a restore clone "
+            "(not pay-as-you-go, or not named restore-test-<its tag>): not released") in run.dingtalk_text
+    assert "instance r-named001 (cn-hangzhou) carries the tag" in run.dingtalk_text

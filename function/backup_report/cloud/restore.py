@@ -29,6 +29,7 @@ the assumed 200/60 s, and a restore test makes a handful of calls a run.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from alibabacloud_r_kvstore20150101 import models
@@ -36,11 +37,14 @@ from alibabacloud_r_kvstore20150101 import models
 from . import retry
 from .. import bounded
 from ..model import ApiError
+from ..restore.state import ID  # an ID the state can keep: one it cannot is never acted on
 from .kvstore import KVStore
 
 TAG_KEY = "backup-report:restore-test"  # every clone carries it; its value is the test's run
 DRY_RUN_PASSED = "DryRunOperation"
 MAX_TAGGED = 50  # clones listed a region: more than a few is a leak the digest names, not a listing to page
+# A test's run, the clone's tag value: "<UTC yyyymmddTHHMM>-<source InstanceId>", at most 64 characters.
+RUN = re.compile(r"\d{8}T\d{4}-[A-Za-z0-9][A-Za-z0-9_.-]{0,50}")
 TAIR_MEDIA = {"rdb": "tair_rdb", "scm": "tair_scm", "essd": "tair_essd"}  # tair.<medium>.<size> -> InstanceType
 
 
@@ -66,6 +70,30 @@ class Price:
 
     amount: float
     currency: str
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """An instance DescribeInstances lists with TAG_KEY: its InstanceId, tag value (`run`), InstanceStatus,
+    InstanceName and ChargeType."""
+
+    instance_id: str
+    run: str
+    status: str
+    name: str
+    charge_type: str
+
+    @property
+    def ours(self) -> bool:
+        """Whether a test made it, as far as its answer shows: pay-as-you-go, its tag a run, its name the one
+        `create` gives that run. Anyone may tag an instance; only a clone is ever released by the sweep."""
+        return self.charge_type == "PostPaid" and RUN.fullmatch(self.run) is not None and \
+            self.name == instance_name(self.run)
+
+
+def instance_name(run: str) -> str:
+    """The clone's InstanceName (2-80 characters, no `@/:=”<>{[]}` nor spaces: _create_instance_request.py)."""
+    return f"restore-test-{run}"[:80]
 
 
 class Restores(KVStore):
@@ -146,9 +174,9 @@ class Restores(KVStore):
         request = models.DeleteInstanceRequest(instance_id=clone)
         self._call(region, "DeleteInstance", lambda c, o: c.delete_instance_with_options(request, o))
 
-    def clones(self, region: str) -> list[tuple[str, str, str]]:
-        """(InstanceId, run, InstanceStatus) of the region's instances tagged TAG_KEY (DescribeInstances' Tag
-        filter, one page of MAX_TAGGED). Raises ApiFailure."""
+    def clones(self, region: str) -> list[Tagged]:
+        """The region's instances tagged TAG_KEY (DescribeInstances' Tag filter, one page of MAX_TAGGED), whose
+        InstanceId is one (`ID`); clones or not (`Tagged.ours`). Raises ApiFailure."""
         self._in_time("DescribeInstances")
         request = models.DescribeInstancesRequest(region_id=region, page_size=MAX_TAGGED, page_number=1,
                                                   tag=[models.DescribeInstancesRequestTag(key=TAG_KEY)])
@@ -156,9 +184,11 @@ class Restores(KVStore):
         found = []
         for item in ((body.instances.kvstore_instance if body.instances else None) or [])[:MAX_TAGGED]:
             tags = {t.key: t.value for t in ((item.tags.tag if item.tags else None) or []) if t.key}
-            if TAG_KEY in tags and item.instance_id:
-                found.append((bounded.text(item.instance_id, bounded.ID), bounded.text(tags[TAG_KEY] or "", bounded.ID),
-                              bounded.text(item.instance_status or "", bounded.WORD)))
+            if TAG_KEY in tags and isinstance(item.instance_id, str) and ID.fullmatch(item.instance_id):
+                found.append(Tagged(item.instance_id, bounded.text(tags[TAG_KEY] or "", bounded.ID),
+                                    bounded.text(item.instance_status or "", bounded.WORD),
+                                    bounded.text(item.instance_name or "", bounded.NAME),
+                                    bounded.text(item.charge_type or "", bounded.WORD)))
         return found
 
 
@@ -167,7 +197,7 @@ def _common(source: Placement, backup: str, cluster_set: bool, run: str, dry_run
     return dict(region_id=source.region, src_dbinstance_id=source.instance_id, instance_class=source.instance_class,
                 charge_type="PostPaid", zone_id=source.zone or None, vpc_id=source.vpc or None,
                 v_switch_id=source.vswitch or None, shard_count=source.shard_count or None,
-                instance_name=f"restore-test-{run}"[:80], dry_run=dry_run,
+                instance_name=instance_name(run), dry_run=dry_run,
                 backup_id=None if cluster_set else backup, cluster_backup_id=backup if cluster_set else None)
 
 

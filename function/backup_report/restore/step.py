@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from ..archive.oss import ArchiveError
-from ..cloud.restore import Restores
+from ..cloud.restore import TAG_KEY, Restores
 from ..cloud.retry import ApiFailure
 from ..model import Checked
 from . import plan
@@ -48,11 +48,10 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
         state = plan.this_week(store.read(), today)
     except (Unreadable, ArchiveError) as why:
         # Nothing is started on a state that cannot be read; a clone it named is still found by its tag.
-        state = State()
-        swept = _sweep(edge, rules.regions, state, None)
+        swept, foreign = _sweep(edge, rules.regions, State(), None)
         return Step("state unreadable", swept, (f"restore test state unreadable ({why}): no test this run",
-                                                *plan.digest_lines(replace(swept, history=()))))
-    state = _sweep(edge, rules.regions, state, state.current.clone if state.current else None)
+                                                *plan.digest_lines(swept), *foreign))
+    state, foreign = _sweep(edge, rules.regions, state, state.current.clone if state.current else None)
     began = ""
     if state.current is not None:
         did, state, began = _watch(edge, rules, state, now)
@@ -64,31 +63,36 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
         store.write(state)
     except ArchiveError as error:  # a clone this run made is released by the next one (its tag)
         log.warning("restore test: state not written: %s", error)
-        return Step(did, state, (*plan.digest_lines(state, began), f"restore test state not written ({error})"))
-    return Step(did, state, tuple(plan.digest_lines(state, began)))
+        return Step(did, state, (*plan.digest_lines(state, began), *foreign,
+                                 f"restore test state not written ({error})"))
+    return Step(did, state, (*plan.digest_lines(state, began), *foreign))
 
 
-def _sweep(edge: Restores, regions: tuple[str, ...], state: State, current: str | None) -> State:
-    """Every clone tagged by a test, but the one under test, released; those not released kept as leftovers."""
+def _sweep(edge: Restores, regions: tuple[str, ...], state: State, current: str | None) -> tuple[State, list[str]]:
+    """Every clone tagged by a test, but the one under test, released; those not released kept as leftovers. Also
+    the lines naming each instance that carries the tag without being a clone (`Tagged.ours`): never released."""
     left: dict[str, Leftover] = {x.clone: x for x in state.leftovers}
+    foreign = []
     for region in regions:
         try:
             found = edge.clones(region)
         except ApiFailure as failure:
             log.warning("restore test: clones in %s not listed: %s", region, failure.error)
             continue
-        listed = {clone for clone, _, _ in found}
+        listed = {t.instance_id for t in found if t.ours}
         for known in [c for c, x in left.items() if x.region == region and c not in listed]:
             del left[known]  # released (by us or by hand) since
-        for clone, _, _ in found:
-            if clone == current:
-                continue
-            error = _release(edge, region, clone)
-            if error:
-                left[clone] = Leftover(clone, region, error)
-            else:
-                left.pop(clone, None)
-    return state.left(list(left.values()))
+        for tagged in found:
+            if not tagged.ours:
+                foreign.append(f"instance {tagged.instance_id} ({region}) carries the tag {TAG_KEY} but is not a "
+                               "restore clone (not pay-as-you-go, or not named restore-test-<its tag>): not released")
+            elif tagged.instance_id != current:
+                error = _release(edge, region, tagged.instance_id)
+                if error:
+                    left[tagged.instance_id] = Leftover(tagged.instance_id, region, error)
+                else:
+                    left.pop(tagged.instance_id, None)
+    return state.left(list(left.values())), foreign
 
 
 def _release(edge: Restores, region: str, clone: str) -> str:
