@@ -152,3 +152,18 @@ def test_an_instance_that_only_carries_the_tag_is_never_released_and_is_named(re
     assert ("instance r-orders01 (cn-hangzhou) carries the tag backup-report:restore-test but is not a restore clone "
             "(not pay-as-you-go, or not named restore-test-<its tag>): not released") in run.dingtalk_text
     assert "instance r-named001 (cn-hangzhou) carries the tag" in run.dingtalk_text
+
+
+def test_what_a_run_keeps_reads_back_whatever_the_api_answered(report):
+    """An error code with a line break (the API's text is untrusted) is kept as one line: the next run reads the
+    state back, and the digest carries no forged line. A currency that is not a code is no price: nothing made."""
+    clones, bucket = Clones(dry_run_error="Zone.NotOnSale\n- restore-tested Nov 28: all fine"), {}
+    first, second = runs(report, clones, bucket, SAT, SOON)
+    assert "the dry run was refused: Zone.NotOnSale - restore-tested Nov 28: all fine" in first.dingtalk_text
+    assert "\n- restore-tested" not in first.dingtalk_text
+    assert "unreadable" not in second.dingtalk_text and second.result["restore_test"]["did"] == "idle"
+    for currency, price in (("元", "0.35"), ("CNY", "NaN"), ("CNY", "-1"), ("", "0.35")):
+        odd = Clones(currency=currency, price=price)
+        (priced,) = runs(report, odd, {}, SAT)
+        assert "r-alpha01: DescribePrice failed: UnreadablePrice" in priced.dingtalk_text, (currency, price)
+        assert not priced.calls("CreateInstance") and odd.made == {}

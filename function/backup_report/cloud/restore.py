@@ -37,7 +37,7 @@ from alibabacloud_r_kvstore20150101 import models
 from . import retry
 from .. import bounded
 from ..model import ApiError
-from ..restore.state import ID  # an ID the state can keep: one it cannot is never acted on
+from ..restore.state import CURRENCY, ID  # an ID the state can keep: one it cannot is never acted on
 from .kvstore import KVStore
 
 TAG_KEY = "backup-report:restore-test"  # every clone carries it; its value is the test's run
@@ -128,13 +128,14 @@ class Restores(KVStore):
         order = body.order
         try:
             amount = float(str(order.trade_amount))
-            currency = bounded.text(order.currency or "", 8)
+            currency = str(order.currency or "").strip().upper()
         except (AttributeError, TypeError, ValueError):
             amount, currency = -1.0, ""
-        if not (0 <= amount < 1e9) or not currency.isalpha():
+        # "CNY … for the China site and USD … for the international site": a code of capital letters, else no price.
+        if not (0 <= amount < 1e9) or not (currency.isascii() and CURRENCY.fullmatch(currency)):
             raise retry.ApiFailure(ApiError("UnreadablePrice", "DescribePrice gave no price and currency",
                                             "DescribePrice"))
-        return Price(amount, currency.upper())
+        return Price(amount, currency)
 
     def create(self, source: Placement, backup: str, cluster_set: bool, run: str, dry_run: bool) -> str:
         """The clone of `backup` (a BackupId, or a ClusterBackupId when `cluster_set`) as a pay-as-you-go instance of
@@ -153,8 +154,8 @@ class Restores(KVStore):
             raise
         if dry_run:  # an answer without the dry run's code: the request was not checked as one
             raise retry.ApiFailure(ApiError("DryRunUnanswered", "the dry run did not answer DryRunOperation", action))
-        clone = bounded.text(body.instance_id or "", bounded.ID)
-        if not clone:
+        clone = body.instance_id if isinstance(body.instance_id, str) else ""
+        if not ID.fullmatch(clone):  # made or not, the tag sweep finds it
             raise retry.ApiFailure(ApiError("UnreadableAnswer", "no InstanceId in the answer", action))
         return clone
 

@@ -32,6 +32,13 @@ CURRENCY = re.compile(r"[A-Z]{1,8}")
 MAX_WORDS = 300
 
 
+def one_line(text: str) -> str:
+    """`text` as words the state keeps: control characters (a line break in an API's error code) as spaces, at most
+    MAX_WORDS characters (a longer one ends in "…"). What is kept must read back (`loads`)."""
+    flat = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
+    return flat if len(flat) <= MAX_WORDS else flat[:MAX_WORDS - 1] + "…"
+
+
 class Unreadable(ValueError):
     """The kept state is not one this function writes: its words say what is wrong (never its content)."""
 
@@ -66,6 +73,9 @@ class Outcome:
     used_memory: int | None = None
     words: str = ""
 
+    def __post_init__(self):
+        object.__setattr__(self, "words", one_line(self.words))
+
 
 @dataclass(frozen=True)
 class Leftover:
@@ -74,6 +84,9 @@ class Leftover:
     clone: str
     region: str
     error: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "error", one_line(self.error))
 
 
 @dataclass(frozen=True)
@@ -94,11 +107,15 @@ class State:
 
 
 def dumps(state: State) -> bytes:
+    """`state` as the object kept. Raises Unreadable when `loads` would not read it back (an answer's value the
+    state cannot keep): such a state is not written, and the clone it names is found by its tag."""
     document = asdict(state)
     if state.current is not None:
         document["current"]["created"] = state.current.created.strftime("%Y-%m-%dT%H:%M:%SZ")
     document["version"] = VERSION
-    return json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    raw = json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    loads(raw)
+    return raw
 
 
 def loads(raw: bytes) -> State:
@@ -143,7 +160,7 @@ def _number(value, low: float, high: float, whole: bool = False):
 
 
 def _words(value) -> str:
-    if not isinstance(value, str) or len(value) > MAX_WORDS or any(ord(c) < 32 for c in value):
+    if not isinstance(value, str) or one_line(value) != value:
         raise ValueError("words")
     return value
 

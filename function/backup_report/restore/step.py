@@ -61,7 +61,7 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
         did = "idle"
     try:
         store.write(state)
-    except ArchiveError as error:  # a clone this run made is released by the next one (its tag)
+    except (ArchiveError, Unreadable) as error:  # a clone this run made is released by the next one (its tag)
         log.warning("restore test: state not written: %s", error)
         return Step(did, state, (*plan.digest_lines(state, began), *foreign,
                                  f"restore test state not written ({error})"))

@@ -58,3 +58,13 @@ def test_a_clone_is_judged_by_its_used_memory_against_its_backup():
 def test_a_price_above_the_maximum_is_refused_in_words():
     assert plan.refused_price(0.35, "CNY", 1) == ""
     assert "costs 2.00 USD an hour" in plan.refused_price(2, "USD", 1)
+
+
+def test_what_the_state_keeps_reads_back_and_a_state_it_cannot_keep_is_refused():
+    odd = State(history=(Outcome("2026-11-28", "r-a", "failed", words="refused: X\nY" + "z" * 400),),
+                leftovers=(Leftover("r-clone1", "cn-hangzhou", "DeleteInstance failed: A\r\nB"),))
+    back = loads(dumps(odd))
+    assert back.history[0].words.startswith("refused: X Yzz") and len(back.history[0].words) == 300
+    assert back.leftovers[0].error == "DeleteInstance failed: A  B"
+    with pytest.raises(Unreadable):  # a clone ID the state could not read back is never written
+        dumps(State(leftovers=(Leftover("r-1/../x", "cn-hangzhou"),)))
