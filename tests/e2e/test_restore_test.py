@@ -167,3 +167,15 @@ def test_what_a_run_keeps_reads_back_whatever_the_api_answered(report):
         (priced,) = runs(report, odd, {}, SAT)
         assert "r-alpha01: DescribePrice failed: UnreadablePrice" in priced.dingtalk_text, (currency, price)
         assert not priced.calls("CreateInstance") and odd.made == {}
+
+
+def test_an_event_dated_before_the_last_step_takes_no_step(report):
+    """An invoker may send a timer's event without a payload, with any past triggerTime: dated in an earlier week it
+    would start that week's test again, clone after clone. A step never goes back in time: such a run takes none."""
+    clones, bucket = Clones(), {}
+    _, done, back = runs(report, clones, bucket, SAT, LATER, "2026-11-21T01:00:00Z")
+    assert done.result["restore_test"]["did"] == "passed"
+    assert back.result["restore_test"]["did"] == "out of order" and not back.calls("CreateInstance")
+    assert ("restore test: this run's time 2026-11-21 01:00 UTC is before the last step's, 2026-11-28 01:31 UTC: "
+            "no step") in back.dingtalk_text
+    assert "restore-tested Nov 28: r-alpha01" in back.dingtalk_text and len(clones.released) == 1

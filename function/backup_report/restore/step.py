@@ -51,6 +51,11 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
         swept, foreign = _sweep(edge, rules.regions, State(), None)
         return Step("state unreadable", swept, (f"restore test state unreadable ({why}): no test this run",
                                                 *plan.digest_lines(swept), *foreign))
+    if state.last is not None and now < state.last:
+        # A step never goes back: an event dated in an earlier week would otherwise start that week's test again.
+        return Step("out of order", state, (f"restore test: this run's time {now:%Y-%m-%d %H:%M} UTC is before the "
+                                            f"last step's, {state.last:%Y-%m-%d %H:%M} UTC: no step",
+                                            *plan.digest_lines(state)))
     state, foreign = _sweep(edge, rules.regions, state, state.current.clone if state.current else None)
     began = ""
     if state.current is not None:
@@ -59,6 +64,7 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
         did, state, began = _start(edge, rules, state, checked, now, today)
     else:
         did = "idle"
+    state = replace(state, last=now)
     try:
         store.write(state)
     except (ArchiveError, Unreadable) as error:  # a clone this run made is released by the next one (its tag)

@@ -15,7 +15,8 @@ CURRENT = Current("20261128T0100-r-a", "r-a", "cn-hangzhou", "123", False, "r-cl
 
 def test_a_state_round_trips():
     state = State(CURRENT, "2026-W48", ("r-a",), "r-a", (Outcome("2026-11-21", "r-b", "passed", 31, 5, "ok"),),
-                  (Leftover("r-clone0", "cn-hangzhou", "DeleteInstance failed: X"),))
+                  (Leftover("r-clone0", "cn-hangzhou", "DeleteInstance failed: X"),),
+                  datetime(2026, 11, 28, 1, 31, tzinfo=timezone.utc))
     assert loads(dumps(state)) == state
 
 
@@ -24,7 +25,7 @@ def test_a_state_round_trips():
     lambda d: d["current"].update(clone="r-1\n"), lambda d: d["current"].update(price=-1),
     lambda d: d["current"].update(created="yesterday"), lambda d: d["current"].update(cluster_set="no"),
     lambda d: d.update(history=[{"day": "2026-11-28", "source": "r-a", "outcome": "great"}]),
-    lambda d: d.update(leftovers=[{"clone": "../x", "region": "cn-hangzhou"}]),
+    lambda d: d.update(leftovers=[{"clone": "../x", "region": "cn-hangzhou"}]), lambda d: d.update(last="yesterday"),
 ])
 def test_a_state_not_as_written_is_unreadable(mutate):
     document = json.loads(dumps(State(CURRENT)))
