@@ -8,12 +8,26 @@ SrcDBInstanceId with BackupId or ClusterBackupId, and a DryRun that passes "retu
 code" (_create_instance_request.py); DescribePrice answers Order.TradeAmount and Order.Currency
 (_describe_price_response_body.py); DescribeInstanceAttribute answers Instances.DBInstanceAttribute[];
 DescribeHistoryMonitorValues answers MonitorHistory, a JSON text of {time: {"UsedMemory": …, "quotaMemory": …}}
-without MonitorKeys (_describe_history_monitor_values_request.py). HTTP 400 for DryRunOperation is the sandbox's
-assumption (ECS answers its DryRunOperation so). The refusal codes below (`refusal` values) were not read from
-the reference's error list in this change: `InvalidBackupId.NotFound`, `Zone.NotOnSale` (no stock),
-`QuotaExceed.Instance` and `IncorrectDBInstanceState` (a release of a clone not yet Running: "You can only release
-… instances that are in the Running state", https://www.alibabacloud.com/help/en/redis/product-overview/refunds)
-are the sandbox's words for them, to be checked against the real list.
+without MonitorKeys (_describe_history_monitor_values_request.py).
+
+Error codes: R-KVStore's own error lists for these operations could not be read (the reference pages' tables are
+not in any stored source), so each code below says where it comes from, and the function relies on none of the
+refusals: any refusal is said by its code (restore/step.py). It relies on two kinds only:
+- `DryRunOperation`: the SDK models say a dry run that passes "returns the DryRunOperation error code"
+  (_create_instance_request.py); its HTTP status is not stated. The sandbox answers 400, as ECS does; the function
+  reads the code under any status, and a 2xx answer without it fails closed (cloud/restore.py: DryRunUnanswered).
+- the not-found codes of an instance no longer there, which differ by operation in the Terraform provider
+  (alicloud/service_alicloud_r_kvstore.go: InvalidInstanceId.NotFound, InvalidDBInstance.NotFound,
+  InvalidDbInstanceId.NotFound): `Clones.gone_code` stages each (restore/step.py: GONE).
+The refusals staged (`dry_run_error`, `create_error`, a failed DeleteInstance):
+- `Zone.NotOnSale`, HTTP 403, "The specified zone is not available for purchase." (no stock): ECS's error lists
+  (e.g. CreateCapacityReservation's, which also has OperationDenied.NoStock); not confirmed for R-KVStore.
+- `QuotaExceed.Instance`, HTTP 403, and `InvalidBackupId.NotFound`: no source found; the sandbox's names (RDS's
+  lists have InvalidBackupIdOrRestoreTime.NotFound for a backup the restore cannot use).
+- `IncorrectDBInstanceState`: a release of a clone not yet Running ("You can only release … instances that are in
+  the Running state", https://www.alibabacloud.com/help/en/redis/product-overview/refunds); the code is one the
+  Terraform provider waits out for other database services (alicloud/errors.go OperationDeniedDBStatus).
+- `Forbidden.RAM`, HTTP 403: Alibaba Cloud's common error code for an action the role is not allowed.
 """
 from __future__ import annotations
 
@@ -69,7 +83,7 @@ MESSAGES = {"InvalidBackupId.NotFound": "The specified backup set does not exist
             "Forbidden.RAM": "User not authorized to operate on the specified resource."}
 
 
-STATUS = {"QuotaExceed.Instance": 403, "Forbidden.RAM": 403}  # else 400
+STATUS = {"Zone.NotOnSale": 403, "QuotaExceed.Instance": 403, "Forbidden.RAM": 403}  # else 400
 
 
 def _refuse(code: str) -> ApiError:

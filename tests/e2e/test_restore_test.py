@@ -179,3 +179,17 @@ def test_an_event_dated_before_the_last_step_takes_no_step(report):
     assert ("restore test: this run's time 2026-11-21 01:00 UTC is before the last step's, 2026-11-28 01:31 UTC: "
             "no step") in back.dingtalk_text
     assert "restore-tested Nov 28: r-alpha01" in back.dingtalk_text and len(clones.released) == 1
+
+
+def test_no_stock_and_a_quota_reached_create_nothing_and_say_which(report):
+    """Out of stock in the zone (refused by the dry run, which checks "available resources") and the instance quota
+    reached (refused by the creation itself, after a dry run that passed): the code is said, no clone is made."""
+    stock = Clones(dry_run_error="Zone.NotOnSale")
+    (no_stock,) = runs(report, stock, {}, SAT)
+    assert "restore test FAILED Nov 28: r-alpha01: the dry run was refused: Zone.NotOnSale" in no_stock.dingtalk_text
+    assert len(no_stock.calls("CreateInstance")) == 1 and stock.made == {}
+    quota = Clones(create_error="QuotaExceed.Instance")
+    (full,) = runs(report, quota, {}, SAT)
+    assert "restore test FAILED Nov 28: r-alpha01: the creation was refused: QuotaExceed.Instance" in full.dingtalk_text
+    assert len(full.calls("CreateInstance")) == 2 and quota.made == {}
+    assert full.result["restore_test"]["current"] is None and full.result["restore_test"]["leftovers"] == []
