@@ -193,3 +193,11 @@ def test_no_stock_and_a_quota_reached_create_nothing_and_say_which(report):
     assert "restore test FAILED Nov 28: r-alpha01: the creation was refused: QuotaExceed.Instance" in full.dingtalk_text
     assert len(full.calls("CreateInstance")) == 2 and quota.made == {}
     assert full.result["restore_test"]["current"] is None and full.result["restore_test"]["leftovers"] == []
+
+
+def test_a_leftover_is_released_even_in_a_region_no_longer_watched(report):
+    clones, bucket = Clones(delete_failures=1), {}
+    runs(report, clones, bucket, SAT, LATER)  # passed, its release refused: a leftover in cn-hangzhou
+    (after,) = runs(report, clones, bucket, NEXT_DAY, settings={"REGIONS": "cn-shanghai"})
+    assert [c.params["InstanceId"] for c in after.calls("DeleteInstance")] == ["r-clone00001"]
+    assert clones.made == {} and "NOT released" not in after.dingtalk_text

@@ -79,7 +79,8 @@ def _sweep(edge: Restores, regions: tuple[str, ...], state: State, current: str 
     the lines naming each instance that carries the tag without being a clone (`Tagged.ours`): never released."""
     left: dict[str, Leftover] = {x.clone: x for x in state.leftovers}
     foreign = []
-    for region in regions:
+    # A leftover's region too: one dropped from REGIONS since still has the clone billed there.
+    for region in dict.fromkeys((*regions, *(x.region for x in state.leftovers))):
         try:
             found = edge.clones(region)
         except ApiFailure as failure:
