@@ -201,3 +201,18 @@ def test_a_leftover_is_released_even_in_a_region_no_longer_watched(report):
     (after,) = runs(report, clones, bucket, NEXT_DAY, settings={"REGIONS": "cn-shanghai"})
     assert [c.params["InstanceId"] for c in after.calls("DeleteInstance")] == ["r-clone00001"]
     assert clones.made == {} and "NOT released" not in after.dingtalk_text
+
+
+def test_a_hostile_state_starts_nothing_says_how_to_recover_and_tagged_clones_are_still_released(report):
+    """state.json is read back as untrusted: one naming another instance as its clone, or not JSON, starts nothing
+    and releases nothing but what the tag sweep proves a clone; the digest says what to remove to start afresh."""
+    from sandbox.oss import StoredObject
+
+    clones, bucket = Clones(), {}
+    runs(report, clones, bucket, SAT)  # a clone under way
+    bucket[STATE] = StoredObject(b'{"version": 1, "current": {"clone": "r-alpha01"}}', "application/json")
+    (after,) = runs(report, clones, bucket, SOON)
+    assert ("restore test state unreadable (a field is not as written: KeyError): no test until "
+            "redis-backup-report/restore-test/state.json is removed from the archive bucket") in after.dingtalk_text
+    assert [c.params["InstanceId"] for c in after.calls("DeleteInstance")] == ["r-clone00001"]
+    assert not after.calls("CreateInstance") and clones.made == {}

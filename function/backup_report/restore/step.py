@@ -49,7 +49,8 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
     except (Unreadable, ArchiveError) as why:
         # Nothing is started on a state that cannot be read; a clone it named is still found by its tag.
         swept, foreign = _sweep(edge, rules.regions, State(), None)
-        return Step("state unreadable", swept, (f"restore test state unreadable ({why}): no test this run",
+        return Step("state unreadable", swept, (f"restore test state unreadable ({why}): no test until {store.key} is "
+                                                "removed from the archive bucket",
                                                 *plan.digest_lines(swept), *foreign))
     if state.last is not None and now < state.last:
         # A step never goes back: an event dated in an earlier week would otherwise start that week's test again.
