@@ -20,7 +20,9 @@ Sources, each SDK model file under alibabacloud_r_kvstore20150101/models/:
   VpcId, VSwitchId and ZoneId (_create_instance_request.py, _create_tair_instance_request.py).
 - DescribeHistoryMonitorValues: without MonitorKeys it answers "the UsedMemory and quotaMemory metrics", as a JSON
   text keyed by time (_describe_history_monitor_values_request.py / _response_body.py). The full metric list
-  (its MonitorKeys note) was not confirmed to hold a key count, so none is asked for: the keys stay unproven.
+  (its MonitorKeys note) was not confirmed to hold a key count, so none is asked for: the keys stay unproven. A
+  guessed name would be worse: "only non-zero monitoring data is returned … a default value of 0" (the response
+  model), so a wrong one reads as an empty clone (docs/restore-testing.md).
 - DeleteInstance: "Releases a pay-as-you-go instance" (https://www.alibabacloud.com/help/en/redis/user-guide/
   release-pay-as-you-go-instances, Related API operations).
 No per-API quota for these operations could be read on R-KVStore's "流控信息" page (cloud/pacing.py): each gets
