@@ -216,3 +216,14 @@ def test_a_hostile_state_starts_nothing_says_how_to_recover_and_tagged_clones_ar
             "redis-backup-report/restore-test/state.json is removed from the archive bucket") in after.dingtalk_text
     assert [c.params["InstanceId"] for c in after.calls("DeleteInstance")] == ["r-clone00001"]
     assert not after.calls("CreateInstance") and clones.made == {}
+
+
+def test_a_retried_event_after_a_lost_write_takes_up_its_own_clone_again(report):
+    """FC retries a timer's event (the same triggerTime) whose run made the clone but lost its state: the retry's
+    sweep leaves a clone of its own run alone, and the creation's ClientToken (Token) answers the same clone."""
+    clones, bucket = Clones(), {}
+    runs(report, clones, bucket, SAT)
+    del bucket[STATE]
+    retry, done = runs(report, clones, bucket, SAT, LATER)
+    assert retry.calls("DeleteInstance") == [] and retry.result["restore_test"]["current"]["clone"] == "r-clone00001"
+    assert done.result["restore_test"]["did"] == "passed" and clones.released == ["r-clone00001"]

@@ -48,7 +48,7 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
         state = plan.this_week(store.read(), today)
     except (Unreadable, ArchiveError) as why:
         # Nothing is started on a state that cannot be read; a clone it named is still found by its tag.
-        swept, foreign = _sweep(edge, rules.regions, State(), None)
+        swept, foreign = _sweep(edge, rules.regions, State(), None, "")
         return Step("state unreadable", swept, (f"restore test state unreadable ({why}): no test until {store.key} is "
                                                 "removed from the archive bucket",
                                                 *plan.digest_lines(swept), *foreign))
@@ -57,7 +57,7 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
         return Step("out of order", state, (f"restore test: this run's time {now:%Y-%m-%d %H:%M} UTC is before the "
                                             f"last step's, {state.last:%Y-%m-%d %H:%M} UTC: no step",
                                             *plan.digest_lines(state)))
-    state, foreign = _sweep(edge, rules.regions, state, state.current.clone if state.current else None)
+    state, foreign = _sweep(edge, rules.regions, state, state.current.clone if state.current else None, _run(now, ""))
     began = ""
     if state.current is not None:
         did, state, began = _watch(edge, rules, state, now)
@@ -75,9 +75,12 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
     return Step(did, state, (*plan.digest_lines(state, began), *foreign))
 
 
-def _sweep(edge: Restores, regions: tuple[str, ...], state: State, current: str | None) -> tuple[State, list[str]]:
-    """Every clone tagged by a test, but the one under test, released; those not released kept as leftovers. Also
-    the lines naming each instance that carries the tag without being a clone (`Tagged.ours`): never released."""
+def _sweep(edge: Restores, regions: tuple[str, ...], state: State, current: str | None,
+           this_run: str) -> tuple[State, list[str]]:
+    """Every clone tagged by a test released, but the one under test and those of a run named `this_run…` (this
+    event's: FC's retry of a run whose state was lost takes its clone up again by the creation's Token; a later run
+    releases it otherwise); those not released kept as leftovers. Also the lines naming each instance that carries
+    the tag without being a clone (`Tagged.ours`): never released."""
     left: dict[str, Leftover] = {x.clone: x for x in state.leftovers}
     foreign = []
     # A leftover's region too: one dropped from REGIONS since still has the clone billed there.
@@ -90,17 +93,25 @@ def _sweep(edge: Restores, regions: tuple[str, ...], state: State, current: str 
         listed = {t.instance_id for t in found if t.ours}
         for known in [c for c, x in left.items() if x.region == region and c not in listed]:
             del left[known]  # released (by us or by hand) since
-        for tagged in found:
-            if not tagged.ours:
-                foreign.append(f"instance {tagged.instance_id} ({region}) carries the tag {TAG_KEY} but is not a "
-                               "restore clone (not pay-as-you-go, or not named restore-test-<its tag>): not released")
-            elif tagged.instance_id != current:
-                error = _release(edge, region, tagged.instance_id)
-                if error:
-                    left[tagged.instance_id] = Leftover(tagged.instance_id, region, error)
-                else:
-                    left.pop(tagged.instance_id, None)
+        foreign += _sweep_listed(edge, region, found, left, current, this_run)
     return state.left(list(left.values())), foreign
+
+
+def _sweep_listed(edge: Restores, region: str, found: list, left: dict[str, Leftover], current: str | None,
+                  this_run: str) -> list[str]:
+    """`found`'s clones released (`left` updated); the lines naming the tagged instances that are not clones."""
+    foreign = []
+    for tagged in found:
+        if not tagged.ours:
+            foreign.append(f"instance {tagged.instance_id} ({region}) carries the tag {TAG_KEY} but is not a "
+                           "restore clone (not pay-as-you-go, or not named restore-test-<its tag>): not released")
+        elif tagged.instance_id != current and not (this_run and tagged.run.startswith(this_run)):
+            error = _release(edge, region, tagged.instance_id)
+            if error:
+                left[tagged.instance_id] = Leftover(tagged.instance_id, region, error)
+            else:
+                left.pop(tagged.instance_id, None)
+    return foreign
 
 
 def _release(edge: Restores, region: str, clone: str) -> str:
@@ -177,7 +188,7 @@ def _start(edge: Restores, rules: Rules, state: State, checked: list[Checked], n
     instance = chosen.instance
     state = replace(state, tested=state.tested + (instance.instance_id,), cursor=instance.instance_id)
     day, source = today.isoformat(), instance.instance_id
-    run = f"{now:%Y%m%dT%H%M}-{source}"[:64]
+    run = _run(now, source)
     step = ""
     try:
         backup, cluster_set, size = _newest_good(edge, instance, now)
@@ -225,6 +236,11 @@ def _newest_set(sets) -> tuple[str, bool, int]:
         return "", True, 0
     newest = max(good, key=lambda s: s.start)
     return newest.set_id, True, sum(b.size or 0 for b in newest.shards)
+
+
+def _run(now: datetime, source: str) -> str:
+    """A test's run (its clone's tag value and Token): "<UTC yyyymmddTHHMM>-<source>" (cloud/restore.RUN)."""
+    return f"{now:%Y%m%dT%H%M}-{source}"[:64]
 
 
 def _iso(moment: datetime) -> str:
