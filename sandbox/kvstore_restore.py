@@ -8,12 +8,26 @@ SrcDBInstanceId with BackupId or ClusterBackupId, and a DryRun that passes "retu
 code" (_create_instance_request.py); DescribePrice answers Order.TradeAmount and Order.Currency
 (_describe_price_response_body.py); DescribeInstanceAttribute answers Instances.DBInstanceAttribute[];
 DescribeHistoryMonitorValues answers MonitorHistory, a JSON text of {time: {"UsedMemory": …, "quotaMemory": …}}
-without MonitorKeys (_describe_history_monitor_values_request.py). HTTP 400 for DryRunOperation is the sandbox's
-assumption (ECS answers its DryRunOperation so). The refusal codes below (`refusal` values) were not read from
-the reference's error list in this change: `InvalidBackupId.NotFound`, `Zone.NotOnSale` (no stock),
-`QuotaExceed.Instance` and `IncorrectDBInstanceState` (a release of a clone not yet Running: "You can only release
-… instances that are in the Running state", https://www.alibabacloud.com/help/en/redis/product-overview/refunds)
-are the sandbox's words for them, to be checked against the real list.
+without MonitorKeys (_describe_history_monitor_values_request.py).
+
+Error codes: R-KVStore's own error lists for these operations could not be read (the reference pages' tables are
+not in any stored source), so each code below says where it comes from, and the function relies on none of the
+refusals: any refusal is said by its code (restore/step.py). It relies on two kinds only:
+- `DryRunOperation`: the SDK models say a dry run that passes "returns the DryRunOperation error code"
+  (_create_instance_request.py); its HTTP status is not stated. The sandbox answers 400, as ECS does; the function
+  reads the code under any status, and a 2xx answer without it fails closed (cloud/restore.py: DryRunUnanswered).
+- the not-found codes of an instance no longer there, which differ by operation in the Terraform provider
+  (alicloud/service_alicloud_r_kvstore.go: InvalidInstanceId.NotFound, InvalidDBInstance.NotFound,
+  InvalidDbInstanceId.NotFound): `Clones.gone_code` stages each (restore/step.py: GONE).
+The refusals staged (`dry_run_error`, `create_error`, a failed DeleteInstance):
+- `Zone.NotOnSale`, HTTP 403, "The specified zone is not available for purchase." (no stock): ECS's error lists
+  (e.g. CreateCapacityReservation's, which also has OperationDenied.NoStock); not confirmed for R-KVStore.
+- `QuotaExceed.Instance`, HTTP 403, and `InvalidBackupId.NotFound`: no source found; the sandbox's names (RDS's
+  lists have InvalidBackupIdOrRestoreTime.NotFound for a backup the restore cannot use).
+- `IncorrectDBInstanceState`: a release of a clone not yet Running ("You can only release … instances that are in
+  the Running state", https://www.alibabacloud.com/help/en/redis/product-overview/refunds); the code is one the
+  Terraform provider waits out for other database services (alicloud/errors.go OperationDeniedDBStatus).
+- `Forbidden.RAM`, HTTP 403: Alibaba Cloud's common error code for an action the role is not allowed.
 """
 from __future__ import annotations
 
@@ -35,13 +49,17 @@ class Clone:
     created: datetime
     tags: dict
     instance_class: str
+    name: str = ""  # InstanceName as created
+    charge_type: str = "PostPaid"
 
 
 @dataclass
 class Clones:
     """The clones (by ID) and the behaviour: `ready_minutes`, `never_normal`, `price`, `currency`, `used_memory`
     (bytes; None: no monitoring value), `dry_run_error` / `create_error` (an error code the call answers),
-    `delete_failures` (how many DeleteInstance calls fail before one succeeds). `calls`: (action, params)."""
+    `delete_failures` (how many DeleteInstance calls fail before one succeeds), `attribute_error` (the code
+    DescribeInstanceAttribute answers for a clone), `gone_code` (what it answers for a clone no longer there: the
+    service's not-found codes vary, see `GONE`). `calls`: (action, params)."""
 
     ready_minutes: int = 31
     never_normal: bool = False
@@ -51,6 +69,8 @@ class Clones:
     dry_run_error: str = ""
     create_error: str = ""
     delete_failures: int = 0
+    attribute_error: str = ""
+    gone_code: str = "InvalidInstanceId.NotFound"
     made: dict = field(default_factory=dict)
     released: list = field(default_factory=list)
     calls: list = field(default_factory=list)
@@ -59,11 +79,15 @@ class Clones:
 MESSAGES = {"InvalidBackupId.NotFound": "The specified backup set does not exist.",
             "Zone.NotOnSale": "The specified zone is not available for purchase.",
             "QuotaExceed.Instance": "The number of instances exceeds the quota.",
-            "IncorrectDBInstanceState": "Current DB instance state does not support this operation."}
+            "IncorrectDBInstanceState": "Current DB instance state does not support this operation.",
+            "Forbidden.RAM": "User not authorized to operate on the specified resource."}
+
+
+STATUS = {"Zone.NotOnSale": 403, "QuotaExceed.Instance": 403, "Forbidden.RAM": 403}  # else 400
 
 
 def _refuse(code: str) -> ApiError:
-    return ApiError(400 if code != "QuotaExceed.Instance" else 403, code, MESSAGES.get(code, code))
+    return ApiError(STATUS.get(code, 400), code, MESSAGES.get(code, code))
 
 
 class RestoreActions:
@@ -82,6 +106,10 @@ class RestoreActions:
     def describe_instance_attribute(self, params: dict) -> dict:
         wanted = params.get("InstanceId") or ""
         clone = self.clones.made.get(wanted)
+        if clone is not None and self.clones.attribute_error:
+            raise _refuse(self.clones.attribute_error)
+        if clone is None and wanted in self.clones.released:
+            raise ApiError(404, self.clones.gone_code, "The specified instance is not found.")
         if clone is not None:
             attrs = {"InstanceId": clone.instance_id, "RegionId": clone.region, "InstanceStatus": self.status(clone),
                      "InstanceClass": clone.instance_class, "ZoneId": f"{clone.region}-h", "InstanceType": "Redis"}
@@ -124,7 +152,8 @@ class RestoreActions:
         tags = {params[k]: params.get(k[:-3] + "Value", "") for k in params if k.startswith("Tag.") and k.endswith(".Key")}
         self.clones.made[clone_id] = Clone(clone_id, params.get("RegionId", ""), params["SrcDBInstanceId"],
                                            params.get("BackupId") or params["ClusterBackupId"], self.anchor,
-                                           {**tags, "token": token}, params.get("InstanceClass", ""))
+                                           {**tags, "token": token}, params.get("InstanceClass", ""),
+                                           params.get("InstanceName", ""), params["ChargeType"])
         return {"InstanceId": clone_id, "OrderId": "1", "InstanceStatus": "Creating"}
 
     def describe_history_monitor_values(self, params: dict) -> dict:
@@ -147,8 +176,8 @@ class RestoreActions:
 
     def tagged(self, region: str) -> list[dict]:
         """The clones as DescribeInstances lists them for its Tag filter on TAG_KEY."""
-        return [{"InstanceId": c.instance_id, "InstanceName": f"restore-test-{c.source}", "RegionId": c.region,
-                 "InstanceStatus": self.status(c), "InstanceClass": c.instance_class, "ChargeType": "PostPaid",
+        return [{"InstanceId": c.instance_id, "InstanceName": c.name, "RegionId": c.region,
+                 "InstanceStatus": self.status(c), "InstanceClass": c.instance_class, "ChargeType": c.charge_type,
                  "Tags": {"Tag": [{"Key": k, "Value": v} for k, v in c.tags.items() if k != "token"]}}
                 for c in self.clones.made.values() if c.region == region]
 

@@ -20,7 +20,9 @@ Sources, each SDK model file under alibabacloud_r_kvstore20150101/models/:
   VpcId, VSwitchId and ZoneId (_create_instance_request.py, _create_tair_instance_request.py).
 - DescribeHistoryMonitorValues: without MonitorKeys it answers "the UsedMemory and quotaMemory metrics", as a JSON
   text keyed by time (_describe_history_monitor_values_request.py / _response_body.py). The full metric list
-  (its MonitorKeys note) was not confirmed to hold a key count, so none is asked for: the keys stay unproven.
+  (its MonitorKeys note) was not confirmed to hold a key count, so none is asked for: the keys stay unproven. A
+  guessed name would be worse: "only non-zero monitoring data is returned … a default value of 0" (the response
+  model), so a wrong one reads as an empty clone (docs/restore-testing.md).
 - DeleteInstance: "Releases a pay-as-you-go instance" (https://www.alibabacloud.com/help/en/redis/user-guide/
   release-pay-as-you-go-instances, Related API operations).
 No per-API quota for these operations could be read on R-KVStore's "流控信息" page (cloud/pacing.py): each gets
@@ -29,6 +31,7 @@ the assumed 200/60 s, and a restore test makes a handful of calls a run.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from alibabacloud_r_kvstore20150101 import models
@@ -36,11 +39,14 @@ from alibabacloud_r_kvstore20150101 import models
 from . import retry
 from .. import bounded
 from ..model import ApiError
+from ..restore.state import CURRENCY, ID  # an ID the state can keep: one it cannot is never acted on
 from .kvstore import KVStore
 
 TAG_KEY = "backup-report:restore-test"  # every clone carries it; its value is the test's run
 DRY_RUN_PASSED = "DryRunOperation"
 MAX_TAGGED = 50  # clones listed a region: more than a few is a leak the digest names, not a listing to page
+# A test's run, the clone's tag value: "<UTC yyyymmddTHHMM>-<source InstanceId>", at most 64 characters.
+RUN = re.compile(r"\d{8}T\d{4}-[A-Za-z0-9][A-Za-z0-9_.-]{0,50}")
 TAIR_MEDIA = {"rdb": "tair_rdb", "scm": "tair_scm", "essd": "tair_essd"}  # tair.<medium>.<size> -> InstanceType
 
 
@@ -66,6 +72,30 @@ class Price:
 
     amount: float
     currency: str
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """An instance DescribeInstances lists with TAG_KEY: its InstanceId, tag value (`run`), InstanceStatus,
+    InstanceName and ChargeType."""
+
+    instance_id: str
+    run: str
+    status: str
+    name: str
+    charge_type: str
+
+    @property
+    def ours(self) -> bool:
+        """Whether a test made it, as far as its answer shows: pay-as-you-go, its tag a run, its name the one
+        `create` gives that run. Anyone may tag an instance; only a clone is ever released by the sweep."""
+        return self.charge_type == "PostPaid" and RUN.fullmatch(self.run) is not None and \
+            self.name == instance_name(self.run)
+
+
+def instance_name(run: str) -> str:
+    """The clone's InstanceName (2-80 characters, no `@/:=”<>{[]}` nor spaces: _create_instance_request.py)."""
+    return f"restore-test-{run}"[:80]
 
 
 class Restores(KVStore):
@@ -100,13 +130,14 @@ class Restores(KVStore):
         order = body.order
         try:
             amount = float(str(order.trade_amount))
-            currency = bounded.text(order.currency or "", 8)
+            currency = str(order.currency or "").strip().upper()
         except (AttributeError, TypeError, ValueError):
             amount, currency = -1.0, ""
-        if not (0 <= amount < 1e9) or not currency.isalpha():
+        # "CNY … for the China site and USD … for the international site": a code of capital letters, else no price.
+        if not (0 <= amount < 1e9) or not (currency.isascii() and CURRENCY.fullmatch(currency)):
             raise retry.ApiFailure(ApiError("UnreadablePrice", "DescribePrice gave no price and currency",
                                             "DescribePrice"))
-        return Price(amount, currency.upper())
+        return Price(amount, currency)
 
     def create(self, source: Placement, backup: str, cluster_set: bool, run: str, dry_run: bool) -> str:
         """The clone of `backup` (a BackupId, or a ClusterBackupId when `cluster_set`) as a pay-as-you-go instance of
@@ -125,8 +156,8 @@ class Restores(KVStore):
             raise
         if dry_run:  # an answer without the dry run's code: the request was not checked as one
             raise retry.ApiFailure(ApiError("DryRunUnanswered", "the dry run did not answer DryRunOperation", action))
-        clone = bounded.text(body.instance_id or "", bounded.ID)
-        if not clone:
+        clone = body.instance_id if isinstance(body.instance_id, str) else ""
+        if not ID.fullmatch(clone):  # made or not, the tag sweep finds it
             raise retry.ApiFailure(ApiError("UnreadableAnswer", "no InstanceId in the answer", action))
         return clone
 
@@ -146,9 +177,9 @@ class Restores(KVStore):
         request = models.DeleteInstanceRequest(instance_id=clone)
         self._call(region, "DeleteInstance", lambda c, o: c.delete_instance_with_options(request, o))
 
-    def clones(self, region: str) -> list[tuple[str, str, str]]:
-        """(InstanceId, run, InstanceStatus) of the region's instances tagged TAG_KEY (DescribeInstances' Tag
-        filter, one page of MAX_TAGGED). Raises ApiFailure."""
+    def clones(self, region: str) -> list[Tagged]:
+        """The region's instances tagged TAG_KEY (DescribeInstances' Tag filter, one page of MAX_TAGGED), whose
+        InstanceId is one (`ID`); clones or not (`Tagged.ours`). Raises ApiFailure."""
         self._in_time("DescribeInstances")
         request = models.DescribeInstancesRequest(region_id=region, page_size=MAX_TAGGED, page_number=1,
                                                   tag=[models.DescribeInstancesRequestTag(key=TAG_KEY)])
@@ -156,9 +187,11 @@ class Restores(KVStore):
         found = []
         for item in ((body.instances.kvstore_instance if body.instances else None) or [])[:MAX_TAGGED]:
             tags = {t.key: t.value for t in ((item.tags.tag if item.tags else None) or []) if t.key}
-            if TAG_KEY in tags and item.instance_id:
-                found.append((bounded.text(item.instance_id, bounded.ID), bounded.text(tags[TAG_KEY] or "", bounded.ID),
-                              bounded.text(item.instance_status or "", bounded.WORD)))
+            if TAG_KEY in tags and isinstance(item.instance_id, str) and ID.fullmatch(item.instance_id):
+                found.append(Tagged(item.instance_id, bounded.text(tags[TAG_KEY] or "", bounded.ID),
+                                    bounded.text(item.instance_status or "", bounded.WORD),
+                                    bounded.text(item.instance_name or "", bounded.NAME),
+                                    bounded.text(item.charge_type or "", bounded.WORD)))
         return found
 
 
@@ -167,7 +200,7 @@ def _common(source: Placement, backup: str, cluster_set: bool, run: str, dry_run
     return dict(region_id=source.region, src_dbinstance_id=source.instance_id, instance_class=source.instance_class,
                 charge_type="PostPaid", zone_id=source.zone or None, vpc_id=source.vpc or None,
                 v_switch_id=source.vswitch or None, shard_count=source.shard_count or None,
-                instance_name=f"restore-test-{run}"[:80], dry_run=dry_run,
+                instance_name=instance_name(run), dry_run=dry_run,
                 backup_id=None if cluster_set else backup, cluster_backup_id=backup if cluster_set else None)
 
 

@@ -10,7 +10,7 @@ not made, never that the risk is absent (docs/foresight.md).
 - `next_backup_late`: DescribeBackupPolicy's PreferredNextBackupTime ("the next backup time",
   models/_describe_backup_policy_response_body.py) after the end of the next slot that PreferredBackupPeriod
   and PreferredBackupTime name (`schedule.next_slot`): the schedule is not what the service will do.
-- `storage_over_quota`: FullStorageSize plus LogStorageSize above FreeSize, the instance's free backup quota
+- `storage_over_quota`, a cost and not a risk (`costs`): FullStorageSize plus LogStorageSize above FreeSize, the instance's free backup quota
   (bytes; the models of both listings). The excess is billed by the GB-month ("Notice on backup
   commercialization", https://help.aliyun.com/document_detail/2664017.html; the international site's
   "Automatic or manual backup", https://www.alibabacloud.com/help/en/redis/user-guide/automatic-or-manual-backup,
@@ -21,7 +21,11 @@ not made, never that the risk is absent (docs/foresight.md).
   with 0, is no quota the models describe: not checked); which site the account is on is not in any answer.
 
 A fine verdict with a risk becomes `at_risk` (a warning); any other verdict keeps its kind and carries the
-risk after "; ahead: " (`apply`). An `error` verdict says only why it could not be checked.
+risk after "; ahead: " (`apply`). A cost never changes a verdict: it rides at the end of its detail after
+"; cost: " (the page and the result show it, the digest does not). Backup storage above the free quota does not
+endanger a restore, and the quota is about the instance's memory, so a filled instance with a week of daily
+full backups is above it every day: as a warning it would cry wolf daily. An `error` verdict says only why it
+could not be checked.
 """
 from __future__ import annotations
 
@@ -92,16 +96,24 @@ def storage_over_quota(storage: BackupStorage | None) -> str:
 
 def risks(instance: Instance, reading: Reading, records: list[Backup], now: datetime, tz) -> list[str]:
     """Every risk seen in `reading` and its screened `records` at `now` (UTC), one phrase each ([]: none)."""
-    found = [expiring(instance, reading, records, now, tz), next_backup_late(reading.policy, now, tz),
-             storage_over_quota(reading.storage)]
+    found = [expiring(instance, reading, records, now, tz), next_backup_late(reading.policy, now, tz)]
     return [f for f in found if f]
 
 
-def apply(verdict: Verdict, notes: list[str]) -> Verdict:
-    """A fine verdict with risks becomes `at_risk` (a warning) and keeps what it said after them; an `error`
-    stands as it is; any other verdict stands, with the risks after "; ahead: "."""
-    if not notes or verdict.kind is Kind.ERROR:
+def costs(reading: Reading) -> list[str]:
+    """What the backups cost beyond the free, one phrase each ([]: nothing seen): a note, never a warning."""
+    found = [storage_over_quota(reading.storage)]
+    return [f for f in found if f]
+
+
+def apply(verdict: Verdict, notes: list[str], cost: list[str] = ()) -> Verdict:
+    """A fine verdict with risks (`notes`) becomes `at_risk` (a warning) and keeps what it said after them; an
+    `error` stands as it is; any other verdict stands, with the risks after "; ahead: ". Each `cost` ends the
+    detail after "; cost: ", the kind unchanged."""
+    if verdict.kind is Kind.ERROR:
         return verdict
-    if verdict.severity is Severity.FINE:
-        return replace(verdict, kind=Kind.AT_RISK, detail=f"{'; '.join(notes)}; backups fine: {verdict.detail}")
-    return replace(verdict, detail=f"{verdict.detail}; ahead: {'; '.join(notes)}")
+    if notes and verdict.severity is Severity.FINE:
+        verdict = replace(verdict, kind=Kind.AT_RISK, detail=f"{'; '.join(notes)}; backups fine: {verdict.detail}")
+    elif notes:
+        verdict = replace(verdict, detail=f"{verdict.detail}; ahead: {'; '.join(notes)}")
+    return replace(verdict, detail=f"{verdict.detail}; cost: {'; '.join(cost)}") if cost else verdict

@@ -72,7 +72,8 @@ def decide(instance: Instance, reading: Reading, window: Window, rules: Rules,
         verdict = Verdict(verdict.kind, "; ".join([verdict.detail] + problems))
     verdict = details.account_for_status(instance, verdict, placed, window.end)
     verdict = policy.apply(verdict, policy.breaches(instance, reading.policy, rules.controls, window.end))
-    verdict = foresight.apply(verdict, foresight.risks(instance, reading, placed, window.end, rules.tz))
+    verdict = foresight.apply(verdict, foresight.risks(instance, reading, placed, window.end, rules.tz),
+                              foresight.costs(reading))
     if verdict.severity is not Severity.FINE and verdict.kind is not Kind.ERROR:
         # Only what needs attention carries its strip; an `error`'s records are in doubt.
         verdict = replace(verdict, history=history.read(instance, reading, placed, window.end, rules.grace,

@@ -7,7 +7,8 @@ untrusted data: every field checked and bounded here, anything else `Unreadable`
      "week": "2026-W48", "tested": [source IDs tested (or tried) this ISO week],
      "cursor": the last source ID of the rotation,
      "history": [{"day", "source", "outcome", "minutes", "used_memory", "words"}, … newest last, MAX_HISTORY],
-     "leftovers": [{"clone", "region", "error"}, … MAX_LEFTOVERS]}   # clones not yet released
+     "leftovers": [{"clone", "region", "error"}, … MAX_LEFTOVERS],   # clones not yet released
+     "last": null | the time of the latest step}                      # steps never go back (restore/step.py)
 
 Times are UTC ISO 8601; `minutes` from CreateInstance to the run that saw Normal; `used_memory` bytes.
 """
@@ -30,6 +31,14 @@ DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 REGION = re.compile(r"[a-z0-9-]{1,64}")
 CURRENCY = re.compile(r"[A-Z]{1,8}")
 MAX_WORDS = 300
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def one_line(text: str) -> str:
+    """`text` as words the state keeps: control characters (a line break in an API's error code) as spaces, at most
+    MAX_WORDS characters (a longer one ends in "…"). What is kept must read back (`loads`)."""
+    flat = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
+    return flat if len(flat) <= MAX_WORDS else flat[:MAX_WORDS - 1] + "…"
 
 
 class Unreadable(ValueError):
@@ -66,6 +75,9 @@ class Outcome:
     used_memory: int | None = None
     words: str = ""
 
+    def __post_init__(self):
+        object.__setattr__(self, "words", one_line(self.words))
+
 
 @dataclass(frozen=True)
 class Leftover:
@@ -74,6 +86,9 @@ class Leftover:
     clone: str
     region: str
     error: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "error", one_line(self.error))
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,7 @@ class State:
     cursor: str = ""
     history: tuple[Outcome, ...] = ()
     leftovers: tuple[Leftover, ...] = ()
+    last: datetime | None = None  # UTC, the latest step's time
 
     def finished(self, outcome: Outcome) -> "State":
         """This state with `outcome` recorded and no current test."""
@@ -94,11 +110,16 @@ class State:
 
 
 def dumps(state: State) -> bytes:
+    """`state` as the object kept. Raises Unreadable when `loads` would not read it back (an answer's value the
+    state cannot keep): such a state is not written, and the clone it names is found by its tag."""
     document = asdict(state)
     if state.current is not None:
-        document["current"]["created"] = state.current.created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        document["current"]["created"] = _stamp(state.current.created)
+    document["last"] = _stamp(state.last) if state.last else None
     document["version"] = VERSION
-    return json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    raw = json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    loads(raw)
+    return raw
 
 
 def loads(raw: bytes) -> State:
@@ -116,7 +137,8 @@ def loads(raw: bytes) -> State:
                      tested=tuple(_text(s, ID) for s in _list(data.get("tested", []), MAX_TESTED)),
                      cursor=_text(data.get("cursor", ""), ID, True),
                      history=tuple(_outcome(o) for o in _list(data.get("history", []), MAX_HISTORY)),
-                     leftovers=tuple(_leftover(x) for x in _list(data.get("leftovers", []), MAX_LEFTOVERS)))
+                     leftovers=tuple(_leftover(x) for x in _list(data.get("leftovers", []), MAX_LEFTOVERS)),
+                     last=_time(data["last"]) if data.get("last") is not None else None)
     except (TypeError, ValueError, KeyError, AttributeError) as why:
         raise Unreadable(f"a field is not as written: {type(why).__name__}") from None
 
@@ -143,21 +165,28 @@ def _number(value, low: float, high: float, whole: bool = False):
 
 
 def _words(value) -> str:
-    if not isinstance(value, str) or len(value) > MAX_WORDS or any(ord(c) < 32 for c in value):
+    if not isinstance(value, str) or one_line(value) != value:
         raise ValueError("words")
     return value
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _time(value) -> datetime:
+    return datetime.strptime(_text(value, STAMP), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
 def _current(value) -> Current | None:
     if value is None:
         return None
-    created = datetime.strptime(_text(value["created"], re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")),
-                                "%Y-%m-%dT%H:%M:%SZ")
+    created = _time(value["created"])
     if not isinstance(value["cluster_set"], bool):
         raise ValueError("cluster_set")
     return Current(_text(value["run"], ID), _text(value["source"], ID), _text(value["region"], REGION),
                    _text(value["backup"], ID), value["cluster_set"], _text(value["clone"], ID),
-                   created.replace(tzinfo=timezone.utc), float(_number(value["price"], 0, 1e9)),
+                   created, float(_number(value["price"], 0, 1e9)),
                    _text(value["currency"], CURRENCY), int(_number(value.get("size", 0), 0, 1 << 50, whole=True) or 0))
 
 

@@ -73,6 +73,14 @@ def test_a_fine_verdict_with_a_risk_is_at_risk_and_an_alert_carries_it():
     assert foresight.apply(ok, []) is ok
 
 
+def test_a_cost_is_a_note_on_any_verdict_but_error_and_never_a_warning():
+    cost = ["backup storage 14.0 GiB, above the free quota"]
+    assert foresight.apply(Verdict(Kind.OK, "last backup …"), [], cost) == Verdict(
+        Kind.OK, "last backup …; cost: backup storage 14.0 GiB, above the free quota")
+    assert foresight.apply(Verdict(Kind.OK, "l"), ["x"], cost) == Verdict(Kind.AT_RISK, "x; backups fine: l; cost: " + cost[0])
+    assert foresight.apply(Verdict(Kind.ERROR, "e"), [], cost) == Verdict(Kind.ERROR, "e")
+
+
 def test_decide_turns_a_weekly_backup_about_to_expire_into_at_risk():
     last = backup(start=AT - 5 * DAY, expires=AT - 5 * DAY + 7 * DAY - DAY + timedelta(hours=3))
     verdict = decide(STANDARD, standard(last, policy=SUNDAYS), WINDOW, RULES)

@@ -15,7 +15,8 @@ CURRENT = Current("20261128T0100-r-a", "r-a", "cn-hangzhou", "123", False, "r-cl
 
 def test_a_state_round_trips():
     state = State(CURRENT, "2026-W48", ("r-a",), "r-a", (Outcome("2026-11-21", "r-b", "passed", 31, 5, "ok"),),
-                  (Leftover("r-clone0", "cn-hangzhou", "DeleteInstance failed: X"),))
+                  (Leftover("r-clone0", "cn-hangzhou", "DeleteInstance failed: X"),),
+                  datetime(2026, 11, 28, 1, 31, tzinfo=timezone.utc))
     assert loads(dumps(state)) == state
 
 
@@ -24,7 +25,7 @@ def test_a_state_round_trips():
     lambda d: d["current"].update(clone="r-1\n"), lambda d: d["current"].update(price=-1),
     lambda d: d["current"].update(created="yesterday"), lambda d: d["current"].update(cluster_set="no"),
     lambda d: d.update(history=[{"day": "2026-11-28", "source": "r-a", "outcome": "great"}]),
-    lambda d: d.update(leftovers=[{"clone": "../x", "region": "cn-hangzhou"}]),
+    lambda d: d.update(leftovers=[{"clone": "../x", "region": "cn-hangzhou"}]), lambda d: d.update(last="yesterday"),
 ])
 def test_a_state_not_as_written_is_unreadable(mutate):
     document = json.loads(dumps(State(CURRENT)))
@@ -58,3 +59,13 @@ def test_a_clone_is_judged_by_its_used_memory_against_its_backup():
 def test_a_price_above_the_maximum_is_refused_in_words():
     assert plan.refused_price(0.35, "CNY", 1) == ""
     assert "costs 2.00 USD an hour" in plan.refused_price(2, "USD", 1)
+
+
+def test_what_the_state_keeps_reads_back_and_a_state_it_cannot_keep_is_refused():
+    odd = State(history=(Outcome("2026-11-28", "r-a", "failed", words="refused: X\nY" + "z" * 400),),
+                leftovers=(Leftover("r-clone1", "cn-hangzhou", "DeleteInstance failed: A\r\nB"),))
+    back = loads(dumps(odd))
+    assert back.history[0].words.startswith("refused: X Yzz") and len(back.history[0].words) == 300
+    assert back.leftovers[0].error == "DeleteInstance failed: A  B"
+    with pytest.raises(Unreadable):  # a clone ID the state could not read back is never written
+        dumps(State(leftovers=(Leftover("r-1/../x", "cn-hangzhou"),)))
