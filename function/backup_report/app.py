@@ -275,7 +275,7 @@ def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
     """From the findings on: the digest, with the archive its page written first (and linked only once written),
     its delivery (then `delivered()`, when a channel took it or may have), the result, and the run's record."""
     dg, changes = _digest(ctx, findings, covered, pacer, memory)
-    restored = _restore_test(ctx, findings, pacer) if ctx.settings.restore_test and memory else None
+    restored = _restore_test(ctx, findings.checked, pacer) if ctx.settings.restore_test and memory else None
     if restored is not None:
         dg = replace(dg, notes=dg.notes + tuple(ctx.scrubber.scrub(line) for line in restored.lines))
     if memory:
@@ -296,9 +296,10 @@ def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
     return result
 
 
-def _restore_test(ctx: _Run, findings: Findings, pacer: Pacer):
+def _restore_test(ctx: _Run, checked: list, pacer: Pacer, start: bool = True):
     """This run's step of a restore test (restore/step.py), in the function's own account, for a timer's run only:
-    an invoker's event never creates an instance."""
+    an invoker's event never creates an instance. `start=False`: the `collect` timer's, which only watches a test
+    under way (step.advance), so a clone lives minutes past `Normal`, not until the next daily run."""
     if not ctx.timer.trigger_name or ctx.timer.payload:
         return None
     from .cloud.restore import Restores
@@ -310,7 +311,7 @@ def _restore_test(ctx: _Run, findings: Findings, pacer: Pacer):
     store = StateStore(_bucket(s, ctx.invocation, ctx.timing), s.archive_oss_prefix)
     now = ctx.timer.trigger_time or ctx.clock()  # the timer's time: a clone's minutes are counted between runs
     rules = Rules(s.restore_test, s.restore_test_sample, s.restore_test_max_cost, s.restore_test_max_hours, s.regions)
-    return advance(edge, store, rules, findings.checked, now, now.astimezone(s.tz).date())
+    return advance(edge, store, rules, checked, now, now.astimezone(s.tz).date(), start=start)
 
 
 def _page(ctx: _Run, memory: "Memory", dg: digest.Digest, findings: Findings, covered: list[Coverage]) -> digest.Digest:
@@ -609,8 +610,21 @@ def _collect_task(ctx: _Run) -> dict:
 
 
 def _collect_due(ctx: _Run) -> dict:
-    """The `collect` timer: each run of today's or yesterday's (UTC) not yet posted and past its deadline,
-    collected; the results of those it collected."""
+    """The `collect` timer: the runs due (_collect_runs), and with RESTORE_TEST and the archive a restore test under
+    way watched (its outcome is said by the next digest)."""
+    result = _collect_runs(ctx)
+    if ctx.settings.restore_test and ctx.settings.archive_oss_bucket:
+        watched = _restore_test(ctx, [], pacer_for(ctx.settings), start=False)
+        if watched is not None:
+            from .restore import plan
+
+            result["restore_test"] = plan.result_json(watched.state, watched.did)
+    return result
+
+
+def _collect_runs(ctx: _Run) -> dict:
+    """Each run of today's or yesterday's (UTC) not yet posted and past its deadline, collected; the results of
+    those it collected."""
     if not ctx.settings.accounts or not ctx.settings.archive_oss_bucket:  # no run of this function fans out
         return {"status": "nothing to collect", "deliveries": [], "fanout": {"collected": []}}
     from .fanout import flow

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from conftest import fleet, instance
+from unit.channels import shown
 from sandbox.kvstore_restore import TAG_KEY, Clone, Clones
 
 SAT = "2026-11-28T01:00:00Z"  # a Saturday (RESTORE_TEST=sat)
@@ -149,9 +150,10 @@ def test_an_instance_that_only_carries_the_tag_is_never_released_and_is_named(re
                                       "redis.master.small.default", name="restore-test-x", charge_type="PostPaid")
     (run,) = runs(report, clones, {}, SOON, settings={"RESTORE_TEST": "sun"})
     assert run.calls("DeleteInstance") == [] and set(clones.made) == {"r-orders01", "r-named001"}
+    text = shown.dingtalk(run.dingtalk[0]).text  # as DingTalk shows it
     assert ("instance r-orders01 (cn-hangzhou) carries the tag backup-report:restore-test but is not a restore clone "
-            "(not pay-as-you-go, or not named restore-test-<its tag>): not released") in run.dingtalk_text
-    assert "instance r-named001 (cn-hangzhou) carries the tag" in run.dingtalk_text
+            "(not pay-as-you-go, or not named restore-test-<its tag>): not released") in text
+    assert "instance r-named001 (cn-hangzhou) carries the tag" in text
 
 
 def test_what_a_run_keeps_reads_back_whatever_the_api_answered(report):
@@ -227,3 +229,29 @@ def test_a_retried_event_after_a_lost_write_takes_up_its_own_clone_again(report)
     retry, done = runs(report, clones, bucket, SAT, LATER)
     assert retry.calls("DeleteInstance") == [] and retry.result["restore_test"]["current"]["clone"] == "r-clone00001"
     assert done.result["restore_test"]["did"] == "passed" and clones.released == ["r-clone00001"]
+
+
+def test_the_collect_timer_releases_a_normal_clone_within_minutes_and_the_next_digest_says_so(report):
+    # A daily timer alone would keep the clone (and its bill) until the next morning; the collect timer's runs,
+    # every 15 minutes, watch the test under way and release it, and the next digest says what it found.
+    clones, bucket = Clones(), {}
+    scenario = fleet(instance("r-alpha01"), instance("r-beta01"))
+    collect = {"triggerName": "collect", "payload": "{}"}
+    first = report(scenario, settings=SETTINGS, oss=bucket, anchor=SAT, clones=clones, request_id="restore-run-0")
+    early, late = (report(scenario, settings=SETTINGS, oss=bucket, anchor=at, clones=clones, request_id=f"collect-{n}",
+                          event={**collect, "triggerTime": at}) for n, at in enumerate(("2026-11-28T01:15:00Z",
+                                                                                        "2026-11-28T01:45:00Z")))
+    assert first.result["restore_test"]["did"] == "created"
+    assert early.result["restore_test"]["did"] == "waiting" and early.dingtalk == []  # a collect posts nothing
+    assert late.result["restore_test"]["did"] == "passed" and late.dingtalk == []
+    assert clones.made == {} and clones.released == ["r-clone00001"]  # 45 minutes after its creation
+    (morning,) = runs(report, clones, bucket, NEXT_DAY)
+    assert "restore-tested Nov 28: r-alpha01: 45 min" in morning.dingtalk_text
+    assert not morning.calls("CreateInstance")
+
+
+def test_the_collect_timer_calls_nothing_with_no_test_under_way(report):
+    clones, bucket = Clones(), {}
+    run = report(fleet(instance("r-alpha01")), settings={**SETTINGS, "RESTORE_TEST": "sun"}, oss=bucket, anchor=SAT,
+                 clones=clones, event={"triggerName": "collect", "payload": "{}", "triggerTime": SAT})
+    assert run.result["restore_test"]["did"] == "idle" and run.calls() == [] and clones.made == {}

@@ -42,8 +42,10 @@ class Step:
 
 
 def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Checked], now: datetime,
-            today: date) -> Step:
-    """This run's step. `now` UTC, `today` the local day (TIMEZONE)."""
+            today: date, start: bool = True) -> Step:
+    """This run's step. `now` UTC, `today` the local day (TIMEZONE). `start=False` (the `collect` timer's
+    runs, every 15 minutes): only a test under way is watched and released, and leftovers swept; with none,
+    nothing is called and nothing written ("idle")."""
     try:
         state = plan.this_week(store.read(), today)
     except (Unreadable, ArchiveError) as why:
@@ -57,11 +59,13 @@ def advance(edge: Restores, store: StateStore, rules: Rules, checked: list[Check
         return Step("out of order", state, (f"restore test: this run's time {now:%Y-%m-%d %H:%M} UTC is before the "
                                             f"last step's, {state.last:%Y-%m-%d %H:%M} UTC: no step",
                                             *plan.digest_lines(state)))
+    if not start and state.current is None and not state.leftovers:
+        return Step("idle", state, ())
     state, foreign = _sweep(edge, rules.regions, state, state.current.clone if state.current else None, _run(now, ""))
     began = ""
     if state.current is not None:
         did, state, began = _watch(edge, rules, state, now)
-    elif plan.due(rules.schedule, rules.sample, state, today):
+    elif start and plan.due(rules.schedule, rules.sample, state, today):
         did, state, began = _start(edge, rules, state, checked, now, today)
     else:
         did = "idle"
