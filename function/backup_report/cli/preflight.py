@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
+from .. import redact
 from ..invocation import TRIGGER_NAME, parse_event
 from ..settings import BY_NAME, NAMES, SECRET_URL, SECRET_VALUE, SettingsError, TIMEZONE, load_settings
 from . import cron, syaml
@@ -342,7 +343,9 @@ def _plan(props: Mapping, settings, triggers: list[Mapping], given: set[str]) ->
 
 
 def _payload_summary(text: object) -> str:
-    """A payload's keys and values, a destination as its host and a secret as `set`, never in clear."""
+    """A payload's keys and values, a destination as its host and a secret as `set`, never in clear; the value
+    of a key that is no setting is not shown (a misspelt `dingtalk_webhok` may hold a token), and any URL in
+    another is cut to its host."""
     try:
         payload = parse_event({"payload": text}).payload
     except SettingsError:
@@ -350,10 +353,13 @@ def _payload_summary(text: object) -> str:
     shown = []
     for key, value in payload.items():
         row = BY_NAME.get(str(key).upper())
-        secret = row.secret if row is not None else ""
-        if secret == SECRET_URL:
+        if row is None or str(key) != row.field:
+            value = "… (not a setting)"
+        elif row.secret == SECRET_URL:
             value = re.sub(r"^(\w+://[^/?#]*).*", r"\1/… (hidden)", str(value))
-        elif secret == SECRET_VALUE:
+        elif row.secret == SECRET_VALUE:
             value = "set (hidden)"
+        else:
+            value = redact.hosts_only(str(value))
         shown.append(f"{str(key)[:40]}={str(value)[:60]}")
     return "{" + ", ".join(shown) + "}" if shown else "{} (the environment's settings)"

@@ -169,3 +169,19 @@ def test_check_deploy_with_a_good_environment_exits_0(monkeypatch, capsys):
 def test_check_deploy_refuses_what_s_deploy_would_not_read(argv, capsys):
     assert cli.main(["check", "--deploy", *argv]) == 2
     assert "check --deploy reads what `s deploy` reads" in capsys.readouterr().err
+
+
+def test_the_plan_never_shows_the_value_of_a_payload_key_that_is_not_a_setting():
+    # A misspelt key is no known secret, but its value may be one: a webhook under dingtalk_webhok.
+    text = edited("payload: '{}'", f"""payload: '{{"dingtalk_webhok": "https://oapi.dingtalk.com/robot/send?access_token={TOKEN}", "owner_tag": "team"}}'""")
+    report = checked(GOOD, text)
+    plan = "\n".join(report.plan)
+    assert "payload {dingtalk_webhok=… (not a setting), owner_tag=team}" in plan
+    assert TOKEN[:8] not in plan + "\n".join(report.problems)
+
+
+def test_a_url_in_a_setting_that_is_no_secret_is_shown_by_its_host_in_the_plan():
+    text = edited("payload: '{}'", f"""payload: '{{"owner_tag": "https://hooks.slack.com/services/T0/B0/{TOKEN}"}}'""")
+    plan = "\n".join(checked(GOOD, text).plan)
+    assert "payload {owner_tag=https://hooks.slack.com/…}" in plan and TOKEN[:8] not in plan
+
