@@ -185,3 +185,30 @@ def test_a_url_in_a_setting_that_is_no_secret_is_shown_by_its_host_in_the_plan()
     plan = "\n".join(checked(GOOD, text).plan)
     assert "payload {owner_tag=https://hooks.slack.com/…}" in plan and TOKEN[:8] not in plan
 
+
+@pytest.mark.parametrize("expression", ["${env('DAILY_PAYLOAD', '{}')}", "${env('A', '${env('B')}')}", "${env('A'"])
+def test_an_expression_the_check_cannot_read_is_named_never_passed_on_as_text(expression):
+    # Serverless Devs ends an expression at its first `}`; a default holding braces, a nested expression or an
+    # unclosed one is not what it looks like, and the check says so rather than read the text as a value.
+    text = edited("payload: '{}'", f"payload: \"{expression}\"")
+    problems = checked(GOOD, text).problems
+    assert any(p.startswith("resources.backup-report.props.triggers[0].triggerConfig.payload: ")
+               and "cannot read" in p for p in problems), problems
+
+
+def test_a_secret_default_in_an_expression_the_check_cannot_read_is_not_repeated():
+    text = edited("DINGTALK_WEBHOOK: ${env('DINGTALK_WEBHOOK', '')}",
+                  f"DINGTALK_WEBHOOK: ${{env('DINGTALK_WEBHOOK', 'https://oapi.dingtalk.com/robot/send?access_token={TOKEN}', 1)}}")
+    problems = checked({k: v for k, v in GOOD.items() if k != "DINGTALK_WEBHOOK"}, text).problems
+    assert any("environmentVariables.DINGTALK_WEBHOOK: ${env('DINGTALK_WEBHOOK', 'https://oapi.dingtalk.com/…'" in p
+               for p in problems), problems
+    assert not any(TOKEN[:8] in p for p in problems)
+
+
+def test_vars_that_refer_to_vars_are_named_as_not_resolved_not_as_missing():
+    text = edited("  region: ${env('REGION', 'cn-hangzhou')}",
+                  "  home: ${env('REGION', 'cn-hangzhou')}\n  region: ${vars.home}")
+    problems = checked(GOOD, text).problems
+    assert not any("has no home" in p for p in problems), problems
+    assert any(p.startswith("vars.region: ${vars.home}: ") for p in problems), problems
+
