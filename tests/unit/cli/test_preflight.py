@@ -212,3 +212,19 @@ def test_vars_that_refer_to_vars_are_named_as_not_resolved_not_as_missing():
     assert not any("has no home" in p for p in problems), problems
     assert any(p.startswith("vars.region: ${vars.home}: ") for p in problems), problems
 
+
+def test_a_region_in_regions_or_a_payload_that_fc3_does_not_know_is_a_warning_with_its_guess():
+    text = edited("payload: '{}'", """payload: '{"regions": "cn-shanghai,cn-hangzou"}'""")
+    warnings = checked({**GOOD, "REGIONS": "cn-hangzhou,ap-sotheast-1"}, text).warnings
+    assert "environment: REGIONS has ap-sotheast-1, which is not a region fc3 knows: did you mean ap-southeast-1? " \
+           "(`check` asks DescribeRegions)" in warnings
+    assert "trigger 'daily' payload: REGIONS has cn-hangzou, which is not a region fc3 knows: did you mean " \
+           "cn-hangzhou? (`check` asks DescribeRegions)" in warnings
+
+
+def test_a_tag_written_as_the_console_shows_it_is_a_warning_in_the_deploy_check_too():
+    text = edited("payload: '{}'", """payload: '{"instance_tags": "team:payments"}'""")
+    warnings = checked({**GOOD, "INSTANCE_TAGS": "backup-report:daily"}, text).warnings
+    assert any(w.startswith("environment: INSTANCE_TAGS has 'backup-report:daily': a tag key with a colon") and
+               "did you mean backup-report=daily?" in w for w in warnings), warnings
+    assert any(w.startswith("trigger 'daily' payload: INSTANCE_TAGS has 'team:payments'") for w in warnings), warnings
