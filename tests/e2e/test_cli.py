@@ -590,6 +590,21 @@ def test_python_m_at_a_root_without_a_venv_says_what_to_run(tmp_path):
     assert done.stderr.strip().endswith(f"run `make venv` in {tmp_path}, then ./backup-report check")
 
 
+def test_python_m_from_function_with_a_python_lacking_the_dependencies_says_what_to_run(tmp_path):
+    env = subprocess_env()
+    del env["PYTHONPATH"]
+    done = subprocess.run([sys.executable, "-S", "-m", "backup_report", "check"], capture_output=True, text=True,
+                          env=env, cwd=REPO / "function", timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"backup_report: this Python ({sys.executable}) lacks the function's dependencies")
+    assert done.stderr.strip().endswith(f"run `make venv` in {REPO}, then ./backup-report check")
+
+
+def test_the_tests_import_the_real_package_never_the_roots_hand_over():
+    # pytest.ini puts function/ before the clone's root, whose backup_report/ only hands over (docs/cli.md).
+    import backup_report
+    assert Path(backup_report.__file__).resolve() == REPO / "function" / "backup_report" / "__init__.py"
+
 
 # --- the sandbox's clock and settings, the run's log lines on a terminal (docs/cli.md) --------------
 
