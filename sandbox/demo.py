@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import sys
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -120,11 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().setLevel(logging.INFO)
         result = index.handler(event, fc_context(sb.credentials, region=sb.env()["REGIONS"].split(",")[0],
                                                  account_id=sb.account))
-        print(textwrap.dedent(f"""
-            Ran index.handler on the sandbox's '{args.scenario}' fleet with {Path(args.event).name}
-            (trigger time {trigger}); REGIONS={os.environ['REGIONS']}, INSTANCE_TAGS={os.environ.get('INSTANCE_TAGS')}
-            {"ACCOUNTS=resource-directory: " + str(len(sb.accounts)) + " member accounts" if accounts else ""}.
-            """))
+        members = f",\nACCOUNTS=resource-directory: {len(sb.accounts)} member accounts" if accounts else ""
+        print(f"\nRan index.handler on the sandbox's '{args.scenario}' fleet with {Path(args.event).name}\n"
+              f"(trigger time {trigger}); REGIONS={os.environ['REGIONS']}, "
+              f"INSTANCE_TAGS={os.environ.get('INSTANCE_TAGS')}{members}.\n")
         _show_messages(sb)
         out.mkdir(parents=True, exist_ok=True)
         pages = [obj.body for key, obj in sorted(sb.oss.objects.items()) if key.endswith(".html")]
