@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(FUNCTION))
     import index  # the deployed code, unchanged
     from backup_report.cli.output import summary
-    from backup_report.cli.shared import UsageError, scenario_settings
+    from backup_report.cli.shared import UsageError, sandbox_destinations, scenario_settings
 
     out = Path(args.out)
     prefix = "demo" if args.scenario == "demo" else f"demo-{Path(args.scenario).stem}"
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         # A scenario of member accounts is read as a Resource Directory (README, Many accounts).
         accounts = {"ACCOUNTS": "resource-directory"} if sb.accounts else {}
-        os.environ.update({**settings, **sb.env(), **sb.archive_env(), **accounts})
+        os.environ.update({**settings, **sandbox_destinations(sb, archive=True), **accounts})
         # Credentials come from the context, as on FC: the role's STS token.
         for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"):
             os.environ.pop(name, None)
