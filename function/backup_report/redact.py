@@ -50,7 +50,7 @@ SDK_DEBUG_LOGGERS = ("darabonba-core", "alibabacloud-tea")
 NOISY_LOGGERS = SDK_DEBUG_LOGGERS + ("urllib3", "credentials")
 T = TypeVar("T")
 # A URL within text: its scheme and host, then whatever follows (path, query, fragment) up to a space or a quote.
-_URL = re.compile(r"""\b([A-Za-z][A-Za-z0-9+.-]*://[^/?#\s'"<>]*)[/?#][^\s'"<>]*""")
+_URL = re.compile(r"""\b([A-Za-z][A-Za-z0-9+.-]*://[^/?#\s'"<>]*)([/?#][^\s'"<>]*)""")
 
 log = logging.getLogger("backup_report")
 
@@ -69,7 +69,7 @@ def hosts_only(text: str) -> str:
     """`text` with every URL in it cut to its scheme and host (`https://oapi.dingtalk.com/…`): for a value shown
     where no secret is expected (a payload key that is not a setting, a webhook pasted into the wrong setting),
     whose path or query may still be a robot's token or a check's UUID."""
-    return _URL.sub(r"\1/…", text)
+    return _URL.sub(lambda url: url[0] if url[2] == "/" else f"{url[1]}/…", text)  # a bare trailing / hides nothing
 
 
 def secrets_of(values: Iterable[str]) -> list[str]:
