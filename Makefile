@@ -34,7 +34,7 @@ TEST_WORKERS ?= 6
 test: $(STAMP)
 	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist worksteal
 
-## preflight: check s.yaml with this shell's environment, offline, before `s deploy` (docs/deploy.md)
+## s.yaml checked offline with this shell's environment, before `s deploy`: every problem at once (docs/deploy.md)
 preflight: $(STAMP)
 	PYTHONPATH=function $(PY) -m backup_report check --deploy
 

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import sys
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(FUNCTION))
     import index  # the deployed code, unchanged
     from backup_report.cli.output import summary
-    from backup_report.cli.shared import UsageError, scenario_settings
+    from backup_report.cli.shared import UsageError, sandbox_destinations, scenario_settings
 
     out = Path(args.out)
     prefix = "demo" if args.scenario == "demo" else f"demo-{Path(args.scenario).stem}"
@@ -108,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         # A scenario of member accounts is read as a Resource Directory (docs/accounts.md).
         accounts = {"ACCOUNTS": "resource-directory"} if sb.accounts else {}
-        os.environ.update({**settings, **sb.env(), **sb.archive_env(), **accounts})
+        os.environ.update({**settings, **sandbox_destinations(sb, archive=True), **accounts})
         # Credentials come from the context, as on FC: the role's STS token.
         for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"):
             os.environ.pop(name, None)
@@ -120,11 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().setLevel(logging.INFO)
         result = index.handler(event, fc_context(sb.credentials, region=sb.env()["REGIONS"].split(",")[0],
                                                  account_id=sb.account))
-        print(textwrap.dedent(f"""
-            Ran index.handler on the sandbox's '{args.scenario}' fleet with {Path(args.event).name}
-            (trigger time {trigger}); REGIONS={os.environ['REGIONS']}, INSTANCE_TAGS={os.environ.get('INSTANCE_TAGS')}
-            {"ACCOUNTS=resource-directory: " + str(len(sb.accounts)) + " member accounts" if accounts else ""}.
-            """))
+        members = f",\nACCOUNTS=resource-directory: {len(sb.accounts)} member accounts" if accounts else ""
+        print(f"\nRan index.handler on the sandbox's '{args.scenario}' fleet with {Path(args.event).name}\n"
+              f"(trigger time {trigger}); REGIONS={os.environ['REGIONS']}, "
+              f"INSTANCE_TAGS={os.environ.get('INSTANCE_TAGS')}{members}.\n")
         _show_messages(sb)
         out.mkdir(parents=True, exist_ok=True)
         pages = [obj.body for key, obj in sorted(sb.oss.objects.items()) if key.endswith(".html")]

@@ -1,6 +1,20 @@
-"""`python -m backup_report` (from function/, or with PYTHONPATH=function): see cli/__init__.py."""
-import sys
+"""`python -m backup_report` (from function/, or with PYTHONPATH=function): see cli/__init__.py.
 
-from .cli import main
+Typed from function/ with a Python that lacks the function's dependencies (the system's `python3`), it says how
+to make the clone's .venv, as the root's hand-over (backup_report/ at the clone's root) does, not a traceback.
+"""
+import sys
+from pathlib import Path
+
+try:
+    from .cli import main
+except ModuleNotFoundError as missing:
+    if (missing.name or "").startswith(__package__):
+        raise
+    root = Path(__file__).resolve().parents[2]
+    print(f"backup_report: this Python ({sys.executable}) lacks the function's dependencies (no module "
+          f"{missing.name!r}): run `make venv` in {root}, then ./backup-report {' '.join(sys.argv[1:])}",
+          file=sys.stderr)
+    sys.exit(2)  # the CLI's status for what must be fixed before anything runs
 
 sys.exit(main())

@@ -35,6 +35,7 @@ import contextvars
 import itertools
 import logging
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, TypeVar
@@ -48,6 +49,8 @@ SDK_DEBUG_LOGGERS = ("darabonba-core", "alibabacloud-tea")
 # Loggers that log request lines or credential lookups: never below INFO in a run.
 NOISY_LOGGERS = SDK_DEBUG_LOGGERS + ("urllib3", "credentials")
 T = TypeVar("T")
+# A URL within text: its scheme and host, then whatever follows (path, query, fragment) up to a space or a quote.
+_URL = re.compile(r"""\b([A-Za-z][A-Za-z0-9+.-]*://[^/?#\s'"<>]*)([/?#][^\s'"<>]*)""")
 
 log = logging.getLogger("backup_report")
 
@@ -60,6 +63,13 @@ def token_like(part: str) -> bool:
     if part.isdigit() or len(part) < MIN_SECRET:
         return False
     return len(part) >= MIN_TOKEN or (any(c.isdigit() for c in part) and any(c.isalpha() for c in part))
+
+
+def hosts_only(text: str) -> str:
+    """`text` with every URL in it cut to its scheme and host (`https://oapi.dingtalk.com/…`): for a value shown
+    where no secret is expected (a payload key that is not a setting, a webhook pasted into the wrong setting),
+    whose path or query may still be a robot's token or a check's UUID."""
+    return _URL.sub(lambda url: url[0] if url[2] == "/" else f"{url[1]}/…", text)  # a bare trailing / hides nothing
 
 
 def secrets_of(values: Iterable[str]) -> list[str]:

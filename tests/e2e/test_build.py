@@ -244,6 +244,14 @@ def test_handler_and_its_dependencies_sit_at_the_code_root(code):
     assert not (code / "requirements.txt").exists()
 
 
+def test_the_package_is_function_s_never_the_roots_hand_over(code):
+    # The clone's root has a backup_report/ of its own, which only hands `python -m backup_report` over to
+    # function/'s (docs/cli.md): it must never be what FC imports.
+    assert (code / "backup_report" / "__init__.py").read_bytes() == \
+        (REPO / "function" / "backup_report" / "__init__.py").read_bytes()
+    assert (code / "backup_report" / "__init__.py").read_bytes() != (REPO / "backup_report" / "__init__.py").read_bytes()
+
+
 def test_package_ships_no_tests_stubs_sources_installer_records_sandbox_or_fc2(code, built):
     assert files_that_must_not_ship(code) == []
     assert re.search(r"left out \d+ files the function never loads: .*test suites \d+", built[1]), built[1]

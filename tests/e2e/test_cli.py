@@ -590,6 +590,21 @@ def test_python_m_at_a_root_without_a_venv_says_what_to_run(tmp_path):
     assert done.stderr.strip().endswith(f"run `make venv` in {tmp_path}, then ./backup-report check")
 
 
+def test_python_m_from_function_with_a_python_lacking_the_dependencies_says_what_to_run(tmp_path):
+    env = subprocess_env()
+    del env["PYTHONPATH"]
+    done = subprocess.run([sys.executable, "-S", "-m", "backup_report", "check"], capture_output=True, text=True,
+                          env=env, cwd=REPO / "function", timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"backup_report: this Python ({sys.executable}) lacks the function's dependencies")
+    assert done.stderr.strip().endswith(f"run `make venv` in {REPO}, then ./backup-report check")
+
+
+def test_the_tests_import_the_real_package_never_the_roots_hand_over():
+    # pytest.ini puts function/ before the clone's root, whose backup_report/ only hands over (docs/cli.md).
+    import backup_report
+    assert Path(backup_report.__file__).resolve() == REPO / "function" / "backup_report" / "__init__.py"
+
 
 # --- the sandbox's clock and settings, the run's log lines on a terminal (docs/cli.md) --------------
 
@@ -612,7 +627,8 @@ def test_a_scenario_of_ones_own_without_settings_runs_on_the_environments_and_sa
     code = cli.main(["run", "--sandbox", str(mine), "--dry-run"])
     _, err = capsys.readouterr()
     assert code == 2
-    assert "sandbox: the environment's settings (the scenario has no `settings:`), then the sandbox's endpoints" in err
+    assert "sandbox: the environment's settings (the scenario has no `settings:`), then the sandbox's endpoints, " \
+           "webhooks, archive and REGIONS; --payload and --set last" in err
     assert "INSTANCE_TAGS is required" in err  # the demo's tags are not applied behind the user's back
 
 
@@ -634,6 +650,31 @@ def test_a_scenario_setting_that_is_no_setting_is_refused_naming_the_one_meant(t
     _, err = capsys.readouterr()
     assert code == 2
     assert "backup_report: --sandbox mine: settings: INSTANCE_TAG is not a setting (did you mean INSTANCE_TAGS?)" in err
+
+
+def test_the_shells_archive_and_link_host_never_take_a_sandbox_run_off_the_machine(sb, cli_run, monkeypatch):
+    # A deployer's shell, exported for `make preflight`, then `run --sandbox demo`: the webhooks are the
+    # sandbox's, and so are the archive's bucket and endpoint (its OSS emulator), never the real ones.
+    monkeypatch.setenv("ARCHIVE_OSS_BUCKET", "my-prod-bucket")
+    monkeypatch.setenv("ARCHIVE_OSS_ENDPOINT", "oss-cn-hangzhou.aliyuncs.com")
+    monkeypatch.setenv("REPORT_LINK_HOST", "reports.my-company.com")
+    code, out, err = cli_run("run", "--sandbox", "demo", "--at", ANCHOR)
+    assert code == 0, err
+    assert "OSS did not answer" not in err
+    assert [k for k in sb.oss.objects if k.endswith(".html")], "the page goes to the sandbox's bucket"
+    [message] = sb.dingtalk.messages
+    assert "my-company" not in message["markdown"]["text"] and "aliyuncs.com/" not in message["markdown"]["text"]
+
+
+@pytest.mark.parametrize("name", ["DINGTALK_WEBHOOK", "HEARTBEAT_URL", "KVSTORE_ENDPOINT", "ARCHIVE_OSS_ENDPOINT"])
+def test_a_scenario_may_not_choose_where_the_run_sends_what_the_sandbox_emulates(tmp_path, capsys, name):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml_text({"settings": {"INSTANCE_TAGS": "a=b", name: "https://example.com/x"}, "instances": []}))
+    code = cli.main(["check", "--sandbox", str(mine)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert f"backup_report: --sandbox mine: settings: {name} is the sandbox's to set (it points the run at its " \
+           "emulators, on 127.0.0.1); leave it out" in err
 
 
 def yaml_text(data: dict) -> str:

@@ -23,3 +23,6 @@ def test_make_help_lists_every_target_with_its_line():
     listed = [line.split()[1] for line in done.stdout.splitlines()]
     assert listed == targets
     assert "  make demo " in done.stdout and "summary" in done.stdout
+    for line in done.stdout.splitlines():  # the line says what the target does, not its name again
+        target, doc = line.split()[1], line.split(None, 2)[2]
+        assert not doc.lower().startswith(target), line

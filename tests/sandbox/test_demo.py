@@ -30,6 +30,9 @@ def test_make_demo_ends_with_a_summary_and_puts_the_json_and_the_logs_in_files(t
         f"The result JSON (what FC records for the invocation): {tmp_path / 'demo-result.json'}",
         f"The function's log lines (what `s logs` shows): {tmp_path / 'demo-log.txt'}",
         "(both printed here too with -v: make demo V=1)"]
+    assert done.stdout.startswith(
+        "\nRan index.handler on the sandbox's 'demo' fleet with timer.json\n(trigger time 2026-11-28T01:00:00Z); "
+        "REGIONS=cn-hangzhou,cn-shanghai, INSTANCE_TAGS=backup-report=daily.\n\n┌"), done.stdout[:300]
     # The messages come first; no JSON line or result on the terminal.
     assert done.stdout.index("DingTalk (markdown, as the group sees it)") < done.stdout.index("Summary")
     assert '"event"' not in done.stdout and "Result JSON" not in done.stdout and done.stderr == ""

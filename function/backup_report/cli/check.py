@@ -52,18 +52,25 @@ def warnings(settings: Settings, env: dict[str, str], selected: int | None) -> l
     read as a key with a colon in it), an environment variable spelt like a setting but not one (settings.misspellings),
     and tags that select no instance where every region was listed (`selected`: how many, None when a region
     was not)."""
-    found = []
-    for key, value in settings.instance_tags:
-        name, colon, tag_value = key.partition(":")
-        if value is None and colon and name and tag_value:
-            found.append(f"INSTANCE_TAGS has {key!r}: a tag key with a colon in it, matching any value. The console "
-                         f"shows a tag as key:value, but INSTANCE_TAGS is key=value: did you mean {name}={tag_value}?")
+    found = tag_warnings(settings.instance_tags)
     # A shell holds many variables: only those nearly a setting's name (INSTANCE_TAG, SLACK_WEBHOOK_URL).
     found += [f"the environment has {variable}, which is not a setting: did you mean {name}?"
               for variable, name in misspellings(env, cutoff=0.8)]
     if selected == 0:
         found.append(f"the tags select no instance in {', '.join(settings.regions)}: the run would check nothing. "
                      "INSTANCE_TAGS is key=value[,key=value…], and an instance must carry every pair")
+    return found
+
+
+def tag_warnings(tags: tuple[tuple[str, str | None], ...]) -> list[str]:
+    """A warning for each tag of INSTANCE_TAGS (parsed: (key, value or None)) written as the console shows a
+    tag, `key:value`, which INSTANCE_TAGS reads as a key with a colon in it, matching any value."""
+    found = []
+    for key, value in tags:
+        name, colon, tag_value = key.partition(":")
+        if value is None and colon and name and tag_value:
+            found.append(f"INSTANCE_TAGS has {key!r}: a tag key with a colon in it, matching any value. The console "
+                         f"shows a tag as key:value, but INSTANCE_TAGS is key=value: did you mean {name}={tag_value}?")
     return found
 
 

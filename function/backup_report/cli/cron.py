@@ -53,6 +53,8 @@ class Schedule:
 def parse(expression: str) -> Schedule:
     """`expression` as FC reads it. Raises ValueError saying what is wrong and the accepted form (FORM)."""
     text = " ".join(str(expression).split())
+    if text.startswith("@") and not text.startswith("@every"):  # robfig/cron's @daily, @hourly, …: not FC's
+        raise ValueError(f"{text[:20]} is a crontab shorthand; FC's time trigger takes `@every` or six fields: {FORM}")
     if text.startswith("@every"):
         match = EVERY.fullmatch(text)
         if not match or not any(match.groups()):
@@ -110,7 +112,7 @@ def _field(field: Field, value: str) -> None:
             bounds[1] = 7
         if not match or None in bounds or (len(bounds) == 2 and bounds[0] > bounds[1]):
             special = ", ?" if field.question else ""
-            raise ValueError(f"{field.name} field {value!r}: {accepted}, with * , - /{special} (FC's time trigger); "
+            raise ValueError(f"{field.name} field {value[:40]!r}: {accepted}, with * , - /{special} (FC's time trigger); "
                              f"the whole expression is {FORM}")
 
 

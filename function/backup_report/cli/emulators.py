@@ -80,7 +80,7 @@ def _applied(sb, last: str) -> str:
     names = ", ".join(sb.settings)
     theirs = f"the scenario's settings ({names}) over the environment's" if names else \
         "the environment's settings (the scenario has no `settings:`)"
-    return f"{theirs}, then the sandbox's endpoints, webhooks and REGIONS; {last} last"
+    return f"{theirs}, then the sandbox's endpoints, webhooks, archive and REGIONS; {last} last"
 
 
 def _event_time(path: str | None):

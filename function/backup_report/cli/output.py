@@ -43,6 +43,8 @@ def _quotas(value: tuple) -> str:
 
 
 def _plain(value: object) -> str:
+    if value in ("", ()):  # an empty text or list: the setting is unset (its meaning then is the README's)
+        return "not set"
     if isinstance(value, frozenset):
         return ",".join(sorted(value)) or "none"
     if isinstance(value, bool):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
+from .. import redact, spelling
 from ..invocation import TRIGGER_NAME, parse_event
 from ..settings import BY_NAME, NAMES, SECRET_URL, SECRET_VALUE, SettingsError, TIMEZONE, load_settings
 from . import cron, syaml
@@ -137,13 +138,34 @@ def _function(report: Report, at: str, props: dict, resolved: syaml.Resolved, sc
     report.problems += _tag_problems(props.get("tags"), at)
     env = _environment(report, props.get("environmentVariables"), at)
     settings = _settings(report, env, region, set(resolved.missing))
+    if settings is not None:
+        report.warnings += [f"environment: {w}" for w in _meant(settings, known, "REGIONS" in _set(env))]
     triggers = [t for t in props.get("triggers") or [] if isinstance(t, dict)]
     for trigger in triggers:
-        _trigger(report, trigger, env, region, settings)
+        _trigger(report, trigger, env, region, settings, known)
     report.warnings += _notes(at, props, triggers, base)
     given = {k for k in props.get("environmentVariables") or {}
              if resolved.sources.get(f"{at}.environmentVariables.{k}") in shell}
     report.plan += _plan(props, settings or report.usable, triggers, given)
+
+
+def _set(env: Mapping[str, str]) -> set[str]:
+    return {k for k, v in env.items() if v.strip()}
+
+
+def _meant(settings, known: tuple[str, ...], regions_given: bool, tags_given: bool = True) -> list[str]:
+    """What `check` would warn of that the deploy check can tell offline: a tag written as the console shows it
+    (check.tag_warnings), and a region in REGIONS that fc3 does not know (its schema's list, which `check`'s
+    DescribeRegions answer may extend: a warning, with the region it looks like)."""
+    from .check import tag_warnings
+
+    found = tag_warnings(settings.instance_tags) if tags_given else []
+    for region in settings.regions if regions_given else ():
+        if region not in known:
+            found.append(f"REGIONS has {region}, which is not a region fc3 knows"
+                         + (f": did you mean {spelling.nearest(region, known)}?" if spelling.nearest(region, known)
+                            else "") + " (`check` asks DescribeRegions)")
+    return found
 
 
 def _notes(at: str, props: Mapping, triggers: list[Mapping], base: Path | None) -> list[str]:
@@ -262,9 +284,11 @@ def _settings(report: Report, env: Mapping[str, str], region: str, missing: set[
         return None
 
 
-def _trigger(report: Report, trigger: Mapping, env: Mapping[str, str], region: str, settings) -> None:
+def _trigger(report: Report, trigger: Mapping, env: Mapping[str, str], region: str, settings,
+             known: tuple[str, ...]) -> None:
     """One trigger: its name (FC's rule), and for a timer its cron and its payload, read by the function's own
-    event and settings checks over the environment it would run with."""
+    event and settings checks over the environment it would run with (and warned of as `_meant` says, for the
+    settings it sets; `known`: fc3's regions)."""
     name = str(trigger.get("triggerName", ""))
     at = f"trigger {name[:64]!r}"
     if not TRIGGER_NAME.fullmatch(name):
@@ -282,6 +306,9 @@ def _trigger(report: Report, trigger: Mapping, env: Mapping[str, str], region: s
         report.warnings.append(f"{at} cronExpression: the weekday is a number, which FC's page (1-7, MON-SUN) and "
                                "Go's cron (0-6, SUN-SAT) read differently: write names, like MON-FRI")
     payload = _payload(report, at, config.get("payload"), env, region, settings)
+    if payload is not None:
+        report.warnings += [f"{at} payload: {w}" for w in _meant(payload, known, "REGIONS" in payload.from_payload,
+                                                                  "INSTANCE_TAGS" in payload.from_payload)]
     if schedule is not None and schedule.fields and payload is not None:
         _same_zone(report, at, schedule.zone or "UTC", payload.timezone)
 
@@ -342,7 +369,9 @@ def _plan(props: Mapping, settings, triggers: list[Mapping], given: set[str]) ->
 
 
 def _payload_summary(text: object) -> str:
-    """A payload's keys and values, a destination as its host and a secret as `set`, never in clear."""
+    """A payload's keys and values, a destination as its host and a secret as `set`, never in clear; the value
+    of a key that is no setting is not shown (a misspelt `dingtalk_webhok` may hold a token), and any URL in
+    another is cut to its host."""
     try:
         payload = parse_event({"payload": text}).payload
     except SettingsError:
@@ -350,10 +379,13 @@ def _payload_summary(text: object) -> str:
     shown = []
     for key, value in payload.items():
         row = BY_NAME.get(str(key).upper())
-        secret = row.secret if row is not None else ""
-        if secret == SECRET_URL:
+        if row is None or str(key) != row.field:
+            value = "… (not a setting)"
+        elif row.secret == SECRET_URL:
             value = re.sub(r"^(\w+://[^/?#]*).*", r"\1/… (hidden)", str(value))
-        elif secret == SECRET_VALUE:
+        elif row.secret == SECRET_VALUE:
             value = "set (hidden)"
+        else:
+            value = redact.hosts_only(str(value))
         shown.append(f"{str(key)[:40]}={str(value)[:60]}")
     return "{" + ", ".join(shown) + "}" if shown else "{} (the environment's settings)"

@@ -32,7 +32,7 @@ def environment(args: argparse.Namespace, sb) -> dict[str, str]:
     env = dict(os.environ)
     if sb is not None:
         env.update(scenario_settings(sb))
-        env.update(sb.env())
+        env.update(sandbox_destinations(sb, archive=bool(env.get("ARCHIVE_OSS_BUCKET", "").strip())))
     for item in getattr(args, "set", []):
         name, sep, value = item.partition("=")
         name = name.strip().upper()
@@ -47,13 +47,31 @@ def environment(args: argparse.Namespace, sb) -> dict[str, str]:
     return env
 
 
+def sandbox_destinations(sb, archive: bool) -> dict[str, str]:
+    """The settings a run against the sandbox `sb` takes from it whatever the environment says: every endpoint,
+    webhook and credential (sb.env()), the archive in its OSS emulator when `archive` (else none), and no
+    REPORT_LINK_HOST. A deployer's shell, exported for `make preflight`, then never takes a sandbox run to the
+    real OSS or a custom domain: nothing leaves the machine."""
+    bucket = sb.archive_env() if archive else {"ARCHIVE_OSS_BUCKET": "", "ARCHIVE_OSS_ENDPOINT": ""}
+    return {**bucket, "REPORT_LINK_HOST": "", **sb.env()}
+
+
 def scenario_settings(sb) -> dict[str, str]:
     """The sandbox scenario's `settings:` ({NAME: text}; the demo's tags, time zone and mentions). UsageError
-    (exit 2) for a name that is no setting, naming the one it is most like: the function would ignore it."""
+    (exit 2) for a name that is no setting, naming the one it is most like: the function would ignore it; and
+    for a destination the sandbox sets (sandbox_destinations: a webhook, an endpoint), which it would override.
+    ARCHIVE_OSS_BUCKET may be set: it turns the archive on, in the sandbox's bucket."""
+    held = (set(sandbox_destinations(sb, archive=True)) - {"ARCHIVE_OSS_BUCKET", "REGIONS", "API_QUOTAS"}) & set(NAMES)
     for name in sb.settings:
         if name not in NAMES:
             raise UsageError(f"--sandbox {sb.scenario.name}: settings: {name} is not a setting"
                              f"{did_you_mean(name, NAMES)}; the settings are {', '.join(NAMES)}")
+        if name in held:
+            raise UsageError(f"--sandbox {sb.scenario.name}: settings: {name} is the sandbox's to set (it points the "
+                             "run at its emulators, on 127.0.0.1); leave it out")
+        if name == "REGIONS":
+            raise UsageError(f"--sandbox {sb.scenario.name}: settings: REGIONS is the scenario's `regions:`; "
+                             "leave it out of settings:")
     return sb.settings
 
 

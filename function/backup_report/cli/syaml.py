@@ -6,13 +6,20 @@ the deploying shell's variable NAME, `${env('NAME', 'default')}` falls back to t
 is replaced in it. The other sources (`file()`, `json()`, `path()`, `config()`, `resources.…`, `this.…`) need the
 file system or the tool's own state: each is named as a problem, never guessed. `env(NAME)` without quotes (the
 form of older Serverless Devs articles) is read, and named too: the expression is JavaScript to Serverless Devs 3,
-where only a quoted name is a string.
+where only a quoted name is a string. So is what the check cannot read as one expression: a `{` or `}` inside it
+(`${env('P', '{}')}`), one inside another, or no closing `}`; Serverless Devs' own scan ends an expression at its
+first `}` (parse-spec's REGX, github.com/Serverless-Devs/toolkit packages/parse-spec/src/contants/index.ts), so
+such text is not what it looks like. A `vars:` entry naming another (`${vars.home}`) is named too: parse-spec
+evaluates `vars:` with the `vars:` as written (ParseContent.getCommonMagic, parse-content.ts of the same package).
+A problem quotes an expression with any URL in it cut to its host (a default may be a webhook).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from typing import Mapping
+
+from ..redact import hosts_only
 
 EXPRESSION = re.compile(r"\$\{([^{}]*)\}")
 _QUOTED = r"""'([^'\\]*)'|"([^"\\]*)\""""
@@ -38,7 +45,7 @@ def resolve(doc: object, environ: Mapping[str, str]) -> Resolved:
     """`doc` (s.yaml's parsed YAML) with its `vars:` resolved first, then the rest. Never raises for an
     expression: what cannot be resolved is in `problems`."""
     out = Resolved()
-    variables = _walk(doc.get("vars") or {}, environ, {}, "vars", out) if isinstance(doc, dict) else {}
+    variables = _walk(doc.get("vars") or {}, environ, None, "vars", out) if isinstance(doc, dict) else {}
     if isinstance(doc, dict):
         out.doc = {k: (variables if k == "vars" else _walk(v, environ, variables, str(k), out)) for k, v in doc.items()}
     else:
@@ -46,13 +53,19 @@ def resolve(doc: object, environ: Mapping[str, str]) -> Resolved:
     return out
 
 
-def _walk(node: object, environ: Mapping[str, str], variables: Mapping, where: str, out: Resolved) -> object:
+def _walk(node: object, environ: Mapping[str, str], variables: Mapping | None, where: str, out: Resolved) -> object:
+    """`node` with its expressions resolved; `variables`: the resolved `vars:` (None while `vars:` itself is)."""
     if isinstance(node, dict):
         return {k: _walk(v, environ, variables, f"{where}.{k}", out) for k, v in node.items()}
     if isinstance(node, list):
         return [_walk(v, environ, variables, f"{where}[{i}]", out) for i, v in enumerate(node)]
     if not isinstance(node, str) or "${" not in node:
         return node
+    if "${" in EXPRESSION.sub("", node):
+        out.problems.append(f"{where}: {_quoted(node.strip())}: the deploy check cannot read this as expressions (a "
+                            "{ or } inside one, one inside another, or no closing }): it cannot tell what Serverless "
+                            "Devs would make of it; keep braces out of ${…}")
+        return ""
     whole = EXPRESSION.fullmatch(node.strip())
     if whole:
         return _value(whole.group(1).strip(), environ, variables, where, out, whole=True)
@@ -67,9 +80,15 @@ def _value(expression: str, environ: Mapping[str, str], variables: Mapping, wher
     found = VARS.fullmatch(expression)
     if found:
         return _vars(found.group(1)[1:], expression, variables, where, out, whole)
-    out.problems.append(f"{where}: ${{{expression[:80]}}}: the deploy check resolves only env('NAME'), "
+    out.problems.append(f"{where}: {_quoted('${' + expression + '}')}: the deploy check resolves only env('NAME'), "
                         "env('NAME', 'default') and vars.*, offline; it cannot tell what this would be")
     return ""
+
+
+def _quoted(text: str) -> str:
+    """An expression as a problem quotes it: any URL cut to its host, at most 100 characters."""
+    text = hosts_only(text)
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
 def _env(env: re.Match, expression: str, environ: Mapping[str, str], where: str, out: Resolved,
@@ -93,8 +112,13 @@ def _env(env: re.Match, expression: str, environ: Mapping[str, str], where: str,
     return default
 
 
-def _vars(path: str, expression: str, variables: Mapping, where: str, out: Resolved, whole: bool) -> object:
-    """vars.a.b: s.yaml's vars: entry, resolved ("" and a problem when there is none)."""
+def _vars(path: str, expression: str, variables: Mapping | None, where: str, out: Resolved, whole: bool) -> object:
+    """vars.a.b: s.yaml's vars: entry, resolved ("" and a problem when there is none, or inside `vars:`)."""
+    if variables is None:
+        out.problems.append(f"{where}: ${{{expression}}}: a vars: entry naming another, which Serverless Devs reads as "
+                            "written in vars:, unresolved; the check cannot tell what it would be: write the "
+                            "expression itself here")
+        return ""
     value: object = variables
     for key in path.split("."):
         value = value.get(key) if isinstance(value, dict) else None

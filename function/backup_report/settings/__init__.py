@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .. import addresses
+from ..redact import hosts_only
 from ..spelling import did_you_mean, nearest
 from .parsers import MAX_TAGS, RESOURCE_DIRECTORY
 from .table import *  # noqa: F401,F403 - the setting names (table.__all__), as `settings.INSTANCE_TAGS`
@@ -181,8 +182,8 @@ def _parse(raw: Mapping[str, str], default_region: str, problems: list[str], bad
                 values[setting.field] = setting.parse(text)
             except ValueError as exc:
                 bad.add(setting.name)
-                problems.append(f"{setting.name}={_shown(setting.name, text)!r} is invalid: {exc}"
-                                + _flaws(setting.name, text))
+                problems.append(f"{setting.name}={_shown(setting.name, text)!r} is invalid: "
+                                f"{_detail(setting.name, text, exc)}" + _flaws(setting.name, text))
     return values
 
 
@@ -216,8 +217,8 @@ def _apply_payload(texts: Mapping[str, str], values: dict[str, object], problems
         try:
             value = row.parse(text)
         except ValueError as exc:
-            problems.append(f"{name}={_shown(name, text)!r} (payload key {row.field!r}) is invalid: {exc}"
-                            + _flaws(name, text))
+            problems.append(f"{name}={_shown(name, text)!r} (payload key {row.field!r}) is invalid: "
+                            f"{_detail(name, text, exc)}" + _flaws(name, text))
             continue
         problem = _refusal(row, value, environment[row.field])
         if problem:
@@ -379,9 +380,19 @@ def _flaws(name: str, text: str) -> str:
     return "".join(f"; {flaw}" for flaw in flaws)
 
 
+def _detail(name: str, text: str, exc: ValueError) -> str:
+    """A parser's message about `text`: as it is, unless `text` is no secret's but holds a URL with a path (a
+    webhook pasted into the wrong setting), which the message may repeat: then its URLs are cut to their host."""
+    if BY_NAME[name].secret or hosts_only(text) == text:
+        return str(exc)
+    return hosts_only(str(exc))
+
+
 def _plain_shown(text: str) -> str:
-    """A value that is not a secret, as an error quotes it: any user:password@ hidden, cut at 80 characters."""
+    """A value that is not a secret, as an error quotes it: any user:password@ hidden, any URL cut to its host
+    (a webhook pasted into the wrong setting keeps its token in its path or query), cut at 80 characters."""
     # user:password@ in any URL-like value (an endpoint) may be a credential: never quoted.
+    text = hosts_only(text)
     text = re.sub(r"(?<=://)[^/@\s]*@", "…@", text)
     text = re.sub(r"^[^/@\s:]*:[^/@\s]*@", "…@", text)
     return text if len(text) <= 80 else text[:60] + "…"  # a problem is one line, not the whole value

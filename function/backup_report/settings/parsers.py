@@ -36,6 +36,12 @@ MAX_FEISHU_MENTIONS = 20
 # carries them as plain strings).
 MAX_TAG_CHARS = 128
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # controls, and lone surrogates (no UTF-8 carries them)
+# Alibaba Cloud's tag rule, as each service's Tag model states it: a key "cannot start with aliyun or acs:, and
+# cannot contain http:// or https://", a value "cannot contain http:// or https://" (e.g. the R-KVStore-family
+# SDKs' TagResources Tag.N.Key; https://alibabacloud.com/help/en/emr/emr-on-ecs/developer-reference/api-emr-2021-03-20-struct-tag).
+# So no instance carries such a tag: a URL here is a webhook pasted into the wrong setting.
+TAG_URL = re.compile(r"https?://", re.IGNORECASE)
+TAG_URL_RULE = "a tag key or value holds no http:// or https:// (Alibaba Cloud's tag rule), so no instance carries"
 # Slack's mention forms (https://api.slack.com/reference/surfaces/formatting, "Mentioning users",
 # "Mentioning groups", "Special mentions"): <@U…>/<@W…> a user, <!subteam^S…> a user group, <!here>,
 # <!channel>, <!everyone>. Handles like @team do not notify from a webhook.
@@ -53,6 +59,8 @@ def parse_tags(text: str) -> tuple[tuple[str, str | None], ...]:
             raise ValueError(f"tag {key!r} has '=' but no value: write {key}=value, or {key} to match any value")
         if len(key) > MAX_TAG_CHARS or len(value) > MAX_TAG_CHARS:
             raise ValueError(f"tag keys and values are at most {MAX_TAG_CHARS} characters")
+        if TAG_URL.search(key) or TAG_URL.search(value):
+            raise ValueError(f"{TAG_URL_RULE} this one: key=value[,key=value…]")
         if CONTROL.search(key) or CONTROL.search(value):
             raise ValueError("tag keys and values hold no control characters (NUL, tab, newline, …) or lone "
                              "surrogates")
@@ -65,6 +73,8 @@ def parse_tags(text: str) -> tuple[tuple[str, str | None], ...]:
 
 
 def parse_tag_key(text: str) -> str:
+    if TAG_URL.search(text):
+        raise ValueError(f"{TAG_URL_RULE} this key: one tag key, like team")
     if len(text) > MAX_TAG_CHARS or CONTROL.search(text) or "=" in text or "," in text:
         raise ValueError(f"one tag key, like team: at most {MAX_TAG_CHARS} characters, no '=', ',' "
                          "or control characters")

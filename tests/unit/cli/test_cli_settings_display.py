@@ -86,3 +86,10 @@ def test_each_secret_alone_is_hidden(name):
         env["SLACK_WEBHOOK"] = SECRETS["SLACK_WEBHOOK"]  # a channel, so the settings load
     shown = "\n".join(value for _, value in describe(load_settings({**BASE, **env})))
     assert SECRETS[name] not in shown
+
+
+def test_a_setting_left_empty_says_not_set_rather_than_nothing():
+    shown = rows(**SECRETS)
+    for name in ("ACCOUNTS", "ARCHIVE_OSS_BUCKET", "ARCHIVE_OSS_ENDPOINT", "REPORT_LINK_HOST", "OWNER_TAG"):
+        assert shown[name] == "not set", name
+    assert all(value.strip() for value in shown.values()), shown

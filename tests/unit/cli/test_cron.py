@@ -55,3 +55,17 @@ def test_a_numbered_weekday_is_told_apart_because_fc_and_go_number_days_differen
     assert cron.numbered_weekdays(cron.parse("0 0 9 * * 1-5"))
     assert not cron.numbered_weekdays(cron.parse("0 0 9 * * MON-FRI"))
     assert not cron.numbered_weekdays(cron.parse("0 0 9 * * */2"))
+
+
+@pytest.mark.parametrize("expression", ["@daily", "@hourly", "@midnight"])
+def test_a_crontab_shorthand_is_named_as_one_fc_does_not_take(expression):
+    with pytest.raises(ValueError) as refused:
+        cron.parse(expression)
+    assert str(refused.value).startswith(f"{expression} is a crontab shorthand; FC's time trigger takes `@every` or "
+                                         "six fields: ")
+
+
+def test_a_long_field_is_quoted_short():
+    with pytest.raises(ValueError) as refused:
+        cron.parse("0 0 9 * * " + "MON," * 500 + "X")
+    assert str(refused.value).startswith("weekday field 'MON,MON,") and len(str(refused.value)) < 400

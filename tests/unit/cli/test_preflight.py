@@ -169,3 +169,62 @@ def test_check_deploy_with_a_good_environment_exits_0(monkeypatch, capsys):
 def test_check_deploy_refuses_what_s_deploy_would_not_read(argv, capsys):
     assert cli.main(["check", "--deploy", *argv]) == 2
     assert "check --deploy reads what `s deploy` reads" in capsys.readouterr().err
+
+
+def test_the_plan_never_shows_the_value_of_a_payload_key_that_is_not_a_setting():
+    # A misspelt key is no known secret, but its value may be one: a webhook under dingtalk_webhok.
+    text = edited("payload: '{}'", f"""payload: '{{"dingtalk_webhok": "https://oapi.dingtalk.com/robot/send?access_token={TOKEN}", "owner_tag": "team"}}'""")
+    report = checked(GOOD, text)
+    plan = "\n".join(report.plan)
+    assert "payload {dingtalk_webhok=… (not a setting), owner_tag=team}" in plan
+    assert TOKEN[:8] not in plan + "\n".join(report.problems)
+
+
+def test_a_url_in_a_setting_that_is_no_secret_is_shown_by_its_host_in_the_plan():
+    text = edited("payload: '{}'", f"""payload: '{{"owner_tag": "https://hooks.slack.com/services/T0/B0/{TOKEN}"}}'""")
+    plan = "\n".join(checked(GOOD, text).plan)
+    assert "payload {owner_tag=https://hooks.slack.com/…}" in plan and TOKEN[:8] not in plan
+
+
+@pytest.mark.parametrize("expression", ["${env('DAILY_PAYLOAD', '{}')}", "${env('A', '${env('B')}')}", "${env('A'"])
+def test_an_expression_the_check_cannot_read_is_named_never_passed_on_as_text(expression):
+    # Serverless Devs ends an expression at its first `}`; a default holding braces, a nested expression or an
+    # unclosed one is not what it looks like, and the check says so rather than read the text as a value.
+    text = edited("payload: '{}'", f"payload: \"{expression}\"")
+    problems = checked(GOOD, text).problems
+    assert any(p.startswith("resources.backup-report.props.triggers[0].triggerConfig.payload: ")
+               and "cannot read" in p for p in problems), problems
+
+
+def test_a_secret_default_in_an_expression_the_check_cannot_read_is_not_repeated():
+    text = edited("DINGTALK_WEBHOOK: ${env('DINGTALK_WEBHOOK', '')}",
+                  f"DINGTALK_WEBHOOK: ${{env('DINGTALK_WEBHOOK', 'https://oapi.dingtalk.com/robot/send?access_token={TOKEN}', 1)}}")
+    problems = checked({k: v for k, v in GOOD.items() if k != "DINGTALK_WEBHOOK"}, text).problems
+    assert any("environmentVariables.DINGTALK_WEBHOOK: ${env('DINGTALK_WEBHOOK', 'https://oapi.dingtalk.com/…'" in p
+               for p in problems), problems
+    assert not any(TOKEN[:8] in p for p in problems)
+
+
+def test_vars_that_refer_to_vars_are_named_as_not_resolved_not_as_missing():
+    text = edited("  region: ${env('REGION', 'cn-hangzhou')}",
+                  "  home: ${env('REGION', 'cn-hangzhou')}\n  region: ${vars.home}")
+    problems = checked(GOOD, text).problems
+    assert not any("has no home" in p for p in problems), problems
+    assert any(p.startswith("vars.region: ${vars.home}: ") for p in problems), problems
+
+
+def test_a_region_in_regions_or_a_payload_that_fc3_does_not_know_is_a_warning_with_its_guess():
+    text = edited("payload: '{}'", """payload: '{"regions": "cn-shanghai,cn-hangzou"}'""")
+    warnings = checked({**GOOD, "REGIONS": "cn-hangzhou,ap-sotheast-1"}, text).warnings
+    assert "environment: REGIONS has ap-sotheast-1, which is not a region fc3 knows: did you mean ap-southeast-1? " \
+           "(`check` asks DescribeRegions)" in warnings
+    assert "trigger 'daily' payload: REGIONS has cn-hangzou, which is not a region fc3 knows: did you mean " \
+           "cn-hangzhou? (`check` asks DescribeRegions)" in warnings
+
+
+def test_a_tag_written_as_the_console_shows_it_is_a_warning_in_the_deploy_check_too():
+    text = edited("payload: '{}'", """payload: '{"instance_tags": "team:payments"}'""")
+    warnings = checked({**GOOD, "INSTANCE_TAGS": "backup-report:daily"}, text).warnings
+    assert any(w.startswith("environment: INSTANCE_TAGS has 'backup-report:daily': a tag key with a colon") and
+               "did you mean backup-report=daily?" in w for w in warnings), warnings
+    assert any(w.startswith("trigger 'daily' payload: INSTANCE_TAGS has 'team:payments'") for w in warnings), warnings

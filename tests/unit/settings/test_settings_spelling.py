@@ -87,3 +87,20 @@ def test_a_payload_webhook_in_quotes_says_so_too():
     [problem] = problems(env, {"slack_webhook": f"'https://hooks.slack.com/services/T0/B0/{TOKEN}'"})
     assert "(payload key 'slack_webhook') is invalid" in problem and "it is in quotes" in problem
     assert TOKEN not in problem
+
+
+@pytest.mark.parametrize("name", ["CONSOLE", "SLACK_MENTION", "REGIONS", "NOTIFY_ON", "TIMEZONE", "OWNER_TAG"])
+def test_a_webhook_pasted_into_a_setting_that_is_no_secret_is_refused_by_its_host_only(name):
+    # The value of a setting that is no secret is quoted in full, but a webhook pasted into the wrong line of an
+    # env file carries its token: the problem shows the URL's host, never its path or query.
+    found = problems({name: f"https://oapi.dingtalk.com/robot/send?access_token={TOKEN}"})
+    assert any(p.startswith(f"{name}='https://oapi.dingtalk.com/…' is invalid: ") for p in found), found
+    assert not any(TOKEN[:8] in p for p in found)
+
+
+def test_a_url_in_instance_tags_is_refused_since_no_tag_may_hold_one():
+    # Alibaba Cloud's tag rule: a key or value "cannot contain http:// or https://"; such a tag selects nothing,
+    # and INSTANCE_TAGS is shown in every message's footer.
+    found = problems({"INSTANCE_TAGS": f"https://hooks.slack.com/services/T0/B0/{TOKEN}"})
+    assert found == ["INSTANCE_TAGS='https://hooks.slack.com/…' is invalid: a tag key or value holds no http:// or "
+                     "https:// (Alibaba Cloud's tag rule), so no instance carries this one: key=value[,key=value…]"]
