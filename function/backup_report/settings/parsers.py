@@ -200,11 +200,18 @@ def parse_feishu_secret(text: str) -> str:
     return text
 
 
+def _listed(text: str, form: re.Pattern) -> tuple[tuple[str, ...], str]:
+    """A comma-separated list, each item once in its order, and the items not of `form` as an error shows them
+    ("" when all are): at most five, each cut at 64 characters."""
+    items = tuple(dict.fromkeys(u.strip() for u in text.split(",") if u.strip()))
+    bad = [u for u in items if not form.match(u)]
+    shown = ", ".join(repr(u[:64]) for u in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return items, shown
+
+
 def parse_userids(text: str) -> tuple[str, ...]:
-    userids = tuple(dict.fromkeys(u.strip() for u in text.split(",") if u.strip()))
-    bad = [u for u in userids if not USERID.match(u)]
-    if bad:
-        shown = ", ".join(repr(u[:64]) for u in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    userids, shown = _listed(text, USERID)
+    if shown:
         raise ValueError(f"{shown}: comma-separated WeCom userids (the member's account, 帐号: letters, digits "
                          "and _-@., up to 64) like zhangsan,li.si; a markdown message cannot @ a mobile number")
     if len(userids) > MAX_MENTION_USERIDS:
@@ -214,12 +221,10 @@ def parse_userids(text: str) -> tuple[str, ...]:
 
 
 def parse_feishu_mention(text: str) -> tuple[str, ...]:
-    ids = tuple(dict.fromkeys(u.strip() for u in text.split(",") if u.strip()))
+    ids, shown = _listed(text, OPEN_ID)
     if ids == ("all",):
         return ids
-    bad = [u for u in ids if not OPEN_ID.match(u)]
-    if bad:
-        shown = ", ".join(repr(u[:64]) for u in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    if shown:
         raise ValueError(f"{shown}: all (everyone in the group, if its owner allows @all), or comma-separated "
                          "Feishu open_ids like ou_7d8a6e6df7621556ce0d21922b676706cc")
     if len(ids) > MAX_FEISHU_MENTIONS:
