@@ -544,7 +544,8 @@ def _stages():
 def _finish_collected(ctx: _Run, findings: Findings, covered: list[Coverage], delivered: Callable[[], None]) -> dict:
     """A collected run's page, digest, delivery, result and record (_finish), the previous run read first (for what
     changed); `delivered()` once a channel took it (after the page, before the run's JSON and CSV, so a collect
-    that dies writing them is not posted again, and one that dies writing the page had posted nothing); the end ping to the run's HEARTBEAT_URL (its payload's, when it set one)."""
+    that dies writing them is not posted again, and one that dies writing the page had posted nothing); the end
+    ping to the run's HEARTBEAT_URL (its payload's, when it set one)."""
     memory = _memory(ctx.settings, ctx.invocation, ctx.timer, ctx.window, ctx.timing)
     memory.read_previous(ctx.budget.remaining)
     result = _finish(ctx, findings, covered, pacer_for(ctx.settings), memory, delivered)

@@ -191,8 +191,9 @@ def body_blocks(dg: "Digest", items: list, shown: int, show: Callable[[str, int]
     """The digest's body as blocks of lines, in the order every channel shows it: the settings
     alert's problems; the regions not checked, first among the alerts (a region not checked hides all
     its instances); each verdict group's heading and its first `shown` items (`digest.flat` order);
-    "…and N more"; the fine line; the report page's link (the archive). `show(text, max_chars)` and `link(url, shown)` are the channel's
-    way with outside text and links, `bold` its emphasis, `bullet` its list mark."""
+    "…and N more"; the fine line; the report page's link (the archive). `show(text, max_chars)` and
+    `link(url, shown)` are the channel's way with outside text and links, `bold` its emphasis, `bullet` its
+    list mark."""
     from .. import digest as d  # digest is channel-neutral and never imports a channel
 
     blocks = []
