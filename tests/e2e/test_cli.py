@@ -84,6 +84,11 @@ def test_check_lists_the_tagged_instances_per_region_and_not_the_others(sb, cli_
     for instance in sb.scenario.instances:
         assert (instance.id in out) == (instance in tagged(sb)), instance.name
     assert "15 instances in 2 regions" in out
+    # Columns as wide as their widest cell: the status always stands apart, in one column.
+    for paragraph in out.split("\n\n"):
+        rows = [line for line in paragraph.splitlines() if line.startswith("  r-") and line.endswith(" Normal")]
+        assert len({line.rindex(" Normal") for line in rows}) <= 1, paragraph
+    assert "3 shards Normal" in out
 
 
 def test_check_reads_no_backups(sb, cli_run):

@@ -161,6 +161,10 @@ def _print_region(region: str, found: list, error, tags: str) -> None:
         print(redact.scrub(f"\n{region}: {what}: {error}"))
         return
     print(f"\n{region}: {len(found)} instance{'s' * (len(found) != 1)} carry {tags}")
-    for instance in sorted(found, key=lambda i: (i.name, i.instance_id)):
-        shape = instance.kind + (f", {instance.shard_count} shards" if instance.shard_count > 1 else "")
-        print(f"  {instance.instance_id:<24} {instance.name:<22} {shape:<20} {instance.status}")
+    rows = [(i.instance_id, i.name, i.kind + (f", {i.shard_count} shards" if i.shard_count > 1 else ""), i.status)
+            for i in sorted(found, key=lambda i: (i.name, i.instance_id))]
+    # Each column as wide as its widest cell (at least the former fixed widths): a long kind never runs into
+    # the status.
+    widths = [max([least, *(len(row[n]) for row in rows)]) for n, least in enumerate((24, 22, 20))]
+    for instance_id, name, shape, status in rows:
+        print(f"  {instance_id:<{widths[0]}} {name:<{widths[1]}} {shape:<{widths[2]}} {status}")
