@@ -279,7 +279,7 @@ def _finish(ctx: _Run, findings: Findings, covered: list[Coverage], pacer: Pacer
     if restored is not None:
         dg = replace(dg, notes=dg.notes + tuple(ctx.scrubber.scrub(line) for line in restored.lines))
     if memory:
-        dg = _page(ctx, memory, dg, findings, covered)
+        dg = _page(ctx, memory, dg, findings, covered, restored)
     deliveries = delivery.deliver(dg, ctx.settings, ctx.transport, ctx.dry_run)
     took = any(d.ok or d.maybe_delivered for d in deliveries)
     if delivered is not None and took:
@@ -314,12 +314,14 @@ def _restore_test(ctx: _Run, checked: list, pacer: Pacer, start: bool = True):
     return advance(edge, store, rules, checked, now, now.astimezone(s.tz).date(), start=start)
 
 
-def _page(ctx: _Run, memory: "Memory", dg: digest.Digest, findings: Findings, covered: list[Coverage]) -> digest.Digest:
+def _page(ctx: _Run, memory: "Memory", dg: digest.Digest, findings: Findings, covered: list[Coverage],
+          restored=None) -> digest.Digest:
     """The report page written before the digest is posted (within archive.PAGE_SECONDS), from the result as it
-    stands before delivery; the digest with its link once the page is in the bucket, else with why it is not."""
+    stands before delivery (and `restored`'s history of restore tests); the digest with its link once the page is
+    in the bucket, else with why it is not."""
     draft = results.build(dg, ctx.window, findings, covered, [], ctx.scrubber.scrub)
     link, why = memory.publish(draft, findings.checked, ctx.settings.owner_tag, {k.value: k.rank for k in Kind},
-                               ctx.window.end, ctx.rules.grace, ctx.seconds_left, _about(ctx, dg))
+                               ctx.window.end, ctx.rules.grace, ctx.seconds_left, _about(ctx, dg, restored))
     if not link:  # OSS's reason is outside text: scrubbed of the run's secrets like every API text
         return replace(dg, notes=dg.notes + (digest.page_not_archived(ctx.scrubber.scrub(why), memory.page_written),))
     return replace(dg, link=link, link_valid=memory.validity.words)
@@ -473,13 +475,15 @@ def _ping_warnings(ctx: _Run) -> tuple[str, ...]:
     return (ping.warning,) if ping.warning else ()
 
 
-def _about(ctx: _Run, dg: digest.Digest):
-    """What the page says of the run: the digest's headline, window and scope, the run, when it was made."""
+def _about(ctx: _Run, dg: digest.Digest, restored=None):
+    """What the page says of the run: the digest's headline, window and scope, the run, when it was made, and
+    the restore tests' history (`restored`, this run's restore step, when RESTORE_TEST is on)."""
     from .archive import page
 
     s = ctx.settings
+    tests = tuple(dict(o.__dict__) for o in restored.state.history) if restored is not None else ()
     return page.About(dg.headline, dg.window_line, dg.scope_line, ctx.invocation.request_id, ctx.clock(),
-                      ctx.window.end, s.tz, s.timezone, s.console)
+                      ctx.window.end, s.tz, s.timezone, s.console, tests)
 
 
 def _archive(ctx: _Run, memory: "Memory", result: dict, findings: Findings, delivered: bool,

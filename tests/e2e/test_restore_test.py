@@ -43,6 +43,9 @@ def test_a_restore_test_runs_across_invocations_and_releases_its_clone(report):
     assert done.result["restore_test"]["readable"].startswith("not proven")
     assert clones.made == {} and clones.released == ["r-clone00001"]  # nothing left behind
     assert json.loads(bucket[STATE].body)["current"] is None
+    # The report page keeps the history of restore tests and their durations.
+    page = next(o.body.decode() for k, o in sorted(bucket.items()) if k.endswith(".html") and "restore-run-2" in k)
+    assert '<table id="restore-tests">' in page and '<td data-label="To Normal">31 min</td>' in page
     # Not a scheduled day: nothing is created; the last outcome is still said.
     assert idle.result["restore_test"]["did"] == "idle" and not idle.calls("CreateInstance")
     assert "restore-tested Nov 28" in idle.dingtalk_text

@@ -90,7 +90,8 @@ class About:
     """What the page says of its run, as the digest says it: `headline`, `window` (its window line, in
     TIMEZONE), `scope` (its scope line: tags, regions, accounts), `request_id` (FC's), `made` (when the
     page was made, aware), `end` (the window's end, aware: its day in `tz` is the calendar's last),
-    `tz` / `tz_name` (TIMEZONE), `console` (CONSOLE: cn / intl)."""
+    `tz` / `tz_name` (TIMEZONE), `console` (CONSOLE: cn / intl), `restore_tests` (RESTORE_TEST: the state's
+    finished tests, oldest first, each {day, source, outcome, minutes, used_memory (bytes), words})."""
 
     headline: str
     window: str
@@ -101,6 +102,25 @@ class About:
     tz: tzinfo
     tz_name: str
     console: str = "cn"
+    restore_tests: tuple[dict, ...] = ()
+
+
+def _restore_tests(tests: tuple[dict, ...]) -> str:
+    """The restore tests' history (RESTORE_TEST), newest first: day, instance, outcome, minutes to Normal, the
+    clone's memory and the digest's words; "" when there is none."""
+    if not tests:
+        return ""
+    def cells(t: dict) -> str:
+        minutes, memory = t.get("minutes"), t.get("used_memory")
+        shown = (("Day", t.get("day", "")), ("Instance", t.get("source", "")), ("Outcome", t.get("outcome", "")),
+                 ("To Normal", "" if minutes is None else f"{minutes} min"),
+                 ("Memory", "" if memory is None else humanize.size(int(memory))), ("Said", t.get("words", "")))
+        return "".join(f'<td data-label="{label}">{escape(str(value))}</td>' for label, value in shown)
+
+    rows = "\n".join(f"<tr>{cells(t)}</tr>" for t in reversed(tests))
+    return (f"<h2>Restore tests</h2>\n<table id=\"restore-tests\"><thead><tr><th>Day</th><th>Instance</th>"
+            f"<th>Outcome</th><th>To Normal</th><th>Memory</th><th>What the digest said</th></tr></thead><tbody>\n"
+            f"{rows}\n</tbody></table>")
 
 
 def render(document: dict, about: About, ranks: dict[str, int]) -> str:
@@ -140,6 +160,7 @@ Sort <button id="by-verdict" type="button">by verdict</button> <button id="by-na
 <th>Owner</th><th>Policy ({escape(about.tz_name)})</th></tr></thead><tbody>
 {rows}
 </tbody></table>
+{_restore_tests(about.restore_tests)}
 <footer><p>Scope: {escape(about.scope)}</p>
 <p>Run: {escape(about.request_id)} · made {escape(humanize.at(about.made, about.tz))} ({escape(about.tz_name)})
 by redis-backup-report</p></footer>

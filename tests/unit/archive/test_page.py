@@ -200,3 +200,20 @@ def test_every_verdict_that_judged_a_slot_has_a_word_for_its_day():
     # A verdict added later (at_risk: backed up, a risk ahead) must not leave its day blank on the page.
     from backup_report.archive.page import VERDICT_DAY
     assert set(VERDICT_DAY) == {k.value for k in Kind} - {"not_due"}
+
+
+def test_the_restore_tests_history_is_shown_newest_first_and_escaped():
+    from datetime import datetime, timezone
+    from backup_report.archive.page import About, render
+    tests = ({"day": "2026-11-21", "source": "r-a", "outcome": "failed", "minutes": None, "used_memory": None,
+              "words": "the dry run was refused: <Zone.NotOnSale>"},
+             {"day": "2026-11-28", "source": "r-b", "outcome": "passed", "minutes": 31, "used_memory": 3 * 2**30,
+              "words": "31 min, 3.0 GiB in memory (keys not counted)"})
+    at = datetime(2026, 11, 28, 1, tzinfo=timezone.utc)
+    html = render({"instances": [], "counts": {}}, About("h", "w", "s", "req", at, at, timezone.utc, "UTC",
+                                                        restore_tests=tests), RANKS)
+    section = html[html.index("<h2>Restore tests</h2>"):html.index("<footer>")]
+    assert section.index("2026-11-28") < section.index("2026-11-21")
+    assert ">31 min<" in section and "&lt;Zone.NotOnSale&gt;" in section and "<Zone" not in section
+    plain = render({"instances": [], "counts": {}}, About("h", "w", "s", "req", at, at, timezone.utc, "UTC"), RANKS)
+    assert "Restore tests" not in plain
