@@ -47,6 +47,7 @@ class Memory:
         self.errors: list[str] = []
         self.notes: list[str] = []
         self.written: list[str] = []
+        self._made: dict | None = None  # the page's document (publish), whose instances the record reuses (keep)
 
     def read_previous(self, seconds_left: Callable[[], float]) -> None:
         """Starts reading the previous run beside the scan, in a daemon thread of its own: `changes`
@@ -137,8 +138,7 @@ class Memory:
         Returns (its pre-signed link, "") once written and signed, else ("", why: OSS's reason, one line;
         `page_written` says whether the page is there). Never raises."""
         try:
-            previous = self._found[1] if self._found else None
-            document = record.document(result, checked, owner_tag, previous, now, grace, about.tz, about.tz_name)
+            document = self._document(result, checked, owner_tag, now, grace, about)
             html = page.render(document, about, ranks)
         except Exception as exc:  # noqa: BLE001 - a defect in what was read back costs the page, not the run
             log.exception("archive: the page could not be made")
@@ -162,6 +162,19 @@ class Memory:
         self.errors.append(f"{self.archive.html_key} not written: {why}")
         return "", why
 
+    def _document(self, result: dict, checked, owner_tag: str, now: datetime, grace: timedelta,
+                  about: page.About) -> dict:
+        """record.document of `result`. Its instances (their calendars, sizes, policies) and the fleet's days are
+        made once a run: the record's result (keep) is the page's (publish) with what delivery added, the same
+        instances, so it takes those of the page's document rather than making them again."""
+        made = self._made
+        if made is not None and made.get("timezone") == about.tz_name \
+                and [i.get("instance_id") for i in made["instances"]] == [i["instance_id"] for i in result["instances"]]:
+            return {**result, **{key: made[key] for key in ("instances", "timezone", "fleet")}}
+        previous = self._found[1] if self._found else None
+        self._made = record.document(result, checked, owner_tag, previous, now, grace, about.tz, about.tz_name)
+        return self._made
+
     @property
     def page_written(self) -> bool:
         """Whether this run's page is in the bucket."""
@@ -172,8 +185,7 @@ class Memory:
         """Writes this run's JSON and CSV (record.document of the delivered `result`: `now` the window's end,
         `grace` BACKUP_GRACE_MINUTES, its days in `about.tz`), each while `seconds_left()` leaves room for it."""
         try:
-            previous = self._found[1] if self._found else None
-            document = record.document(result, checked, owner_tag, previous, now, grace, about.tz, about.tz_name)
+            document = self._document(result, checked, owner_tag, now, grace, about)
             pieces = (document, record.csv_text(document))
         except Exception as exc:  # noqa: BLE001 - a defect in what was read back costs the archive, not the run
             log.exception("archive: the objects could not be made")
