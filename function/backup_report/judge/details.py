@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from .. import humanize
-from ..model import Backup, BackupPolicy, Instance, Kind, Reading, Verdict, Window
+from ..model import Backup, BackupPolicy, Instance, Kind, Reading, Severity, Verdict, Window
 from .schedule import Slot, next_slot
 
 # Every InstanceStatus the public sources document, in plain words. Sources:
@@ -174,3 +175,14 @@ def account_for_status(instance: Instance, verdict: Verdict, records: list[Backu
         why = "it has earlier successful backups" if backed_up else "its CreateTime is in the future"
         return Verdict(verdict.kind, f"{verdict.detail}; status Creating, yet {why}")
     return Verdict(Kind.INACTIVE, f"status {instance.status} ({meaning}): {verdict.detail}")
+
+
+def noted(verdict: Verdict, notes: list[str], kind: Kind, label: str) -> Verdict:
+    """A fine verdict with `notes` becomes `kind` (a warning) and keeps what it said after them ("…; backups
+    fine: …"); any other verdict stands, with the notes after "; <label>: ". The way policy breaches
+    (policy.apply) and risks seen coming (foresight.apply) ride on a verdict."""
+    if not notes:
+        return verdict
+    if verdict.severity is Severity.FINE:
+        return replace(verdict, kind=kind, detail=f"{'; '.join(notes)}; backups fine: {verdict.detail}")
+    return replace(verdict, detail=f"{verdict.detail}; {label}: {'; '.join(notes)}")

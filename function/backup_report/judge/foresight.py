@@ -33,8 +33,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from .. import humanize
-from ..model import Backup, BackupPolicy, BackupStorage, Instance, Kind, Reading, Severity, Verdict
-from .details import order
+from ..model import Backup, BackupPolicy, BackupStorage, Instance, Kind, Reading, Verdict
+from .details import noted, order
 from .schedule import next_slot
 
 EXPIRY_HORIZON = timedelta(days=1)
@@ -112,8 +112,5 @@ def apply(verdict: Verdict, notes: list[str], cost: list[str] = ()) -> Verdict:
     detail after "; cost: ", the kind unchanged."""
     if verdict.kind is Kind.ERROR:
         return verdict
-    if notes and verdict.severity is Severity.FINE:
-        verdict = replace(verdict, kind=Kind.AT_RISK, detail=f"{'; '.join(notes)}; backups fine: {verdict.detail}")
-    elif notes:
-        verdict = replace(verdict, detail=f"{verdict.detail}; ahead: {'; '.join(notes)}")
+    verdict = noted(verdict, notes, Kind.AT_RISK, "ahead")
     return replace(verdict, detail=f"{verdict.detail}; cost: {'; '.join(cost)}") if cost else verdict

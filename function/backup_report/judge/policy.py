@@ -21,11 +21,12 @@ A value the answer did not give cannot be checked: with its control on, that is 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from .. import humanize
-from ..model import BackupPolicy, Instance, Kind, Severity, Verdict
+from ..model import BackupPolicy, Instance, Kind, Verdict
+from . import details
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,4 @@ def _restore_window(policy: BackupPolicy, hours: int, now: datetime) -> list[str
 def apply(verdict: Verdict, notes: list[str]) -> Verdict:
     """A fine verdict with breaches becomes `policy` (a warning) and keeps what it said after them;
     any other verdict stands, with the breaches added to its detail."""
-    if not notes:
-        return verdict
-    said = "policy: " + "; ".join(notes)
-    if verdict.severity is Severity.FINE:
-        return replace(verdict, kind=Kind.POLICY, detail=f"{'; '.join(notes)}; backups fine: {verdict.detail}")
-    return replace(verdict, detail=f"{verdict.detail}; {said}")
+    return details.noted(verdict, notes, Kind.POLICY, "policy")
