@@ -19,6 +19,8 @@ import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
+from .. import bounded
+
 VERSION = 1
 MAX_BYTES = 256 * 1024
 MAX_HISTORY = 52  # a year of weekly tests
@@ -36,9 +38,9 @@ STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 def one_line(text: str) -> str:
     """`text` as words the state keeps: control characters (a line break in an API's error code) as spaces, at most
-    MAX_WORDS characters (a longer one ends in "…"). What is kept must read back (`loads`)."""
-    flat = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
-    return flat if len(flat) <= MAX_WORDS else flat[:MAX_WORDS - 1] + "…"
+    MAX_WORDS characters (a longer one ends in "…"), lone surrogates as U+FFFD (bounded.text: else the state's
+    UTF-8 could not be written). What is kept must read back (`loads`)."""
+    return bounded.text("".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text), MAX_WORDS)
 
 
 class Unreadable(ValueError):

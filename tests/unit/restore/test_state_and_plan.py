@@ -69,3 +69,8 @@ def test_what_the_state_keeps_reads_back_and_a_state_it_cannot_keep_is_refused()
     assert back.leftovers[0].error == "DeleteInstance failed: A  B"
     with pytest.raises(Unreadable):  # a clone ID the state could not read back is never written
         dumps(State(leftovers=(Leftover("r-1/../x", "cn-hangzhou"),)))
+def test_words_with_a_lone_surrogate_are_kept_as_utf8_that_reads_back():
+    # An API's error code may carry one (a JSON "\ud800" escape); the state's UTF-8 must still be written.
+    from backup_report.restore import state as st
+    kept = st.loads(st.dumps(st.State(history=(st.Outcome("2026-11-28", "r-a", "failed", words="code \ud800"),))))
+    assert kept.history[0].words == "code \ufffd"
