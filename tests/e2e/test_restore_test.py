@@ -39,7 +39,7 @@ def test_a_restore_test_runs_across_invocations_and_releases_its_clone(report):
     assert waiting.result["restore_test"]["did"] == "waiting"
     assert "restore test of r-alpha01 under way: clone r-clone00001" in waiting.dingtalk_text
     assert done.result["restore_test"]["did"] == "passed"
-    assert "restore-tested Nov 28: r-alpha01: 31 min, 3.0 GB in memory (keys not counted)" in done.dingtalk_text
+    assert "restore-tested Nov 28: r-alpha01: 31 min, 3.0 GiB in memory (keys not counted)" in done.dingtalk_text
     assert done.result["restore_test"]["readable"].startswith("not proven")
     assert clones.made == {} and clones.released == ["r-clone00001"]  # nothing left behind
     assert json.loads(bucket[STATE].body)["current"] is None

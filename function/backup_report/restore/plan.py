@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+from .. import humanize
 from ..model import Checked, Kind
 from ..settings.parsers import MAX_RESTORE_SAMPLE
 from .state import Outcome, State
@@ -66,13 +67,6 @@ def refused_price(amount: float, currency: str, max_cost: float) -> str:
             f"RESTORE_TEST_MAX_COST {max_cost:,.2f}")
 
 
-def size_words(count: int) -> str:
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if count >= scale:
-            return f"{count / scale:.1f} {unit}"
-    return f"{count} bytes"
-
-
 def judged(day: str, source: str, minutes: int, used_memory: int | None, backup_size: int | None) -> Outcome:
     """What a clone that reached Normal proves: its UsedMemory against its backup's size. Unproven (no figure) is a
     failed test: the run cannot say the data came back."""
@@ -82,10 +76,10 @@ def judged(day: str, source: str, minutes: int, used_memory: int | None, backup_
     floor = max(MIN_USED_MEMORY, int((backup_size or 0) * LOADED_SHARE))
     if used_memory < floor:
         return Outcome(day, source, "failed", minutes, used_memory,
-                       f"Normal after {minutes} min, but it holds {size_words(used_memory)}"
-                       + (f" of a {size_words(backup_size)} backup" if backup_size else "") + ": looks empty")
+                       f"Normal after {minutes} min, but it holds {humanize.size(used_memory)}"
+                       + (f" of a {humanize.size(backup_size)} backup" if backup_size else "") + ": looks empty")
     return Outcome(day, source, "passed", minutes, used_memory,
-                   f"{minutes} min, {size_words(used_memory)} in memory (keys not counted)")
+                   f"{minutes} min, {humanize.size(used_memory)} in memory (keys not counted)")
 
 
 def timed_out(created: datetime, now: datetime, max_hours: int) -> bool:
