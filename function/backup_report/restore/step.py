@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from ..archive.oss import ArchiveError
 from ..cloud.restore import TAG_KEY, Restores
 from ..cloud.retry import ApiFailure
+from ..judge.details import order
 from ..model import Checked
 from . import plan
 from .state import Current, Leftover, Outcome, State, Unreadable
@@ -225,11 +226,10 @@ def _newest_good(edge: Restores, instance, now: datetime) -> tuple[str, bool, in
     start = now - timedelta(days=BACKUPS_DAYS)
     if instance.is_cluster and instance.cloud_native:
         return _newest_set(edge.cluster_backups(instance, start, now)[0])
-    good = [b for b in edge.backups(instance, start, now)[0]
-            if b.status == "Success" and b.start and b.backup_type == "FullBackup"]
+    good = [b for b in edge.backups(instance, start, now)[0] if b.covers and b.start]  # as the judge counts one
     if not good:
         return "", False, 0
-    newest = max(good, key=lambda b: b.start)
+    newest = max(good, key=order)
     return newest.backup_id, False, newest.size or 0
 
 
