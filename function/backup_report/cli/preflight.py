@@ -11,7 +11,6 @@ requirements-dev.txt): the check runs from the clone, in the dev venv (`make ven
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import re
@@ -161,10 +160,10 @@ def _meant(settings, known: tuple[str, ...], regions_given: bool, tags_given: bo
 
     found = tag_warnings(settings.instance_tags) if tags_given else []
     for region in settings.regions if regions_given else ():
+        near = spelling.nearest(region, known) if region not in known else ""
         if region not in known:
             found.append(f"REGIONS has {region}, which is not a region fc3 knows"
-                         + (f": did you mean {spelling.nearest(region, known)}?" if spelling.nearest(region, known)
-                            else "") + " (`check` asks DescribeRegions)")
+                         + (f": did you mean {near}?" if near else "") + " (`check` asks DescribeRegions)")
     return found
 
 
@@ -183,9 +182,9 @@ def _region_problems(region: str, known: tuple[str, ...], source: str) -> list[s
     """`region` among fc3's regions (the schema's IRegion enum: where the component deploys a function)."""
     if region in known:
         return []
-    near = difflib.get_close_matches(region, known, n=1, cutoff=0.75)
+    near = spelling.nearest(region, known, cutoff=0.75)
     named = f"{source}={region!r}" if source else f"region {region!r}"
-    return [f"{named} is not a region fc3 deploys to" + (f": did you mean {near[0]}?" if near else "")
+    return [f"{named} is not a region fc3 deploys to" + (f": did you mean {near}?" if near else "")
             + f" Region IDs look like cn-hangzhou, ap-southeast-1 (fc3's list: {', '.join(known[:6])}, …)"]
 
 
@@ -261,9 +260,9 @@ def _environment(report: Report, variables: object, at: str) -> dict[str, str]:
             report.problems.append(f"{at}.environmentVariables.{key}: FC reserves the prefix {RESERVED_PREFIX}* for "
                                    "its own variables; a function's may not start with it")
         elif key not in NAMES:
-            near = difflib.get_close_matches(key, NAMES, n=1, cutoff=0.7)
+            near = spelling.nearest(key, NAMES, cutoff=0.7)
             report.problems.append(f"{at}.environmentVariables.{key}: not a setting the function reads"
-                                   + (f"; did you mean {near[0]}?" if near else " (docs/settings.md)"))
+                                   + (f"; did you mean {near}?" if near else " (docs/settings.md)"))
     size = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
     if size > MAX_ENV_BYTES:
         report.problems.append(f"{at}.environmentVariables: {size:,} bytes of keys and values; FC takes at most "
