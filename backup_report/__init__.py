@@ -35,10 +35,7 @@ def _hand_over() -> None:
                 and Path(sys.prefix).resolve() != (_ROOT / ".venv").resolve():
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_FUNCTION, os.environ.get("PYTHONPATH")]))}
             os.execve(str(venv), [str(venv), "-m", __name__, *sys.argv[1:]], env)
-        print(f"backup_report: this Python ({sys.executable}) lacks the function's dependencies (no module "
-              f"{missing.name!r}): run `make venv` in {_ROOT}, then ./backup-report {' '.join(sys.argv[1:])}",
-              file=sys.stderr)
-        sys.exit(2)  # the CLI's status for what must be fixed before anything runs
+        importlib.import_module(f"{__name__}.dependencies").lacking(missing, _ROOT)
 
 
 _hand_over()

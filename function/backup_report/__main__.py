@@ -11,10 +11,8 @@ try:
 except ModuleNotFoundError as missing:
     if (missing.name or "").startswith(__package__):
         raise
-    root = Path(__file__).resolve().parents[2]
-    print(f"backup_report: this Python ({sys.executable}) lacks the function's dependencies (no module "
-          f"{missing.name!r}): run `make venv` in {root}, then ./backup-report {' '.join(sys.argv[1:])}",
-          file=sys.stderr)
-    sys.exit(2)  # the CLI's status for what must be fixed before anything runs
+    from .dependencies import lacking
+
+    lacking(missing, Path(__file__).resolve().parents[2])
 
 sys.exit(main())
