@@ -285,13 +285,6 @@ def parse_oss_endpoint(text: str) -> str:
     return text
 
 
-# A host name: dot-separated labels of 1-63 letters, digits and hyphens, not starting or ending with a hyphen,
-# 253 characters at most (RFC 1123 section 2.1; RFC 1035 section 2.3.4), at least two labels and a top-level
-# label not all digits (not an IP address).
-HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-HOST = re.compile(rf"(?:{HOST_LABEL}\.)+(?=[a-z0-9-]*[a-z])(?!-)[a-z0-9-]{{1,63}}(?<!-)")
-
-
 def parse_link_host(text: str) -> str:
     """REPORT_LINK_HOST: a custom domain bound to the archive bucket (OSS console: the bucket's Domain Names;
     https://www.alibabacloud.com/help/en/oss/user-guide/map-custom-domain-names-5), the host name alone; OSS's own
@@ -299,11 +292,22 @@ def parse_link_host(text: str) -> str:
     only, checked before lower-casing (str.lower makes a Kelvin sign U+212A a plain 'k': another host than typed);
     an internationalized name in its xn-- (Punycode) form, as DNS and the OSS console's CNAME record take it."""
     host = text.lower() if text.isascii() else ""
-    if len(host) > 253 or not HOST.fullmatch(host) or ("." + host).endswith(".aliyuncs.com"):
+    if not _domain_name(host) or ("." + host).endswith(".aliyuncs.com"):
         raise ValueError("a custom domain bound to the archive bucket, the host name alone, like reports.example.com "
                          "(no scheme, port, path or trailing dot; an internationalized name in its xn-- form; not an "
                          "OSS *.aliyuncs.com domain, which serves the page as a download)")
     return host
+
+
+def _domain_name(host: str) -> bool:
+    """A host name as addresses.check_host takes one (RFC 1123 labels, 253 characters at most) that is a domain:
+    at least two labels, no trailing dot, no IP address (the top-level label has a letter)."""
+    try:
+        addresses.check_host(host)
+    except ValueError:
+        return False
+    labels = host.split(".")
+    return len(labels) >= 2 and all(labels) and re.search(r"[a-z]", labels[-1]) is not None
 
 
 def parse_api_quotas(text: str) -> tuple[tuple[str, int, float], ...]:
