@@ -10,14 +10,7 @@ import pytest
 from bench import accounts, fleet
 from bench.quota import WindowQuota
 from bench.run import SUMMARY_END, SUMMARY_START, Case, floor_terms, summary, write_readme
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from fakes import Clock
 
 
 def test_the_window_admits_its_calls_at_once_then_one_for_each_that_leaves_it():

@@ -15,6 +15,7 @@ import requests
 from sandbox.feishu import FeishuBot
 from sandbox.httpserver import LoopbackServer
 from sandbox.wecom import WeComRobot
+from fakes import Clock
 
 TOKEN, SECRET, KEY = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "feishuSecret0123", "5a6b7c8d-0000-4000-8000-wecomkey0001"
 NOW = 1_790_000_000.0
@@ -22,14 +23,6 @@ TEXT = {"msg_type": "text", "content": {"text": "backup report: 2 instances fail
 CARD = {"msg_type": "interactive", "card": {"header": {"title": {"tag": "plain_text", "content": "Backups"}},
                                             "elements": [{"tag": "div", "text": {"tag": "lark_md", "content": "ok"}}]}}
 MARKDOWN = {"msgtype": "markdown", "markdown": {"content": "## backup report\n<@zhangsan>"}}
-
-
-class Clock:
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")

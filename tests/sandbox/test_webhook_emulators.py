@@ -18,6 +18,7 @@ import requests
 from sandbox.dingtalk import DingTalkRobot
 from sandbox.httpserver import LoopbackServer
 from sandbox.slack import SlackWebhook
+from fakes import Clock
 
 TOKEN, SECRET = "robot-token-0001", "SECf00dfeed0123456789abcdef"
 NOW = 1_790_000_000.0  # the robot's clock, in seconds
@@ -28,14 +29,6 @@ TEXT = {
 }
 MARKDOWN = {"msgtype": "markdown", "markdown": {"title": "Backups", "text": "### backup report\n- all good"}}
 SLACK_PATH = "T0001TEAM/B0001HOOK/s3cr3tT0k3n"
-
-
-class Clock:
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")

@@ -7,22 +7,10 @@ import pytest
 from backup_report.channels.http import Answer, NotSent, Refusal, Retries, Transport, Unknown
 from backup_report.channels.http.transport import _capped, _Late
 from backup_report.model import Delivery
+from fakes import Clock
 
 OK = Answer(200, {}, b"ok")
 BUSY = Answer(503, {}, b"busy")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def transport(outcomes: list, deadline: float = 1000.0, attempts: int = 4) -> tuple[Transport, Clock, list[str]]:

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from backup_report.cloud.pacing import PUBLISHED, Pacer, Quota, QuotaWindow, default_quota
 from backup_report.cloud.ratelimit import RateLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from fakes import Clock
 
 
 def window(calls: int, seconds: float) -> tuple[QuotaWindow, Clock]:

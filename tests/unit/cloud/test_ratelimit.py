@@ -9,23 +9,11 @@ import pytest
 
 from backup_report.cloud.ratelimit import MIN_RATE, NEAR, RateLimiter
 from bench.limitsim import simulate
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from fakes import Clock
 
 
 def limiter(qps: float) -> tuple[RateLimiter, Clock]:
-    clock = Clock()
+    clock = Clock(100.0)
     return RateLimiter(qps, clock=clock, sleep=clock.sleep), clock
 
 
